@@ -1,0 +1,141 @@
+"""The native admin API (tenant registry, accounts, keys), with its OpenAPI document.
+
+Requests are signed with SigV4 like the AWS APIs, using the signing name `pinfold`, so any AWS
+signer (botocore, aws-sigv4 tooling, curl --aws-sigv4) can call it with Pinfold credentials.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import anyio
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from pinfold.api.gateway import Request as WireRequest
+from pinfold.api.gateway import authenticate
+from pinfold.domain.access import Caller
+from pinfold.domain.errors import PinfoldError
+from pinfold.domain.ids import new_request_id
+from pinfold.services import organization, tenants
+from pinfold.services.context import Context
+
+SIGNING_NAME = "pinfold"
+STATUS = {"invalid_input": 400, "limit_exceeded": 400, "not_found": 404, "conflict": 409, "forbidden": 403,
+          "auth_failure": 403, "payload_too_large": 413, "throttled": 429, "not_implemented": 501}
+
+
+class Tenant(BaseModel):
+    tenant_id: str
+    name: str
+    model: Literal["sa-sp", "sa-mp", "ma-mp"]
+    account_id: str
+    region: str
+    project_id: str
+    attribute_key: str | None = None
+    attribute_value: str | None = None
+    status: Literal["active", "suspended", "offboarded"]
+    metadata: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+class OnboardRequest(BaseModel):
+    tenant_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    model: Literal["sa-sp", "sa-mp", "ma-mp"]
+    name: str | None = None
+    region: str | None = None
+    attribute_key: str | None = Field(default=None, description="sa-sp only; default TenantId")
+    attribute_value: str | None = Field(default=None, description="sa-sp only; default the tenant id")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class Credentials(BaseModel):
+    principal_id: str
+    scope: str
+    account_id: str
+    region: str
+    aws_access_key_id: str
+    aws_secret_access_key: str
+
+
+class Onboarded(BaseModel):
+    tenant: Tenant
+    credentials: Credentials
+
+
+class Offboarded(BaseModel):
+    tenant: Tenant
+    removed: dict[str, Any]
+
+
+class ProjectCap(BaseModel):
+    cap: int = Field(ge=1)
+
+
+class KeyRequest(BaseModel):
+    scope: Literal["organization", "account", "project"]
+    account_id: str | None = None
+    project_id: str | None = None
+    name: str = "operator"
+
+
+def create_admin_app(ctx: Context) -> FastAPI:
+    app = FastAPI(title="Pinfold admin API", version="1", openapi_url="/admin/openapi.json",
+                  docs_url="/admin/docs", redoc_url=None)
+
+    async def caller(request: Request) -> Caller:
+        wire = WireRequest(request.method, request.scope.get("raw_path", b"").decode("latin-1")
+                           or request.url.path, request.url.query,
+                           {k.lower(): v for k, v in request.headers.items()}, await request.body())
+        return await anyio.to_thread.run_sync(
+            lambda: authenticate(ctx, wire, new_request_id(), service=SIGNING_NAME)
+        )
+
+    @app.exception_handler(PinfoldError)
+    async def _error(_request: Request, error: PinfoldError) -> JSONResponse:
+        return JSONResponse({"error": {"code": error.code, "message": error.message}},
+                            status_code=STATUS.get(error.code, 500))
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/admin/v1/tenants", response_model=list[Tenant])
+    def list_tenants(status: str | None = None, model: str | None = None, who: Caller = Depends(caller)):
+        return tenants.list_all(ctx, who, status=status, model=model)
+
+    @app.post("/admin/v1/tenants", response_model=Onboarded, status_code=201)
+    def onboard(body: OnboardRequest, who: Caller = Depends(caller)):
+        return tenants.onboard(ctx, who, **body.model_dump())
+
+    @app.get("/admin/v1/tenants/{tenant_id}", response_model=Tenant)
+    def show(tenant_id: str, who: Caller = Depends(caller)):
+        return tenants.show(ctx, who, tenant_id)
+
+    @app.post("/admin/v1/tenants/{tenant_id}/suspend", response_model=Tenant)
+    def suspend(tenant_id: str, who: Caller = Depends(caller)):
+        return tenants.set_status(ctx, who, tenant_id, "suspended")
+
+    @app.post("/admin/v1/tenants/{tenant_id}/resume", response_model=Tenant)
+    def resume(tenant_id: str, who: Caller = Depends(caller)):
+        return tenants.set_status(ctx, who, tenant_id, "active")
+
+    @app.post("/admin/v1/tenants/{tenant_id}/offboard", response_model=Offboarded)
+    def offboard(tenant_id: str, who: Caller = Depends(caller)):
+        return tenants.offboard(ctx, who, tenant_id)
+
+    @app.get("/admin/v1/accounts")
+    def list_accounts(who: Caller = Depends(caller)) -> list[dict]:
+        return organization.list_accounts(ctx, who)
+
+    @app.put("/admin/v1/accounts/{account_id}/project-cap")
+    def set_project_cap(account_id: str, body: ProjectCap, who: Caller = Depends(caller)) -> dict:
+        return organization.set_project_cap(ctx, who, account_id, body.cap)
+
+    @app.post("/admin/v1/access-keys", response_model=Credentials, status_code=201)
+    def create_key(body: KeyRequest, who: Caller = Depends(caller)):
+        return organization.create_access_key(ctx, who, **body.model_dump())
+
+    return app

@@ -1,0 +1,23 @@
+"""The ASGI application: admin API and health beside the AWS gateway, on one port."""
+
+from __future__ import annotations
+
+from pinfold.api.admin import create_admin_app
+from pinfold.api.gateway import AwsGateway
+from pinfold.services.context import Context
+
+
+def create_app(ctx: Context):
+    """Compose the server; AWS requests are everything that is not under /admin or /health."""
+    gateway = AwsGateway(ctx)
+    admin = create_admin_app(ctx)
+
+    async def app(scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await admin(scope, receive, send)  # lifespan and websockets
+        elif scope["path"].startswith("/admin/") or scope["path"] == "/health":
+            await admin(scope, receive, send)
+        else:
+            await gateway(scope, receive, send)
+
+    return app

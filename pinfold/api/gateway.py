@@ -1,0 +1,127 @@
+"""The AWS front door: authenticate, route, parse, call one handler, serialize.
+
+Everything that is specific to one AWS API lives in that API's handler table; this module is the
+same for all three.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Callable
+from urllib.parse import parse_qs
+
+import anyio
+
+from pinfold.api import pinpoint, sesv2, sms_voice
+from pinfold.api.protocol import (
+    ServiceSpec,
+    WireResponse,
+    detect_service,
+    load_services,
+    parse_authorization,
+    parse_request,
+    serialize_error,
+    serialize_response,
+    verify_signature,
+)
+from pinfold.domain.access import Caller
+from pinfold.domain.errors import AuthFailure, NotImplementedOperation, PinfoldError
+from pinfold.domain.ids import new_request_id
+from pinfold.services import identity
+from pinfold.services.context import Context
+
+log = logging.getLogger("pinfold.api")
+
+HANDLER_TABLES: dict[str, dict[str, Callable]] = {
+    "pinpoint": pinpoint.HANDLERS,
+    "sesv2": sesv2.HANDLERS,
+    "pinpoint-sms-voice-v2": sms_voice.HANDLERS,
+}
+
+
+class Request:
+    """The parts of an HTTP request the AWS protocols need (header names lower-cased)."""
+
+    __slots__ = ("method", "raw_path", "raw_query", "headers", "body")
+
+    def __init__(self, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes):
+        self.method, self.raw_path, self.raw_query = method, raw_path, raw_query
+        self.headers, self.body = headers, body
+
+
+def authenticate(ctx: Context, request: Request, request_id: str, *, service: str | None = None) -> Caller:
+    """Verify the SigV4 signature and return the Caller; `service` pins the expected signing name."""
+    signed = parse_authorization(request.headers)
+    secret, principal = identity.lookup_key(ctx, signed.access_key_id)
+    verify_signature(
+        signed, secret_key=secret, method=request.method, raw_path=request.raw_path,
+        raw_query=request.raw_query, headers=request.headers, body=request.body,
+        now=datetime.now(timezone.utc),
+    )
+    if service is not None and signed.service != service:
+        raise AuthFailure(f"Credential should be scoped to correct service: '{service}'.")
+    return identity.caller_for(principal, region=signed.region, request_id=request_id)
+
+
+class AwsGateway:
+    """An ASGI app serving the three AWS APIs from their botocore models."""
+
+    def __init__(self, ctx: Context, services: dict[str, ServiceSpec] | None = None) -> None:
+        self.ctx = ctx
+        self.services = services or load_services()
+
+    def handle(self, request: Request) -> WireResponse:
+        request_id = new_request_id()
+        spec = self._service_of(request)
+        try:
+            if spec is None:
+                raise PinfoldError("This request names no AWS service that Pinfold serves")
+            caller = authenticate(self.ctx, request, request_id)
+            operation, labels = spec.router.match(
+                request.method, request.raw_path, parse_qs(request.raw_query, keep_blank_values=True),
+                request.headers.get("x-amz-target"),
+            )
+            handler = HANDLER_TABLES[spec.name].get(operation.name)
+            if handler is None:
+                raise NotImplementedOperation(f"Pinfold does not implement {spec.name}:{operation.name} yet")
+            params = parse_request(
+                spec, operation, labels, parse_qs(request.raw_query, keep_blank_values=True),
+                request.headers, request.body,
+            )
+            return serialize_response(spec, operation, handler(self.ctx, caller, params), request_id)
+        except PinfoldError as error:
+            return serialize_error(spec, error, request_id)
+        except Exception:
+            log.exception("unhandled error in request %s", request_id)
+            return serialize_error(spec, PinfoldError(f"Internal error; request id {request_id}"), request_id)
+
+    def _service_of(self, request: Request) -> ServiceSpec | None:
+        try:
+            signing_name = parse_authorization(request.headers).service
+        except AuthFailure:
+            signing_name = None
+        return detect_service(
+            self.services, signing_name=signing_name, target=request.headers.get("x-amz-target"),
+            path=request.raw_path,
+        )
+
+    async def __call__(self, scope, receive, send) -> None:
+        request = await read_request(scope, receive)
+        response = await anyio.to_thread.run_sync(self.handle, request)
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": [(k.encode(), v.encode()) for k, v in response.headers]
+                    + [(b"content-length", str(len(response.body)).encode())]})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+async def read_request(scope, receive) -> Request:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+    return Request(scope["method"], raw_path, scope["query_string"].decode("latin-1"), headers, b"".join(chunks))

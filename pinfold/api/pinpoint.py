@@ -1,0 +1,103 @@
+"""Pinpoint (`mobiletargeting`) operations: a table from operation name to a thin handler.
+
+Each handler takes the parsed input (model member names) and returns the output shape's members.
+"""
+
+from __future__ import annotations
+
+from pinfold.services import endpoints, events, projects, tags
+
+
+def _create_app(ctx, caller, p):
+    return {"ApplicationResponse": projects.create(ctx, caller, p["CreateApplicationRequest"])}
+
+
+def _get_app(ctx, caller, p):
+    return {"ApplicationResponse": projects.get(ctx, caller, p["ApplicationId"])}
+
+
+def _get_apps(ctx, caller, p):
+    return {"ApplicationsResponse": projects.list_page(ctx, caller, p.get("PageSize"), p.get("Token"))}
+
+
+def _delete_app(ctx, caller, p):
+    return {"ApplicationResponse": projects.delete(ctx, caller, p["ApplicationId"])}
+
+
+def _get_settings(ctx, caller, p):
+    return {"ApplicationSettingsResource": projects.get_settings(ctx, caller, p["ApplicationId"])}
+
+
+def _update_settings(ctx, caller, p):
+    request = p["WriteApplicationSettingsRequest"]
+    return {"ApplicationSettingsResource": projects.update_settings(ctx, caller, p["ApplicationId"], request)}
+
+
+def _update_endpoint(ctx, caller, p):
+    result = endpoints.update_endpoint(ctx, caller, p["ApplicationId"], p["EndpointId"], p["EndpointRequest"])
+    return {"MessageBody": result}
+
+
+def _update_endpoints_batch(ctx, caller, p):
+    items = p["EndpointBatchRequest"]["Item"]
+    return {"MessageBody": endpoints.update_batch(ctx, caller, p["ApplicationId"], items)}
+
+
+def _get_endpoint(ctx, caller, p):
+    return {"EndpointResponse": endpoints.get(ctx, caller, p["ApplicationId"], p["EndpointId"])}
+
+
+def _delete_endpoint(ctx, caller, p):
+    return {"EndpointResponse": endpoints.delete(ctx, caller, p["ApplicationId"], p["EndpointId"])}
+
+
+def _get_user_endpoints(ctx, caller, p):
+    return {"EndpointsResponse": endpoints.get_user_endpoints(ctx, caller, p["ApplicationId"], p["UserId"])}
+
+
+def _delete_user_endpoints(ctx, caller, p):
+    return {"EndpointsResponse": endpoints.delete_user_endpoints(ctx, caller, p["ApplicationId"], p["UserId"])}
+
+
+def _remove_attributes(ctx, caller, p):
+    names = p["UpdateAttributesRequest"].get("Blacklist") or []
+    resource = endpoints.remove_attributes(ctx, caller, p["ApplicationId"], p["AttributeType"], names)
+    return {"AttributesResource": resource}
+
+
+def _put_events(ctx, caller, p):
+    batch = p["EventsRequest"]["BatchItem"]
+    return {"EventsResponse": events.put_events(ctx, caller, p["ApplicationId"], batch)}
+
+
+def _tag_resource(ctx, caller, p):
+    tags.tag(ctx, caller, p["ResourceArn"], p["TagsModel"]["tags"])
+
+
+def _untag_resource(ctx, caller, p):
+    tags.untag(ctx, caller, p["ResourceArn"], p["TagKeys"])
+
+
+def _list_tags(ctx, caller, p):
+    return {"TagsModel": {"tags": tags.list_tags(ctx, caller, p["ResourceArn"])}}
+
+
+HANDLERS = {
+    "CreateApp": _create_app,
+    "GetApp": _get_app,
+    "GetApps": _get_apps,
+    "DeleteApp": _delete_app,
+    "GetApplicationSettings": _get_settings,
+    "UpdateApplicationSettings": _update_settings,
+    "UpdateEndpoint": _update_endpoint,
+    "UpdateEndpointsBatch": _update_endpoints_batch,
+    "GetEndpoint": _get_endpoint,
+    "DeleteEndpoint": _delete_endpoint,
+    "GetUserEndpoints": _get_user_endpoints,
+    "DeleteUserEndpoints": _delete_user_endpoints,
+    "RemoveAttributes": _remove_attributes,
+    "PutEvents": _put_events,
+    "TagResource": _tag_resource,
+    "UntagResource": _untag_resource,
+    "ListTagsForResource": _list_tags,
+}

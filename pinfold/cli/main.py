@@ -1,0 +1,188 @@
+"""`pinfold ...`: the server, the operator's registry commands, and API coverage."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from pinfold.config import Settings
+from pinfold.domain.access import Caller
+from pinfold.domain.errors import PinfoldError
+from pinfold.services import organization, tenants
+from pinfold.services.context import Context
+
+app = typer.Typer(help="Pinfold: multi-tenant customer engagement with Pinpoint-compatible APIs.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+admin_app = typer.Typer(help="Organization administration.", no_args_is_help=True)
+keys_app = typer.Typer(help="Access keys.", no_args_is_help=True)
+tenants_app = typer.Typer(help="The tenant registry.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts and their quotas.", no_args_is_help=True)
+api_app = typer.Typer(help="The AWS APIs Pinfold speaks.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+admin_app.add_typer(keys_app, name="keys")
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(api_app, name="api")
+
+EXIT_CODES = {"invalid_input": 2, "limit_exceeded": 3, "not_found": 4, "conflict": 5, "forbidden": 6}
+DataDir = typer.Option(None, "--data-dir", envvar="PINFOLD_DATA_DIR", help="Data directory (default ./.pinfold)")
+AsJson = typer.Option(False, "--json", help="Print JSON instead of a table")
+
+
+def _context(data_dir: Optional[Path]) -> Context:
+    return Context.open(Settings.from_env(data_dir=data_dir))
+
+
+def _operator(ctx: Context) -> Caller:
+    """The local operator: whoever can run this command on the server's data acts as the organization."""
+    with ctx.db.read() as conn:
+        org = organization.require_organization(conn)
+    return Caller(principal_id="local-operator", account_id=org["management_account_id"],
+                  region=ctx.settings.region, scope="organization")
+
+
+def _run(data_dir: Optional[Path], action):
+    """Run `action(ctx)` and turn typed errors into a message and an exit code, never a traceback."""
+    ctx = _context(data_dir)
+    try:
+        return action(ctx)
+    except PinfoldError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        raise typer.Exit(EXIT_CODES.get(error.code, 1)) from None
+    finally:
+        ctx.close()
+
+
+def _print(value, as_json: bool, columns: tuple[str, ...] = ()) -> None:
+    if as_json or not columns:
+        typer.echo(json.dumps(value, indent=2, sort_keys=True))
+        return
+    rows = value if isinstance(value, list) else [value]
+    widths = [max([len(c)] + [len(str(r.get(c) or "")) for r in rows]) for c in columns]
+    typer.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)))
+    for row in rows:
+        typer.echo("  ".join(str(row.get(c) or "").ljust(w) for c, w in zip(columns, widths)))
+
+
+@app.command()
+def serve(host: str = typer.Option(None, envvar="PINFOLD_HOST"), port: int = typer.Option(None, envvar="PINFOLD_PORT"),
+          data_dir: Optional[Path] = DataDir) -> None:
+    """Start the server (AWS APIs and the admin API on one port)."""
+    import uvicorn
+
+    from pinfold.api.app import create_app
+
+    settings = Settings.from_env(data_dir=data_dir, host=host, port=port)
+    ctx = Context.open(settings)
+    typer.echo(f"Pinfold serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", err=True)
+    uvicorn.run(create_app(ctx), host=settings.host, port=settings.port, log_level=settings.log_level,
+                access_log=False, http="httptools", loop="uvloop")
+
+
+@admin_app.command("bootstrap")
+def bootstrap(name: str = "Pinfold", if_needed: bool = typer.Option(False, "--if-needed"),
+              data_dir: Optional[Path] = DataDir) -> None:
+    """Create the organization and print organization-administrator credentials as JSON."""
+    result = _run(data_dir, lambda ctx: organization.bootstrap(ctx, name=name, if_needed=if_needed))
+    if result is not None:
+        typer.echo(json.dumps(result, indent=2))
+
+
+@keys_app.command("create")
+def create_key(scope: str = typer.Option("account", help="organization | account | project"),
+               account: Optional[str] = None, project: Optional[str] = None, name: str = "operator",
+               data_dir: Optional[Path] = DataDir) -> None:
+    """Mint an access key and print it as JSON (the only time the secret is shown)."""
+    result = _run(data_dir, lambda ctx: organization.create_access_key(
+        ctx, _operator(ctx), scope=scope, account_id=account, project_id=project, name=name))
+    typer.echo(json.dumps(result, indent=2))
+
+
+_TENANT_COLUMNS = ("tenant_id", "model", "status", "account_id", "project_id", "attribute_value")
+
+
+@tenants_app.command("onboard")
+def onboard(tenant_id: str, model: str = typer.Option(..., help="sa-sp | sa-mp | ma-mp"),
+            name: Optional[str] = None, region: Optional[str] = None,
+            attribute_key: Optional[str] = typer.Option(None, help="sa-sp: the endpoint attribute (TenantId)"),
+            attribute_value: Optional[str] = typer.Option(None, help="sa-sp: its value (the tenant id)"),
+            metadata: str = typer.Option("{}", help="JSON object kept with the tenant"),
+            data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+    """Place a tenant as its model dictates; print the placement and tenant credentials as JSON."""
+    try:
+        extra = json.loads(metadata)
+    except json.JSONDecodeError:
+        typer.echo("error: --metadata must be a JSON object", err=True)
+        raise typer.Exit(2) from None
+    result = _run(data_dir, lambda ctx: tenants.onboard(
+        ctx, _operator(ctx), tenant_id=tenant_id, model=model, name=name, region=region,
+        attribute_key=attribute_key, attribute_value=attribute_value, metadata=extra))
+    _print(result, True)
+
+
+@tenants_app.command("list")
+def list_tenants(status: Optional[str] = None, model: Optional[str] = None,
+                 data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+    """List tenants in the registry."""
+    rows = _run(data_dir, lambda ctx: tenants.list_all(ctx, _operator(ctx), status=status, model=model))
+    _print(rows, as_json, _TENANT_COLUMNS)
+
+
+@tenants_app.command("show")
+def show(tenant_id: str, data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+    """Show one tenant's registry entry."""
+    _print(_run(data_dir, lambda ctx: tenants.show(ctx, _operator(ctx), tenant_id)), True)
+
+
+@tenants_app.command("suspend")
+def suspend(tenant_id: str, data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+    """Refuse the tenant's credentials until it is resumed; its data stays."""
+    row = _run(data_dir, lambda ctx: tenants.set_status(ctx, _operator(ctx), tenant_id, "suspended"))
+    _print(row, as_json, _TENANT_COLUMNS)
+
+
+@tenants_app.command("resume")
+def resume(tenant_id: str, data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+    """Accept a suspended tenant's credentials again."""
+    row = _run(data_dir, lambda ctx: tenants.set_status(ctx, _operator(ctx), tenant_id, "active"))
+    _print(row, as_json, _TENANT_COLUMNS)
+
+
+@tenants_app.command("offboard")
+def offboard(tenant_id: str, data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+    """Remove the tenant's data as its model dictates and revoke its keys."""
+    _print(_run(data_dir, lambda ctx: tenants.offboard(ctx, _operator(ctx), tenant_id)), True)
+
+
+@accounts_app.command("list")
+def list_accounts(data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+    """List the organization's accounts with their project caps."""
+    rows = _run(data_dir, lambda ctx: organization.list_accounts(ctx, _operator(ctx)))
+    _print(rows, as_json, ("id", "role", "status", "project_cap", "name"))
+
+
+@accounts_app.command("set-project-cap")
+def set_project_cap(account_id: str, cap: int, data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+    """Raise an account's projects-per-region cap (default 100)."""
+    row = _run(data_dir, lambda ctx: organization.set_project_cap(ctx, _operator(ctx), account_id, cap))
+    _print(row, as_json, ("id", "role", "project_cap"))
+
+
+@api_app.command("coverage")
+def coverage(as_json: bool = AsJson) -> None:
+    """Per service: operations Pinfold implements out of those in the service model."""
+    from pinfold.api.coverage import report
+
+    _print(report(), as_json, ("service", "implemented", "total", "percent"))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""One settings object, read from `PINFOLD_*` environment variables; nothing here has side effects."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path(".pinfold")
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    region: str = "us-east-1"
+    # Fernet key for secrets at rest; when empty, Pinfold keeps one in `<data_dir>/master.key`.
+    master_key: str = field(default="", repr=False)
+    default_project_cap: int = 100
+    log_level: str = "info"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'pinfold.db').resolve()}"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Build settings from the environment; keyword overrides win (used by the CLI flags)."""
+        env = os.environ if env is None else env
+        values = {
+            "data_dir": Path(env.get("PINFOLD_DATA_DIR", ".pinfold")),
+            "database_url": env.get("PINFOLD_DATABASE_URL", ""),
+            "host": env.get("PINFOLD_HOST", "127.0.0.1"),
+            "port": int(env.get("PINFOLD_PORT", "8080")),
+            "region": env.get("PINFOLD_REGION", "us-east-1"),
+            "master_key": env.get("PINFOLD_MASTER_KEY", ""),
+            "default_project_cap": int(env.get("PINFOLD_DEFAULT_PROJECT_CAP", "100")),
+            "log_level": env.get("PINFOLD_LOG_LEVEL", "info"),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)

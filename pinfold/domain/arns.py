@@ -1,0 +1,38 @@
+"""Amazon Resource Names for Pinfold resources, in AWS's formats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pinfold.domain.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Arn:
+    service: str
+    region: str
+    account_id: str
+    resource: str  # e.g. "apps/<id>" or "templates/<name>/EMAIL"
+
+    @property
+    def resource_type(self) -> str:
+        return self.resource.split("/", 1)[0]
+
+    @property
+    def resource_id(self) -> str:
+        return self.resource.split("/", 2)[1] if "/" in self.resource else ""
+
+    def __str__(self) -> str:
+        return f"arn:aws:{self.service}:{self.region}:{self.account_id}:{self.resource}"
+
+
+def project_arn(region: str, account_id: str, project_id: str) -> str:
+    return str(Arn("mobiletargeting", region, account_id, f"apps/{project_id}"))
+
+
+def parse_arn(text: str, field: str = "ResourceArn") -> Arn:
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or not parts[5]:
+        raise InvalidInput(f"{field} is not a valid ARN: {text!r}", field=field)
+    _, _, service, region, account_id, resource = parts
+    return Arn(service, region, account_id, resource)

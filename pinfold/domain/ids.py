@@ -1,0 +1,67 @@
+"""Identifiers and timestamps in the formats AWS uses, so clients that parse them keep working."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+import uuid
+from datetime import datetime, timezone
+
+_UPPER_ALNUM = string.ascii_uppercase + "234567"
+_LOWER_ALNUM = string.ascii_lowercase + string.digits
+
+
+def _pick(alphabet: str, n: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def new_account_id() -> str:
+    return str(secrets.randbelow(9 * 10**11) + 10**11)
+
+
+def new_organization_id() -> str:
+    return "o-" + _pick(_LOWER_ALNUM, 10)
+
+
+def new_project_id() -> str:
+    return uuid.uuid4().hex
+
+
+def new_principal_id() -> str:
+    return "AIDA" + _pick(_UPPER_ALNUM, 17)
+
+
+def new_access_key_id() -> str:
+    return "AKIA" + _pick(_UPPER_ALNUM, 16)
+
+
+def new_secret_access_key() -> str:
+    return secrets.token_urlsafe(30)[:40]
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def cohort_id(endpoint_id: str) -> str:
+    """Pinpoint's CohortId: a stable bucket 0-99 derived from the endpoint id."""
+    digest = hashlib.sha256(endpoint_id.encode()).digest()
+    return str(int.from_bytes(digest[:8], "big") % 100)
+
+
+def iso_now() -> str:
+    """UTC now as Pinpoint writes dates: 2019-04-03T18:12:35.331Z."""
+    return iso(datetime.now(timezone.utc))
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -1,0 +1,129 @@
+"""The database, chosen by URL: SQLite (WAL) by default, PostgreSQL for scale.
+
+Every dialect difference lives in this module. Repositories take a connection from `read()` or
+`write()` and stay dialect-neutral.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import orjson
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection, Engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _dumps(value) -> str:
+    return orjson.dumps(value).decode()
+
+
+class Database:
+    """An engine plus the transaction discipline for its dialect."""
+
+    def __init__(self, url: str) -> None:
+        self.url = sa.engine.make_url(_driver_url(url))
+        self.dialect = self.url.get_backend_name()
+        self.engine = self._create_engine()
+        # SQLite has one writer; queueing writers on a lock beats them spinning on busy_timeout.
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def _create_engine(self) -> Engine:
+        common = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
+        if not self.is_sqlite:
+            return sa.create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True, **common)
+        if self.url.database and self.url.database != ":memory:":
+            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            self.url, connect_args={"check_same_thread": False, "timeout": 30}, **common
+        )
+        sa.event.listen(engine, "connect", _configure_sqlite)
+        return engine
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads; nothing it does is committed."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back (all of it) if it raises."""
+        if self._write_lock is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._write_lock, self.engine.connect() as conn:
+            # IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema up to `revision` with Alembic."""
+        self._alembic("upgrade", revision)
+
+    def downgrade(self, revision: str) -> None:
+        self._alembic("downgrade", revision)
+
+    def _alembic(self, action: str, revision: str) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.connect() as conn:
+            config.attributes["connection"] = conn
+            getattr(command, action)(config, revision)
+            conn.commit()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _driver_url(url: str) -> str:
+    """Pick psycopg 3 for plain `postgresql://` URLs (SQLAlchemy would assume psycopg2)."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _configure_sqlite(dbapi_conn, _record) -> None:
+    # Let SQLAlchemy and write() issue BEGIN themselves instead of pysqlite's implicit transactions.
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def is_unique_violation(error: sa.exc.IntegrityError) -> bool:
+    """True when an IntegrityError came from a unique index (both dialects word it differently)."""
+    text = str(error.orig).lower()
+    return "unique" in text or "duplicate key" in text
+
+
+def upsert(conn: Connection, table: sa.Table, rows: list[dict], keys: list[str]) -> None:
+    """Insert rows, replacing the non-key columns of rows whose `keys` already exist."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table)
+    updates = {name: statement.excluded[name] for name in rows[0] if name not in keys}
+    conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), rows)

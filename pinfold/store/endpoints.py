@@ -1,0 +1,90 @@
+"""Endpoints: the stored document plus the columns that make lookups and isolation indexed."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from pinfold.store.database import upsert
+from pinfold.store.tables import endpoints
+
+_KEYS = ["project_id", "id"]
+
+
+def _tenant_filter(query, tenant_value: str | None):
+    return query if tenant_value is None else query.where(endpoints.c.tenant_value == tenant_value)
+
+
+def get_many(conn: Connection, project_id: str, ids: list[str]) -> dict[str, dict]:
+    """Stored rows by id (every tenant's: the caller decides what it may see)."""
+    query = sa.select(endpoints.c.id, endpoints.c.tenant_value, endpoints.c.document).where(
+        endpoints.c.project_id == project_id, endpoints.c.id.in_(ids)
+    )
+    return {row.id: {"tenant_value": row.tenant_value, "document": row.document} for row in conn.execute(query)}
+
+
+def address_holders(conn: Connection, project_id: str, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Which endpoint id holds each (channel type, address) pair in the project."""
+    if not pairs:
+        return {}
+    query = sa.select(endpoints.c.channel_type, endpoints.c.address, endpoints.c.id).where(
+        endpoints.c.project_id == project_id,
+        sa.tuple_(endpoints.c.channel_type, endpoints.c.address).in_(pairs),
+    )
+    return {(row.channel_type, row.address): row.id for row in conn.execute(query)}
+
+
+def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: list[str | None]) -> None:
+    """Insert or replace endpoint documents (with their tenant column) in one statement."""
+    rows = [
+        {
+            "project_id": project_id,
+            "id": doc["Id"],
+            "channel_type": doc.get("ChannelType"),
+            "address": doc.get("Address"),
+            "user_id": doc.get("User", {}).get("UserId"),
+            "tenant_value": tenant_value,
+            "document": doc,
+        }
+        for doc, tenant_value in zip(docs, tenant_values)
+    ]
+    upsert(conn, endpoints, rows, _KEYS)
+
+
+def by_user(conn: Connection, project_id: str, user_id: str, tenant_value: str | None) -> list[dict]:
+    query = sa.select(endpoints.c.document).where(
+        endpoints.c.project_id == project_id, endpoints.c.user_id == user_id
+    )
+    query = _tenant_filter(query, tenant_value).order_by(endpoints.c.id)
+    return list(conn.execute(query).scalars())
+
+
+def delete(conn: Connection, project_id: str, ids: list[str]) -> None:
+    conn.execute(endpoints.delete().where(endpoints.c.project_id == project_id, endpoints.c.id.in_(ids)))
+
+
+def delete_for_tenant(conn: Connection, project_id: str, tenant_value: str) -> int:
+    result = conn.execute(
+        endpoints.delete().where(endpoints.c.project_id == project_id, endpoints.c.tenant_value == tenant_value)
+    )
+    return result.rowcount
+
+
+def delete_project(conn: Connection, project_id: str) -> None:
+    conn.execute(endpoints.delete().where(endpoints.c.project_id == project_id))
+
+
+def iter_with_attributes(conn: Connection, project_id: str, tenant_value: str | None, batch: int = 1000):
+    """Yield (id, tenant_value, document) for every endpoint in the project, in id order, by pages."""
+    last = None
+    while True:
+        query = sa.select(endpoints.c.id, endpoints.c.tenant_value, endpoints.c.document).where(
+            endpoints.c.project_id == project_id
+        )
+        if last is not None:
+            query = query.where(endpoints.c.id > last)
+        rows = conn.execute(_tenant_filter(query, tenant_value).order_by(endpoints.c.id).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id

@@ -1,0 +1,27 @@
+"""The event outbox: records written with the change that caused them, pumped to sinks later."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from pinfold.store.tables import event_outbox
+
+
+def append(conn: Connection, rows: list[dict]) -> None:
+    """Add records; each row has event_id, account_id, region, project_id, tenant_id, event_type,
+    arrival_ms and record."""
+    if rows:
+        conn.execute(event_outbox.insert(), rows)
+
+
+def read_after(conn: Connection, seq: int, limit: int = 1000) -> list[dict]:
+    query = sa.select(event_outbox).where(event_outbox.c.seq > seq).order_by(event_outbox.c.seq).limit(limit)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def count(conn: Connection, project_id: str | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(event_outbox)
+    if project_id is not None:
+        query = query.where(event_outbox.c.project_id == project_id)
+    return conn.execute(query).scalar_one()

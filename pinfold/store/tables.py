@@ -1,0 +1,133 @@
+"""The schema as SQLAlchemy Core tables. Migrations create it; this module only describes it.
+
+A test compares these tables with the migrated database, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+
+# JSON documents: JSONB on PostgreSQL (indexable later), JSON text on SQLite.
+Json = sa.JSON().with_variant(JSONB(), "postgresql")
+# Big autoincrement keys that are still SQLite rowid aliases.
+Seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+organizations = sa.Table(
+    "organizations", metadata,
+    sa.Column("id", sa.String(34), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("management_account_id", sa.String(12), nullable=False),
+    sa.Column("shared_account_id", sa.String(12)),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+accounts = sa.Table(
+    "accounts", metadata,
+    sa.Column("id", sa.String(12), primary_key=True),
+    sa.Column("organization_id", sa.String(34), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),  # management | shared | member
+    sa.Column("status", sa.String(16), nullable=False),  # active | closed
+    sa.Column("project_cap", sa.Integer),  # NULL: the installation default
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+principals = sa.Table(
+    "principals", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),  # organization | account | project | tenant
+    sa.Column("project_id", sa.String(32)),
+    sa.Column("tenant_id", sa.String(64)),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Index("ix_principals_tenant", "tenant_id"),
+    sa.Index("ix_principals_account", "account_id"),
+)
+
+access_keys = sa.Table(
+    "access_keys", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("principal_id", sa.String(32), nullable=False),
+    sa.Column("secret_ciphertext", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # active | revoked
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("revoked_at", sa.String(32)),
+    sa.Index("ix_access_keys_principal", "principal_id"),
+)
+
+projects = sa.Table(
+    "projects", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("settings", Json, nullable=False),
+    sa.Column("settings_modified_at", sa.String(32), nullable=False),
+    # Set on an sa-sp shared project: the endpoint attribute that names the tenant.
+    sa.Column("tenant_attribute_key", sa.String(50)),
+    sa.Index("ix_projects_account_region", "account_id", "region", "created_at", "id"),
+)
+
+tags = sa.Table(
+    "tags", metadata,
+    sa.Column("resource_arn", sa.String(512), primary_key=True),
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+endpoints = sa.Table(
+    "endpoints", metadata,
+    sa.Column("project_id", sa.String(32), primary_key=True),
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("channel_type", sa.String(24)),
+    sa.Column("address", sa.Text),
+    sa.Column("user_id", sa.Text),
+    # The value of the project's tenant attribute (sa-sp), kept in a column so isolation is an index.
+    sa.Column("tenant_value", sa.String(100)),
+    sa.Column("document", Json, nullable=False),
+    sa.Index("ix_endpoints_user", "project_id", "user_id"),
+    sa.Index("ix_endpoints_tenant", "project_id", "tenant_value"),
+    sa.Index(
+        "ux_endpoints_channel_address", "project_id", "channel_type", "address", unique=True,
+        sqlite_where=sa.text("address IS NOT NULL"),
+        postgresql_where=sa.text("address IS NOT NULL"),
+    ),
+)
+
+# Event records waiting for the stream pump: written in the same transaction as their cause.
+event_outbox = sa.Table(
+    "event_outbox", metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("project_id", sa.String(32), nullable=False),
+    sa.Column("tenant_id", sa.String(64)),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("arrival_ms", sa.BigInteger, nullable=False),
+    sa.Column("record", Json, nullable=False),
+    sa.Index("ix_event_outbox_project", "project_id", "seq"),
+)
+
+tenants = sa.Table(
+    "tenants", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("model", sa.String(8), nullable=False),  # sa-sp | sa-mp | ma-mp
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("project_id", sa.String(32), nullable=False),
+    sa.Column("attribute_key", sa.String(50)),
+    sa.Column("attribute_value", sa.String(100)),
+    sa.Column("status", sa.String(16), nullable=False),  # active | suspended | offboarded
+    sa.Column("metadata", Json, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+    sa.Index("ix_tenants_project", "project_id"),
+    sa.Index("ix_tenants_account", "account_id"),
+)

@@ -1,0 +1,31 @@
+"""Builders for service-level tests: an organization, an operator and tenant callers."""
+
+from __future__ import annotations
+
+from pinfold.domain.access import Caller
+from pinfold.services import identity, organization, tenants
+
+
+def operator(ctx) -> Caller:
+    organization.bootstrap(ctx, if_needed=True)
+    with ctx.db.read() as conn:
+        account = organization.require_organization(conn)["management_account_id"]
+    return Caller(principal_id="test-operator", account_id=account, region=ctx.settings.region,
+                  scope="organization", request_id="req-test")
+
+
+def caller_for_credentials(ctx, creds: dict, region: str | None = None) -> Caller:
+    """The Caller that a request signed with these credentials would become."""
+    _secret, principal = identity.lookup_key(ctx, creds["aws_access_key_id"])
+    return identity.caller_for(principal, region=region or creds["region"], request_id="req-test")
+
+
+def onboard(ctx, admin: Caller, tenant_id: str, model: str) -> tuple[dict, Caller]:
+    result = tenants.onboard(ctx, admin, tenant_id=tenant_id, model=model)
+    return result["tenant"], caller_for_credentials(ctx, result["credentials"])
+
+
+def account_caller(ctx, admin: Caller, account_id: str) -> Caller:
+    creds = organization.create_access_key(ctx, admin, scope="account", account_id=account_id)
+    return caller_for_credentials(ctx, creds)
+
