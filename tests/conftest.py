@@ -174,6 +174,11 @@ def make_client(server: Server, creds: dict, service: str = "pinpoint", region: 
 
 def admin_request(server: Server, creds: dict, method: str, path: str, body: dict | None = None):
     """Call the admin API signed with SigV4 (signing name `pinfold`) as botocore would sign it."""
+    return signed_request(server, creds, "pinfold", method, path, body)
+
+
+def signed_request(server: Server, creds: dict, service: str, method: str, path: str, body: dict | None = None):
+    """An HTTP request signed with botocore's SigV4 signer for `service`."""
     import httpx
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
@@ -182,7 +187,7 @@ def admin_request(server: Server, creds: dict, method: str, path: str, body: dic
     data = json.dumps(body).encode() if body is not None else b""
     request = AWSRequest(method=method, url=f"{server.url}{path}", data=data,
                          headers={"Content-Type": "application/json"} if body is not None else {})
-    SigV4Auth(Credentials(creds["aws_access_key_id"], creds["aws_secret_access_key"]), "pinfold",
+    SigV4Auth(Credentials(creds["aws_access_key_id"], creds["aws_secret_access_key"]), service,
               creds["region"]).add_auth(request)
     return httpx.request(method, request.url, headers=dict(request.headers), content=data)
 

@@ -99,3 +99,16 @@ def test_only_organization_admins_manage_tenants(ctx):
         tenants.list_all(ctx, tenant)
     with pytest.raises(Forbidden):
         tenants.onboard(ctx, tenant, tenant_id="sneaky", model="sa-sp")
+
+
+def test_secrets_are_encrypted_at_rest_and_the_master_key_is_private(ctx):
+    import sqlalchemy as sa
+
+    from pinfold.store.tables import access_keys
+
+    creds = organization.bootstrap(ctx)
+    with ctx.db.read() as conn:
+        stored = [row.secret_ciphertext for row in conn.execute(sa.select(access_keys))]
+    assert stored and all(creds["aws_secret_access_key"] not in value for value in stored)
+    assert (ctx.settings.data_dir / "master.key").stat().st_mode & 0o777 == 0o600
+    assert repr(ctx.secrets) == "SecretBox(<hidden>)" and "master_key" not in repr(ctx.settings)
