@@ -26,12 +26,13 @@ from pinfold.api.protocol import (
     verify_signature,
 )
 from pinfold.domain.access import Caller
-from pinfold.domain.errors import AuthFailure, NotImplementedOperation, PinfoldError
+from pinfold.domain.errors import AuthFailure, NotImplementedOperation, PayloadTooLarge, PinfoldError
 from pinfold.domain.ids import new_request_id
 from pinfold.services import identity
 from pinfold.services.context import Context
 
 log = logging.getLogger("pinfold.api")
+MAX_PAYLOAD = 7 * 1024 * 1024  # Pinpoint's documented request limit; larger bodies are not even buffered
 
 HANDLER_TABLES: dict[str, dict[str, Callable]] = {
     "pinpoint": pinpoint.HANDLERS,
@@ -45,9 +46,9 @@ class Request:
 
     __slots__ = ("method", "raw_path", "raw_query", "headers", "body")
 
-    def __init__(self, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes):
+    def __init__(self, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes | None):
         self.method, self.raw_path, self.raw_query = method, raw_path, raw_query
-        self.headers, self.body = headers, body
+        self.headers, self.body = headers, body  # body None: over the payload limit
 
 
 def authenticate(ctx: Context, request: Request, request_id: str, *, service: str | None = None) -> Caller:
@@ -77,6 +78,8 @@ class AwsGateway:
         try:
             if spec is None:
                 raise PinfoldError("This request names no AWS service that Pinfold serves")
+            if request.body is None:
+                raise PayloadTooLarge(f"Request payload exceeds the {MAX_PAYLOAD // (1024 * 1024)} MB limit")
             caller = authenticate(self.ctx, request, request_id)
             operation, labels = spec.router.match(
                 request.method, request.raw_path, parse_qs(request.raw_query, keep_blank_values=True),
@@ -116,12 +119,17 @@ class AwsGateway:
 
 
 async def read_request(scope, receive) -> Request:
-    chunks = []
+    """Buffer the request; a body over MAX_PAYLOAD is dropped as it streams and marked None."""
+    chunks, size = [], 0
     while True:
         message = await receive()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= MAX_PAYLOAD:
+            chunks.append(chunk)
         if not message.get("more_body"):
             break
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-    return Request(scope["method"], raw_path, scope["query_string"].decode("latin-1"), headers, b"".join(chunks))
+    body = b"".join(chunks) if size <= MAX_PAYLOAD else None
+    return Request(scope["method"], raw_path, scope["query_string"].decode("latin-1"), headers, body)

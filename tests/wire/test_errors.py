@@ -85,3 +85,12 @@ def test_validation_names_the_field(server):
 def test_credentials_for_another_service_name_are_not_admin_credentials(server):
     response = signed_request(server, server.admin, "mobiletargeting", "GET", "/admin/v1/tenants")
     assert response.status_code == 403 and response.json()["error"]["code"] == "auth_failure"
+
+
+def test_payload_over_7_mb_is_refused_before_anything_is_written(server):
+    client = make_client(server, server.admin)
+    app_id = client.create_app(CreateApplicationRequest={"Name": "big"})["ApplicationResponse"]["Id"]
+    huge = [{"Id": f"big-{n}", "Attributes": {"blob": ["x" * 100] * 800}} for n in range(100)]  # ~8 MB
+    error = _error(lambda: client.update_endpoints_batch(ApplicationId=app_id, EndpointBatchRequest={"Item": huge}))
+    assert (error["Code"], error["Status"]) == ("PayloadTooLargeException", 413)
+    assert _error(lambda: client.get_endpoint(ApplicationId=app_id, EndpointId="big-1"))["Code"] == "NotFoundException"
