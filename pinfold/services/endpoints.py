@@ -30,10 +30,6 @@ def _response(project_id: str, doc: dict) -> dict:
     return {**doc, "ApplicationId": project_id}
 
 
-def _not_found(endpoint_id: str) -> NotFound:
-    return NotFound(f"Resource not found: endpoint {endpoint_id}")
-
-
 def upsert_in(conn, caller: Caller, project: dict, items: list[tuple[str, dict]]) -> list[dict]:
     """Merge each (endpoint id, EndpointRequest) into the project inside the caller's transaction.
 
@@ -105,21 +101,23 @@ def _accepted(caller: Caller) -> dict:
     return {"Message": "Accepted", "RequestID": caller.request_id}
 
 
+def _endpoint(conn, caller: Caller, project_id: str, endpoint_id: str) -> dict:
+    """One endpoint the caller can see; anything else reads as absent."""
+    project_service.require(conn, caller, project_id)
+    doc = _visible(caller, store.get_many(conn, project_id, [endpoint_id]).get(endpoint_id))
+    if doc is None:
+        raise NotFound(f"Resource not found: endpoint {endpoint_id}")
+    return doc
+
+
 def get(ctx: Context, caller: Caller, project_id: str, endpoint_id: str) -> dict:
     with ctx.db.read() as conn:
-        project_service.require(conn, caller, project_id)
-        doc = _visible(caller, store.get_many(conn, project_id, [endpoint_id]).get(endpoint_id))
-    if doc is None:
-        raise _not_found(endpoint_id)
-    return _response(project_id, doc)
+        return _response(project_id, _endpoint(conn, caller, project_id, endpoint_id))
 
 
 def delete(ctx: Context, caller: Caller, project_id: str, endpoint_id: str) -> dict:
     with ctx.db.write() as conn:
-        project_service.require(conn, caller, project_id)
-        doc = _visible(caller, store.get_many(conn, project_id, [endpoint_id]).get(endpoint_id))
-        if doc is None:
-            raise _not_found(endpoint_id)
+        doc = _endpoint(conn, caller, project_id, endpoint_id)
         store.delete(conn, project_id, [endpoint_id])
     return _response(project_id, doc)
 
@@ -129,21 +127,24 @@ def _tenant_value(caller: Caller) -> str | None:
     return confined[1] if confined else None
 
 
-def get_user_endpoints(ctx: Context, caller: Caller, project_id: str, user_id: str) -> dict:
-    with ctx.db.read() as conn:
-        project_service.require(conn, caller, project_id)
-        docs = store.by_user(conn, project_id, user_id, _tenant_value(caller))
+def _user_endpoints(conn, caller: Caller, project_id: str, user_id: str) -> list[dict]:
+    """The user's endpoints that the caller can see; a user with none reads as absent."""
+    project_service.require(conn, caller, project_id)
+    docs = store.by_user(conn, project_id, user_id, _tenant_value(caller))
     if not docs:
         raise NotFound(f"Resource not found: user {user_id}")
+    return docs
+
+
+def get_user_endpoints(ctx: Context, caller: Caller, project_id: str, user_id: str) -> dict:
+    with ctx.db.read() as conn:
+        docs = _user_endpoints(conn, caller, project_id, user_id)
     return {"Item": [_response(project_id, doc) for doc in docs]}
 
 
 def delete_user_endpoints(ctx: Context, caller: Caller, project_id: str, user_id: str) -> dict:
     with ctx.db.write() as conn:
-        project_service.require(conn, caller, project_id)
-        docs = store.by_user(conn, project_id, user_id, _tenant_value(caller))
-        if not docs:
-            raise NotFound(f"Resource not found: user {user_id}")
+        docs = _user_endpoints(conn, caller, project_id, user_id)
         store.delete(conn, project_id, [doc["Id"] for doc in docs])
     return {"Item": [_response(project_id, doc) for doc in docs]}
 
