@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from typing import Callable
-from urllib.parse import parse_qs
 
 import anyio
 
@@ -20,6 +19,7 @@ from pinfold.api.protocol import (
     detect_service,
     load_services,
     parse_authorization,
+    parse_query,
     parse_request,
     serialize_error,
     serialize_response,
@@ -81,17 +81,14 @@ class AwsGateway:
             if request.body is None:
                 raise PayloadTooLarge(f"Request payload exceeds the {MAX_PAYLOAD // (1024 * 1024)} MB limit")
             caller = authenticate(self.ctx, request, request_id)
+            query = parse_query(request.raw_query)
             operation, labels = spec.router.match(
-                request.method, request.raw_path, parse_qs(request.raw_query, keep_blank_values=True),
-                request.headers.get("x-amz-target"),
+                request.method, request.raw_path, query, request.headers.get("x-amz-target")
             )
             handler = HANDLER_TABLES[spec.name].get(operation.name)
             if handler is None:
                 raise NotImplementedOperation(f"Pinfold does not implement {spec.name}:{operation.name} yet")
-            params = parse_request(
-                spec, operation, labels, parse_qs(request.raw_query, keep_blank_values=True),
-                request.headers, request.body,
-            )
+            params = parse_request(spec, operation, labels, query, request.headers, request.body)
             return serialize_response(spec, operation, handler(self.ctx, caller, params), request_id)
         except PinfoldError as error:
             return serialize_error(spec, error, request_id)
