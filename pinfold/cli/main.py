@@ -88,8 +88,11 @@ def bootstrap(name: str = "Pinfold", if_needed: bool = typer.Option(False, "--if
               data_dir: Optional[Path] = DataDir) -> None:
     """Create the organization and print organization-administrator credentials as JSON."""
     result = _run(data_dir, lambda ctx: organization.bootstrap(ctx, name=name, if_needed=if_needed))
-    if result is not None:
-        typer.echo(json.dumps(result, indent=2))
+    if result is None:
+        typer.echo("The organization exists already; its administrator credentials were printed when it was "
+                   "created. Mint more with `pinfold admin keys create --scope organization`.", err=True)
+        return
+    typer.echo(json.dumps(result, indent=2))
 
 
 @keys_app.command("create")
