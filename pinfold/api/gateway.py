@@ -15,6 +15,7 @@ import anyio
 from pinfold.api import pinpoint, sesv2, sms_voice
 from pinfold.api.protocol import (
     ServiceSpec,
+    SignedRequest,
     WireResponse,
     detect_service,
     load_services,
@@ -44,16 +45,28 @@ HANDLER_TABLES: dict[str, dict[str, Callable]] = {
 class Request:
     """The parts of an HTTP request the AWS protocols need (header names lower-cased)."""
 
-    __slots__ = ("method", "raw_path", "raw_query", "headers", "body")
+    __slots__ = ("method", "raw_path", "raw_query", "headers", "body", "_signed")
 
     def __init__(self, method: str, raw_path: str, raw_query: str, headers: dict[str, str], body: bytes | None):
         self.method, self.raw_path, self.raw_query = method, raw_path, raw_query
         self.headers, self.body = headers, body  # body None: over the payload limit
+        self._signed: SignedRequest | AuthFailure | None = None
+
+    def signed(self) -> SignedRequest:
+        """The parsed Authorization header (parsed once; a malformed one raises every time)."""
+        if self._signed is None:
+            try:
+                self._signed = parse_authorization(self.headers)
+            except AuthFailure as error:
+                self._signed = error
+        if isinstance(self._signed, AuthFailure):
+            raise self._signed
+        return self._signed
 
 
 def authenticate(ctx: Context, request: Request, request_id: str, *, service: str | None = None) -> Caller:
     """Verify the SigV4 signature and return the Caller; `service` pins the expected signing name."""
-    signed = parse_authorization(request.headers)
+    signed = request.signed()
     secret, principal = identity.lookup_key(ctx, signed.access_key_id)
     verify_signature(
         signed, secret_key=secret, method=request.method, raw_path=request.raw_path,
@@ -98,7 +111,7 @@ class AwsGateway:
 
     def _service_of(self, request: Request) -> ServiceSpec | None:
         try:
-            signing_name = parse_authorization(request.headers).service
+            signing_name = request.signed().service
         except AuthFailure:
             signing_name = None
         return detect_service(

@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 
 from pinfold.config import Settings
 from pinfold.services.secrets import SecretBox, load_master_key
 from pinfold.store.database import Database
+
+
+class KeyCache:
+    """Access-key lookups, kept for a second: one read per key per second instead of per request.
+
+    A change made in this process (revocation, suspension) clears it at once; one made by another
+    process (the CLI, another server) takes effect within `ttl` seconds, much as IAM propagates.
+    """
+
+    def __init__(self, ttl: float = 1.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, dict]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_id: str) -> dict | None:
+        entry = self._entries.get(key_id)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key_id: str, row: dict) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key_id] = (time.monotonic() + self.ttl, row)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 @dataclass
@@ -14,6 +45,7 @@ class Context:
     settings: Settings
     db: Database
     secrets: SecretBox
+    key_cache: KeyCache = field(default_factory=KeyCache)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> "Context":

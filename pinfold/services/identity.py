@@ -35,10 +35,13 @@ def issue_credentials(ctx: Context, conn, *, name: str, account_id: str, scope: 
 
 def lookup_key(ctx: Context, access_key_id: str) -> tuple[str, dict]:
     """The secret for an active key and the principal row; unknown or revoked keys are refused."""
-    with ctx.db.read() as conn:
-        row = identities.find_active_key(conn, access_key_id)
+    row = ctx.key_cache.get(access_key_id)
     if row is None:
-        raise UnrecognizedClient("The security token included in the request is invalid.")
+        with ctx.db.read() as conn:
+            row = identities.find_active_key(conn, access_key_id)
+        if row is None:
+            raise UnrecognizedClient("The security token included in the request is invalid.")
+        ctx.key_cache.put(access_key_id, row)
     return ctx.secrets.decrypt(row["secret_ciphertext"]), row
 
 

@@ -77,10 +77,9 @@ def list_page(ctx: Context, caller: Caller, raw_page_size: str | None, token: st
             conn, caller.account_id, caller.region, after=decode_token(token), limit=size + 1,
             only=caller.pinned_project(),
         )
-        items = [
-            response(row, projects.get_tags(conn, project_arn(row["region"], row["account_id"], row["id"])))
-            for row in rows[:size]
-        ]
+        arns = [project_arn(row["region"], row["account_id"], row["id"]) for row in rows[:size]]
+        tags = projects.get_tags_of(conn, arns)
+        items = [response(row, tags[arn]) for row, arn in zip(rows, arns)]
     page = {"Item": items}
     if len(rows) > size:
         page["NextToken"] = encode_token((rows[size - 1]["created_at"], rows[size - 1]["id"]))

@@ -124,6 +124,7 @@ def set_status(ctx: Context, caller: Caller, tenant_id: str, status: str) -> dic
             raise Conflict(f"Tenant {tenant_id} is {row['status']}; only a {expected} tenant can become {status}")
         row.update(status=status, updated_at=ids.iso_now())
         tenants.update_tenant(conn, tenant_id, status=status, updated_at=row["updated_at"])
+    ctx.key_cache.clear()
     return public(row)
 
 
@@ -139,6 +140,7 @@ def offboard(ctx: Context, caller: Caller, tenant_id: str) -> dict:
         removed = {**_remove_data(conn, row, now), "revoked_keys": revoked}
         row.update(status="offboarded", updated_at=now)
         tenants.update_tenant(conn, tenant_id, status="offboarded", updated_at=now)
+    ctx.key_cache.clear()
     return {"tenant": public(row), "removed": removed}
 
 

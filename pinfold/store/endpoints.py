@@ -15,23 +15,34 @@ def _tenant_filter(query, tenant_value: str | None):
     return query if tenant_value is None else query.where(endpoints.c.tenant_value == tenant_value)
 
 
+# The hot reads of every endpoint write are built once; calls only bind values.
+_BY_IDS = sa.select(endpoints.c.id, endpoints.c.tenant_value, endpoints.c.document).where(
+    endpoints.c.project_id == sa.bindparam("project_id"), endpoints.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+# One channel at a time: SQLite does not use an index for a row-value IN, but does for this.
+_HOLDERS = sa.select(endpoints.c.address, endpoints.c.id).where(
+    endpoints.c.project_id == sa.bindparam("project_id"),
+    endpoints.c.channel_type == sa.bindparam("channel_type"),
+    endpoints.c.address.in_(sa.bindparam("addresses", expanding=True)),
+)
+
+
 def get_many(conn: Connection, project_id: str, ids: list[str]) -> dict[str, dict]:
     """Stored rows by id (every tenant's: the caller decides what it may see)."""
-    query = sa.select(endpoints.c.id, endpoints.c.tenant_value, endpoints.c.document).where(
-        endpoints.c.project_id == project_id, endpoints.c.id.in_(ids)
-    )
-    return {row.id: {"tenant_value": row.tenant_value, "document": row.document} for row in conn.execute(query)}
+    rows = conn.execute(_BY_IDS, {"project_id": project_id, "ids": ids})
+    return {row.id: {"tenant_value": row.tenant_value, "document": row.document} for row in rows}
 
 
 def address_holders(conn: Connection, project_id: str, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """Which endpoint id holds each (channel type, address) pair in the project."""
-    if not pairs:
-        return {}
-    query = sa.select(endpoints.c.channel_type, endpoints.c.address, endpoints.c.id).where(
-        endpoints.c.project_id == project_id,
-        sa.tuple_(endpoints.c.channel_type, endpoints.c.address).in_(pairs),
-    )
-    return {(row.channel_type, row.address): row.id for row in conn.execute(query)}
+    by_channel: dict[str, list[str]] = {}
+    for channel, address in pairs:
+        by_channel.setdefault(channel, []).append(address)
+    holders = {}
+    for channel, addresses in by_channel.items():
+        params = {"project_id": project_id, "channel_type": channel, "addresses": addresses}
+        holders.update({(channel, row.address): row.id for row in conn.execute(_HOLDERS, params)})
+    return holders
 
 
 def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: list[str | None]) -> None:

@@ -16,27 +16,30 @@ def insert_access_key(conn: Connection, **values) -> None:
     conn.execute(access_keys.insert().values(**values))
 
 
+# Runs on every request, so it is built once; each call only binds the key id.
+_ACTIVE_KEY = (
+    sa.select(
+        access_keys.c.secret_ciphertext,
+        principals.c.id.label("principal_id"),
+        principals.c.account_id,
+        principals.c.scope,
+        principals.c.project_id,
+        principals.c.tenant_id,
+        tenants.c.model.label("tenant_model"),
+        tenants.c.status.label("tenant_status"),
+        tenants.c.project_id.label("tenant_project_id"),
+        tenants.c.attribute_key.label("tenant_attribute_key"),
+        tenants.c.attribute_value.label("tenant_attribute_value"),
+    )
+    .join(principals, principals.c.id == access_keys.c.principal_id)
+    .outerjoin(tenants, tenants.c.id == principals.c.tenant_id)
+    .where(access_keys.c.id == sa.bindparam("key_id"), access_keys.c.status == "active")
+)
+
+
 def find_active_key(conn: Connection, access_key_id: str) -> dict | None:
     """The key, its principal and (for tenant principals) the tenant's placement, in one read."""
-    query = (
-        sa.select(
-            access_keys.c.secret_ciphertext,
-            principals.c.id.label("principal_id"),
-            principals.c.account_id,
-            principals.c.scope,
-            principals.c.project_id,
-            principals.c.tenant_id,
-            tenants.c.model.label("tenant_model"),
-            tenants.c.status.label("tenant_status"),
-            tenants.c.project_id.label("tenant_project_id"),
-            tenants.c.attribute_key.label("tenant_attribute_key"),
-            tenants.c.attribute_value.label("tenant_attribute_value"),
-        )
-        .join(principals, principals.c.id == access_keys.c.principal_id)
-        .outerjoin(tenants, tenants.c.id == principals.c.tenant_id)
-        .where(access_keys.c.id == access_key_id, access_keys.c.status == "active")
-    )
-    row = conn.execute(query).mappings().first()
+    row = conn.execute(_ACTIVE_KEY, {"key_id": access_key_id}).mappings().first()
     return dict(row) if row else None
 
 

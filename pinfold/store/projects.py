@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -13,11 +15,15 @@ def insert_project(conn: Connection, **values) -> None:
     conn.execute(projects.insert().values(**values))
 
 
+_PROJECT = sa.select(projects).where(
+    projects.c.id == sa.bindparam("id"),
+    projects.c.account_id == sa.bindparam("account_id"),
+    projects.c.region == sa.bindparam("region"),
+)
+
+
 def get_project(conn: Connection, account_id: str, region: str, project_id: str) -> dict | None:
-    query = sa.select(projects).where(
-        projects.c.id == project_id, projects.c.account_id == account_id, projects.c.region == region
-    )
-    row = conn.execute(query).mappings().first()
+    row = conn.execute(_PROJECT, {"id": project_id, "account_id": account_id, "region": region}).mappings().first()
     return dict(row) if row else None
 
 
@@ -29,13 +35,26 @@ def get_project_by_id(conn: Connection, project_id: str) -> dict | None:
 def list_projects(conn: Connection, account_id: str, region: str, *, after: tuple[str, str] | None,
                   limit: int, only: str | None = None) -> list[dict]:
     """One page of an account's projects in a region, oldest first; `after` is the last (date, id)."""
-    query = sa.select(projects).where(projects.c.account_id == account_id, projects.c.region == region)
-    if only is not None:
-        query = query.where(projects.c.id == only)
+    params = {"account_id": account_id, "region": region, "limit": limit}
     if after is not None:
-        query = query.where(sa.tuple_(projects.c.created_at, projects.c.id) > sa.tuple_(*after))
-    query = query.order_by(projects.c.created_at, projects.c.id).limit(limit)
-    return [dict(row) for row in conn.execute(query).mappings()]
+        params.update(after_created=after[0], after_id=after[1])
+    if only is not None:
+        params["only"] = only
+    statement = _page_statement(after is not None, only is not None)
+    return [dict(row) for row in conn.execute(statement, params).mappings()]
+
+
+@lru_cache(maxsize=4)
+def _page_statement(has_after: bool, has_only: bool):
+    query = sa.select(projects).where(
+        projects.c.account_id == sa.bindparam("account_id"), projects.c.region == sa.bindparam("region")
+    )
+    if has_only:
+        query = query.where(projects.c.id == sa.bindparam("only"))
+    if has_after:
+        position = sa.tuple_(sa.bindparam("after_created"), sa.bindparam("after_id"))
+        query = query.where(sa.tuple_(projects.c.created_at, projects.c.id) > position)
+    return query.order_by(projects.c.created_at, projects.c.id).limit(sa.bindparam("limit"))
 
 
 def count_projects(conn: Connection, account_id: str, region: str) -> int:
@@ -59,9 +78,21 @@ def delete_project(conn: Connection, project_id: str) -> None:
     conn.execute(projects.delete().where(projects.c.id == project_id))
 
 
+_TAGS = sa.select(tags.c.resource_arn, tags.c.key, tags.c.value).where(
+    tags.c.resource_arn.in_(sa.bindparam("arns", expanding=True))
+)
+
+
 def get_tags(conn: Connection, resource_arn: str) -> dict[str, str]:
-    rows = conn.execute(sa.select(tags.c.key, tags.c.value).where(tags.c.resource_arn == resource_arn))
-    return {key: value for key, value in rows}
+    return get_tags_of(conn, [resource_arn])[resource_arn]
+
+
+def get_tags_of(conn: Connection, resource_arns: list[str]) -> dict[str, dict[str, str]]:
+    """Tags of several resources in one query (every ARN asked for is in the result)."""
+    found: dict[str, dict[str, str]] = {arn: {} for arn in resource_arns}
+    for arn, key, value in conn.execute(_TAGS, {"arns": resource_arns}):
+        found[arn][key] = value
+    return found
 
 
 def put_tags(conn: Connection, resource_arn: str, values: dict[str, str]) -> None:
