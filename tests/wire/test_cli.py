@@ -6,9 +6,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-import pytest
+from botocore.exceptions import ClientError
 
 from tests.conftest import make_client
 
@@ -56,6 +57,22 @@ def test_tenant_commands_with_json(server):
     assert shown["attribute_key"] == "TenantId" and shown["attribute_value"] == "cli-tenant"
     gone = json.loads(server.cli("tenants", "offboard", "cli-tenant", "--json").stdout)
     assert gone["tenant"]["status"] == "offboarded" and gone["removed"]["revoked_keys"] == 1
+
+
+def test_suspension_by_the_cli_reaches_the_running_server_within_a_second(server):
+    tenant = json.loads(server.cli("tenants", "onboard", "cli-suspended", "--model", "ma-mp").stdout)
+    client = make_client(server, tenant["credentials"])
+    client.get_apps()  # the server now holds this key in its lookup cache
+    server.cli("tenants", "suspend", "cli-suspended")
+    suspended_at = time.monotonic()
+    while True:
+        try:
+            client.get_apps()
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "ForbiddenException"
+            break
+        assert time.monotonic() - suspended_at < 1.5, "suspension did not reach the server within a second"
+        time.sleep(0.05)
 
 
 def test_cli_errors_are_messages_not_tracebacks(server):
