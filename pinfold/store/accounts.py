@@ -7,6 +7,10 @@ from sqlalchemy.engine import Connection
 
 from pinfold.store.tables import accounts, organizations
 
+_INSERT_ORGANIZATIONS = organizations.insert()
+
+_INSERT_ACCOUNTS = accounts.insert()
+
 
 def get_organization(conn: Connection) -> dict | None:
     """The installation's organization (there is at most one)."""
@@ -15,7 +19,7 @@ def get_organization(conn: Connection) -> dict | None:
 
 
 def insert_organization(conn: Connection, **values) -> None:
-    conn.execute(organizations.insert().values(**values))
+    conn.execute(_INSERT_ORGANIZATIONS, values)
 
 
 def set_shared_account(conn: Connection, organization_id: str, account_id: str) -> None:
@@ -27,11 +31,14 @@ def set_shared_account(conn: Connection, organization_id: str, account_id: str) 
 
 
 def insert_account(conn: Connection, **values) -> None:
-    conn.execute(accounts.insert().values(**values))
+    conn.execute(_INSERT_ACCOUNTS, values)
+
+
+_ACCOUNT = sa.select(accounts).where(accounts.c.id == sa.bindparam("id"))
 
 
 def get_account(conn: Connection, account_id: str) -> dict | None:
-    row = conn.execute(sa.select(accounts).where(accounts.c.id == account_id)).mappings().first()
+    row = conn.execute(_ACCOUNT, {"id": account_id}).mappings().first()
     return dict(row) if row else None
 
 

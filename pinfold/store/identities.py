@@ -7,13 +7,17 @@ from sqlalchemy.engine import Connection
 
 from pinfold.store.tables import access_keys, principals, tenants
 
+_INSERT_PRINCIPALS = principals.insert()
+
+_INSERT_ACCESS_KEYS = access_keys.insert()
+
 
 def insert_principal(conn: Connection, **values) -> None:
-    conn.execute(principals.insert().values(**values))
+    conn.execute(_INSERT_PRINCIPALS, values)
 
 
 def insert_access_key(conn: Connection, **values) -> None:
-    conn.execute(access_keys.insert().values(**values))
+    conn.execute(_INSERT_ACCESS_KEYS, values)
 
 
 # Runs on every request, so it is built once; each call only binds the key id.

@@ -10,9 +10,11 @@ from sqlalchemy.engine import Connection
 from pinfold.store.database import upsert
 from pinfold.store.tables import projects, tags
 
+_INSERT_PROJECTS = projects.insert()
+
 
 def insert_project(conn: Connection, **values) -> None:
-    conn.execute(projects.insert().values(**values))
+    conn.execute(_INSERT_PROJECTS, values)
 
 
 _PROJECT = sa.select(projects).where(
@@ -57,9 +59,13 @@ def _page_statement(has_after: bool, has_only: bool):
     return query.order_by(projects.c.created_at, projects.c.id).limit(sa.bindparam("limit"))
 
 
+_COUNT = sa.select(sa.func.count()).where(
+    projects.c.account_id == sa.bindparam("account_id"), projects.c.region == sa.bindparam("region")
+)
+
+
 def count_projects(conn: Connection, account_id: str, region: str) -> int:
-    query = sa.select(sa.func.count()).where(projects.c.account_id == account_id, projects.c.region == region)
-    return conn.execute(query).scalar_one()
+    return conn.execute(_COUNT, {"account_id": account_id, "region": region}).scalar_one()
 
 
 def list_account_project_ids(conn: Connection, account_id: str) -> list[str]:

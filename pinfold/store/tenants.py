@@ -7,9 +7,11 @@ from sqlalchemy.engine import Connection
 
 from pinfold.store.tables import tenants
 
+_INSERT_TENANTS = tenants.insert()
+
 
 def insert_tenant(conn: Connection, **values) -> None:
-    conn.execute(tenants.insert().values(**values))
+    conn.execute(_INSERT_TENANTS, values)
 
 
 def get_tenant(conn: Connection, tenant_id: str) -> dict | None:
