@@ -21,3 +21,10 @@ def create_app(ctx: Context):
             await gateway(scope, receive, send)
 
     return app
+
+
+def app_from_env():
+    """ASGI factory for worker processes: settings from PINFOLD_*, schema already migrated by `serve`."""
+    from pinfold.config import Settings
+
+    return create_app(Context.open(Settings.from_env(), migrate=False))

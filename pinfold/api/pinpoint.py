@@ -82,6 +82,9 @@ def _list_tags(ctx, caller, p):
     return {"TagsModel": {"tags": tags.list_tags(ctx, caller, p["ResourceArn"])}}
 
 
+# These walk every endpoint of a project, so the gateway keeps them off the event loop.
+LONG_OPERATIONS = frozenset({"RemoveAttributes", "DeleteApp", "DeleteUserEndpoints"})
+
 HANDLERS = {
     "CreateApp": _create_app,
     "GetApp": _get_app,

@@ -70,17 +70,26 @@ def _print(value, as_json: bool, columns: tuple[str, ...] = ()) -> None:
 
 @app.command()
 def serve(host: str = typer.Option(None, envvar="PINFOLD_HOST"), port: int = typer.Option(None, envvar="PINFOLD_PORT"),
+          workers: int = typer.Option(1, envvar="PINFOLD_WORKERS", help="Server processes sharing the database"),
           data_dir: Optional[Path] = DataDir) -> None:
     """Start the server (AWS APIs and the admin API on one port)."""
+    import os
+
     import uvicorn
 
     from pinfold.api.app import create_app
 
     settings = Settings.from_env(data_dir=data_dir, host=host, port=port)
-    ctx = Context.open(settings)
+    ctx = Context.open(settings)  # migrates once, before any worker starts
     typer.echo(f"Pinfold serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", err=True)
-    uvicorn.run(create_app(ctx), host=settings.host, port=settings.port, log_level=settings.log_level,
-                access_log=False, http="httptools", loop="uvloop")
+    options = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
+               "access_log": False, "http": "httptools", "loop": "uvloop"}
+    if workers <= 1:
+        uvicorn.run(create_app(ctx), **options)
+        return
+    ctx.close()
+    os.environ["PINFOLD_DATA_DIR"] = str(settings.data_dir)  # workers read their settings from here
+    uvicorn.run("pinfold.api.app:app_from_env", factory=True, workers=workers, **options)
 
 
 @admin_app.command("bootstrap")

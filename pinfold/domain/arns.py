@@ -27,7 +27,7 @@ class Arn:
 
 
 def project_arn(region: str, account_id: str, project_id: str) -> str:
-    return str(Arn("mobiletargeting", region, account_id, f"apps/{project_id}"))
+    return f"arn:aws:mobiletargeting:{region}:{account_id}:apps/{project_id}"
 
 
 def parse_arn(text: str, field: str = "ResourceArn") -> Arn:

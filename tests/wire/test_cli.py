@@ -100,3 +100,35 @@ def test_api_coverage(server):
     assert "UpdateEndpointsBatch" in by_service["pinpoint"]["operations"]
     table = server.cli("api", "coverage").stdout
     assert "pinpoint" in table and "17" in table
+
+
+def test_serve_with_several_workers_shares_the_database(server):
+    import urllib.request
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    env = {**server.env, "PINFOLD_PORT": str(port)}
+    process = subprocess.Popen([sys.executable, "-m", "pinfold", "serve", "--workers", "2"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, "workers did not start"
+                time.sleep(0.2)
+        other = make_client(server, server.admin)
+        created = other.create_app(CreateApplicationRequest={"Name": "seen-by-workers"})["ApplicationResponse"]
+        server.url, original = f"http://127.0.0.1:{port}", server.url
+        try:
+            workers = make_client(server, server.admin)
+            for _ in range(6):  # several connections, so both workers answer
+                assert workers.get_app(ApplicationId=created["Id"])["ApplicationResponse"]["Name"] == "seen-by-workers"
+        finally:
+            server.url = original
+    finally:
+        process.terminate()
+        process.wait(15)
