@@ -19,10 +19,8 @@ def _tenant_filter(query, tenant_value: str | None):
 _BY_IDS = sa.select(endpoints.c.id, endpoints.c.tenant_value, endpoints.c.document).where(
     endpoints.c.project_id == sa.bindparam("project_id"), endpoints.c.id.in_(sa.bindparam("ids", expanding=True))
 )
-# One channel at a time: SQLite does not use an index for a row-value IN, but does for this.
-_HOLDERS = sa.select(endpoints.c.address, endpoints.c.id).where(
+_HOLDERS = sa.select(endpoints.c.channel_type, endpoints.c.address, endpoints.c.id).where(
     endpoints.c.project_id == sa.bindparam("project_id"),
-    endpoints.c.channel_type == sa.bindparam("channel_type"),
     endpoints.c.address.in_(sa.bindparam("addresses", expanding=True)),
 )
 
@@ -35,14 +33,11 @@ def get_many(conn: Connection, project_id: str, ids: list[str]) -> dict[str, dic
 
 def address_holders(conn: Connection, project_id: str, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """Which endpoint id holds each (channel type, address) pair in the project."""
-    by_channel: dict[str, list[str]] = {}
-    for channel, address in pairs:
-        by_channel.setdefault(channel, []).append(address)
-    holders = {}
-    for channel, addresses in by_channel.items():
-        params = {"project_id": project_id, "channel_type": channel, "addresses": addresses}
-        holders.update({(channel, row.address): row.id for row in conn.execute(_HOLDERS, params)})
-    return holders
+    if not pairs:
+        return {}
+    wanted = set(pairs)
+    rows = conn.execute(_HOLDERS, {"project_id": project_id, "addresses": list({a for _, a in pairs})})
+    return {(row.channel_type, row.address): row.id for row in rows if (row.channel_type, row.address) in wanted}
 
 
 def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: list[str | None]) -> None:

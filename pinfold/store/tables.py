@@ -92,8 +92,10 @@ endpoints = sa.Table(
     sa.Column("document", Json, nullable=False),
     sa.Index("ix_endpoints_user", "project_id", "user_id"),
     sa.Index("ix_endpoints_tenant", "project_id", "tenant_value"),
+    # Address before channel: the uniqueness check looks up a batch's addresses, whatever their
+    # channels, in one indexed query (project_id = ? AND address IN (...)).
     sa.Index(
-        "ux_endpoints_channel_address", "project_id", "channel_type", "address", unique=True,
+        "ux_endpoints_channel_address", "project_id", "address", "channel_type", unique=True,
         sqlite_where=sa.text("address IS NOT NULL"),
         postgresql_where=sa.text("address IS NOT NULL"),
     ),

@@ -91,7 +91,7 @@ def upgrade() -> None:
     op.create_index("ix_endpoints_user", "endpoints", ["project_id", "user_id"])
     op.create_index("ix_endpoints_tenant", "endpoints", ["project_id", "tenant_value"])
     op.create_index(
-        "ux_endpoints_channel_address", "endpoints", ["project_id", "channel_type", "address"],
+        "ux_endpoints_channel_address", "endpoints", ["project_id", "address", "channel_type"],
         unique=True,
         sqlite_where=sa.text("address IS NOT NULL"),
         postgresql_where=sa.text("address IS NOT NULL"),
