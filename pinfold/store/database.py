@@ -117,6 +117,34 @@ def is_unique_violation(error: sa.exc.IntegrityError) -> bool:
     return "unique" in text or "duplicate key" in text
 
 
+def keyed_lookup(conn: Connection, table: sa.Table, columns: tuple[str, ...], scope: str, key: str, *,
+                 scope_value: str, keys: list[str]):
+    """Rows of `table` whose `scope` column equals `scope_value` and whose `key` column is in `keys`.
+
+    Planned as one index probe per key on both dialects. SQLite does that for a plain IN. PostgreSQL,
+    before the table has statistics (a fresh database filling up), instead scanned the whole scope
+    and filtered (7.6 ms instead of 0.4 ms at 40,000 rows), so it gets a LATERAL probe per key.
+    """
+    statement = _keyed_lookup_statement(conn.dialect.name, table, columns, scope, key)
+    return conn.execute(statement, {"scope": scope_value, "keys": keys})
+
+
+@lru_cache(maxsize=16)
+def _keyed_lookup_statement(dialect: str, table: sa.Table, columns: tuple[str, ...], scope: str, key: str):
+    selected = [table.c[name] for name in columns]
+    if dialect != "postgresql":
+        return sa.select(*selected).where(
+            table.c[scope] == sa.bindparam("scope"), table.c[key].in_(sa.bindparam("keys", expanding=True))
+        )
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    wanted = sa.func.unnest(sa.bindparam("keys", type_=ARRAY(sa.Text))).table_valued("key").render_derived("wanted")
+    # OFFSET keeps PostgreSQL from flattening the probe into a join it would plan as a scan.
+    probe = (sa.select(*selected).where(table.c[scope] == sa.bindparam("scope"), table.c[key] == wanted.c.key)
+             .offset(0).lateral("found"))
+    return sa.select(*[probe.c[name] for name in columns]).select_from(wanted.join(probe, sa.true()))
+
+
 def upsert(conn: Connection, table: sa.Table, rows: list[dict], keys: list[str]) -> None:
     """Insert rows, replacing the non-key columns of rows whose `keys` already exist."""
     if rows:

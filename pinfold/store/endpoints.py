@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from pinfold.store.database import upsert
+from pinfold.store.database import keyed_lookup, upsert
 from pinfold.store.tables import endpoints
 
 _KEYS = ["project_id", "id"]
@@ -15,19 +15,10 @@ def _tenant_filter(query, tenant_value: str | None):
     return query if tenant_value is None else query.where(endpoints.c.tenant_value == tenant_value)
 
 
-# The hot reads of every endpoint write are built once; calls only bind values.
-_BY_IDS = sa.select(endpoints.c.id, endpoints.c.tenant_value, endpoints.c.document).where(
-    endpoints.c.project_id == sa.bindparam("project_id"), endpoints.c.id.in_(sa.bindparam("ids", expanding=True))
-)
-_HOLDERS = sa.select(endpoints.c.channel_type, endpoints.c.address, endpoints.c.id).where(
-    endpoints.c.project_id == sa.bindparam("project_id"),
-    endpoints.c.address.in_(sa.bindparam("addresses", expanding=True)),
-)
-
-
 def get_many(conn: Connection, project_id: str, ids: list[str]) -> dict[str, dict]:
     """Stored rows by id (every tenant's: the caller decides what it may see)."""
-    rows = conn.execute(_BY_IDS, {"project_id": project_id, "ids": ids})
+    rows = keyed_lookup(conn, endpoints, ("id", "tenant_value", "document"), "project_id", "id",
+                        scope_value=project_id, keys=ids)
     return {row.id: {"tenant_value": row.tenant_value, "document": row.document} for row in rows}
 
 
@@ -36,7 +27,8 @@ def address_holders(conn: Connection, project_id: str, pairs: list[tuple[str, st
     if not pairs:
         return {}
     wanted = set(pairs)
-    rows = conn.execute(_HOLDERS, {"project_id": project_id, "addresses": list({a for _, a in pairs})})
+    rows = keyed_lookup(conn, endpoints, ("channel_type", "address", "id"), "project_id", "address",
+                        scope_value=project_id, keys=list({address for _, address in pairs}))
     return {(row.channel_type, row.address): row.id for row in rows if (row.channel_type, row.address) in wanted}
 
 
