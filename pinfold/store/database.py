@@ -42,7 +42,9 @@ class Database:
     def _create_engine(self) -> Engine:
         common = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
         if not self.is_sqlite:
-            return sa.create_engine(self.url, pool_size=10, max_overflow=20, pool_pre_ping=True, **common)
+            # No pre-ping: it cost a round trip per request. After a PostgreSQL restart the first
+            # request on each stale connection fails (a 500 that AWS SDKs retry) and the pool reconnects.
+            return sa.create_engine(self.url, pool_size=10, max_overflow=20, pool_recycle=1800, **common)
         if self.url.database and self.url.database != ":memory:":
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
