@@ -26,6 +26,7 @@ run: $(RUN_STAMP)
 
 # The whole suite on SQLite, then again on PostgreSQL (which must be there when CI=true).
 test: $(TEST_STAMP)
+	$(BIN)/ruff check .
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 

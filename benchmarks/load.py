@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
-import time
 import threading
+import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from benchmarks.servers import Target
 

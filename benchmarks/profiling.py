@@ -8,9 +8,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 _RATE = 200  # samples per second
 # Leaf frames of threads parked waiting for work; py-spy's idle detection lets some through.

@@ -22,11 +22,11 @@ def _times(value: float | None) -> str:
 
 def _grid(headers: list[str], rows: list[list[str]]) -> list[str]:
     """Columns sized to their widest cell; the first column left-aligned, the rest right-aligned."""
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
 
     def line(cells: list[str]) -> str:
         first, *rest = cells
-        return "  " + first.ljust(widths[0]) + "".join(c.rjust(w + 3) for c, w in zip(rest, widths[1:]))
+        return "  " + first.ljust(widths[0]) + "".join(c.rjust(w + 3) for c, w in zip(rest, widths[1:], strict=True))
     return [line(headers), *(line(row) for row in rows)]
 
 

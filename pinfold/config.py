@@ -24,7 +24,7 @@ class Settings:
         return self.database_url or f"sqlite:///{(self.data_dir / 'pinfold.db').resolve()}"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
         """Build settings from the environment; keyword overrides win (used by the CLI flags)."""
         env = os.environ if env is None else env
         values = {

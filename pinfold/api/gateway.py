@@ -7,8 +7,8 @@ same for all three.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import anyio
 
@@ -77,7 +77,7 @@ def authenticate(ctx: Context, request: Request, request_id: str, *, service: st
     verify_signature(
         signed, secret_key=secret, method=request.method, raw_path=request.raw_path,
         raw_query=request.raw_query, headers=request.headers, body=request.body,
-        now=datetime.now(timezone.utc),
+        now=datetime.now(UTC),
     )
     if service is not None and signed.service != service:
         raise AuthFailure(f"Credential should be scoped to correct service: '{service}'.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -33,7 +32,7 @@ DataDir = typer.Option(None, "--data-dir", envvar="PINFOLD_DATA_DIR", help="Data
 AsJson = typer.Option(False, "--json", help="Print JSON instead of a table")
 
 
-def _context(data_dir: Optional[Path]) -> Context:
+def _context(data_dir: Path | None) -> Context:
     return Context.open(Settings.from_env(data_dir=data_dir))
 
 
@@ -45,7 +44,7 @@ def _operator(ctx: Context) -> Caller:
                   region=ctx.settings.region, scope="organization")
 
 
-def _run(data_dir: Optional[Path], action):
+def _run(data_dir: Path | None, action):
     """Run `action(ctx)` and turn typed errors into a message and an exit code, never a traceback."""
     ctx = _context(data_dir)
     try:
@@ -63,15 +62,15 @@ def _print(value, as_json: bool, columns: tuple[str, ...] = ()) -> None:
         return
     rows = value if isinstance(value, list) else [value]
     widths = [max([len(c)] + [len(str(r.get(c) or "")) for r in rows]) for c in columns]
-    typer.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)))
+    typer.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
     for row in rows:
-        typer.echo("  ".join(str(row.get(c) or "").ljust(w) for c, w in zip(columns, widths)))
+        typer.echo("  ".join(str(row.get(c) or "").ljust(w) for c, w in zip(columns, widths, strict=True)))
 
 
 @app.command()
 def serve(host: str = typer.Option(None, envvar="PINFOLD_HOST"), port: int = typer.Option(None, envvar="PINFOLD_PORT"),
           workers: int = typer.Option(1, envvar="PINFOLD_WORKERS", help="Server processes sharing the database"),
-          data_dir: Optional[Path] = DataDir) -> None:
+          data_dir: Path | None = DataDir) -> None:
     """Start the server (AWS APIs and the admin API on one port)."""
     import os
 
@@ -94,7 +93,7 @@ def serve(host: str = typer.Option(None, envvar="PINFOLD_HOST"), port: int = typ
 
 @admin_app.command("bootstrap")
 def bootstrap(name: str = "Pinfold", if_needed: bool = typer.Option(False, "--if-needed"),
-              data_dir: Optional[Path] = DataDir) -> None:
+              data_dir: Path | None = DataDir) -> None:
     """Create the organization and print organization-administrator credentials as JSON."""
     result = _run(data_dir, lambda ctx: organization.bootstrap(ctx, name=name, if_needed=if_needed))
     if result is None:
@@ -106,8 +105,8 @@ def bootstrap(name: str = "Pinfold", if_needed: bool = typer.Option(False, "--if
 
 @keys_app.command("create")
 def create_key(scope: str = typer.Option("account", help="organization | account | project"),
-               account: Optional[str] = None, project: Optional[str] = None, name: str = "operator",
-               data_dir: Optional[Path] = DataDir) -> None:
+               account: str | None = None, project: str | None = None, name: str = "operator",
+               data_dir: Path | None = DataDir) -> None:
     """Mint an access key and print it as JSON (the only time the secret is shown)."""
     result = _run(data_dir, lambda ctx: organization.create_access_key(
         ctx, _operator(ctx), scope=scope, account_id=account, project_id=project, name=name))
@@ -119,11 +118,11 @@ _TENANT_COLUMNS = ("tenant_id", "model", "status", "account_id", "project_id", "
 
 @tenants_app.command("onboard")
 def onboard(tenant_id: str, model: str = typer.Option(..., help="sa-sp | sa-mp | ma-mp"),
-            name: Optional[str] = None, region: Optional[str] = None,
-            attribute_key: Optional[str] = typer.Option(None, help="sa-sp: the endpoint attribute (TenantId)"),
-            attribute_value: Optional[str] = typer.Option(None, help="sa-sp: its value (the tenant id)"),
+            name: str | None = None, region: str | None = None,
+            attribute_key: str | None = typer.Option(None, help="sa-sp: the endpoint attribute (TenantId)"),
+            attribute_value: str | None = typer.Option(None, help="sa-sp: its value (the tenant id)"),
             metadata: str = typer.Option("{}", help="JSON object kept with the tenant"),
-            data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+            data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Place a tenant as its model dictates; print the placement and tenant credentials as JSON."""
     try:
         extra = json.loads(metadata)
@@ -137,48 +136,48 @@ def onboard(tenant_id: str, model: str = typer.Option(..., help="sa-sp | sa-mp |
 
 
 @tenants_app.command("list")
-def list_tenants(status: Optional[str] = None, model: Optional[str] = None,
-                 data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+def list_tenants(status: str | None = None, model: str | None = None,
+                 data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """List tenants in the registry."""
     rows = _run(data_dir, lambda ctx: tenants.list_all(ctx, _operator(ctx), status=status, model=model))
     _print(rows, as_json, _TENANT_COLUMNS)
 
 
 @tenants_app.command("show")
-def show(tenant_id: str, data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+def show(tenant_id: str, data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Show one tenant's registry entry."""
     _print(_run(data_dir, lambda ctx: tenants.show(ctx, _operator(ctx), tenant_id)), True)
 
 
 @tenants_app.command("suspend")
-def suspend(tenant_id: str, data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+def suspend(tenant_id: str, data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Refuse the tenant's credentials until it is resumed; its data stays."""
     row = _run(data_dir, lambda ctx: tenants.set_status(ctx, _operator(ctx), tenant_id, "suspended"))
     _print(row, as_json, _TENANT_COLUMNS)
 
 
 @tenants_app.command("resume")
-def resume(tenant_id: str, data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+def resume(tenant_id: str, data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Accept a suspended tenant's credentials again."""
     row = _run(data_dir, lambda ctx: tenants.set_status(ctx, _operator(ctx), tenant_id, "active"))
     _print(row, as_json, _TENANT_COLUMNS)
 
 
 @tenants_app.command("offboard")
-def offboard(tenant_id: str, data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+def offboard(tenant_id: str, data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Remove the tenant's data as its model dictates and revoke its keys."""
     _print(_run(data_dir, lambda ctx: tenants.offboard(ctx, _operator(ctx), tenant_id)), True)
 
 
 @accounts_app.command("list")
-def list_accounts(data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+def list_accounts(data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """List the organization's accounts with their project caps."""
     rows = _run(data_dir, lambda ctx: organization.list_accounts(ctx, _operator(ctx)))
     _print(rows, as_json, ("id", "role", "status", "project_cap", "name"))
 
 
 @accounts_app.command("set-project-cap")
-def set_project_cap(account_id: str, cap: int, data_dir: Optional[Path] = DataDir, as_json: bool = AsJson) -> None:
+def set_project_cap(account_id: str, cap: int, data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Raise an account's projects-per-region cap (default 100)."""
     row = _run(data_dir, lambda ctx: organization.set_project_cap(ctx, _operator(ctx), account_id, cap))
     _print(row, as_json, ("id", "role", "project_cap"))

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import string
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _UPPER_ALNUM = string.ascii_uppercase + "234567"
 _LOWER_ALNUM = string.ascii_lowercase + string.digits
@@ -56,11 +56,11 @@ def cohort_id(endpoint_id: str) -> str:
 
 def iso_now() -> str:
     """UTC now as Pinpoint writes dates: 2019-04-03T18:12:35.331Z."""
-    return iso(datetime.now(timezone.utc))
+    return iso(datetime.now(UTC))
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def parse_iso(text: str) -> datetime:

@@ -48,7 +48,7 @@ class Context:
     key_cache: KeyCache = field(default_factory=KeyCache)
 
     @classmethod
-    def open(cls, settings: Settings, *, migrate: bool = True) -> "Context":
+    def open(cls, settings: Settings, *, migrate: bool = True) -> Context:
         """Open the database (migrating it to the latest schema) and the master key."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(settings.resolved_database_url)

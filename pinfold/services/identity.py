@@ -14,7 +14,8 @@ def issue_credentials(ctx: Context, conn, *, name: str, account_id: str, scope: 
     """Create a principal with one access key; the only time the secret is ever returned."""
     if scope not in SCOPES:
         raise InvalidInput(f"Unknown scope {scope!r}; use one of {', '.join(SCOPES)}", field="scope")
-    principal_id, key_id, secret, now = ids.new_principal_id(), ids.new_access_key_id(), ids.new_secret_access_key(), ids.iso_now()
+    principal_id, key_id, secret = ids.new_principal_id(), ids.new_access_key_id(), ids.new_secret_access_key()
+    now = ids.iso_now()
     identities.insert_principal(
         conn, id=principal_id, name=name, account_id=account_id, scope=scope,
         project_id=project_id, tenant_id=tenant_id, created_at=now,

@@ -79,7 +79,7 @@ def list_page(ctx: Context, caller: Caller, raw_page_size: str | None, token: st
         )
         arns = [project_arn(row["region"], row["account_id"], row["id"]) for row in rows[:size]]
         tags = projects.get_tags_of(conn, arns)
-        items = [response(row, tags[arn]) for row, arn in zip(rows, arns)]
+        items = [response(row, tags[arn]) for row, arn in zip(rows[:size], arns, strict=True)]
     page = {"Item": items}
     if len(rows) > size:
         page["NextToken"] = encode_token((rows[size - 1]["created_at"], rows[size - 1]["id"]))

@@ -7,10 +7,10 @@ Every dialect difference lives in this module. Repositories take a connection fr
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 import orjson
 import sqlalchemy as sa

@@ -44,7 +44,7 @@ def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: lis
             "tenant_value": tenant_value,
             "document": doc,
         }
-        for doc, tenant_value in zip(docs, tenant_values)
+        for doc, tenant_value in zip(docs, tenant_values, strict=True)
     ]
     upsert(conn, endpoints, rows, _KEYS)
 

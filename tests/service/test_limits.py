@@ -86,7 +86,8 @@ def test_duplicate_address_inside_one_batch(ctx, admin, project):
 
 def test_an_endpoint_can_move_its_address(ctx, admin, project):
     endpoints.update_batch(ctx, admin, project, [_endpoint(1)])
-    endpoints.update_batch(ctx, admin, project, [{**_endpoint(1), "Address": "new@example.com"}, _endpoint(2, Address="user1@example.com")])
+    moved = [{**_endpoint(1), "Address": "new@example.com"}, _endpoint(2, Address="user1@example.com")]
+    endpoints.update_batch(ctx, admin, project, moved)
     assert endpoints.get(ctx, admin, project, "ep-2")["Address"] == "user1@example.com"
 
 

@@ -63,7 +63,8 @@ def test_offboarding_removes_data_as_the_model_dictates_and_revokes_keys(ctx, mo
     gone = caller_for_credentials(ctx, result["credentials"])
     project_id = result["tenant"]["project_id"]
     endpoints.update_endpoint(ctx, gone, project_id, "e1", {"ChannelType": "SMS", "Address": "+15550001"})
-    endpoints.update_endpoint(ctx, keep_caller, keep["project_id"], "e2", {"ChannelType": "SMS", "Address": "+15550002"})
+    kept_endpoint = {"ChannelType": "SMS", "Address": "+15550002"}
+    endpoints.update_endpoint(ctx, keep_caller, keep["project_id"], "e2", kept_endpoint)
     outcome = tenants.offboard(ctx, admin, "gone")
     assert outcome["tenant"]["status"] == "offboarded" and outcome["removed"]["revoked_keys"] == 1
     with pytest.raises(UnrecognizedClient):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import httpx
@@ -35,7 +35,7 @@ def test_wrong_secret(server):
 @pytest.mark.parametrize("skew", [timedelta(minutes=16), -timedelta(minutes=16)])
 def test_clock_skew_over_15_minutes(server, skew):
     client = make_client(server, server.admin)
-    skewed = datetime.now(timezone.utc).replace(tzinfo=None) + skew
+    skewed = datetime.now(UTC).replace(tzinfo=None) + skew
     with mock.patch("botocore.auth.get_current_datetime", return_value=skewed):
         error = _error(client.get_apps)
     assert (error["Code"], error["Status"]) == ("InvalidSignatureException", 403)
@@ -44,7 +44,7 @@ def test_clock_skew_over_15_minutes(server, skew):
 
 def test_clock_skew_under_15_minutes_is_fine(server):
     client = make_client(server, server.admin)
-    skewed = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=14)
+    skewed = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=14)
     with mock.patch("botocore.auth.get_current_datetime", return_value=skewed):
         assert "ApplicationsResponse" in client.get_apps()
 
