@@ -127,10 +127,12 @@ class AwsGateway:
 
     def _is_long(self, request: Request) -> bool:
         spec = self._service_of(request)
+        if spec is None:
+            return False
         try:
             operation, _ = spec.router.match(request.method, request.raw_path, parse_query(request.raw_query),
                                              request.headers.get("x-amz-target"))
-        except (AttributeError, PinfoldError):
+        except PinfoldError:
             return False
         return operation.name in LONG_OPERATIONS[spec.name]
 

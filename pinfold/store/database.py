@@ -40,7 +40,8 @@ class Database:
         return self.dialect == "sqlite"
 
     def _create_engine(self) -> Engine:
-        common = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
+        # hide_parameters: a logged database error never carries request data or key material.
+        common = {"json_serializer": _dumps, "json_deserializer": orjson.loads, "hide_parameters": True}
         if not self.is_sqlite:
             # No pre-ping: it cost a round trip per request. After a PostgreSQL restart the first
             # request on each stale connection fails (a 500 that AWS SDKs retry) and the pool reconnects.

@@ -113,3 +113,11 @@ def test_secrets_are_encrypted_at_rest_and_the_master_key_is_private(ctx):
     assert stored and all(creds["aws_secret_access_key"] not in value for value in stored)
     assert (ctx.settings.data_dir / "master.key").stat().st_mode & 0o777 == 0o600
     assert repr(ctx.secrets) == "SecretBox(<hidden>)" and "master_key" not in repr(ctx.settings)
+
+
+def test_database_errors_never_carry_the_values_they_were_given(ctx):
+    import sqlalchemy as sa
+
+    with pytest.raises(sa.exc.DBAPIError) as caught, ctx.db.read() as conn:
+        conn.execute(sa.text("SELECT * FROM no_such_table WHERE secret = :value"), {"value": "hunter2-secret"})
+    assert "hunter2-secret" not in str(caught.value)
