@@ -48,12 +48,12 @@ def upsert_in(conn, caller: Caller, project: dict, items: list[tuple[str, dict]]
             base, stamp_tenant(update, caller), endpoint_id=endpoint_id, now=now, request_id=caller.request_id
         )
     docs = list(merged.values())
-    _check_addresses(conn, caller, project_id, docs, stored)
+    _check_addresses(conn, caller, project_id, docs)
     store.save(conn, project_id, docs, [tenant_value_of(doc, tenant_key) for doc in docs])
     return docs
 
 
-def _check_addresses(conn, caller: Caller, project_id: str, docs: list[dict], stored: dict) -> None:
+def _check_addresses(conn, caller: Caller, project_id: str, docs: list[dict]) -> None:
     """Channel + address must be unique within the project; name the holder when the caller may see it."""
     claimed: dict[tuple[str, str], str] = {}
     for doc in docs:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from pinfold.store.database import keyed_lookup, upsert
+from pinfold.domain.errors import Conflict
+from pinfold.store.database import is_unique_violation, keyed_lookup, upsert
 from pinfold.store.tables import endpoints
 
 _KEYS = ["project_id", "id"]
@@ -46,7 +47,14 @@ def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: lis
         }
         for doc, tenant_value in zip(docs, tenant_values, strict=True)
     ]
-    upsert(conn, endpoints, rows, _KEYS)
+    try:
+        upsert(conn, endpoints, rows, _KEYS)
+    except sa.exc.IntegrityError as error:
+        # A concurrent writer claimed an address between our check and this write.
+        if is_unique_violation(error):
+            raise Conflict("Address conflict: a channel and address in this request were just claimed by "
+                           "another request; channel and address must be unique within a project") from None
+        raise
 
 
 def by_user(conn: Connection, project_id: str, user_id: str, tenant_value: str | None) -> list[dict]:

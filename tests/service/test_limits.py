@@ -118,3 +118,14 @@ def test_default_project_cap_is_100(ctx, admin):
         projects.create(ctx, admin, {"Name": f"p{n}"})
     with pytest.raises(LimitExceeded, match="cap is 100"):
         projects.create(ctx, admin, {"Name": "p100"})
+
+
+def test_an_address_claimed_between_check_and_write_is_a_conflict(ctx, admin, project):
+    """The unique index is the last word when two writers race; it answers as a conflict, not a crash."""
+    from pinfold.store import endpoints as store
+
+    with ctx.db.write() as conn:
+        store.save(conn, project, [{"Id": "first", "ChannelType": "EMAIL", "Address": "race@example.com"}], [None])
+    with pytest.raises(Conflict, match="just claimed"), ctx.db.write() as conn:
+        store.save(conn, project, [{"Id": "second", "ChannelType": "EMAIL", "Address": "race@example.com"}], [None])
+    assert endpoints.get(ctx, admin, project, "first")["Address"] == "race@example.com"
