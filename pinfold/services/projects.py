@@ -7,6 +7,7 @@ from pinfold.domain.access import Caller
 from pinfold.domain.arns import project_arn
 from pinfold.domain.errors import Conflict, LimitExceeded, NotFound
 from pinfold.domain.projects import check_settings, decode_token, encode_token, page_size
+from pinfold.domain.tags import check_tags
 from pinfold.services.context import Context
 from pinfold.services.organization import project_cap
 from pinfold.store import accounts, endpoints, projects, tenants
@@ -57,6 +58,7 @@ def insert(ctx: Context, conn, *, account_id: str, region: str, name: str,
 def create(ctx: Context, caller: Caller, request: dict) -> dict:
     caller.check_can_create_projects()
     tags = request.get("tags") or {}
+    check_tags(tags)
     with ctx.db.write() as conn:
         row = insert(ctx, conn, account_id=caller.account_id, region=caller.region,
                      name=request["Name"], tags=tags)

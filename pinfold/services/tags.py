@@ -5,6 +5,7 @@ from __future__ import annotations
 from pinfold.domain.access import Caller
 from pinfold.domain.arns import parse_arn
 from pinfold.domain.errors import Forbidden, NotFound
+from pinfold.domain.tags import check_tags
 from pinfold.services import projects as project_service
 from pinfold.services.context import Context
 from pinfold.store import projects
@@ -33,7 +34,9 @@ def _check_can_write(caller: Caller) -> None:
 def tag(ctx: Context, caller: Caller, resource_arn: str, values: dict[str, str]) -> None:
     _check_can_write(caller)
     with ctx.db.write() as conn:
-        projects.put_tags(conn, _require_resource(conn, caller, resource_arn), values)
+        arn = _require_resource(conn, caller, resource_arn)
+        check_tags({**projects.get_tags(conn, arn), **values})
+        projects.put_tags(conn, arn, values)
 
 
 def untag(ctx: Context, caller: Caller, resource_arn: str, keys: list[str]) -> None:

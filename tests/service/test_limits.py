@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pinfold.domain.errors import Conflict, LimitExceeded
+from pinfold.domain.errors import Conflict, Forbidden, LimitExceeded, NotFound
 from pinfold.services import endpoints, events, organization, projects
 from pinfold.store import outbox
 from tests.service.helpers import operator
@@ -129,3 +129,34 @@ def test_an_address_claimed_between_check_and_write_is_a_conflict(ctx, admin, pr
     with pytest.raises(Conflict, match="just claimed"), ctx.db.write() as conn:
         store.save(conn, project, [{"Id": "second", "ChannelType": "EMAIL", "Address": "race@example.com"}], [None])
     assert endpoints.get(ctx, admin, project, "first")["Address"] == "race@example.com"
+
+
+def test_tag_limits(ctx, admin, project):
+    from pinfold.services import tags
+
+    arn = projects.get(ctx, admin, project)["Arn"]
+    tags.tag(ctx, admin, arn, {f"k{n}": "v" for n in range(50)})
+    with pytest.raises(LimitExceeded, match="at most 50 tags; this one would have 51"):
+        tags.tag(ctx, admin, arn, {"one-more": "v"})
+    with pytest.raises(LimitExceeded, match="Tag key length"):
+        projects.create(ctx, admin, {"Name": "x", "tags": {"k" * 129: "v"}})
+    with pytest.raises(LimitExceeded, match="Tag value length"):
+        tags.tag(ctx, admin, arn, {"k0": "v" * 257})
+    assert len(tags.list_tags(ctx, admin, arn)) == 50 and tags.list_tags(ctx, admin, arn)["k0"] == "v"
+
+
+def test_project_scoped_credentials_reach_one_project(ctx, admin, project):
+    from tests.service.helpers import caller_for_credentials
+
+    other = projects.create(ctx, admin, {"Name": "other"})["Id"]
+    creds = organization.create_access_key(ctx, admin, scope="project", account_id=admin.account_id,
+                                           project_id=project)
+    scoped = caller_for_credentials(ctx, creds)
+    endpoints.update_endpoint(ctx, scoped, project, "p1", {"ChannelType": "SMS", "Address": "+15550123"})
+    assert [p["Id"] for p in projects.list_page(ctx, scoped, None, None)["Item"]] == [project]
+    with pytest.raises(NotFound):
+        endpoints.update_endpoint(ctx, scoped, other, "p1", {})
+    with pytest.raises(Forbidden):
+        projects.create(ctx, scoped, {"Name": "nope"})
+    with pytest.raises(Forbidden):
+        projects.delete(ctx, scoped, project)
