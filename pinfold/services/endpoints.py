@@ -37,7 +37,9 @@ def upsert_in(conn, caller: Caller, project: dict, items: list[tuple[str, dict]]
     applied whole or not at all.
     """
     project_id, tenant_key = project["id"], project["tenant_attribute_key"]
-    stored = store.get_many(conn, project_id, list({endpoint_id for endpoint_id, _ in items}))
+    endpoint_ids = list({endpoint_id for endpoint_id, _ in items})
+    store.lock(conn, project_id, endpoint_ids)  # concurrent updates of one endpoint merge, never overwrite
+    stored = store.get_many(conn, project_id, endpoint_ids)
     merged: dict[str, dict] = {}
     now = ids.iso_now()
     for endpoint_id, update in items:

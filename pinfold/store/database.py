@@ -6,6 +6,7 @@ Every dialect difference lives in this module. Repositories take a connection fr
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,6 +119,29 @@ def is_unique_violation(error: sa.exc.IntegrityError) -> bool:
     """True when an IntegrityError came from a unique index (both dialects word it differently)."""
     text = str(error.orig).lower()
     return "unique" in text or "duplicate key" in text
+
+
+def lock_keys(conn: Connection, namespace: str, keys: list[str]) -> None:
+    """Hold a lock on each (namespace, key) until the transaction ends, so read-merge-write is atomic.
+
+    SQLite needs nothing: write() already admits one writer at a time. PostgreSQL gets transaction
+    advisory locks, which also cover keys with no row yet (two requests creating one endpoint);
+    taking them in sorted order means two batches can never deadlock.
+    """
+    if conn.dialect.name != "postgresql" or not keys:
+        return
+    hashes = sorted({_lock_hash(namespace, key) for key in keys})
+    conn.execute(_ADVISORY_LOCKS, {"keys": hashes})
+
+
+def _lock_hash(namespace: str, key: str) -> int:
+    digest = hashlib.blake2b(f"{namespace}\0{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+_ADVISORY_LOCKS = sa.text(
+    "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"
+)
 
 
 def keyed_lookup(conn: Connection, table: sa.Table, columns: tuple[str, ...], scope: str, key: str, *,

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from pinfold.domain.errors import Conflict
-from pinfold.store.database import is_unique_violation, keyed_lookup, upsert
+from pinfold.store.database import is_unique_violation, keyed_lookup, lock_keys, upsert
 from pinfold.store.tables import endpoints
 
 _KEYS = ["project_id", "id"]
@@ -14,6 +14,11 @@ _KEYS = ["project_id", "id"]
 
 def _tenant_filter(query, tenant_value: str | None):
     return query if tenant_value is None else query.where(endpoints.c.tenant_value == tenant_value)
+
+
+def lock(conn: Connection, project_id: str, ids: list[str]) -> None:
+    """Serialize writers of these endpoints until the transaction ends."""
+    lock_keys(conn, f"endpoint:{project_id}", ids)
 
 
 def get_many(conn: Connection, project_id: str, ids: list[str]) -> dict[str, dict]:
