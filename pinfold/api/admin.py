@@ -18,7 +18,7 @@ from pinfold.api.gateway import authenticate
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import PinfoldError
 from pinfold.domain.ids import new_request_id
-from pinfold.services import organization, tenants
+from pinfold.services import organization, segments, tenants
 from pinfold.services.context import Context
 
 SIGNING_NAME = "pinfold"
@@ -133,6 +133,18 @@ def create_admin_app(ctx: Context) -> FastAPI:
     @app.put("/admin/v1/accounts/{account_id}/project-cap")
     def set_project_cap(account_id: str, body: ProjectCap, who: Caller = Depends(caller)) -> dict:
         return organization.set_project_cap(ctx, who, account_id, body.cap)
+
+    @app.get("/admin/v1/projects/{project_id}/segments/{segment_id}/size")
+    def segment_size(project_id: str, segment_id: str, version: int | None = None, tenant: str | None = None,
+                     who: Caller = Depends(caller)) -> dict:
+        viewer = segments.operator_view(ctx, who, project_id, tenant)
+        return {"size": segments.size(ctx, viewer, project_id, segment_id, version)}
+
+    @app.get("/admin/v1/projects/{project_id}/segments/{segment_id}/preview")
+    def segment_preview(project_id: str, segment_id: str, limit: int = 20, tenant: str | None = None,
+                        who: Caller = Depends(caller)) -> dict:
+        viewer = segments.operator_view(ctx, who, project_id, tenant)
+        return {"endpoints": segments.preview(ctx, viewer, project_id, segment_id, min(limit, 1000))}
 
     @app.post("/admin/v1/access-keys", response_model=Credentials, status_code=201)
     def create_key(body: KeyRequest, who: Caller = Depends(caller)):

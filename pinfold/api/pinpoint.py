@@ -5,7 +5,8 @@ Each handler takes the parsed input (model member names) and returns the output 
 
 from __future__ import annotations
 
-from pinfold.services import endpoints, events, projects, tags
+from pinfold.domain.errors import InvalidInput
+from pinfold.services import endpoints, events, projects, segments, tags
 
 
 def _create_app(ctx, caller, p):
@@ -82,6 +83,45 @@ def _list_tags(ctx, caller, p):
     return {"TagsModel": {"tags": tags.list_tags(ctx, caller, p["ResourceArn"])}}
 
 
+def _create_segment(ctx, caller, p):
+    return {"SegmentResponse": segments.create(ctx, caller, p["ApplicationId"], p["WriteSegmentRequest"])}
+
+
+def _update_segment(ctx, caller, p):
+    request = p["WriteSegmentRequest"]
+    return {"SegmentResponse": segments.update(ctx, caller, p["ApplicationId"], p["SegmentId"], request)}
+
+
+def _get_segment(ctx, caller, p):
+    return {"SegmentResponse": segments.get(ctx, caller, p["ApplicationId"], p["SegmentId"])}
+
+
+def _get_segment_version(ctx, caller, p):
+    version = _version_number(p["Version"])
+    return {"SegmentResponse": segments.get(ctx, caller, p["ApplicationId"], p["SegmentId"], version)}
+
+
+def _get_segments(ctx, caller, p):
+    page = segments.list_page(ctx, caller, p["ApplicationId"], p.get("PageSize"), p.get("Token"))
+    return {"SegmentsResponse": page}
+
+
+def _get_segment_versions(ctx, caller, p):
+    page = segments.versions_page(ctx, caller, p["ApplicationId"], p["SegmentId"], p.get("PageSize"), p.get("Token"))
+    return {"SegmentsResponse": page}
+
+
+def _delete_segment(ctx, caller, p):
+    return {"SegmentResponse": segments.delete(ctx, caller, p["ApplicationId"], p["SegmentId"])}
+
+
+def _version_number(raw: str) -> int:
+    # The model types Version as a string; Pinpoint's versions are whole numbers from 1.
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidInput(f"Version must be a whole number of at least 1, not {raw!r}", field="Version")
+    return int(raw)
+
+
 # These walk every endpoint of a project, so the gateway keeps them off the event loop.
 LONG_OPERATIONS = frozenset({"RemoveAttributes", "DeleteApp", "DeleteUserEndpoints"})
 
@@ -103,4 +143,11 @@ HANDLERS = {
     "TagResource": _tag_resource,
     "UntagResource": _untag_resource,
     "ListTagsForResource": _list_tags,
+    "CreateSegment": _create_segment,
+    "UpdateSegment": _update_segment,
+    "GetSegment": _get_segment,
+    "GetSegmentVersion": _get_segment_version,
+    "GetSegments": _get_segments,
+    "GetSegmentVersions": _get_segment_versions,
+    "DeleteSegment": _delete_segment,
 }

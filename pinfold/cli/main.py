@@ -12,6 +12,7 @@ from pinfold.config import Settings
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import PinfoldError
 from pinfold.services import organization, tenants
+from pinfold.services import segments as segment_service
 from pinfold.services.context import Context
 
 app = typer.Typer(help="Pinfold: multi-tenant customer engagement with Pinpoint-compatible APIs.",
@@ -21,11 +22,13 @@ keys_app = typer.Typer(help="Access keys.", no_args_is_help=True)
 tenants_app = typer.Typer(help="The tenant registry.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts and their quotas.", no_args_is_help=True)
 api_app = typer.Typer(help="The AWS APIs Pinfold speaks.", no_args_is_help=True)
+segments_app = typer.Typer(help="Who is in a segment.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 admin_app.add_typer(keys_app, name="keys")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(api_app, name="api")
+app.add_typer(segments_app, name="segments")
 
 EXIT_CODES = {"invalid_input": 2, "limit_exceeded": 3, "not_found": 4, "conflict": 5, "forbidden": 6}
 DataDir = typer.Option(None, "--data-dir", envvar="PINFOLD_DATA_DIR", help="Data directory (default ./.pinfold)")
@@ -181,6 +184,38 @@ def set_project_cap(account_id: str, cap: int, data_dir: Path | None = DataDir, 
     """Raise an account's projects-per-region cap (default 100)."""
     row = _run(data_dir, lambda ctx: organization.set_project_cap(ctx, _operator(ctx), account_id, cap))
     _print(row, as_json, ("id", "role", "project_cap"))
+
+
+TenantView = typer.Option(None, "--tenant", help="See the segment as this tenant's credentials would")
+
+
+@segments_app.command("size")
+def segment_size(project: str, segment: str, version: int | None = None, tenant: str | None = TenantView,
+                 data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """How many endpoints a segment (or one of its versions) holds."""
+    def count(ctx):
+        viewer = segment_service.operator_view(ctx, _operator(ctx), project, tenant)
+        return segment_service.size(ctx, viewer, project, segment, version)
+
+    size = _run(data_dir, count)
+    typer.echo(json.dumps({"size": size}) if as_json else str(size))
+
+
+@segments_app.command("preview")
+def segment_preview(project: str, segment: str, limit: int = 20, tenant: str | None = TenantView,
+                    data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """The first endpoints of a segment, in id order."""
+    def first(ctx):
+        viewer = segment_service.operator_view(ctx, _operator(ctx), project, tenant)
+        return segment_service.preview(ctx, viewer, project, segment, limit)
+
+    rows = _run(data_dir, first)
+    if as_json:
+        _print(rows, True)
+        return
+    table = [{"id": r["Id"], "channel": r.get("ChannelType"), "address": r.get("Address"),
+              "user": r.get("User", {}).get("UserId")} for r in rows]
+    _print(table, False, ("id", "channel", "address", "user"))
 
 
 @api_app.command("coverage")

@@ -30,6 +30,10 @@ def project_arn(region: str, account_id: str, project_id: str) -> str:
     return f"arn:aws:mobiletargeting:{region}:{account_id}:apps/{project_id}"
 
 
+def segment_arn(region: str, account_id: str, project_id: str, segment_id: str) -> str:
+    return f"arn:aws:mobiletargeting:{region}:{account_id}:apps/{project_id}/segments/{segment_id}"
+
+
 def parse_arn(text: str, field: str = "ResourceArn") -> Arn:
     parts = text.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or not parts[5]:

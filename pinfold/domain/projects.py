@@ -1,16 +1,11 @@
-"""Project (Pinpoint application) rules: settings limits and page tokens."""
+"""Project (Pinpoint application) rules: settings limits."""
 
 from __future__ import annotations
 
-import base64
 import re
-
-import orjson
 
 from pinfold.domain.errors import InvalidInput
 
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
 _HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 # CampaignLimits as Pinpoint documents them: (member, lowest, highest); None means unbounded.
@@ -31,29 +26,3 @@ def check_settings(update: dict) -> None:
         value = (update.get("QuietTime") or {}).get(member)
         if value is not None and not _HH_MM.match(value):
             raise InvalidInput(f"QuietTime.{member} must be HH:MM (24-hour)", field=f"QuietTime.{member}")
-
-
-def page_size(raw: str | None) -> int:
-    if raw in (None, ""):
-        return DEFAULT_PAGE_SIZE
-    try:
-        size = int(raw)
-    except ValueError:
-        raise InvalidInput("PageSize must be a whole number", field="PageSize") from None
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"PageSize must be between 1 and {MAX_PAGE_SIZE}", field="PageSize")
-    return size
-
-
-def encode_token(position: tuple[str, str]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(position))).decode()
-
-
-def decode_token(token: str | None) -> tuple[str, str] | None:
-    if not token:
-        return None
-    try:
-        created_at, project_id = orjson.loads(base64.urlsafe_b64decode(token.encode()))
-        return str(created_at), str(project_id)
-    except Exception:
-        raise InvalidInput("Token is not a token this service issued", field="Token") from None

@@ -6,7 +6,8 @@ from pinfold.domain import ids
 from pinfold.domain.access import Caller
 from pinfold.domain.arns import project_arn
 from pinfold.domain.errors import Conflict, LimitExceeded, NotFound
-from pinfold.domain.projects import check_settings, decode_token, encode_token, page_size
+from pinfold.domain.paging import decode_token, encode_token, page_size
+from pinfold.domain.projects import check_settings
 from pinfold.domain.tags import check_tags
 from pinfold.services.context import Context
 from pinfold.services.organization import project_cap
@@ -105,6 +106,9 @@ def delete(ctx: Context, caller: Caller, project_id: str) -> dict:
 
 def remove(conn, row: dict) -> None:
     """Delete a project with everything in it."""
+    from pinfold.services.segments import remove_project_segments  # segments build on projects
+
+    remove_project_segments(conn, row)
     endpoints.delete_project(conn, row["id"])
     projects.delete_tags(conn, project_arn(row["region"], row["account_id"], row["id"]))
     projects.delete_project(conn, row["id"])

@@ -7,44 +7,54 @@ from pinfold.domain.arns import parse_arn
 from pinfold.domain.errors import Forbidden, NotFound
 from pinfold.domain.tags import check_tags
 from pinfold.services import projects as project_service
+from pinfold.services import segments as segment_service
 from pinfold.services.context import Context
 from pinfold.store import projects
 
-_TAGGABLE = {"apps"}  # campaigns, segments, journeys and templates join as their issues land
+TENANT_TAG = "tenant"
 
 
-def _require_resource(conn, caller: Caller, resource_arn: str) -> str:
-    """The canonical ARN if it names a resource the caller can reach; NotFound otherwise."""
+def _require_resource(conn, caller: Caller, resource_arn: str) -> tuple[str, str]:
+    """(canonical ARN, kind) if the ARN names a resource the caller can reach; NotFound otherwise."""
     arn = parse_arn(resource_arn)
+    parts = arn.resource.split("/")
     missing = NotFound(f"Resource not found: {resource_arn}")
-    if arn.service != "mobiletargeting" or arn.resource_type not in _TAGGABLE:
+    if arn.service != "mobiletargeting" or arn.account_id != caller.account_id or arn.region != caller.region:
         raise missing
-    if arn.account_id != caller.account_id or arn.region != caller.region:
-        raise missing
-    project_service.require(conn, caller, arn.resource_id)
-    return str(arn)
+    if len(parts) == 2 and parts[0] == "apps":
+        project_service.require(conn, caller, parts[1])
+        return str(arn), "project"
+    if len(parts) == 4 and parts[0] == "apps" and parts[2] == "segments":
+        segment_service.require(conn, caller, parts[1], parts[3])
+        return str(arn), "segment"
+    raise missing  # campaigns, journeys and templates join as their issues land
 
 
-def _check_can_write(caller: Caller) -> None:
-    # The sa-sp project belongs to everyone in it, so one tenant may not relabel it.
-    if caller.endpoint_tenant is not None:
+def _check_can_write(caller: Caller, kind: str, keys) -> None:
+    """sa-sp tenants may not relabel the shared project, nor move a segment to another tenant."""
+    if caller.endpoint_tenant is None:
+        return
+    if kind == "project":
         raise Forbidden("Tenant credentials in a shared project cannot change the project's tags")
+    if TENANT_TAG in keys:
+        raise Forbidden(f"The {TENANT_TAG!r} tag is set by Pinfold for tenant credentials")
 
 
 def tag(ctx: Context, caller: Caller, resource_arn: str, values: dict[str, str]) -> None:
-    _check_can_write(caller)
     with ctx.db.write() as conn:
-        arn = _require_resource(conn, caller, resource_arn)
+        arn, kind = _require_resource(conn, caller, resource_arn)
+        _check_can_write(caller, kind, values)
         check_tags({**projects.get_tags(conn, arn), **values})
         projects.put_tags(conn, arn, values)
 
 
 def untag(ctx: Context, caller: Caller, resource_arn: str, keys: list[str]) -> None:
-    _check_can_write(caller)
     with ctx.db.write() as conn:
-        projects.delete_tags(conn, _require_resource(conn, caller, resource_arn), keys)
+        arn, kind = _require_resource(conn, caller, resource_arn)
+        _check_can_write(caller, kind, keys)
+        projects.delete_tags(conn, arn, keys)
 
 
 def list_tags(ctx: Context, caller: Caller, resource_arn: str) -> dict[str, str]:
     with ctx.db.read() as conn:
-        return projects.get_tags(conn, _require_resource(conn, caller, resource_arn))
+        return projects.get_tags(conn, _require_resource(conn, caller, resource_arn)[0])

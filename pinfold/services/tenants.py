@@ -9,6 +9,7 @@ from pinfold.domain.access import DEFAULT_TENANT_ATTRIBUTE, Caller, check_model
 from pinfold.domain.errors import Conflict, InvalidInput, NotFound
 from pinfold.services import identity, organization
 from pinfold.services import projects as project_service
+from pinfold.services import segments as segment_service
 from pinfold.services.context import Context
 from pinfold.store import accounts, endpoints, identities, projects, tenants
 
@@ -147,7 +148,8 @@ def offboard(ctx: Context, caller: Caller, tenant_id: str) -> dict:
 def _remove_data(conn, row: dict, now: str) -> dict:
     if row["model"] == "sa-sp":
         count = endpoints.delete_for_tenant(conn, row["project_id"], row["attribute_value"])
-        return {"endpoints": count}
+        project = projects.get_project_by_id(conn, row["project_id"])
+        return {"endpoints": count, "segments": segment_service.remove_tenant_segments(conn, project, row["id"])}
     if row["model"] == "sa-mp":
         project_service.remove(conn, projects.get_project_by_id(conn, row["project_id"]))
         return {"projects": [row["project_id"]]}

@@ -133,3 +133,27 @@ tenants = sa.Table(
     sa.Index("ix_tenants_project", "project_id"),
     sa.Index("ix_tenants_account", "account_id"),
 )
+
+segments = sa.Table(
+    "segments", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("project_id", sa.String(32), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("segment_type", sa.String(16), nullable=False),  # DIMENSIONAL | IMPORT
+    sa.Column("version", sa.Integer, nullable=False),  # the latest version
+    # The owning tenant in an sa-sp shared project (NULL elsewhere): other tenants never see it.
+    sa.Column("tenant_id", sa.String(64)),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("modified_at", sa.String(32), nullable=False),
+    sa.Index("ix_segments_project", "project_id", "created_at", "id"),
+)
+
+# Every version of every segment, immutable once written: campaigns pin a version.
+segment_versions = sa.Table(
+    "segment_versions", metadata,
+    sa.Column("segment_id", sa.String(32), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("definition", Json, nullable=False),  # Dimensions, SegmentGroups, ImportDefinition
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
