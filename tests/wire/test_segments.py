@@ -80,3 +80,27 @@ def test_bad_segment_definitions_name_the_field(pinpoint, tenant):
         pinpoint.get_segment_version(ApplicationId=project, SegmentId="0" * 32, Version="one")
     assert caught.value.response["Error"]["Code"] == "BadRequestException"
     assert "Version" in caught.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize("model", ["sa-sp", "sa-mp", "ma-mp"])
+def test_a_tenants_segments_are_invisible_to_another_tenant(server, model):
+    a, b = onboard(server, model), onboard(server, model)
+    a_client, b_client = make_client(server, a["credentials"]), make_client(server, b["credentials"])
+    a_project, b_project = a["tenant"]["project_id"], b["tenant"]["project_id"]
+    made = a_client.create_segment(ApplicationId=a_project, WriteSegmentRequest={"Name": "mine"})["SegmentResponse"]
+    for project in {a_project, b_project}:
+        with pytest.raises(ClientError) as caught:
+            b_client.get_segment(ApplicationId=project, SegmentId=made["Id"])
+        assert caught.value.response["Error"]["Code"] == "NotFoundException"
+        with pytest.raises(ClientError) as caught:
+            b_client.update_segment(ApplicationId=project, SegmentId=made["Id"], WriteSegmentRequest={"Name": "x"})
+        assert caught.value.response["Error"]["Code"] == "NotFoundException"
+        with pytest.raises(ClientError) as caught:
+            b_client.delete_segment(ApplicationId=project, SegmentId=made["Id"])
+        assert caught.value.response["Error"]["Code"] == "NotFoundException"
+        with pytest.raises(ClientError) as caught:
+            b_client.list_tags_for_resource(ResourceArn=made["Arn"])
+        assert caught.value.response["Error"]["Code"] == "NotFoundException"
+    listed = b_client.get_segments(ApplicationId=b_project)["SegmentsResponse"]["Item"]
+    assert made["Id"] not in {s["Id"] for s in listed}
+    assert a_client.get_segment(ApplicationId=a_project, SegmentId=made["Id"])["SegmentResponse"]["Name"] == "mine"
