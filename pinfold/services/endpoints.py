@@ -165,12 +165,20 @@ def remove_attributes(ctx: Context, caller: Caller, project_id: str, attribute_t
             raise InvalidInput(
                 f"{key} is this shared project's tenant attribute and cannot be removed", field="Blacklist"
             )
-        changed = []
-        for row in store.iter_with_attributes(conn, project_id, _tenant_value(caller)):
-            doc = row.document
-            if rules.remove_attributes(doc, attribute_type, names):
-                changed.append((doc, row.tenant_value))
-        for start in range(0, len(changed), 500):
-            chunk = changed[start:start + 500]
-            store.save(conn, project_id, [doc for doc, _ in chunk], [value for _, value in chunk])
+        affected = [row.id for row in store.iter_with_attributes(conn, project_id, _tenant_value(caller))
+                    if rules.remove_attributes(row.document, attribute_type, names)]
+        for start in range(0, len(affected), 500):
+            _remove_from(conn, project_id, affected[start:start + 500], attribute_type, names)
     return {"ApplicationId": project_id, "AttributeType": attribute_type, "Attributes": names}
+
+
+def _remove_from(conn, project_id: str, endpoint_ids: list[str], attribute_type: str, names: list[str]) -> None:
+    """Rewrite these endpoints without the attributes, under the same locks as updates take, and from a
+    fresh read, so a concurrent update of one of them is kept rather than overwritten."""
+    store.lock(conn, project_id, endpoint_ids)
+    docs, tenant_values = [], []
+    for stored in store.get_many(conn, project_id, endpoint_ids).values():
+        if rules.remove_attributes(stored["document"], attribute_type, names):
+            docs.append(stored["document"])
+            tenant_values.append(stored["tenant_value"])
+    store.save(conn, project_id, docs, tenant_values)
