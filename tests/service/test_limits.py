@@ -7,17 +7,6 @@ import pytest
 from pinfold.domain.errors import Conflict, Forbidden, LimitExceeded, NotFound
 from pinfold.services import endpoints, events, organization, projects
 from pinfold.store import outbox
-from tests.service.helpers import operator
-
-
-@pytest.fixture
-def admin(ctx):
-    return operator(ctx)
-
-
-@pytest.fixture
-def project(ctx, admin):
-    return projects.create(ctx, admin, {"Name": "limits"})["Id"]
 
 
 def _endpoint(n: int, **extra) -> dict:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pinfold.domain.errors import Forbidden, InvalidInput, NotFound
-from pinfold.services import endpoints, projects, segments, tags, tenants
-from tests.service.helpers import onboard, operator
+from pinfold.services import endpoints, segments, tags, tenants
+from tests.service.helpers import onboard
 
 GOLD = {"Dimensions": {"Attributes": {"plan": {"AttributeType": "INCLUSIVE", "Values": ["gold"]}}}}
 
@@ -15,16 +15,6 @@ def _people(ctx, caller, project, plans: dict[str, str]) -> None:
     items = [{"Id": name, "ChannelType": "EMAIL", "Address": f"{name}@example.com", "Attributes": {"plan": [plan]}}
              for name, plan in plans.items()]
     endpoints.update_batch(ctx, caller, project, items)
-
-
-@pytest.fixture
-def admin(ctx):
-    return operator(ctx)
-
-
-@pytest.fixture
-def project(ctx, admin):
-    return projects.create(ctx, admin, {"Name": "audience"})["Id"]
 
 
 def test_every_update_is_a_new_version_and_old_ones_stay(ctx, admin, project):
