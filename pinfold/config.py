@@ -18,6 +18,14 @@ class Settings:
     master_key: str = field(default="", repr=False)
     default_project_cap: int = 100
     log_level: str = "info"
+    # Any S3-compatible store for imports and exports (empty endpoint: AWS's own resolution).
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
+    # Where tenant credentials may import from and export to: comma-separated URL prefixes, with
+    # {tenant_id} and {data_dir} filled in. Operators' credentials are not confined.
+    tenant_storage_prefixes: str = "s3://pinfold-imports/{tenant_id}/,file://{data_dir}/imports/{tenant_id}/"
 
     @property
     def resolved_database_url(self) -> str:
@@ -36,6 +44,12 @@ class Settings:
             "master_key": env.get("PINFOLD_MASTER_KEY", ""),
             "default_project_cap": int(env.get("PINFOLD_DEFAULT_PROJECT_CAP", "100")),
             "log_level": env.get("PINFOLD_LOG_LEVEL", "info"),
+            "s3_endpoint_url": env.get("PINFOLD_S3_ENDPOINT_URL", ""),
+            "s3_region": env.get("PINFOLD_S3_REGION", "us-east-1"),
+            "s3_access_key_id": env.get("PINFOLD_S3_ACCESS_KEY_ID", ""),
+            "s3_secret_access_key": env.get("PINFOLD_S3_SECRET_ACCESS_KEY", ""),
+            "tenant_storage_prefixes": env.get("PINFOLD_TENANT_STORAGE_PREFIXES",
+                                               cls.tenant_storage_prefixes),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -91,14 +91,56 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def unavailable(reason: str):
+    """Skip a test whose outside service is missing, except under CI=true, where that is a failure."""
+    if IN_CI:
+        pytest.fail(f"required under CI=true: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def moto_s3(tmp_path_factory) -> str:
+    """A real S3 server (moto's server mode) on a loopback port; yields its endpoint URL."""
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w+")
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_http(process, f"http://127.0.0.1:{port}/moto-api/", log, "moto_server")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def _wait_http(process: subprocess.Popen, url: str, log, name: str) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            unavailable(f"{name} exited with {process.returncode}: {log.read()[-2000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    unavailable(f"{name} did not answer within 30 seconds")
+
+
 class Server:
     """A real `pinfold serve` process on a loopback port, with its bootstrap credentials."""
 
-    def __init__(self, data_dir: Path, database_url: str) -> None:
+    def __init__(self, data_dir: Path, database_url: str, s3_endpoint: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.s3_endpoint = s3_endpoint
         self.env = {**os.environ, "PINFOLD_DATA_DIR": str(data_dir), "PINFOLD_DATABASE_URL": database_url,
-                    "PINFOLD_PORT": str(self.port), "PINFOLD_LOG_LEVEL": "warning"}
+                    "PINFOLD_PORT": str(self.port), "PINFOLD_LOG_LEVEL": "warning",
+                    "PINFOLD_S3_ENDPOINT_URL": s3_endpoint, "PINFOLD_S3_ACCESS_KEY_ID": "test",
+                    "PINFOLD_S3_SECRET_ACCESS_KEY": "test"}
         self.admin = json.loads(self.cli("admin", "bootstrap").stdout)
         self.log = open(data_dir / "server.log", "w+")
         self.process = subprocess.Popen([sys.executable, "-m", "pinfold", "serve"], env=self.env,
@@ -142,7 +184,7 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory, postgres_template):
+def server(tmp_path_factory, postgres_template, moto_s3):
     """One server per test process; tests keep apart by creating their own projects and tenants."""
     data_dir = tmp_path_factory.mktemp("server")
     if ON_POSTGRES:
@@ -152,7 +194,7 @@ def server(tmp_path_factory, postgres_template):
         url = _database_url(name)
     else:
         url = f"sqlite:///{data_dir / 'pinfold.db'}"
-    running = Server(data_dir, url)
+    running = Server(data_dir, url, moto_s3)
     yield running
     running.stop()
     if ON_POSTGRES:

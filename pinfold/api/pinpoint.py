@@ -6,7 +6,7 @@ Each handler takes the parsed input (model member names) and returns the output 
 from __future__ import annotations
 
 from pinfold.domain.errors import InvalidInput
-from pinfold.services import endpoints, events, projects, segments, tags
+from pinfold.services import endpoints, events, imports, projects, segments, tags
 
 
 def _create_app(ctx, caller, p):
@@ -115,6 +115,24 @@ def _delete_segment(ctx, caller, p):
     return {"SegmentResponse": segments.delete(ctx, caller, p["ApplicationId"], p["SegmentId"])}
 
 
+def _create_import_job(ctx, caller, p):
+    return {"ImportJobResponse": imports.create(ctx, caller, p["ApplicationId"], p["ImportJobRequest"])}
+
+
+def _get_import_job(ctx, caller, p):
+    return {"ImportJobResponse": imports.get(ctx, caller, p["ApplicationId"], p["JobId"])}
+
+
+def _get_import_jobs(ctx, caller, p):
+    page = imports.list_page(ctx, caller, p["ApplicationId"], p.get("PageSize"), p.get("Token"))
+    return {"ImportJobsResponse": page}
+
+
+def _get_segment_import_jobs(ctx, caller, p):
+    page = imports.list_page(ctx, caller, p["ApplicationId"], p.get("PageSize"), p.get("Token"), p["SegmentId"])
+    return {"ImportJobsResponse": page}
+
+
 def _version_number(raw: str) -> int:
     # The model types Version as a string; Pinpoint's versions are whole numbers from 1.
     if not raw.isdigit() or int(raw) < 1:
@@ -150,4 +168,8 @@ HANDLERS = {
     "GetSegments": _get_segments,
     "GetSegmentVersions": _get_segment_versions,
     "DeleteSegment": _delete_segment,
+    "CreateImportJob": _create_import_job,
+    "GetImportJob": _get_import_job,
+    "GetImportJobs": _get_import_jobs,
+    "GetSegmentImportJobs": _get_segment_import_jobs,
 }

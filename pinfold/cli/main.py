@@ -86,12 +86,20 @@ def serve(host: str = typer.Option(None, envvar="PINFOLD_HOST"), port: int = typ
     typer.echo(f"Pinfold serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", err=True)
     options = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
                "access_log": False, "http": "httptools", "loop": "uvloop"}
+    from pinfold.services.runner import JobRunner
+
+    runner = JobRunner(ctx).start()  # one runner per server, in the parent process
     if workers <= 1:
-        uvicorn.run(create_app(ctx), **options)
+        try:
+            uvicorn.run(create_app(ctx), **options)
+        finally:
+            runner.stop()
         return
-    ctx.close()
     os.environ["PINFOLD_DATA_DIR"] = str(settings.data_dir)  # workers read their settings from here
-    uvicorn.run("pinfold.api.app:app_from_env", factory=True, workers=workers, **options)
+    try:
+        uvicorn.run("pinfold.api.app:app_from_env", factory=True, workers=workers, **options)
+    finally:
+        runner.stop()
 
 
 @admin_app.command("bootstrap")
@@ -216,6 +224,36 @@ def segment_preview(project: str, segment: str, limit: int = 20, tenant: str | N
     table = [{"id": r["Id"], "channel": r.get("ChannelType"), "address": r.get("Address"),
               "user": r.get("User", {}).get("UserId")} for r in rows]
     _print(table, False, ("id", "channel", "address", "user"))
+
+
+@app.command("import")
+def import_file(source: str = typer.Argument(..., help="A local file or folder, file://..., or s3://bucket/prefix"),
+                project: str = typer.Option(..., help="The project (application) id"),
+                segment_name: str | None = typer.Option(None, help="Also define an imported segment"),
+                fmt: str = typer.Option("", "--format", help="CSV or JSON (default: from the file name)"),
+                data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Run an import job now, with a progress bar; prints the finished job."""
+    from pinfold.services import imports
+
+    url = source if "://" in source else Path(source).resolve().as_uri()
+    request = {"S3Url": url, "Format": (fmt or ("JSON" if url.endswith((".json", ".jsonl")) else "CSV")).upper(),
+               "RoleArn": "", "DefineSegment": bool(segment_name), "SegmentName": segment_name}
+
+    def run(ctx):
+        viewer = segment_service.operator_view(ctx, _operator(ctx), project)
+        job = imports.create(ctx, viewer, project, {k: v for k, v in request.items() if v is not None},
+                             run_here=True)
+        with typer.progressbar(length=1, label="importing", file=sys.stderr) as bar:
+            def show(progress: dict) -> None:
+                bar.length = max(progress["TotalPieces"], 1)
+                bar.update(progress["CompletedPieces"] - bar.pos)
+
+            return imports.run_job(ctx, job["Id"], viewer, show)
+
+    finished = _run(data_dir, run)
+    _print(finished, True)
+    if finished["JobStatus"] != "COMPLETED":
+        raise typer.Exit(1)
 
 
 @api_app.command("coverage")

@@ -20,6 +20,7 @@ from pinfold.domain.tags import check_tags
 from pinfold.services import projects as project_service
 from pinfold.services.context import Context
 from pinfold.store import endpoints as endpoint_store
+from pinfold.store import jobs as job_store
 from pinfold.store import projects as tag_store
 from pinfold.store import segments as store
 
@@ -178,6 +179,7 @@ def delete(ctx: Context, caller: Caller, project_id: str, segment_id: str) -> di
         shown = _response(project, segment, store.get_version(conn, segment_id, segment["version"]),
                           tag_store.get_tags(conn, arn))
         store.delete(conn, segment_id)
+        job_store.delete_members(conn, segment_id)
         tag_store.delete_tags(conn, arn)
     return shown
 
@@ -190,10 +192,13 @@ def members(ctx: Context, caller: Caller, project_id: str, segment_id: str,
         require(conn, caller, project_id, segment_id)
         rules: dict[tuple[str, int | None], SegmentRule] = {}
 
-        def rule_of(source_id: str, number: int | None) -> SegmentRule:
+        def rule_of(source_id: str, number: int | None) -> SegmentRule | _ImportedRule:
             if (source_id, number) not in rules:
                 row = store.get_version(conn, source_id, number or store.get(conn, project_id, source_id)["version"])
-                rules[(source_id, number)] = compile_segment(row["definition"])
+                if "ImportDefinition" in row["definition"]:
+                    rules[(source_id, number)] = _ImportedRule(job_store.member_ids(conn, source_id))
+                else:
+                    rules[(source_id, number)] = compile_segment(row["definition"])
             return rules[(source_id, number)]
 
         def in_source(source_id: str, number: int | None, endpoint: dict) -> bool:
@@ -204,6 +209,41 @@ def members(ctx: Context, caller: Caller, project_id: str, segment_id: str,
         for row in endpoint_store.iter_with_attributes(conn, project_id, confined[1] if confined else None):
             if rule.matches(row.document, now=now, in_source=in_source):
                 yield {**row.document, "ApplicationId": project_id}
+
+
+class _ImportedRule:
+    """An imported segment's membership: the endpoints its import jobs listed."""
+
+    source_segments = ()
+
+    def __init__(self, member_ids: set[str]) -> None:
+        self.member_ids = member_ids
+
+    def matches(self, endpoint: dict, **_context) -> bool:
+        return endpoint["Id"] in self.member_ids
+
+
+def create_imported(ctx: Context, caller: Caller, project_id: str, name: str, import_definition: dict) -> str:
+    """A new IMPORT segment for an import job to fill; returns its id."""
+    owner, now = _owner(caller), ids.iso_now()
+    segment = {"id": ids.new_project_id(), "project_id": project_id, "name": name, "segment_type": "IMPORT",
+               "version": 1, "tenant_id": owner, "created_at": now, "modified_at": now}
+    with ctx.db.write() as conn:
+        project = project_service.require(conn, caller, project_id)
+        store.insert(conn, segment, {"ImportDefinition": import_definition})
+        if owner is not None:
+            arn = segment_arn(project["region"], project["account_id"], project_id, segment["id"])
+            tag_store.put_tags(conn, arn, {"tenant": owner})
+    return segment["id"]
+
+
+def record_import_size(conn, segment_id: str, size: int, channel_counts: dict[str, int]) -> None:
+    """Write an import's final Size and ChannelCounts into the segment's latest version."""
+    segment = store.get_by_id(conn, segment_id)
+    version = store.get_version(conn, segment_id, segment["version"])
+    definition = version["definition"]
+    definition["ImportDefinition"] = {**definition["ImportDefinition"], "Size": size, "ChannelCounts": channel_counts}
+    store.set_definition(conn, segment_id, segment["version"], definition)
 
 
 def size(ctx: Context, caller: Caller, project_id: str, segment_id: str, version: int | None = None) -> int:
@@ -222,6 +262,7 @@ def preview(ctx: Context, caller: Caller, project_id: str, segment_id: str, limi
 def remove_project_segments(conn, project: dict) -> None:
     """Delete every segment of a project with its tags (the project is going away)."""
     for segment_id in store.delete_project(conn, project["id"]):
+        job_store.delete_members(conn, segment_id)
         tag_store.delete_tags(conn, segment_arn(project["region"], project["account_id"], project["id"], segment_id))
 
 
@@ -229,6 +270,7 @@ def remove_tenant_segments(conn, project: dict, tenant_id: str) -> int:
     """Delete an offboarded sa-sp tenant's segments from the shared project."""
     removed = store.delete_for_tenant(conn, project["id"], tenant_id)
     for segment_id in removed:
+        job_store.delete_members(conn, segment_id)
         tag_store.delete_tags(conn, segment_arn(project["region"], project["account_id"], project["id"], segment_id))
     return len(removed)
 

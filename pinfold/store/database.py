@@ -187,4 +187,6 @@ def _upsert_statement(dialect: str, table: sa.Table, columns: tuple[str, ...], k
         from sqlalchemy.dialects.sqlite import insert
     statement = insert(table)
     updates = {name: statement.excluded[name] for name in columns if name not in keys}
+    if not updates:  # a row that is all key: present is present
+        return statement.on_conflict_do_nothing(index_elements=list(keys))
     return statement.on_conflict_do_update(index_elements=list(keys), set_=updates)

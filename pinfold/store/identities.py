@@ -60,3 +60,16 @@ def revoke_keys(conn: Connection, *, revoked_at: str, tenant_id: str | None = No
         .values(status="revoked", revoked_at=revoked_at)
     )
     return result.rowcount
+
+
+_PRINCIPAL = (
+    sa.select(*[c for c in _ACTIVE_KEY.selected_columns if c.name != "secret_ciphertext"])
+    .select_from(principals.outerjoin(tenants, tenants.c.id == principals.c.tenant_id))
+    .where(principals.c.id == sa.bindparam("principal_id"))
+)
+
+
+def find_principal(conn: Connection, principal_id: str) -> dict | None:
+    """A principal with its tenant's placement and status (the same fields as find_active_key)."""
+    row = conn.execute(_PRINCIPAL, {"principal_id": principal_id}).mappings().first()
+    return dict(row) if row else None

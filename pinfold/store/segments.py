@@ -26,6 +26,12 @@ def add_version(conn: Connection, segment_id: str, version: int, name: str, defi
                                    "definition": definition, "created_at": at})
 
 
+def set_definition(conn: Connection, segment_id: str, version: int, definition: dict) -> None:
+    """Rewrite one version's definition (only an import filling its own segment does this)."""
+    conn.execute(segment_versions.update().where(segment_versions.c.segment_id == segment_id,
+                                                 segment_versions.c.version == version).values(definition=definition))
+
+
 def set_latest(conn: Connection, segment_id: str, *, version: int, name: str, modified_at: str) -> None:
     conn.execute(segments.update().where(segments.c.id == segment_id)
                  .values(version=version, name=name, modified_at=modified_at))

@@ -157,3 +157,29 @@ segment_versions = sa.Table(
     sa.Column("definition", Json, nullable=False),  # Dimensions, SegmentGroups, ImportDefinition
     sa.Column("created_at", sa.String(32), nullable=False),
 )
+
+# Background jobs (imports now, exports next): progress and a resume checkpoint live here, so a
+# job picked up again after a crash continues where its last committed chunk ended.
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("job_type", sa.String(16), nullable=False),  # IMPORT | EXPORT
+    sa.Column("project_id", sa.String(32), nullable=False),
+    sa.Column("principal_id", sa.String(32), nullable=False),  # whose authority the job runs with
+    sa.Column("status", sa.String(16), nullable=False),  # CREATED | INITIALIZING | PROCESSING | COMPLETED | FAILED
+    sa.Column("definition", Json, nullable=False),
+    sa.Column("progress", Json, nullable=False),  # counters, failures and the checkpoint
+    sa.Column("segment_id", sa.String(32)),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("completed_at", sa.String(32)),
+    sa.Column("heartbeat_at", sa.Float),  # epoch seconds of the runner's last sign of life
+    sa.Index("ix_jobs_project", "project_id", "job_type", "created_at", "id"),
+    sa.Index("ix_jobs_status", "status"),
+)
+
+# Members of imported segments (dimensional segments are computed, these are listed).
+segment_members = sa.Table(
+    "segment_members", metadata,
+    sa.Column("segment_id", sa.String(32), primary_key=True),
+    sa.Column("endpoint_id", sa.Text, primary_key=True),
+)

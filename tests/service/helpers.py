@@ -7,11 +7,10 @@ from pinfold.services import identity, organization, tenants
 
 
 def operator(ctx) -> Caller:
-    organization.bootstrap(ctx, if_needed=True)
-    with ctx.db.read() as conn:
-        account = organization.require_organization(conn)["management_account_id"]
-    return Caller(principal_id="test-operator", account_id=account, region=ctx.settings.region,
-                  scope="organization", request_id="req-test")
+    """The organization administrator, from real bootstrap credentials (one per test context)."""
+    if getattr(ctx, "test_operator", None) is None:
+        ctx.test_operator = caller_for_credentials(ctx, organization.bootstrap(ctx))
+    return ctx.test_operator
 
 
 def caller_for_credentials(ctx, creds: dict, region: str | None = None) -> Caller:

@@ -135,3 +135,20 @@ def test_serve_with_several_workers_shares_the_database(server):
     finally:
         process.terminate()
         process.wait(15)
+
+
+def test_pinfold_import_runs_a_job_with_progress(server, tmp_path):
+    client = make_client(server, server.admin)
+    project = client.create_app(CreateApplicationRequest={"Name": "cli import"})["ApplicationResponse"]["Id"]
+    source = tmp_path / "list.csv"
+    source.write_text("ChannelType,Address,Id,Attributes.plan\nEMAIL,x1@example.com,x1,gold\n"
+                      "EMAIL,x2@example.com,x2,free\nPIGEON,x3@example.com,x3,gold\n")
+    result = server.cli("import", str(source), "--project", project, "--segment-name", "cli list", check=False)
+    assert result.returncode == 0, result.stderr
+    job = json.loads(result.stdout)
+    assert (job["JobStatus"], job["TotalProcessed"], job["TotalFailures"]) == ("COMPLETED", 3, 1)
+    assert "importing" in result.stderr  # the progress bar
+    assert client.get_endpoint(ApplicationId=project, EndpointId="x2")["EndpointResponse"]["Attributes"] == {
+        "plan": ["free"]}
+    segment = client.get_segment(ApplicationId=project, SegmentId=job["Definition"]["SegmentId"])["SegmentResponse"]
+    assert segment["ImportDefinition"]["Size"] == 2

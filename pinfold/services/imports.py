@@ -1,0 +1,286 @@
+"""Import jobs: endpoints from CSV or JSON-lines objects under a file:// or s3:// prefix.
+
+A job streams every object, writes endpoints in chunks, and commits each chunk together with its
+progress and a checkpoint (object, line). A runner that dies mid-job leaves the job PROCESSING with
+a stale heartbeat; the next runner resumes after the last committed chunk, so nothing is applied
+twice or silently skipped. A bad row never sinks the job: it becomes a failure naming its file and
+line. An object that is not CSV or JSON lines fails the job, saying which and why.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+from pinfold import sources
+from pinfold.domain import ids
+from pinfold.domain.access import Caller
+from pinfold.domain.errors import Forbidden, InvalidInput, NotFound, PinfoldError
+from pinfold.domain.imports import ParsedRow, RowFailure, UserIdsRow, parse_file
+from pinfold.domain.paging import decode_token, encode_token, page_size
+from pinfold.services import endpoints as endpoint_service
+from pinfold.services import identity
+from pinfold.services import projects as project_service
+from pinfold.services import segments as segment_service
+from pinfold.services.context import Context
+from pinfold.store import endpoints as endpoint_store
+from pinfold.store import identities
+from pinfold.store import jobs as store
+from pinfold.store import projects as project_store
+
+CHUNK = 500
+MAX_FAILURES_SHOWN = 100
+STALE_AFTER = 30.0  # seconds without a heartbeat before another runner takes a job over
+Progress = Callable[[dict], None]
+
+
+def s3_settings(ctx: Context) -> sources.S3Settings:
+    s = ctx.settings
+    return sources.S3Settings(endpoint_url=s.s3_endpoint_url or None, region=s.s3_region,
+                              access_key_id=s.s3_access_key_id or None,
+                              secret_access_key=s.s3_secret_access_key or None)
+
+
+def check_storage_prefix(ctx: Context, caller: Caller, url: str) -> None:
+    """Tenant credentials may only read and write under their own configured prefixes."""
+    if caller.tenant is None:
+        return
+    allowed = [template.strip().format(tenant_id=caller.tenant_id, data_dir=ctx.settings.data_dir.resolve())
+               for template in ctx.settings.tenant_storage_prefixes.split(",") if template.strip()]
+    if not any(url.startswith(prefix) for prefix in allowed):
+        raise Forbidden(f"Tenant {caller.tenant_id} may only use storage under: {', '.join(allowed)}")
+
+
+def create(ctx: Context, caller: Caller, project_id: str, request: dict, *, run_here: bool = False) -> dict:
+    """CreateImportJob: record the job for a runner, or (`run_here`) already claimed by the caller,
+    who then runs it with run_job."""
+    url = request["S3Url"]
+    if not url.startswith(("s3://", "file://")):
+        raise InvalidInput("S3Url must be an s3:// or file:// URL", field="S3Url")
+    check_storage_prefix(ctx, caller, url)
+    if request.get("DefineSegment") and not (request.get("SegmentName") or request.get("SegmentId")):
+        raise InvalidInput("DefineSegment needs a SegmentName (or the SegmentId to import into)", field="SegmentName")
+    definition = {k: request.get(k) for k in ("DefineSegment", "ExternalId", "Format", "RegisterEndpoints", "RoleArn",
+                                              "S3Url", "SegmentId", "SegmentName") if request.get(k) is not None}
+    job = {"id": uuid.uuid4().hex, "job_type": "IMPORT", "project_id": project_id, "principal_id": caller.principal_id,
+           "status": "INITIALIZING" if run_here else "CREATED", "definition": definition,
+           "progress": _fresh_progress(), "segment_id": request.get("SegmentId"), "created_at": ids.iso_now(),
+           "completed_at": None, "heartbeat_at": time.time() if run_here else None}
+    with ctx.db.write() as conn:
+        project_service.require(conn, caller, project_id)
+        if request.get("SegmentId"):
+            _project, segment = segment_service.require(conn, caller, project_id, request["SegmentId"])
+            if segment["segment_type"] != "IMPORT":
+                raise InvalidInput("SegmentId must name an imported segment", field="SegmentId")
+        store.insert(conn, job)
+    return response(job)
+
+
+def _fresh_progress() -> dict:
+    return {"TotalPieces": 0, "CompletedPieces": 0, "FailedPieces": 0, "TotalProcessed": 0, "TotalFailures": 0,
+            "Failures": [], "ChannelCounts": {}, "checkpoint": {"object": 0, "line": 0}}
+
+
+def response(job: dict) -> dict:
+    """A job row as Pinpoint's ImportJobResponse."""
+    progress = job["progress"]
+    shown = {key: progress[key] for key in ("TotalPieces", "CompletedPieces", "FailedPieces", "TotalProcessed",
+                                            "TotalFailures", "Failures")}
+    definition = {**job["definition"], **({"SegmentId": job["segment_id"]} if job["segment_id"] else {})}
+    return {"Id": job["id"], "ApplicationId": job["project_id"], "Type": "IMPORT", "JobStatus": job["status"],
+            "CreationDate": job["created_at"], "CompletionDate": job["completed_at"], "Definition": definition,
+            **shown}
+
+
+def _visible_job(conn, caller: Caller, project_id: str, job_id: str) -> dict:
+    project_service.require(conn, caller, project_id)
+    job = store.get(conn, job_id)
+    if job is None or job["project_id"] != project_id or not _may_see(conn, caller, job):
+        raise NotFound(f"Resource not found: import job {job_id}")
+    return job
+
+
+def _may_see(conn, caller: Caller, job: dict) -> bool:
+    """In a shared project a tenant sees only jobs made with its own credentials."""
+    if caller.endpoint_tenant is None:
+        return True
+    owner = identities.find_principal(conn, job["principal_id"])
+    return owner is not None and owner["tenant_id"] == caller.tenant_id
+
+
+def get(ctx: Context, caller: Caller, project_id: str, job_id: str) -> dict:
+    with ctx.db.read() as conn:
+        return response(_visible_job(conn, caller, project_id, job_id))
+
+
+def list_page(ctx: Context, caller: Caller, project_id: str, raw_size: str | None, token: str | None,
+              segment_id: str | None = None) -> dict:
+    size = page_size(raw_size)
+    with ctx.db.read() as conn:
+        project_service.require(conn, caller, project_id)
+        if segment_id is not None:
+            segment_service.require(conn, caller, project_id, segment_id)
+        rows = store.list_page(conn, project_id, "IMPORT", after=decode_token(token), limit=size + 1,
+                               segment_id=segment_id)
+        rows = [row for row in rows if _may_see(conn, caller, row)]
+    page = {"Item": [response(row) for row in rows[:size]]}
+    if len(rows) > size:
+        page["NextToken"] = encode_token((rows[size - 1]["created_at"], rows[size - 1]["id"]))
+    return page
+
+
+def run_next(ctx: Context, on_progress: Progress | None = None, job_id: str | None = None) -> bool:
+    """Claim one waiting (or abandoned) import job and run it to the end; False if none was waiting."""
+    with ctx.db.write() as conn:
+        job = store.claim_next(conn, now=time.time(), stale_after=STALE_AFTER)
+    if job is None:
+        return False
+    _run_safely(ctx, job, None, on_progress)
+    return True
+
+
+def run_job(ctx: Context, job_id: str, caller: Caller, on_progress: Progress | None = None) -> dict:
+    """Run a job this caller created with run_here; returns the finished ImportJobResponse."""
+    with ctx.db.read() as conn:
+        job = store.get(conn, job_id)
+    _run_safely(ctx, job, caller, on_progress)
+    return response(job)
+
+
+def _run_safely(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress | None) -> None:
+    try:
+        _run(ctx, job, caller, on_progress or (lambda _progress: None))
+    except PinfoldError as error:
+        _finish(ctx, job, "FAILED", error.message)
+
+
+def _caller_of(ctx: Context, job: dict, project: dict) -> Caller:
+    """The job's creator as a Caller now: a tenant suspended or offboarded since then stops the job."""
+    with ctx.db.read() as conn:
+        principal = identities.find_principal(conn, job["principal_id"])
+    if principal is None:
+        raise Forbidden("The credentials that created this job no longer exist")
+    return identity.caller_for(principal, region=project["region"], request_id=f"import-{job['id']}")
+
+
+def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) -> None:
+    with ctx.db.read() as conn:
+        project = project_store.get_project_by_id(conn, job["project_id"])
+    if project is None:
+        raise NotFound("The project of this import job no longer exists")
+    caller = caller or _caller_of(ctx, job, project)
+    definition, progress, s3 = job["definition"], job["progress"], s3_settings(ctx)
+    objects = sources.list_objects(definition["S3Url"], s3)
+    progress["TotalPieces"] = len(objects)
+    segment_id = job["segment_id"] or _define_segment(ctx, caller, project, job)
+    with ctx.db.write() as conn:
+        store.update(conn, job["id"], status="PROCESSING", progress=progress, segment_id=segment_id,
+                     heartbeat_at=time.time())
+    job.update(segment_id=segment_id, status="PROCESSING")
+    start = progress["checkpoint"]
+    for index in range(start["object"], len(objects)):
+        skip_to = start["line"] if index == start["object"] else 0
+        rows = parse_file(objects[index].url, sources.read_lines(objects[index], s3), definition["Format"])
+        _import_object(ctx, caller, project, job, rows, index, skip_to, on_progress)
+    _finish(ctx, job, "COMPLETED")
+
+
+def _define_segment(ctx: Context, caller: Caller, project: dict, job: dict) -> str | None:
+    definition = job["definition"]
+    if not definition.get("DefineSegment"):
+        return None
+    return segment_service.create_imported(ctx, caller, project["id"], definition["SegmentName"], {
+        "ExternalId": definition.get("ExternalId", job["id"]), "Format": definition["Format"],
+        "RoleArn": definition.get("RoleArn", ""), "S3Url": definition["S3Url"], "Size": 0, "ChannelCounts": {}})
+
+
+def _import_object(ctx, caller, project, job, rows, index: int, skip_to: int, on_progress: Progress) -> None:
+    chunk: list = []
+    for row in rows:
+        if row.line <= skip_to:
+            continue
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            _commit_chunk(ctx, caller, project, job, chunk, {"object": index, "line": chunk[-1].line})
+            on_progress(job["progress"])
+            chunk = []
+    _commit_chunk(ctx, caller, project, job, chunk, {"object": index + 1, "line": 0}, object_done=True)
+    on_progress(job["progress"])
+
+
+def _commit_chunk(ctx, caller: Caller, project: dict, job: dict, chunk: list, checkpoint: dict, *,
+                  object_done: bool = False) -> None:
+    """Write a chunk's endpoints and segment members with the job's progress, in one transaction."""
+    progress = job["progress"]
+    failures = [f"{r.file}:{r.line}: {r.reason}" for r in chunk if isinstance(r, RowFailure)]
+    with ctx.db.write() as conn:
+        written = _write_rows(conn, caller, project, [r for r in chunk if isinstance(r, ParsedRow)], failures)
+        members = [doc["Id"] for doc in written]
+        for row in (r for r in chunk if isinstance(r, UserIdsRow)):
+            members += _user_endpoints(conn, caller, project["id"], row, failures)
+        if job["segment_id"] and members:
+            store.add_members(conn, job["segment_id"], members)
+        for doc in written:
+            channel = doc.get("ChannelType") or "NONE"
+            progress["ChannelCounts"][channel] = progress["ChannelCounts"].get(channel, 0) + 1
+        progress["TotalProcessed"] += len(chunk)
+        progress["TotalFailures"] += len(failures)
+        progress["Failures"] = (progress["Failures"] + failures)[:MAX_FAILURES_SHOWN]
+        progress["CompletedPieces"] += 1 if object_done else 0
+        progress["checkpoint"] = checkpoint
+        store.update(conn, job["id"], progress=progress, heartbeat_at=time.time())
+
+
+def _write_rows(conn, caller: Caller, project: dict, rows: list[ParsedRow], failures: list[str]) -> list[dict]:
+    """Upsert the rows; if the chunk as a whole is refused, row by row so each failure names its line."""
+    if not rows:
+        return []
+    items = [(_endpoint_id(conn, project["id"], row.item), row.item) for row in rows]
+    try:
+        with conn.begin_nested():
+            return endpoint_service.upsert_in(conn, caller, project, items)
+    except PinfoldError:
+        pass
+    written = []
+    for row, item in zip(rows, items, strict=True):
+        try:
+            with conn.begin_nested():
+                written += endpoint_service.upsert_in(conn, caller, project, [item])
+        except PinfoldError as error:
+            failures.append(f"{row.file}:{row.line}: {error.message}")
+    return written
+
+
+def _endpoint_id(conn, project_id: str, item: dict) -> str:
+    """A row's endpoint id: its Id, else the endpoint already holding its address, else a stable new one."""
+    if item.get("Id"):
+        return item["Id"]
+    pair = (item["ChannelType"], item["Address"])
+    holder = endpoint_store.address_holders(conn, project_id, [pair]).get(pair)
+    return holder or uuid.uuid5(uuid.NAMESPACE_URL, f"{project_id}/{pair[0]}/{pair[1]}").hex
+
+
+def _user_endpoints(conn, caller: Caller, project_id: str, row: UserIdsRow, failures: list[str]) -> list[str]:
+    confined = caller.endpoint_tenant
+    found = []
+    for user_id in row.user_ids:
+        docs = endpoint_store.by_user(conn, project_id, user_id, confined[1] if confined else None)
+        if not docs:
+            failures.append(f"{row.file}:{row.line}: user {user_id!r} has no endpoints in this project")
+        found += [doc["Id"] for doc in docs]
+    return found
+
+
+def _finish(ctx: Context, job: dict, status: str, failure: str | None = None) -> None:
+    progress = job["progress"]
+    if failure:
+        progress["Failures"] = (progress["Failures"] + [failure])[:MAX_FAILURES_SHOWN]
+        progress["FailedPieces"] = max(1, progress["TotalPieces"] - progress["CompletedPieces"])
+    with ctx.db.write() as conn:
+        store.update(conn, job["id"], status=status, progress=progress, completed_at=ids.iso_now(),
+                     heartbeat_at=time.time())
+        if job.get("segment_id"):
+            segment_service.record_import_size(conn, job["segment_id"], len(store.member_ids(conn, job["segment_id"])),
+                                               progress["ChannelCounts"])
+    job.update(status=status, progress=progress)

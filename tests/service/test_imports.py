@@ -1,0 +1,128 @@
+"""Import jobs from file:// sources: rows, failures, imported segments, resume after a crash, tenancy."""
+
+from __future__ import annotations
+
+import gzip
+import time
+
+import pytest
+
+from pinfold.domain.errors import Forbidden
+from pinfold.services import endpoints, imports, segments
+from pinfold.store import jobs as job_store
+from tests.service.helpers import onboard
+
+CSV = (
+    "ChannelType,Address,Id,User.UserId,Attributes.plan,Attributes.plan,Metrics.visits\n"
+    "EMAIL,ann@example.com,ann,u-ann,gold,silver,3\n"
+    "EMAIL,bob@example.com,bob,u-bob,free,,x\n"  # line 3: visits is not a number
+    "SMS,+15550100,cy,u-cy,gold,,1\n"
+    "SMS,5550100,dee,u-dee,gold,,1\n"  # line 5: not E.164
+    "EMAIL,eve@example.com,,u-eve,gold,,2\n"  # no Id: a stable id is made from the address
+)
+
+
+def _import(ctx, caller, project: str, url: str, **request) -> dict:
+    job = imports.create(ctx, caller, project, {"S3Url": url, "Format": "CSV", "RoleArn": "", **request})
+    assert job["JobStatus"] == "CREATED"
+    assert imports.run_next(ctx)
+    return imports.get(ctx, caller, project, job["Id"])
+
+
+def test_good_rows_land_and_bad_rows_are_named(ctx, admin, project, tmp_path):
+    (tmp_path / "people.csv").write_text(CSV)
+    done = _import(ctx, admin, project, (tmp_path / "people.csv").as_uri(), DefineSegment=True, SegmentName="people")
+    assert done["JobStatus"] == "COMPLETED" and done["TotalPieces"] == done["CompletedPieces"] == 1
+    assert done["TotalProcessed"] == 5 and done["TotalFailures"] == 2
+    assert [f.split(": ")[0] for f in done["Failures"]] == [f"{(tmp_path / 'people.csv').as_uri()}:3",
+                                                             f"{(tmp_path / 'people.csv').as_uri()}:5"]
+    assert endpoints.get(ctx, admin, project, "ann")["Attributes"]["plan"] == ["gold", "silver"]
+    segment_id = done["Definition"]["SegmentId"]
+    imported = segments.get(ctx, admin, project, segment_id)
+    assert imported["SegmentType"] == "IMPORT"
+    assert imported["ImportDefinition"]["Size"] == 3 and imported["ImportDefinition"]["ChannelCounts"] == {
+        "EMAIL": 2, "SMS": 1}
+    assert sorted(e["Address"] for e in segments.preview(ctx, admin, project, segment_id)) == [
+        "+15550100", "ann@example.com", "eve@example.com"]
+    # Importing the same file again updates the same endpoints (no address conflicts, no duplicates).
+    again = _import(ctx, admin, project, (tmp_path / "people.csv").as_uri())
+    assert again["JobStatus"] == "COMPLETED" and again["TotalFailures"] == 2
+    listed = imports.list_page(ctx, admin, project, None, None)["Item"]
+    assert [job["Id"] for job in listed] == [done["Id"], again["Id"]]
+    assert [j["Id"] for j in imports.list_page(ctx, admin, project, None, None, segment_id)["Item"]] == [done["Id"]]
+
+
+def test_a_folder_with_json_lines_and_a_user_id_file(ctx, admin, project, tmp_path):
+    tmp_path = tmp_path / "source"  # the test's own folder: the data directory sits beside it
+    (tmp_path / "a").mkdir(parents=True)
+    (tmp_path / "a" / "one.json").write_text('{"Id": "j1", "ChannelType": "EMAIL", "Address": "j1@example.com", '
+                                             '"User": {"UserId": "u1"}}\n')
+    (tmp_path / "b.json").write_text('{"Id": "j2", "ChannelType": "EMAIL", "Address": "j2@example.com"}\nnot json\n')
+    done = _import(ctx, admin, project, tmp_path.as_uri(), Format="JSON")
+    assert (done["JobStatus"], done["TotalPieces"], done["TotalProcessed"], done["TotalFailures"]) == (
+        "COMPLETED", 2, 3, 1)
+    users = tmp_path / "users"
+    users.mkdir()
+    (users / "ids.csv").write_text("User.UserId\nu1 nobody\n")
+    by_user = _import(ctx, admin, project, users.as_uri(), DefineSegment=True, SegmentName="by user")
+    assert by_user["TotalFailures"] == 1 and "nobody" in by_user["Failures"][0]
+    assert [e["Id"] for e in segments.preview(ctx, admin, project, by_user["Definition"]["SegmentId"])] == ["j1"]
+
+
+def test_an_object_that_is_not_csv_fails_the_job_clearly(ctx, admin, project, tmp_path):
+    (tmp_path / "data.csv").write_bytes(gzip.compress(CSV.encode()))
+    done = _import(ctx, admin, project, (tmp_path / "data.csv").as_uri())
+    assert done["JobStatus"] == "FAILED" and "compressed" in done["Failures"][-1]
+    assert done["FailedPieces"] == 1
+
+
+def test_nothing_under_the_url_fails_the_job(ctx, admin, project, tmp_path):
+    done = _import(ctx, admin, project, (tmp_path / "missing").as_uri())
+    assert done["JobStatus"] == "FAILED" and done["Failures"]
+
+
+class Crash(BaseException):
+    """Stands for the process dying: not an error the job could catch and record."""
+
+
+def test_a_crashed_job_resumes_after_its_last_committed_chunk(ctx, admin, project, tmp_path, monkeypatch):
+    rows = "".join(f"EMAIL,p{n}@example.com,p{n}\n" for n in range(10))
+    (tmp_path / "p.csv").write_text("ChannelType,Address,Id\n" + rows)
+    monkeypatch.setattr(imports, "CHUNK", 3)
+    job = imports.create(ctx, admin, project, {"S3Url": (tmp_path / "p.csv").as_uri(), "Format": "CSV",
+                                               "RoleArn": ""})
+    calls = []
+
+    def crash_after_first_chunk(progress):
+        calls.append(progress["TotalProcessed"])
+        raise Crash()
+
+    with pytest.raises(Crash):
+        imports.run_next(ctx, crash_after_first_chunk)
+    stuck = imports.get(ctx, admin, project, job["Id"])
+    assert stuck["JobStatus"] == "PROCESSING" and stuck["TotalProcessed"] == 3
+    assert not imports.run_next(ctx)  # its heartbeat is fresh: nobody takes it over yet
+    with ctx.db.write() as conn:
+        job_store.update(conn, job["Id"], heartbeat_at=time.time() - imports.STALE_AFTER - 1)
+    assert imports.run_next(ctx)
+    done = imports.get(ctx, admin, project, job["Id"])
+    assert done["JobStatus"] == "COMPLETED" and done["TotalProcessed"] == 10 and done["TotalFailures"] == 0
+    assert all(endpoints.get(ctx, admin, project, f"p{n}") for n in range(10))
+
+
+def test_a_tenant_imports_only_its_own_rows_from_its_own_prefix(ctx, admin, tmp_path):
+    row, tenant = onboard(ctx, admin, "acme", "sa-sp")
+    project = row["project_id"]
+    outside = tmp_path / "x.csv"
+    outside.write_text(CSV)
+    with pytest.raises(Forbidden, match="may only use storage under"):
+        imports.create(ctx, tenant, project, {"S3Url": outside.as_uri(), "Format": "CSV", "RoleArn": ""})
+    own = ctx.settings.data_dir.resolve() / "imports" / "acme"
+    own.mkdir(parents=True)
+    (own / "t.csv").write_text("ChannelType,Address,Id,Attributes.TenantId\n"
+                               "EMAIL,t1@example.com,t1,\nEMAIL,t2@example.com,t2,globex\n")
+    job = imports.create(ctx, tenant, project, {"S3Url": own.as_uri() + "/", "Format": "CSV", "RoleArn": ""})
+    assert imports.run_next(ctx)
+    done = imports.get(ctx, tenant, project, job["Id"])
+    assert done["TotalProcessed"] == 2 and done["TotalFailures"] == 1 and "TenantId" in done["Failures"][0]
+    assert endpoints.get(ctx, tenant, project, "t1")["Attributes"]["TenantId"] == ["acme"]

@@ -1,0 +1,63 @@
+"""Import jobs through boto3: an s3:// prefix on a real S3 server, run by the server's own runner."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import make_client, onboard
+
+
+def _wait(pinpoint, project: str, job_id: str) -> dict:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        job = pinpoint.get_import_job(ApplicationId=project, JobId=job_id)["ImportJobResponse"]
+        if job["JobStatus"] in ("COMPLETED", "FAILED"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"import job {job_id} did not finish: {job}")
+
+
+def test_import_from_s3_defines_a_segment(server):
+    tenant = onboard(server, "sa-mp")
+    project, pinpoint = tenant["tenant"]["project_id"], make_client(server, tenant["credentials"])
+    s3 = boto3.client("s3", endpoint_url=server.s3_endpoint, region_name="us-east-1",
+                      aws_access_key_id="test", aws_secret_access_key="test")
+    bucket = "pinfold-imports"
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    prefix = f"{tenant['tenant']['tenant_id']}/batch-{uuid.uuid4().hex[:6]}/"
+    s3.put_object(Bucket=bucket, Key=prefix + "a.csv", Body=b"ChannelType,Address,Id\nEMAIL,a@example.com,a\n"
+                                                           b"FAX,b@example.com,b\n")
+    s3.put_object(Bucket=bucket, Key=prefix + "more/b.csv", Body=b"ChannelType,Address,Id\nSMS,+15550101,c\n")
+    created = pinpoint.create_import_job(ApplicationId=project, ImportJobRequest={
+        "S3Url": f"s3://{bucket}/{prefix}", "Format": "CSV", "RoleArn": "arn:aws:iam::123456789012:role/import",
+        "DefineSegment": True, "SegmentName": "from s3"})["ImportJobResponse"]
+    assert created["JobStatus"] == "CREATED" and created["Type"] == "IMPORT"
+    done = _wait(pinpoint, project, created["Id"])
+    assert (done["JobStatus"], done["TotalPieces"], done["CompletedPieces"]) == ("COMPLETED", 2, 2)
+    assert done["TotalProcessed"] == 3 and done["TotalFailures"] == 1
+    assert done["Failures"][0].startswith(f"s3://{bucket}/{prefix}a.csv:3: ")
+    segment_id = done["Definition"]["SegmentId"]
+    segment = pinpoint.get_segment(ApplicationId=project, SegmentId=segment_id)["SegmentResponse"]
+    assert segment["SegmentType"] == "IMPORT" and segment["ImportDefinition"]["Size"] == 2
+    jobs = pinpoint.get_segment_import_jobs(ApplicationId=project, SegmentId=segment_id)["ImportJobsResponse"]
+    assert [job["Id"] for job in jobs["Item"]] == [created["Id"]]
+    assert pinpoint.get_endpoint(ApplicationId=project, EndpointId="c")["EndpointResponse"]["Address"] == "+15550101"
+
+
+def test_tenants_import_only_under_their_prefix(server):
+    tenant = onboard(server, "sa-mp")
+    project, pinpoint = tenant["tenant"]["project_id"], make_client(server, tenant["credentials"])
+    with pytest.raises(ClientError) as caught:
+        pinpoint.create_import_job(ApplicationId=project, ImportJobRequest={
+            "S3Url": "s3://pinfold-imports/someone-else/", "Format": "CSV", "RoleArn": "r"})
+    assert caught.value.response["Error"]["Code"] == "ForbiddenException"
+    assert "may only use storage under" in caught.value.response["Error"]["Message"]
