@@ -6,7 +6,7 @@ Each handler takes the parsed input (model member names) and returns the output 
 from __future__ import annotations
 
 from pinfold.domain.errors import InvalidInput
-from pinfold.services import endpoints, events, imports, projects, segments, tags
+from pinfold.services import endpoints, events, exports, imports, projects, segments, tags
 
 
 def _create_app(ctx, caller, p):
@@ -133,6 +133,24 @@ def _get_segment_import_jobs(ctx, caller, p):
     return {"ImportJobsResponse": page}
 
 
+def _create_export_job(ctx, caller, p):
+    return {"ExportJobResponse": exports.create(ctx, caller, p["ApplicationId"], p["ExportJobRequest"])}
+
+
+def _get_export_job(ctx, caller, p):
+    return {"ExportJobResponse": exports.get(ctx, caller, p["ApplicationId"], p["JobId"])}
+
+
+def _get_export_jobs(ctx, caller, p):
+    page = exports.list_page(ctx, caller, p["ApplicationId"], p.get("PageSize"), p.get("Token"))
+    return {"ExportJobsResponse": page}
+
+
+def _get_segment_export_jobs(ctx, caller, p):
+    page = exports.list_page(ctx, caller, p["ApplicationId"], p.get("PageSize"), p.get("Token"), p["SegmentId"])
+    return {"ExportJobsResponse": page}
+
+
 def _version_number(raw: str) -> int:
     # The model types Version as a string; Pinpoint's versions are whole numbers from 1.
     if not raw.isdigit() or int(raw) < 1:
@@ -172,4 +190,8 @@ HANDLERS = {
     "GetImportJob": _get_import_job,
     "GetImportJobs": _get_import_jobs,
     "GetSegmentImportJobs": _get_segment_import_jobs,
+    "CreateExportJob": _create_export_job,
+    "GetExportJob": _get_export_job,
+    "GetExportJobs": _get_export_jobs,
+    "GetSegmentExportJobs": _get_segment_export_jobs,
 }

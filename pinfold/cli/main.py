@@ -233,7 +233,7 @@ def import_file(source: str = typer.Argument(..., help="A local file or folder, 
                 fmt: str = typer.Option("", "--format", help="CSV or JSON (default: from the file name)"),
                 data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Run an import job now, with a progress bar; prints the finished job."""
-    from pinfold.services import imports
+    from pinfold.services import imports, jobs
 
     url = source if "://" in source else Path(source).resolve().as_uri()
     request = {"S3Url": url, "Format": (fmt or ("JSON" if url.endswith((".json", ".jsonl")) else "CSV")).upper(),
@@ -248,7 +248,7 @@ def import_file(source: str = typer.Argument(..., help="A local file or folder, 
                 bar.length = max(progress["TotalPieces"], 1)
                 bar.update(progress["CompletedPieces"] - bar.pos)
 
-            return imports.run_job(ctx, job["Id"], viewer, show)
+            return jobs.run_job(ctx, job["Id"], viewer, show)
 
     finished = _run(data_dir, run)
     _print(finished, True)

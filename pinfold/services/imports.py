@@ -11,28 +11,21 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 
 from pinfold import sources
-from pinfold.domain import ids
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import Forbidden, InvalidInput, NotFound, PinfoldError
 from pinfold.domain.imports import ParsedRow, RowFailure, UserIdsRow, parse_file
-from pinfold.domain.paging import decode_token, encode_token, page_size
 from pinfold.services import endpoints as endpoint_service
-from pinfold.services import identity
-from pinfold.services import projects as project_service
+from pinfold.services import jobs
 from pinfold.services import segments as segment_service
 from pinfold.services.context import Context
+from pinfold.services.jobs import Progress
 from pinfold.store import endpoints as endpoint_store
-from pinfold.store import identities
 from pinfold.store import jobs as store
 from pinfold.store import projects as project_store
 
 CHUNK = 500
-MAX_FAILURES_SHOWN = 100
-STALE_AFTER = 30.0  # seconds without a heartbeat before another runner takes a job over
-Progress = Callable[[dict], None]
 
 
 def s3_settings(ctx: Context) -> sources.S3Settings:
@@ -53,115 +46,32 @@ def check_storage_prefix(ctx: Context, caller: Caller, url: str) -> None:
 
 
 def create(ctx: Context, caller: Caller, project_id: str, request: dict, *, run_here: bool = False) -> dict:
-    """CreateImportJob: record the job for a runner, or (`run_here`) already claimed by the caller,
-    who then runs it with run_job."""
+    """CreateImportJob: record the job for a runner (or, with `run_here`, for the caller to run now)."""
     url = request["S3Url"]
     if not url.startswith(("s3://", "file://")):
         raise InvalidInput("S3Url must be an s3:// or file:// URL", field="S3Url")
     check_storage_prefix(ctx, caller, url)
     if request.get("DefineSegment") and not (request.get("SegmentName") or request.get("SegmentId")):
         raise InvalidInput("DefineSegment needs a SegmentName (or the SegmentId to import into)", field="SegmentName")
+    if request.get("SegmentId"):
+        with ctx.db.read() as conn:
+            _project, segment = segment_service.require(conn, caller, project_id, request["SegmentId"])
+        if segment["segment_type"] != "IMPORT":
+            raise InvalidInput("SegmentId must name an imported segment", field="SegmentId")
     definition = {k: request.get(k) for k in ("DefineSegment", "ExternalId", "Format", "RegisterEndpoints", "RoleArn",
                                               "S3Url", "SegmentId", "SegmentName") if request.get(k) is not None}
-    job = {"id": uuid.uuid4().hex, "job_type": "IMPORT", "project_id": project_id, "principal_id": caller.principal_id,
-           "status": "INITIALIZING" if run_here else "CREATED", "definition": definition,
-           "progress": _fresh_progress(), "segment_id": request.get("SegmentId"), "created_at": ids.iso_now(),
-           "completed_at": None, "heartbeat_at": time.time() if run_here else None}
-    with ctx.db.write() as conn:
-        project_service.require(conn, caller, project_id)
-        if request.get("SegmentId"):
-            _project, segment = segment_service.require(conn, caller, project_id, request["SegmentId"])
-            if segment["segment_type"] != "IMPORT":
-                raise InvalidInput("SegmentId must name an imported segment", field="SegmentId")
-        store.insert(conn, job)
-    return response(job)
-
-
-def _fresh_progress() -> dict:
-    return {"TotalPieces": 0, "CompletedPieces": 0, "FailedPieces": 0, "TotalProcessed": 0, "TotalFailures": 0,
-            "Failures": [], "ChannelCounts": {}, "checkpoint": {"object": 0, "line": 0}}
-
-
-def response(job: dict) -> dict:
-    """A job row as Pinpoint's ImportJobResponse."""
-    progress = job["progress"]
-    shown = {key: progress[key] for key in ("TotalPieces", "CompletedPieces", "FailedPieces", "TotalProcessed",
-                                            "TotalFailures", "Failures")}
-    definition = {**job["definition"], **({"SegmentId": job["segment_id"]} if job["segment_id"] else {})}
-    return {"Id": job["id"], "ApplicationId": job["project_id"], "Type": "IMPORT", "JobStatus": job["status"],
-            "CreationDate": job["created_at"], "CompletionDate": job["completed_at"], "Definition": definition,
-            **shown}
-
-
-def _visible_job(conn, caller: Caller, project_id: str, job_id: str) -> dict:
-    project_service.require(conn, caller, project_id)
-    job = store.get(conn, job_id)
-    if job is None or job["project_id"] != project_id or not _may_see(conn, caller, job):
-        raise NotFound(f"Resource not found: import job {job_id}")
-    return job
-
-
-def _may_see(conn, caller: Caller, job: dict) -> bool:
-    """In a shared project a tenant sees only jobs made with its own credentials."""
-    if caller.endpoint_tenant is None:
-        return True
-    owner = identities.find_principal(conn, job["principal_id"])
-    return owner is not None and owner["tenant_id"] == caller.tenant_id
+    job = jobs.insert(ctx, caller, project_id, "IMPORT", definition, segment_id=request.get("SegmentId"),
+                      run_here=run_here)
+    return jobs.response(job)
 
 
 def get(ctx: Context, caller: Caller, project_id: str, job_id: str) -> dict:
-    with ctx.db.read() as conn:
-        return response(_visible_job(conn, caller, project_id, job_id))
+    return jobs.get(ctx, caller, project_id, job_id, "IMPORT")
 
 
 def list_page(ctx: Context, caller: Caller, project_id: str, raw_size: str | None, token: str | None,
               segment_id: str | None = None) -> dict:
-    size = page_size(raw_size)
-    with ctx.db.read() as conn:
-        project_service.require(conn, caller, project_id)
-        if segment_id is not None:
-            segment_service.require(conn, caller, project_id, segment_id)
-        rows = store.list_page(conn, project_id, "IMPORT", after=decode_token(token), limit=size + 1,
-                               segment_id=segment_id)
-        rows = [row for row in rows if _may_see(conn, caller, row)]
-    page = {"Item": [response(row) for row in rows[:size]]}
-    if len(rows) > size:
-        page["NextToken"] = encode_token((rows[size - 1]["created_at"], rows[size - 1]["id"]))
-    return page
-
-
-def run_next(ctx: Context, on_progress: Progress | None = None, job_id: str | None = None) -> bool:
-    """Claim one waiting (or abandoned) import job and run it to the end; False if none was waiting."""
-    with ctx.db.write() as conn:
-        job = store.claim_next(conn, now=time.time(), stale_after=STALE_AFTER)
-    if job is None:
-        return False
-    _run_safely(ctx, job, None, on_progress)
-    return True
-
-
-def run_job(ctx: Context, job_id: str, caller: Caller, on_progress: Progress | None = None) -> dict:
-    """Run a job this caller created with run_here; returns the finished ImportJobResponse."""
-    with ctx.db.read() as conn:
-        job = store.get(conn, job_id)
-    _run_safely(ctx, job, caller, on_progress)
-    return response(job)
-
-
-def _run_safely(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress | None) -> None:
-    try:
-        _run(ctx, job, caller, on_progress or (lambda _progress: None))
-    except PinfoldError as error:
-        _finish(ctx, job, "FAILED", error.message)
-
-
-def _caller_of(ctx: Context, job: dict, project: dict) -> Caller:
-    """The job's creator as a Caller now: a tenant suspended or offboarded since then stops the job."""
-    with ctx.db.read() as conn:
-        principal = identities.find_principal(conn, job["principal_id"])
-    if principal is None:
-        raise Forbidden("The credentials that created this job no longer exist")
-    return identity.caller_for(principal, region=project["region"], request_id=f"import-{job['id']}")
+    return jobs.list_page(ctx, caller, project_id, "IMPORT", raw_size, token, segment_id)
 
 
 def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) -> None:
@@ -169,7 +79,7 @@ def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) 
         project = project_store.get_project_by_id(conn, job["project_id"])
     if project is None:
         raise NotFound("The project of this import job no longer exists")
-    caller = caller or _caller_of(ctx, job, project)
+    caller = caller or jobs.caller_of(ctx, job, project)
     definition, progress, s3 = job["definition"], job["progress"], s3_settings(ctx)
     objects = sources.list_objects(definition["S3Url"], s3)
     progress["TotalPieces"] = len(objects)
@@ -183,7 +93,16 @@ def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) 
         skip_to = start["line"] if index == start["object"] else 0
         rows = parse_file(objects[index].url, sources.read_lines(objects[index], s3), definition["Format"])
         _import_object(ctx, caller, project, job, rows, index, skip_to, on_progress)
-    _finish(ctx, job, "COMPLETED")
+    jobs.finish(ctx, job, "COMPLETED", on_commit=lambda conn: _record_size(conn, job))
+
+
+jobs.RUNNERS["IMPORT"] = _run
+
+
+def _record_size(conn, job: dict) -> None:
+    if job.get("segment_id"):
+        size = len(store.member_ids(conn, job["segment_id"]))
+        segment_service.record_import_size(conn, job["segment_id"], size, job["progress"]["ChannelCounts"])
 
 
 def _define_segment(ctx: Context, caller: Caller, project: dict, job: dict) -> str | None:
@@ -226,7 +145,7 @@ def _commit_chunk(ctx, caller: Caller, project: dict, job: dict, chunk: list, ch
             progress["ChannelCounts"][channel] = progress["ChannelCounts"].get(channel, 0) + 1
         progress["TotalProcessed"] += len(chunk)
         progress["TotalFailures"] += len(failures)
-        progress["Failures"] = (progress["Failures"] + failures)[:MAX_FAILURES_SHOWN]
+        progress["Failures"] = (progress["Failures"] + failures)[:jobs.MAX_FAILURES_SHOWN]
         progress["CompletedPieces"] += 1 if object_done else 0
         progress["checkpoint"] = checkpoint
         store.update(conn, job["id"], progress=progress, heartbeat_at=time.time())
@@ -270,17 +189,3 @@ def _user_endpoints(conn, caller: Caller, project_id: str, row: UserIdsRow, fail
             failures.append(f"{row.file}:{row.line}: user {user_id!r} has no endpoints in this project")
         found += [doc["Id"] for doc in docs]
     return found
-
-
-def _finish(ctx: Context, job: dict, status: str, failure: str | None = None) -> None:
-    progress = job["progress"]
-    if failure:
-        progress["Failures"] = (progress["Failures"] + [failure])[:MAX_FAILURES_SHOWN]
-        progress["FailedPieces"] = max(1, progress["TotalPieces"] - progress["CompletedPieces"])
-    with ctx.db.write() as conn:
-        store.update(conn, job["id"], status=status, progress=progress, completed_at=ids.iso_now(),
-                     heartbeat_at=time.time())
-        if job.get("segment_id"):
-            segment_service.record_import_size(conn, job["segment_id"], len(store.member_ids(conn, job["segment_id"])),
-                                               progress["ChannelCounts"])
-    job.update(status=status, progress=progress)

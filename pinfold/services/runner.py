@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from pinfold.services import imports
+from pinfold.services import exports, imports, jobs  # noqa: F401  (importing them registers their runners)
 from pinfold.services.context import Context
 
 log = logging.getLogger("pinfold.runner")
@@ -31,7 +31,7 @@ class JobRunner:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                ran = imports.run_next(self.ctx)
+                ran = jobs.run_next(self.ctx)
             except Exception:  # a broken job must not stop the runner; the job stays claimable
                 log.exception("job runner error")
                 ran = False

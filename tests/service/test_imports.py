@@ -8,7 +8,7 @@ import time
 import pytest
 
 from pinfold.domain.errors import Forbidden
-from pinfold.services import endpoints, imports, segments
+from pinfold.services import endpoints, imports, jobs, segments
 from pinfold.store import jobs as job_store
 from tests.service.helpers import onboard
 
@@ -25,7 +25,7 @@ CSV = (
 def _import(ctx, caller, project: str, url: str, **request) -> dict:
     job = imports.create(ctx, caller, project, {"S3Url": url, "Format": "CSV", "RoleArn": "", **request})
     assert job["JobStatus"] == "CREATED"
-    assert imports.run_next(ctx)
+    assert jobs.run_next(ctx)
     return imports.get(ctx, caller, project, job["Id"])
 
 
@@ -98,13 +98,13 @@ def test_a_crashed_job_resumes_after_its_last_committed_chunk(ctx, admin, projec
         raise Crash()
 
     with pytest.raises(Crash):
-        imports.run_next(ctx, crash_after_first_chunk)
+        jobs.run_next(ctx, crash_after_first_chunk)
     stuck = imports.get(ctx, admin, project, job["Id"])
     assert stuck["JobStatus"] == "PROCESSING" and stuck["TotalProcessed"] == 3
-    assert not imports.run_next(ctx)  # its heartbeat is fresh: nobody takes it over yet
+    assert not jobs.run_next(ctx)  # its heartbeat is fresh: nobody takes it over yet
     with ctx.db.write() as conn:
-        job_store.update(conn, job["Id"], heartbeat_at=time.time() - imports.STALE_AFTER - 1)
-    assert imports.run_next(ctx)
+        job_store.update(conn, job["Id"], heartbeat_at=time.time() - jobs.STALE_AFTER - 1)
+    assert jobs.run_next(ctx)
     done = imports.get(ctx, admin, project, job["Id"])
     assert done["JobStatus"] == "COMPLETED" and done["TotalProcessed"] == 10 and done["TotalFailures"] == 0
     assert all(endpoints.get(ctx, admin, project, f"p{n}") for n in range(10))
@@ -122,7 +122,7 @@ def test_a_tenant_imports_only_its_own_rows_from_its_own_prefix(ctx, admin, tmp_
     (own / "t.csv").write_text("ChannelType,Address,Id,Attributes.TenantId\n"
                                "EMAIL,t1@example.com,t1,\nEMAIL,t2@example.com,t2,globex\n")
     job = imports.create(ctx, tenant, project, {"S3Url": own.as_uri() + "/", "Format": "CSV", "RoleArn": ""})
-    assert imports.run_next(ctx)
+    assert jobs.run_next(ctx)
     done = imports.get(ctx, tenant, project, job["Id"])
     assert done["TotalProcessed"] == 2 and done["TotalFailures"] == 1 and "TenantId" in done["Failures"][0]
     assert endpoints.get(ctx, tenant, project, "t1")["Attributes"]["TenantId"] == ["acme"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -61,3 +62,33 @@ def test_tenants_import_only_under_their_prefix(server):
             "S3Url": "s3://pinfold-imports/someone-else/", "Format": "CSV", "RoleArn": "r"})
     assert caught.value.response["Error"]["Code"] == "ForbiddenException"
     assert "may only use storage under" in caught.value.response["Error"]["Message"]
+
+
+def test_export_to_s3_through_boto3(server):
+    tenant = onboard(server, "ma-mp")
+    project, pinpoint = tenant["tenant"]["project_id"], make_client(server, tenant["credentials"])
+    pinpoint.update_endpoints_batch(ApplicationId=project, EndpointBatchRequest={"Item": [
+        {"Id": f"x{n}", "ChannelType": "EMAIL", "Address": f"x{n}@example.com"} for n in range(3)]})
+    s3 = boto3.client("s3", endpoint_url=server.s3_endpoint, region_name="us-east-1",
+                      aws_access_key_id="test", aws_secret_access_key="test")
+    try:
+        s3.create_bucket(Bucket="pinfold-imports")
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    prefix = f"s3://pinfold-imports/{tenant['tenant']['tenant_id']}/exports"
+    created = pinpoint.create_export_job(ApplicationId=project, ExportJobRequest={
+        "S3UrlPrefix": prefix, "RoleArn": "arn:aws:iam::123456789012:role/export"})["ExportJobResponse"]
+    deadline = time.monotonic() + 30
+    while (job := pinpoint.get_export_job(ApplicationId=project, JobId=created["Id"])["ExportJobResponse"])[
+            "JobStatus"] not in ("COMPLETED", "FAILED"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+    assert (job["JobStatus"], job["TotalProcessed"]) == ("COMPLETED", 3)
+    key = f"{tenant['tenant']['tenant_id']}/exports/{created['Id']}.jsonl"
+    body = s3.get_object(Bucket="pinfold-imports", Key=key)["Body"].read().decode()
+    exported = [json.loads(line) for line in body.splitlines()]
+    assert exported == [pinpoint.get_endpoint(ApplicationId=project, EndpointId=f"x{n}")["EndpointResponse"]
+                        for n in range(3)]
+    listed = pinpoint.get_export_jobs(ApplicationId=project)["ExportJobsResponse"]["Item"]
+    assert [j["Id"] for j in listed] == [created["Id"]]

@@ -1,0 +1,99 @@
+"""Export jobs: a project's (or one segment's) endpoints as JSON lines, in GetEndpoint's shape.
+
+A job writes one object, `<S3UrlPrefix>/<job id>.jsonl`, streaming. A job picked up again after a
+crash writes that object again from the start, so an export is never left half written.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import orjson
+
+from pinfold import sources
+from pinfold.domain.access import Caller
+from pinfold.domain.errors import InvalidInput, NotFound
+from pinfold.services import jobs
+from pinfold.services import segments as segment_service
+from pinfold.services.context import Context
+from pinfold.services.imports import check_storage_prefix, s3_settings
+from pinfold.services.jobs import Progress
+from pinfold.store import endpoints as endpoint_store
+from pinfold.store import jobs as store
+from pinfold.store import projects as project_store
+
+REPORT_EVERY = 10_000  # endpoints between progress reports (and heartbeats)
+
+
+def create(ctx: Context, caller: Caller, project_id: str, request: dict) -> dict:
+    """CreateExportJob: record the job; a runner writes the file."""
+    prefix = request["S3UrlPrefix"]
+    if not prefix.startswith(("s3://", "file://")):
+        raise InvalidInput("S3UrlPrefix must be an s3:// or file:// URL", field="S3UrlPrefix")
+    check_storage_prefix(ctx, caller, prefix)
+    segment_id, version = request.get("SegmentId"), request.get("SegmentVersion")
+    if segment_id:
+        with ctx.db.read() as conn:
+            _project, segment = segment_service.require(conn, caller, project_id, segment_id)
+        if version is not None and not 1 <= version <= segment["version"]:
+            raise NotFound(f"Resource not found: version {version} of segment {segment_id}")
+    definition = {k: request[k] for k in ("RoleArn", "S3UrlPrefix", "SegmentId", "SegmentVersion")
+                  if request.get(k) is not None}
+    return jobs.response(jobs.insert(ctx, caller, project_id, "EXPORT", definition, segment_id=segment_id))
+
+
+def get(ctx: Context, caller: Caller, project_id: str, job_id: str) -> dict:
+    return jobs.get(ctx, caller, project_id, job_id, "EXPORT")
+
+
+def list_page(ctx: Context, caller: Caller, project_id: str, raw_size: str | None, token: str | None,
+              segment_id: str | None = None) -> dict:
+    return jobs.list_page(ctx, caller, project_id, "EXPORT", raw_size, token, segment_id)
+
+
+def object_url(job: dict) -> str:
+    return f"{job['definition']['S3UrlPrefix'].rstrip('/')}/{job['id']}.jsonl"
+
+
+def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) -> None:
+    with ctx.db.read() as conn:
+        project = project_store.get_project_by_id(conn, job["project_id"])
+    if project is None:
+        raise NotFound("The project of this export job no longer exists")
+    caller = caller or jobs.caller_of(ctx, job, project)
+    progress = {**jobs.fresh_progress(), "TotalPieces": 1}  # a rerun starts over: the object is rewritten
+    job["progress"] = progress
+    with ctx.db.write() as conn:
+        store.update(conn, job["id"], status="PROCESSING", progress=progress, heartbeat_at=time.time())
+    lines = _lines(ctx, job, _endpoints(ctx, caller, job), on_progress)
+    sources.write_object(object_url(job), lines, s3_settings(ctx))
+    progress["CompletedPieces"] = 1
+    jobs.finish(ctx, job, "COMPLETED")
+
+
+jobs.RUNNERS["EXPORT"] = _run
+
+
+def _endpoints(ctx: Context, caller: Caller, job: dict) -> Iterator[dict]:
+    project_id, definition = job["project_id"], job["definition"]
+    if definition.get("SegmentId"):
+        yield from segment_service.members(ctx, caller, project_id, definition["SegmentId"],
+                                           definition.get("SegmentVersion"))
+        return
+    confined = caller.endpoint_tenant
+    with ctx.db.read() as conn:
+        for row in endpoint_store.iter_with_attributes(conn, project_id, confined[1] if confined else None):
+            yield {**row.document, "ApplicationId": project_id}
+
+
+def _lines(ctx: Context, job: dict, endpoints: Iterator[dict], on_progress: Progress) -> Iterator[bytes]:
+    """One JSON line per endpoint, reporting progress (and keeping the job's heartbeat) as it goes."""
+    progress = job["progress"]
+    for endpoint in endpoints:
+        yield orjson.dumps(endpoint) + b"\n"
+        progress["TotalProcessed"] += 1
+        if progress["TotalProcessed"] % REPORT_EVERY == 0:
+            with ctx.db.write() as conn:
+                store.update(conn, job["id"], progress=progress, heartbeat_at=time.time())
+            on_progress(progress)
