@@ -21,7 +21,6 @@ from pinfold.services.imports import check_storage_prefix, s3_settings
 from pinfold.services.jobs import Progress
 from pinfold.store import endpoints as endpoint_store
 from pinfold.store import jobs as store
-from pinfold.store import projects as project_store
 
 REPORT_EVERY = 10_000  # endpoints between progress reports (and heartbeats)
 
@@ -57,11 +56,7 @@ def object_url(job: dict) -> str:
 
 
 def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) -> None:
-    with ctx.db.read() as conn:
-        project = project_store.get_project_by_id(conn, job["project_id"])
-    if project is None:
-        raise NotFound("The project of this export job no longer exists")
-    caller = caller or jobs.caller_of(ctx, job, project)
+    project, caller = jobs.project_and_caller(ctx, job, caller)
     progress = {**jobs.fresh_progress(), "TotalPieces": 1}  # a rerun starts over: the object is rewritten
     job["progress"] = progress
     with ctx.db.write() as conn:

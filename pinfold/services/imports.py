@@ -14,7 +14,7 @@ import uuid
 
 from pinfold import sources
 from pinfold.domain.access import Caller
-from pinfold.domain.errors import Forbidden, InvalidInput, NotFound, PinfoldError
+from pinfold.domain.errors import Forbidden, InvalidInput, PinfoldError
 from pinfold.domain.imports import ParsedRow, RowFailure, UserIdsRow, parse_file
 from pinfold.services import endpoints as endpoint_service
 from pinfold.services import jobs
@@ -23,7 +23,6 @@ from pinfold.services.context import Context
 from pinfold.services.jobs import Progress
 from pinfold.store import endpoints as endpoint_store
 from pinfold.store import jobs as store
-from pinfold.store import projects as project_store
 
 CHUNK = 500
 
@@ -75,11 +74,7 @@ def list_page(ctx: Context, caller: Caller, project_id: str, raw_size: str | Non
 
 
 def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) -> None:
-    with ctx.db.read() as conn:
-        project = project_store.get_project_by_id(conn, job["project_id"])
-    if project is None:
-        raise NotFound("The project of this import job no longer exists")
-    caller = caller or jobs.caller_of(ctx, job, project)
+    project, caller = jobs.project_and_caller(ctx, job, caller)
     definition, progress, s3 = job["definition"], job["progress"], s3_settings(ctx)
     objects = sources.list_objects(definition["S3Url"], s3)
     progress["TotalPieces"] = len(objects)

@@ -16,6 +16,7 @@ from pinfold.services import segments as segment_service
 from pinfold.services.context import Context
 from pinfold.store import identities
 from pinfold.store import jobs as store
+from pinfold.store import projects as project_store
 
 MAX_FAILURES_SHOWN = 100
 STALE_AFTER = 30.0  # seconds without a heartbeat before another runner takes a job over
@@ -84,6 +85,15 @@ def list_page(ctx: Context, caller: Caller, project_id: str, job_type: str, raw_
     if len(rows) > size:
         page["NextToken"] = encode_token((rows[size - 1]["created_at"], rows[size - 1]["id"]))
     return page
+
+
+def project_and_caller(ctx: Context, job: dict, caller: Caller | None) -> tuple[dict, Caller]:
+    """The job's project, and the caller to run it as (`caller` if given, else its creator as of now)."""
+    with ctx.db.read() as conn:
+        project = project_store.get_project_by_id(conn, job["project_id"])
+    if project is None:
+        raise NotFound(f"The project of this {job['job_type'].lower()} job no longer exists")
+    return project, caller or caller_of(ctx, job, project)
 
 
 def caller_of(ctx: Context, job: dict, project: dict) -> Caller:

@@ -13,6 +13,18 @@ from botocore.exceptions import ClientError
 from tests.conftest import make_client, onboard
 
 
+def _bucket(server):
+    """A boto3 S3 client on the test S3 server, with the tenants' bucket in place."""
+    s3 = boto3.client("s3", endpoint_url=server.s3_endpoint, region_name="us-east-1",
+                      aws_access_key_id="test", aws_secret_access_key="test")
+    try:
+        s3.create_bucket(Bucket="pinfold-imports")
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    return s3
+
+
 def _wait(pinpoint, project: str, job_id: str) -> dict:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -26,14 +38,7 @@ def _wait(pinpoint, project: str, job_id: str) -> dict:
 def test_import_from_s3_defines_a_segment(server):
     tenant = onboard(server, "sa-mp")
     project, pinpoint = tenant["tenant"]["project_id"], make_client(server, tenant["credentials"])
-    s3 = boto3.client("s3", endpoint_url=server.s3_endpoint, region_name="us-east-1",
-                      aws_access_key_id="test", aws_secret_access_key="test")
-    bucket = "pinfold-imports"
-    try:
-        s3.create_bucket(Bucket=bucket)
-    except ClientError as error:
-        if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-            raise
+    s3, bucket = _bucket(server), "pinfold-imports"
     prefix = f"{tenant['tenant']['tenant_id']}/batch-{uuid.uuid4().hex[:6]}/"
     s3.put_object(Bucket=bucket, Key=prefix + "a.csv", Body=b"ChannelType,Address,Id\nEMAIL,a@example.com,a\n"
                                                            b"FAX,b@example.com,b\n")
@@ -69,13 +74,7 @@ def test_export_to_s3_through_boto3(server):
     project, pinpoint = tenant["tenant"]["project_id"], make_client(server, tenant["credentials"])
     pinpoint.update_endpoints_batch(ApplicationId=project, EndpointBatchRequest={"Item": [
         {"Id": f"x{n}", "ChannelType": "EMAIL", "Address": f"x{n}@example.com"} for n in range(3)]})
-    s3 = boto3.client("s3", endpoint_url=server.s3_endpoint, region_name="us-east-1",
-                      aws_access_key_id="test", aws_secret_access_key="test")
-    try:
-        s3.create_bucket(Bucket="pinfold-imports")
-    except ClientError as error:
-        if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-            raise
+    s3 = _bucket(server)
     prefix = f"s3://pinfold-imports/{tenant['tenant']['tenant_id']}/exports"
     created = pinpoint.create_export_job(ApplicationId=project, ExportJobRequest={
         "S3UrlPrefix": prefix, "RoleArn": "arn:aws:iam::123456789012:role/export"})["ExportJobResponse"]
