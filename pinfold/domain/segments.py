@@ -39,11 +39,27 @@ _SECTION_MEMBERS = {"Demographic": ("AppVersion", "Channel", "DeviceType", "Make
 
 
 @dataclass(frozen=True)
+class Narrowing:
+    """Conditions every member of a segment must meet, in a form an index can answer.
+
+    A store may use them to pick candidates; the rule's `matches` still decides membership, so a
+    narrowing only has to be implied by the definition, never to be the whole of it.
+    """
+
+    attribute_values: tuple[tuple[str, frozenset[str]], ...] = ()  # (field, values): one of them is held
+    active_within: timedelta | None = None  # EffectiveDate at or after now minus this
+
+    def since(self, now: datetime) -> datetime | None:
+        return None if self.active_within is None else now - self.active_within
+
+
+@dataclass(frozen=True)
 class SegmentRule:
     """A compiled segment definition."""
 
     source_segments: tuple[tuple[str, int | None], ...]  # every (Id, Version) referenced, first-seen order
     _predicate: Predicate = field(repr=False, compare=False)
+    narrowing: Narrowing = Narrowing()
 
     def matches(self, endpoint: dict, *, now: datetime, in_source: SourceLookup) -> bool:
         """True if `endpoint` is in the segment at `now` (naive means UTC); `in_source` answers for sources."""
@@ -63,7 +79,8 @@ def compile_segment(definition: dict) -> SegmentRule:
         parts.append(_compile_dimensions(definition["Dimensions"], "Dimensions"))
     if definition.get("SegmentGroups") is not None:
         parts.append(_compile_groups(definition["SegmentGroups"], references))
-    return SegmentRule(source_segments=tuple(dict.fromkeys(references)), _predicate=_all_of(parts))
+    return SegmentRule(source_segments=tuple(dict.fromkeys(references)), _predicate=_all_of(parts),
+                       narrowing=_narrowing(definition))
 
 
 def count_dimensions(definition: dict) -> int:
@@ -110,6 +127,37 @@ def _criteria(dimensions: object, where: str) -> Iterator[tuple[str, str, object
         for name in members:
             if holder.get(name) is not None:
                 yield section, name, holder[name], f"{where}.{section}.{name}"
+
+
+# --- narrowing -------------------------------------------------------------------------------------
+
+def _narrowing(definition: dict) -> Narrowing:
+    """The INCLUSIVE attribute and ACTIVE recency criteria that every member must meet.
+
+    Only criteria joined by ALL all the way up count (ANY over a single part is that part), so each
+    one found is implied by the whole definition. Called after validation.
+    """
+    criteria = list(_criteria(definition["Dimensions"], "")) if definition.get("Dimensions") is not None else []
+    groups = definition.get("SegmentGroups") or {}
+    listed = groups.get("Groups") or []
+    if _joined_by_all(groups.get("Include"), listed):
+        for group in listed:
+            filters = group.get("Dimensions") or []
+            if _joined_by_all(group.get("Type"), filters):
+                for dimensions in filters:
+                    criteria += _criteria(dimensions, "")
+    values, spans = [], []
+    for section, name, spec, _where in criteria:
+        if section in ("Attributes", "UserAttributes") and spec.get("AttributeType", "INCLUSIVE") == "INCLUSIVE":
+            values.append((f"{section}.{name}", frozenset(spec["Values"])))
+        elif section == "Behavior" and spec["RecencyType"] == "ACTIVE":
+            spans.append(_RECENCY_SPANS[spec["Duration"]])
+    return Narrowing(tuple(values), min(spans, default=None))
+
+
+def _joined_by_all(mode: str | None, parts: list) -> bool:
+    """True when every one of `parts` must hold: ALL (the default), or ANY of a single part."""
+    return (mode or "ALL") == "ALL" or (mode == "ANY" and len(parts) == 1)
 
 
 # --- compiling --------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ whole project (Pinpoint's rule), so a collision with another tenant is refused w
 
 from __future__ import annotations
 
+import copy
+
 from pinfold.domain import endpoints as rules
 from pinfold.domain import ids
 from pinfold.domain.access import Caller, stamp_tenant, tenant_value_of
@@ -51,7 +53,8 @@ def upsert_in(conn, caller: Caller, project: dict, items: list[tuple[str, dict]]
         )
     docs = list(merged.values())
     _check_addresses(conn, caller, project_id, docs)
-    store.save(conn, project_id, docs, [tenant_value_of(doc, tenant_key) for doc in docs])
+    previous = {endpoint_id: row["document"] for endpoint_id, row in stored.items()}
+    store.save(conn, project_id, docs, [tenant_value_of(doc, tenant_key) for doc in docs], previous)
     return docs
 
 
@@ -120,7 +123,7 @@ def get(ctx: Context, caller: Caller, project_id: str, endpoint_id: str) -> dict
 def delete(ctx: Context, caller: Caller, project_id: str, endpoint_id: str) -> dict:
     with ctx.db.write() as conn:
         doc = _endpoint(conn, caller, project_id, endpoint_id)
-        store.delete(conn, project_id, [endpoint_id])
+        store.delete(conn, project_id, [doc])
     return _response(project_id, doc)
 
 
@@ -147,7 +150,7 @@ def get_user_endpoints(ctx: Context, caller: Caller, project_id: str, user_id: s
 def delete_user_endpoints(ctx: Context, caller: Caller, project_id: str, user_id: str) -> dict:
     with ctx.db.write() as conn:
         docs = _user_endpoints(conn, caller, project_id, user_id)
-        store.delete(conn, project_id, [doc["Id"] for doc in docs])
+        store.delete(conn, project_id, docs)
     return {"Item": [_response(project_id, doc) for doc in docs]}
 
 
@@ -176,9 +179,11 @@ def _remove_from(conn, project_id: str, endpoint_ids: list[str], attribute_type:
     """Rewrite these endpoints without the attributes, under the same locks as updates take, and from a
     fresh read, so a concurrent update of one of them is kept rather than overwritten."""
     store.lock(conn, project_id, endpoint_ids)
-    docs, tenant_values = [], []
-    for stored in store.get_many(conn, project_id, endpoint_ids).values():
-        if rules.remove_attributes(stored["document"], attribute_type, names):
-            docs.append(stored["document"])
+    docs, tenant_values, previous = [], [], {}
+    for endpoint_id, stored in store.get_many(conn, project_id, endpoint_ids).items():
+        doc = copy.deepcopy(stored["document"])
+        if rules.remove_attributes(doc, attribute_type, names):
+            docs.append(doc)
             tenant_values.append(stored["tenant_value"])
-    store.save(conn, project_id, docs, tenant_values)
+            previous[endpoint_id] = stored["document"]
+    store.save(conn, project_id, docs, tenant_values, previous)

@@ -15,7 +15,7 @@ from pinfold.domain.access import Caller
 from pinfold.domain.arns import segment_arn
 from pinfold.domain.errors import InvalidInput, NotFound
 from pinfold.domain.paging import decode_token, encode_token, page_size
-from pinfold.domain.segments import SegmentRule, compile_segment
+from pinfold.domain.segments import Narrowing, SegmentRule, compile_segment
 from pinfold.domain.tags import check_tags
 from pinfold.services import projects as project_service
 from pinfold.services.context import Context
@@ -206,7 +206,11 @@ def members(ctx: Context, caller: Caller, project_id: str, segment_id: str,
 
         rule = rule_of(segment_id, version)
         confined = caller.endpoint_tenant
-        for row in endpoint_store.iter_with_attributes(conn, project_id, confined[1] if confined else None):
+        # The store narrows by index; the rule decides.
+        narrowing = rule.narrowing
+        rows = endpoint_store.candidates(conn, project_id, confined[1] if confined else None,
+                                         narrowing.attribute_values, narrowing.since(now))
+        for row in rows:
             if rule.matches(row.document, now=now, in_source=in_source):
                 yield {**row.document, "ApplicationId": project_id}
 
@@ -215,6 +219,7 @@ class _ImportedRule:
     """An imported segment's membership: the endpoints its import jobs listed."""
 
     source_segments = ()
+    narrowing = Narrowing()
 
     def __init__(self, member_ids: set[str]) -> None:
         self.member_ids = member_ids

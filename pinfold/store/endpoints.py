@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from pinfold.domain.errors import Conflict
 from pinfold.store.database import is_unique_violation, keyed_lookup, lock_keys, upsert
-from pinfold.store.tables import endpoints
+from pinfold.store.tables import endpoint_attributes, endpoints
 
 _KEYS = ["project_id", "id"]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+ATTRIBUTE_SECTIONS = ("Attributes", "UserAttributes")
+
+
+def effective_micros(doc: dict) -> int | None:
+    """EffectiveDate as microseconds since the epoch (naive means UTC); None when absent or unparseable."""
+    try:
+        moment = datetime.fromisoformat(doc.get("EffectiveDate"))
+    except (TypeError, ValueError):
+        return None
+    return micros(moment)
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch; a naive moment means UTC."""
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def attribute_values(doc: dict) -> set[tuple[str, str]]:
+    """(field, value) for every value of the document's Attributes and UserAttributes."""
+    found = set()
+    for section, holder in (("Attributes", doc), ("UserAttributes", doc.get("User"))):
+        for name, values in ((holder or {}).get(section) or {}).items():
+            field = f"{section}.{name}"
+            found.update((field, value) for value in values)
+    return found
 
 
 def _tenant_filter(query, tenant_value: str | None):
@@ -38,8 +68,13 @@ def address_holders(conn: Connection, project_id: str, pairs: list[tuple[str, st
     return {(row.channel_type, row.address): row.id for row in rows if (row.channel_type, row.address) in wanted}
 
 
-def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: list[str | None]) -> None:
-    """Insert or replace endpoint documents (with their tenant column) in one statement."""
+def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: list[str | None],
+         previous: dict[str, dict] | None = None) -> None:
+    """Insert or replace endpoint documents (with their tenant column) and their attribute rows.
+
+    `previous` holds the stored documents these replace, by id (read under the endpoints' locks): only
+    the attribute values that changed are written.
+    """
     rows = [
         {
             "project_id": project_id,
@@ -49,6 +84,7 @@ def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: lis
             "user_id": doc.get("User", {}).get("UserId"),
             "tenant_value": tenant_value,
             "document": doc,
+            "effective_at": effective_micros(doc),
         }
         for doc, tenant_value in zip(docs, tenant_values, strict=True)
     ]
@@ -60,6 +96,28 @@ def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: lis
             raise Conflict("Address conflict: a channel and address in this request were just claimed by "
                            "another request; channel and address must be unique within a project") from None
         raise
+    previous = previous or {}
+    added, removed = [], []
+    for doc in docs:
+        now, before = attribute_values(doc), attribute_values(previous.get(doc["Id"]) or {})
+        added += [(doc["Id"], pair) for pair in now - before]
+        removed += [(doc["Id"], pair) for pair in before - now]
+    _write_attributes(conn, project_id, removed, delete=True)
+    _write_attributes(conn, project_id, added)
+
+
+def _write_attributes(conn: Connection, project_id: str, values: list[tuple[str, tuple[str, str]]], *,
+                      delete: bool = False) -> None:
+    if not values:
+        return
+    rows = [{"project_id": project_id, "field": field, "value": value, "endpoint_id": endpoint_id}
+            for endpoint_id, (field, value) in values]
+    conn.execute(_DELETE_ATTRIBUTE if delete else endpoint_attributes.insert(), rows)
+
+
+_DELETE_ATTRIBUTE = endpoint_attributes.delete().where(
+    *(endpoint_attributes.c[name] == sa.bindparam(name) for name in ("project_id", "field", "value", "endpoint_id"))
+)
 
 
 def by_user(conn: Connection, project_id: str, user_id: str, tenant_value: str | None) -> list[dict]:
@@ -70,11 +128,19 @@ def by_user(conn: Connection, project_id: str, user_id: str, tenant_value: str |
     return list(conn.execute(query).scalars())
 
 
-def delete(conn: Connection, project_id: str, ids: list[str]) -> None:
-    conn.execute(endpoints.delete().where(endpoints.c.project_id == project_id, endpoints.c.id.in_(ids)))
+def delete(conn: Connection, project_id: str, docs: list[dict]) -> None:
+    """Delete these stored endpoint documents and their attribute rows."""
+    conn.execute(endpoints.delete().where(endpoints.c.project_id == project_id,
+                                          endpoints.c.id.in_([doc["Id"] for doc in docs])))
+    _write_attributes(conn, project_id, [(doc["Id"], pair) for doc in docs for pair in attribute_values(doc)],
+                      delete=True)
 
 
 def delete_for_tenant(conn: Connection, project_id: str, tenant_value: str) -> int:
+    tenant_ids = sa.select(endpoints.c.id).where(endpoints.c.project_id == project_id,
+                                                 endpoints.c.tenant_value == tenant_value)
+    conn.execute(endpoint_attributes.delete().where(endpoint_attributes.c.project_id == project_id,
+                                                    endpoint_attributes.c.endpoint_id.in_(tenant_ids)))
     result = conn.execute(
         endpoints.delete().where(endpoints.c.project_id == project_id, endpoints.c.tenant_value == tenant_value)
     )
@@ -82,16 +148,21 @@ def delete_for_tenant(conn: Connection, project_id: str, tenant_value: str) -> i
 
 
 def delete_project(conn: Connection, project_id: str) -> None:
+    conn.execute(endpoint_attributes.delete().where(endpoint_attributes.c.project_id == project_id))
     conn.execute(endpoints.delete().where(endpoints.c.project_id == project_id))
 
 
-def iter_with_attributes(conn: Connection, project_id: str, tenant_value: str | None, batch: int = 1000):
-    """Yield (id, tenant_value, document) for every endpoint in the project, in id order, by pages."""
+def iter_with_attributes(conn: Connection, project_id: str, tenant_value: str | None,
+                         since_micros: int | None = None, batch: int = 1000):
+    """Yield (id, tenant_value, document) for every endpoint in the project (with an EffectiveDate of
+    at least `since_micros`, when given), in id order, by pages."""
     last = None
     while True:
         query = sa.select(endpoints.c.id, endpoints.c.tenant_value, endpoints.c.document).where(
             endpoints.c.project_id == project_id
         )
+        if since_micros is not None:
+            query = query.where(endpoints.c.effective_at >= since_micros)
         if last is not None:
             query = query.where(endpoints.c.id > last)
         rows = conn.execute(_tenant_filter(query, tenant_value).order_by(endpoints.c.id).limit(batch)).all()
@@ -99,3 +170,51 @@ def iter_with_attributes(conn: Connection, project_id: str, tenant_value: str | 
             return
         yield from rows
         last = rows[-1].id
+
+
+def candidates(conn: Connection, project_id: str, tenant_value: str | None,
+               attribute_values: tuple[tuple[str, frozenset[str]], ...], since: datetime | None):
+    """Yield (id, tenant_value, document) in id order for every endpoint that holds one of the values of each
+    (field, values) pair and whose EffectiveDate is at or after `since` (when given).
+
+    With attribute criteria, the smallest one drives: its endpoints come from the attribute index and
+    the others are probed per endpoint, so the cost follows the narrowest criterion, not the project.
+    """
+    since_micros = None if since is None else micros(since)
+    if not attribute_values:
+        yield from iter_with_attributes(conn, project_id, tenant_value, since_micros)
+        return
+    ordered = attribute_values
+    if len(ordered) > 1:
+        ordered = sorted(ordered, key=lambda pair: _holders_count(conn, project_id, *pair))
+    (field, values), others = ordered[0], ordered[1:]
+    driver = endpoint_attributes.alias("driver")
+    holders = sa.select(driver.c.endpoint_id).where(
+        driver.c.project_id == project_id, driver.c.field == field, driver.c.value.in_(sorted(values))
+    )
+    for other_field, other_values in others:
+        probe = endpoint_attributes.alias()
+        holders = holders.where(sa.exists().where(
+            probe.c.project_id == project_id, probe.c.field == other_field,
+            probe.c.value.in_(sorted(other_values)), probe.c.endpoint_id == driver.c.endpoint_id,
+        ))
+    query = sa.select(endpoints.c.id, endpoints.c.tenant_value, endpoints.c.document).where(
+        endpoints.c.project_id == project_id, endpoints.c.id.in_(holders)
+    )
+    if since_micros is not None:
+        query = query.where(endpoints.c.effective_at >= since_micros)
+    query = _tenant_filter(query, tenant_value).order_by(endpoints.c.id)
+    yield from conn.execution_options(stream_results=True, yield_per=1000).execute(query)
+
+
+_COUNT_CAP = 100_000
+
+
+def _holders_count(conn: Connection, project_id: str, field: str, values: frozenset[str]) -> int:
+    """How many endpoints hold one of `values` in `field`, counted up to a cap (beyond it, order is moot)."""
+    held = (sa.select(sa.literal(1)).where(endpoint_attributes.c.project_id == project_id,
+                                          endpoint_attributes.c.field == field,
+                                          endpoint_attributes.c.value.in_(sorted(values)))
+            .limit(_COUNT_CAP).subquery())
+    return conn.execute(sa.select(sa.func.count()).select_from(held)).scalar_one()
+

@@ -90,6 +90,8 @@ endpoints = sa.Table(
     # The value of the project's tenant attribute (sa-sp), kept in a column so isolation is an index.
     sa.Column("tenant_value", sa.String(100)),
     sa.Column("document", Json, nullable=False),
+    # EffectiveDate in microseconds since the epoch (NULL when absent or unparseable), for Recency.
+    sa.Column("effective_at", sa.BigInteger),
     sa.Index("ix_endpoints_user", "project_id", "user_id"),
     sa.Index("ix_endpoints_tenant", "project_id", "tenant_value"),
     # Address before channel: the uniqueness check looks up a batch's addresses, whatever their
@@ -99,6 +101,18 @@ endpoints = sa.Table(
         sqlite_where=sa.text("address IS NOT NULL"),
         postgresql_where=sa.text("address IS NOT NULL"),
     ),
+)
+
+# One row per value of every endpoint's Attributes and UserAttributes (field "Attributes.<name>" or
+# "UserAttributes.<name>"), kept in step with the documents by the endpoint store, so that segment
+# resolution starts from the endpoints holding a value instead of reading every document.
+endpoint_attributes = sa.Table(
+    "endpoint_attributes", metadata,
+    sa.Column("project_id", sa.String(32), primary_key=True),
+    sa.Column("field", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, primary_key=True),
+    sa.Column("endpoint_id", sa.Text, primary_key=True),
+    sqlite_with_rowid=False,
 )
 
 # Event records waiting for the stream pump: written in the same transaction as their cause.
