@@ -24,12 +24,14 @@ from tests.service.helpers import operator
 IDS = [f"e{index}" for index in range(6)]
 AGES = [timedelta(hours=1), timedelta(days=3), timedelta(days=10), timedelta(days=40), None]
 
-values = st.lists(st.sampled_from(["gold", "free", "pro", "gold-plus"]), min_size=1, max_size=2)
-upsert = st.fixed_dictionaries({
-    "op": st.just("upsert"), "id": st.sampled_from(IDS), "age": st.sampled_from(AGES),
+values = st.lists(st.sampled_from(["gold", "free", "gold-plus"]), min_size=1, max_size=2)
+content = {
+    "age": st.sampled_from(AGES),
     "attributes": st.dictionaries(st.sampled_from(["plan", "color"]), values, max_size=2),
     "user": st.dictionaries(st.sampled_from(["plan", "tier"]), values, max_size=2),
-})
+}
+upsert = st.fixed_dictionaries({"op": st.just("upsert"), "id": st.sampled_from(IDS), **content})
+seed = st.tuples(*[st.fixed_dictionaries({"op": st.just("upsert"), "id": st.just(i), **content}) for i in IDS])
 remove = st.fixed_dictionaries({
     "op": st.just("remove"), "type": st.sampled_from(["endpoint-custom-attributes", "endpoint-user-attributes"]),
     "names": st.lists(st.sampled_from(["plan", "color", "tier"]), min_size=1, max_size=2, unique=True),
@@ -41,7 +43,7 @@ criterion = st.fixed_dictionaries({
     "AttributeType": st.sampled_from(["INCLUSIVE", "INCLUSIVE", "EXCLUSIVE", "CONTAINS"]), "Values": values,
 })
 dimensions = st.fixed_dictionaries({}, optional={
-    "Attributes": st.dictionaries(st.sampled_from(["plan", "color"]), criterion, min_size=1, max_size=2),
+    "Attributes": st.dictionaries(st.sampled_from(["plan", "color"]), criterion, min_size=1, max_size=1),
     "UserAttributes": st.dictionaries(st.sampled_from(["plan", "tier"]), criterion, min_size=1, max_size=1),
     "Behavior": st.fixed_dictionaries({"Recency": st.fixed_dictionaries({
         "Duration": st.sampled_from(["HR_24", "DAY_7", "DAY_14", "DAY_30"]),
@@ -69,14 +71,14 @@ def _apply(ctx, admin, project_id: str, op: dict, now: datetime) -> None:
             endpoints.delete(ctx, admin, project_id, op["id"])
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(ops=st.lists(operation, min_size=1, max_size=8), request=definition)
-def test_resolution_by_index_equals_the_rule_over_every_endpoint(ctx, ops, request):
+@given(first=seed, ops=st.lists(operation, max_size=6), request=definition)
+def test_resolution_by_index_equals_the_rule_over_every_endpoint(ctx, first, ops, request):
     admin, now = operator(ctx), datetime.now(UTC)
     project_id = projects.create(ctx, admin, {"Name": "resolution"})["Id"]
     try:
-        for op in ops:
+        for op in [*first, *ops]:
             _apply(ctx, admin, project_id, op, now)
         segment = segments.create(ctx, admin, project_id, {"Name": "s", **request})
         found = {doc["Id"] for doc in segments.members(ctx, admin, project_id, segment["Id"])}
