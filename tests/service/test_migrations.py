@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from pinfold.store import endpoints as endpoint_store
 from pinfold.store.database import Database
 from pinfold.store.tables import metadata
 from tests.conftest import ON_POSTGRES
@@ -46,4 +49,22 @@ def test_sqlite_runs_in_wal_mode(database_url):
     else:
         with db.read() as conn:
             assert conn.exec_driver_sql("SHOW server_version").scalar()
+    db.dispose()
+
+
+def test_0004_indexes_endpoints_that_were_already_stored(database_url):
+    db = _empty(database_url)
+    db.migrate("0003")
+    doc = {"Id": "e1", "ChannelType": "EMAIL", "Address": "a@example.com", "EffectiveDate": "2026-11-01T00:00:00Z",
+           "Attributes": {"plan": ["gold", "pro"]}, "User": {"UserId": "u", "UserAttributes": {"tier": ["1"]}}}
+    with db.write() as conn:
+        conn.execute(sa.text("INSERT INTO endpoints (project_id, id, channel_type, address, user_id, document) "
+                             "VALUES ('p', 'e1', 'EMAIL', 'a@example.com', 'u', :doc)"), {"doc": json.dumps(doc)})
+    db.migrate()
+    with db.read() as conn:
+        indexed = set(conn.execute(sa.text("SELECT field, value, endpoint_id FROM endpoint_attributes")).all())
+        effective = conn.execute(sa.text("SELECT effective_at FROM endpoints")).scalar_one()
+    assert indexed == {("Attributes.plan", "gold", "e1"), ("Attributes.plan", "pro", "e1"),
+                       ("UserAttributes.tier", "1", "e1")}
+    assert effective == endpoint_store.effective_micros(doc) == 1_793_491_200_000_000
     db.dispose()
