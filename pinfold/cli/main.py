@@ -41,10 +41,7 @@ def _context(data_dir: Path | None) -> Context:
 
 def _operator(ctx: Context) -> Caller:
     """The local operator: whoever can run this command on the server's data acts as the organization."""
-    with ctx.db.read() as conn:
-        org = organization.require_organization(conn)
-    return Caller(principal_id="local-operator", account_id=org["management_account_id"],
-                  region=ctx.settings.region, scope="organization")
+    return organization.local_operator(ctx)
 
 
 def _run(data_dir: Path | None, action):

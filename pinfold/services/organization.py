@@ -111,3 +111,11 @@ def _require_account(conn, account_id: str) -> dict:
     if account is None or account["status"] != "active":
         raise NotFound(f"Account {account_id} does not exist")
     return account
+
+
+def local_operator(ctx: Context) -> Caller:
+    """The operator at this machine: whoever can open the server's data acts for the organization."""
+    with ctx.db.read() as conn:
+        org = require_organization(conn)
+    return Caller(principal_id="local-operator", account_id=org["management_account_id"],
+                  region=ctx.settings.region, scope="organization")

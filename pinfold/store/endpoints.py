@@ -8,10 +8,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from pinfold.domain.errors import Conflict
-from pinfold.store.database import is_unique_violation, keyed_lookup, lock_keys, upsert
+from pinfold.store.database import execute_many, is_unique_violation, json_text, keyed_lookup, lock_keys
 from pinfold.store.tables import endpoint_attributes, endpoints
 
-_KEYS = ["project_id", "id"]
+_KEYS = ("project_id", "id")
+_COLUMNS = ("project_id", "id", "channel_type", "address", "user_id", "tenant_value", "document", "effective_at")
+_ATTRIBUTE_COLUMNS = ("project_id", "field", "value", "endpoint_id")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 ATTRIBUTE_SECTIONS = ("Attributes", "UserAttributes")
@@ -76,20 +78,12 @@ def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: lis
     the attribute values that changed are written.
     """
     rows = [
-        {
-            "project_id": project_id,
-            "id": doc["Id"],
-            "channel_type": doc.get("ChannelType"),
-            "address": doc.get("Address"),
-            "user_id": doc.get("User", {}).get("UserId"),
-            "tenant_value": tenant_value,
-            "document": doc,
-            "effective_at": effective_micros(doc),
-        }
+        (project_id, doc["Id"], doc.get("ChannelType"), doc.get("Address"), (doc.get("User") or {}).get("UserId"),
+         tenant_value, json_text(doc), effective_micros(doc))
         for doc, tenant_value in zip(docs, tenant_values, strict=True)
     ]
     try:
-        upsert(conn, endpoints, rows, _KEYS)
+        execute_many(conn, endpoints, "upsert", _COLUMNS, rows, _KEYS)
     except sa.exc.IntegrityError as error:
         # A concurrent writer claimed an address between our check and this write.
         if is_unique_violation(error):
@@ -99,25 +93,13 @@ def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: lis
     previous = previous or {}
     added, removed = [], []
     for doc in docs:
-        now, before = attribute_values(doc), attribute_values(previous.get(doc["Id"]) or {})
-        added += [(doc["Id"], pair) for pair in now - before]
-        removed += [(doc["Id"], pair) for pair in before - now]
-    _write_attributes(conn, project_id, removed, delete=True)
-    _write_attributes(conn, project_id, added)
-
-
-def _write_attributes(conn: Connection, project_id: str, values: list[tuple[str, tuple[str, str]]], *,
-                      delete: bool = False) -> None:
-    if not values:
-        return
-    rows = [{"project_id": project_id, "field": field, "value": value, "endpoint_id": endpoint_id}
-            for endpoint_id, (field, value) in values]
-    conn.execute(_DELETE_ATTRIBUTE if delete else endpoint_attributes.insert(), rows)
-
-
-_DELETE_ATTRIBUTE = endpoint_attributes.delete().where(
-    *(endpoint_attributes.c[name] == sa.bindparam(name) for name in ("project_id", "field", "value", "endpoint_id"))
-)
+        now = attribute_values(doc)
+        before = previous.get(doc["Id"])
+        before = attribute_values(before) if before else set()
+        added += [(project_id, field, value, doc["Id"]) for field, value in now - before]
+        removed += [(project_id, field, value, doc["Id"]) for field, value in before - now]
+    execute_many(conn, endpoint_attributes, "delete", _ATTRIBUTE_COLUMNS, removed)
+    execute_many(conn, endpoint_attributes, "insert", _ATTRIBUTE_COLUMNS, added)
 
 
 def by_user(conn: Connection, project_id: str, user_id: str, tenant_value: str | None) -> list[dict]:
@@ -132,8 +114,8 @@ def delete(conn: Connection, project_id: str, docs: list[dict]) -> None:
     """Delete these stored endpoint documents and their attribute rows."""
     conn.execute(endpoints.delete().where(endpoints.c.project_id == project_id,
                                           endpoints.c.id.in_([doc["Id"] for doc in docs])))
-    _write_attributes(conn, project_id, [(doc["Id"], pair) for doc in docs for pair in attribute_values(doc)],
-                      delete=True)
+    execute_many(conn, endpoint_attributes, "delete", _ATTRIBUTE_COLUMNS,
+                 [(project_id, field, value, doc["Id"]) for doc in docs for field, value in attribute_values(doc)])
 
 
 def delete_for_tenant(conn: Connection, project_id: str, tenant_value: str) -> int:
