@@ -37,10 +37,14 @@ def micros(moment: datetime) -> int:
 def attribute_values(doc: dict) -> set[tuple[str, str]]:
     """(field, value) for every value of the document's Attributes and UserAttributes."""
     found = set()
-    for section, holder in (("Attributes", doc), ("UserAttributes", doc.get("User"))):
-        for name, values in ((holder or {}).get(section) or {}).items():
-            field = f"{section}.{name}"
-            found.update((field, value) for value in values)
+    user = doc.get("User")
+    for section, attributes in (("Attributes.", doc.get("Attributes")),
+                                ("UserAttributes.", user.get("UserAttributes") if user else None)):
+        if attributes:  # plain loops: this runs for every endpoint an import writes
+            for name, values in attributes.items():
+                field = section + name
+                for value in values:
+                    found.add((field, value))
     return found
 
 
@@ -93,11 +97,13 @@ def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: lis
     previous = previous or {}
     added, removed = [], []
     for doc in docs:
-        now = attribute_values(doc)
-        before = previous.get(doc["Id"])
-        before = attribute_values(before) if before else set()
-        added += [(project_id, field, value, doc["Id"]) for field, value in now - before]
-        removed += [(project_id, field, value, doc["Id"]) for field, value in before - now]
+        endpoint_id, now = doc["Id"], attribute_values(doc)
+        before = previous.get(endpoint_id)
+        if before:
+            before = attribute_values(before)
+            now, gone = now - before, before - now
+            removed += [(project_id, field, value, endpoint_id) for field, value in gone]
+        added += [(project_id, field, value, endpoint_id) for field, value in now]
     execute_many(conn, endpoint_attributes, "delete", _ATTRIBUTE_COLUMNS, removed)
     execute_many(conn, endpoint_attributes, "insert", _ATTRIBUTE_COLUMNS, added)
 
