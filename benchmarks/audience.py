@@ -143,7 +143,7 @@ def insert_rows(source_url: str, target_url: str) -> None:
             f"SELECT project_id, id, channel_type, address, user_id, tenant_value, {document}, effective_at "
             "FROM endpoints").all()
         attribute_rows = conn.exec_driver_sql(
-            "SELECT project_id, field, value, endpoint_id FROM endpoint_attributes").all()
+            "SELECT project_id, field, value, endpoint_id, effective_at FROM endpoint_attributes").all()
     endpoint_rows = [tuple(row) for row in endpoint_rows]
     attribute_rows = [tuple(row) for row in attribute_rows]
     mark = "?" if target.is_sqlite else "%s"
@@ -157,7 +157,8 @@ def insert_rows(source_url: str, target_url: str) -> None:
             "INSERT INTO endpoints (project_id, id, channel_type, address, user_id, tenant_value, document, "
             f"effective_at) VALUES ({', '.join([mark] * 8)})", endpoint_rows)
         cursor.executemany(
-            f"INSERT INTO endpoint_attributes (project_id, field, value, endpoint_id) VALUES ({', '.join([mark] * 4)})",
+            "INSERT INTO endpoint_attributes (project_id, field, value, endpoint_id, effective_at) "
+            f"VALUES ({', '.join([mark] * 5)})",
             attribute_rows)
         raw.commit()
     finally:
@@ -207,13 +208,14 @@ def _duckdb(ctx, project_id: str, now: datetime) -> dict:
     with ctx.db.read() as conn:
         rows = conn.exec_driver_sql(f"SELECT id, effective_at, {document} FROM endpoints WHERE project_id = "
                                     f"'{project_id}'").all()
-        values = conn.exec_driver_sql("SELECT field, value, endpoint_id FROM endpoint_attributes WHERE "
-                                      f"project_id = '{project_id}'").all()
+        values = conn.exec_driver_sql("SELECT field, value, endpoint_id, effective_at FROM endpoint_attributes "
+                                      f"WHERE project_id = '{project_id}'").all()
     ids, effective, documents = (list(column) for column in zip(*rows, strict=True))
-    fields, texts, owners = (list(column) for column in zip(*values, strict=True))
+    fields, texts, owners, copies = (list(column) for column in zip(*values, strict=True))
     db = duckdb.connect()
     db.register("endpoint_rows", pa.table({"id": ids, "effective_at": effective, "document": documents}))
-    db.register("value_rows", pa.table({"field": fields, "value": texts, "endpoint_id": owners}))
+    db.register("value_rows", pa.table({"field": fields, "value": texts, "endpoint_id": owners,
+                                        "effective_at": copies}))
     db.execute("CREATE TABLE endpoints AS SELECT id, effective_at, document::JSON AS document FROM endpoint_rows")
     db.execute("CREATE TABLE endpoint_attributes AS SELECT * FROM value_rows")
     db.execute("""CREATE TABLE flat AS SELECT id, effective_at,
@@ -223,9 +225,9 @@ def _duckdb(ctx, project_id: str, now: datetime) -> dict:
     queries = {
         "same_tables": """SELECT e.id FROM endpoints e WHERE e.effective_at >= $since AND e.id IN (
                             SELECT endpoint_id FROM endpoint_attributes WHERE field = 'Attributes.plan'
-                              AND value IN ('gold')
+                              AND value IN ('gold') AND effective_at >= $since
                             INTERSECT SELECT endpoint_id FROM endpoint_attributes WHERE field = 'Attributes.city'
-                              AND value IN ('city-01', 'city-02'))""",
+                              AND value IN ('city-01', 'city-02') AND effective_at >= $since)""",
         "json_documents": """SELECT id FROM endpoints WHERE effective_at >= $since
                       AND list_has_any(from_json(document->'$.Attributes.plan', '["VARCHAR"]'), ['gold'])
                       AND list_has_any(from_json(document->'$.Attributes.city', '["VARCHAR"]'),

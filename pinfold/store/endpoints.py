@@ -13,7 +13,8 @@ from pinfold.store.tables import endpoint_attributes, endpoints
 
 _KEYS = ("project_id", "id")
 _COLUMNS = ("project_id", "id", "channel_type", "address", "user_id", "tenant_value", "document", "effective_at")
-_ATTRIBUTE_COLUMNS = ("project_id", "field", "value", "endpoint_id")
+_ATTRIBUTE_KEYS = ("project_id", "field", "value", "endpoint_id")
+_ATTRIBUTE_COLUMNS = (*_ATTRIBUTE_KEYS, "effective_at")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 ATTRIBUTE_SECTIONS = ("Attributes", "UserAttributes")
@@ -79,7 +80,7 @@ def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: lis
     """Insert or replace endpoint documents (with their tenant column) and their attribute rows.
 
     `previous` holds the stored documents these replace, by id (read under the endpoints' locks): only
-    the attribute values that changed are written.
+    the attribute rows that changed (a value, or the EffectiveDate each row carries) are written.
     """
     rows = [
         (project_id, doc["Id"], doc.get("ChannelType"), doc.get("Address"), (doc.get("User") or {}).get("UserId"),
@@ -95,17 +96,18 @@ def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: lis
                            "another request; channel and address must be unique within a project") from None
         raise
     previous = previous or {}
-    added, removed = [], []
-    for doc in docs:
-        endpoint_id, now = doc["Id"], attribute_values(doc)
+    written, removed = [], []
+    for doc, row in zip(docs, rows, strict=True):
+        endpoint_id, effective_at, held = doc["Id"], row[-1], attribute_values(doc)
         before = previous.get(endpoint_id)
         if before:
-            before = attribute_values(before)
-            now, gone = now - before, before - now
-            removed += [(project_id, field, value, endpoint_id) for field, value in gone]
-        added += [(project_id, field, value, endpoint_id) for field, value in now]
-    execute_many(conn, endpoint_attributes, "delete", _ATTRIBUTE_COLUMNS, removed)
-    execute_many(conn, endpoint_attributes, "insert", _ATTRIBUTE_COLUMNS, added)
+            kept = attribute_values(before)
+            removed += [(project_id, field, value, endpoint_id) for field, value in kept - held]
+            if effective_micros(before) == effective_at:  # unchanged values keep their copy of it
+                held -= kept
+        written += [(project_id, field, value, endpoint_id, effective_at) for field, value in held]
+    execute_many(conn, endpoint_attributes, "delete", _ATTRIBUTE_KEYS, removed)
+    execute_many(conn, endpoint_attributes, "upsert", _ATTRIBUTE_COLUMNS, written, _ATTRIBUTE_KEYS)
 
 
 def by_user(conn: Connection, project_id: str, user_id: str, tenant_value: str | None) -> list[dict]:
@@ -120,7 +122,7 @@ def delete(conn: Connection, project_id: str, docs: list[dict]) -> None:
     """Delete these stored endpoint documents and their attribute rows."""
     conn.execute(endpoints.delete().where(endpoints.c.project_id == project_id,
                                           endpoints.c.id.in_([doc["Id"] for doc in docs])))
-    execute_many(conn, endpoint_attributes, "delete", _ATTRIBUTE_COLUMNS,
+    execute_many(conn, endpoint_attributes, "delete", _ATTRIBUTE_KEYS,
                  [(project_id, field, value, doc["Id"]) for doc in docs for field, value in attribute_values(doc)])
 
 
@@ -165,8 +167,9 @@ def candidates(conn: Connection, project_id: str, tenant_value: str | None,
     """Yield (id, tenant_value, document) in id order for every endpoint that holds one of the values of each
     (field, values) pair and whose EffectiveDate is at or after `since` (when given).
 
-    With attribute criteria, the smallest one drives: its endpoints come from the attribute index and
-    the others are probed per endpoint, so the cost follows the narrowest criterion, not the project.
+    With attribute criteria, the smallest one drives: its endpoints come from the attribute index
+    (recency filtered there, from the copy of EffectiveDate each value row carries) and the others
+    are probed per endpoint, so the cost follows the narrowest criterion, not the project.
     """
     since_micros = None if since is None else micros(since)
     if not attribute_values:
@@ -180,6 +183,8 @@ def candidates(conn: Connection, project_id: str, tenant_value: str | None,
     holders = sa.select(driver.c.endpoint_id).where(
         driver.c.project_id == project_id, driver.c.field == field, driver.c.value.in_(sorted(values))
     )
+    if since_micros is not None:  # recency first, while scanning the driver's values
+        holders = holders.where(driver.c.effective_at >= since_micros)
     for other_field, other_values in others:
         probe = endpoint_attributes.alias()
         holders = holders.where(sa.exists().where(

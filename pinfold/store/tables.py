@@ -112,6 +112,8 @@ endpoint_attributes = sa.Table(
     sa.Column("field", sa.Text, primary_key=True),
     sa.Column("value", sa.Text, primary_key=True),
     sa.Column("endpoint_id", sa.Text, primary_key=True),
+    # A copy of the endpoint's effective_at: recency narrows the values scanned before any probe.
+    sa.Column("effective_at", sa.BigInteger),
     sqlite_with_rowid=False,
 )
 

@@ -62,9 +62,10 @@ def test_0004_indexes_endpoints_that_were_already_stored(database_url):
                              "VALUES ('p', 'e1', 'EMAIL', 'a@example.com', 'u', :doc)"), {"doc": json.dumps(doc)})
     db.migrate()
     with db.read() as conn:
-        indexed = set(conn.execute(sa.text("SELECT field, value, endpoint_id FROM endpoint_attributes")).all())
+        indexed = set(conn.execute(sa.text("SELECT field, value, endpoint_id, effective_at "
+                                           "FROM endpoint_attributes")).all())
         effective = conn.execute(sa.text("SELECT effective_at FROM endpoints")).scalar_one()
-    assert indexed == {("Attributes.plan", "gold", "e1"), ("Attributes.plan", "pro", "e1"),
-                       ("UserAttributes.tier", "1", "e1")}
+    assert indexed == {("Attributes.plan", "gold", "e1", effective), ("Attributes.plan", "pro", "e1", effective),
+                       ("UserAttributes.tier", "1", "e1", effective)}
     assert effective == endpoint_store.effective_micros(doc) == 1_793_491_200_000_000
     db.dispose()

@@ -85,13 +85,15 @@ def test_resolution_by_index_equals_the_rule_over_every_endpoint(ctx, first, ops
         with ctx.db.read() as conn:
             stored = [row.document for row in endpoint_store.iter_with_attributes(conn, project_id, None)]
             indexed = set(conn.execute(
-                sa.select(endpoint_attributes.c.endpoint_id, endpoint_attributes.c.field, endpoint_attributes.c.value)
+                sa.select(endpoint_attributes.c.endpoint_id, endpoint_attributes.c.field, endpoint_attributes.c.value,
+                          endpoint_attributes.c.effective_at)
                 .where(endpoint_attributes.c.project_id == project_id)).all())
         rule = compile_segment(request)
         expected = {doc["Id"] for doc in stored
                     if rule.matches(doc, now=datetime.now(UTC), in_source=lambda *_: False)}
         assert found == expected
-        # The index holds exactly the stored documents' values: no stale rows, none missing.
-        assert indexed == {(doc["Id"], *pair) for doc in stored for pair in endpoint_store.attribute_values(doc)}
+        # The index holds exactly the stored documents' values and dates: no stale rows, none missing.
+        assert indexed == {(doc["Id"], *pair, endpoint_store.effective_micros(doc))
+                           for doc in stored for pair in endpoint_store.attribute_values(doc)}
     finally:
         projects.delete(ctx, admin, project_id)
