@@ -5,9 +5,9 @@ Usage: .venv/bin/python benchmarks/audience.py [--database sqlite|postgres] [--r
 1. Writes an N-row CSV (default 1,000,000; several attribute columns, a repeated column, a metric,
    demographic and location columns and an EffectiveDate spread over 60 days).
 2. Import: `pinfold import` in its own process on a fresh store; rows/s and that process's peak RSS.
-3. Baseline: the rows the import wrote (endpoints and their attribute-index rows), read back first,
-   then inserted by one executemany per table in one transaction into a fresh store with the same
-   schema (same migrations, same indexes), in its own process.
+3. Baseline: the rows the import wrote (endpoints and their attribute-index rows), read back first
+   in the file's order, then inserted by one executemany per table in one transaction into a fresh
+   store with the same schema (same migrations, same indexes, same settings), in its own process.
 4. Resolution: a segment of two INCLUSIVE attribute filters and an ACTIVE DAY_7 recency filter,
    resolved by Pinfold (`segments.members`, everything it yields), against DuckDB answering the same
    question over the same rows loaded into DuckDB tables, in three shapes: Pinfold's own two tables,
@@ -142,8 +142,10 @@ def insert_rows(source_url: str, target_url: str) -> None:
         endpoint_rows = conn.exec_driver_sql(
             f"SELECT project_id, id, channel_type, address, user_id, tenant_value, {document}, effective_at "
             "FROM endpoints").all()
+        # In the order the file holds them (its ids ascend): index order would favour the baseline.
         attribute_rows = conn.exec_driver_sql(
-            "SELECT project_id, field, value, endpoint_id, effective_at FROM endpoint_attributes").all()
+            "SELECT project_id, field, value, endpoint_id, effective_at FROM endpoint_attributes "
+            "ORDER BY endpoint_id, field, value").all()
     endpoint_rows = [tuple(row) for row in endpoint_rows]
     attribute_rows = [tuple(row) for row in attribute_rows]
     mark = "?" if target.is_sqlite else "%s"

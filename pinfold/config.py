@@ -26,6 +26,9 @@ class Settings:
     # Where tenant credentials may import from and export to: comma-separated URL prefixes, with
     # {tenant_id} and {data_dir} filled in. Operators' credentials are not confined.
     tenant_storage_prefixes: str = "s3://pinfold-imports/{tenant_id}/,file://{data_dir}/imports/{tenant_id}/"
+    # A running job whose heartbeat is older than this is taken to be abandoned (its runner died)
+    # and is resumed by the next runner. Runners beat after every committed chunk.
+    job_stale_seconds: float = 30.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -50,6 +53,7 @@ class Settings:
             "s3_secret_access_key": env.get("PINFOLD_S3_SECRET_ACCESS_KEY", ""),
             "tenant_storage_prefixes": env.get("PINFOLD_TENANT_STORAGE_PREFIXES",
                                                cls.tenant_storage_prefixes),
+            "job_stale_seconds": float(env.get("PINFOLD_JOB_STALE_SECONDS", "30")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

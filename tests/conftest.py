@@ -133,19 +133,27 @@ def _wait_http(process: subprocess.Popen, url: str, log, name: str) -> None:
 class Server:
     """A real `pinfold serve` process on a loopback port, with its bootstrap credentials."""
 
-    def __init__(self, data_dir: Path, database_url: str, s3_endpoint: str) -> None:
+    def __init__(self, data_dir: Path, database_url: str, s3_endpoint: str, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.s3_endpoint = s3_endpoint
         self.env = {**os.environ, "PINFOLD_DATA_DIR": str(data_dir), "PINFOLD_DATABASE_URL": database_url,
                     "PINFOLD_PORT": str(self.port), "PINFOLD_LOG_LEVEL": "warning",
                     "PINFOLD_S3_ENDPOINT_URL": s3_endpoint, "PINFOLD_S3_ACCESS_KEY_ID": "test",
-                    "PINFOLD_S3_SECRET_ACCESS_KEY": "test"}
+                    "PINFOLD_S3_SECRET_ACCESS_KEY": "test", **env}
         self.admin = json.loads(self.cli("admin", "bootstrap").stdout)
-        self.log = open(data_dir / "server.log", "w+")
+        self.log = open(data_dir / "server.log", "a+")
+        self.start()
+
+    def start(self) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "pinfold", "serve"], env=self.env,
                                         stdout=self.log, stderr=subprocess.STDOUT)
         self._wait_ready()
+
+    def kill(self) -> None:
+        """Stop the server the hard way (SIGKILL): no shutdown code runs."""
+        self.process.kill()
+        self.process.wait(10)
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run([sys.executable, "-m", "pinfold", *args], env=self.env,

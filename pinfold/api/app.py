@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pinfold import runtime
 from pinfold.api.admin import create_admin_app
 from pinfold.api.gateway import AwsGateway
 from pinfold.services.context import Context
@@ -20,6 +21,7 @@ def create_app(ctx: Context):
         else:
             await gateway(scope, receive, send)
 
+    runtime.settle()
     return app
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from pinfold import runtime
 from pinfold.config import Settings
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import PinfoldError
@@ -240,6 +241,7 @@ def import_file(source: str = typer.Argument(..., help="A local file or folder, 
         viewer = segment_service.operator_view(ctx, _operator(ctx), project)
         job = imports.create(ctx, viewer, project, {k: v for k, v in request.items() if v is not None},
                              run_here=True)
+        runtime.settle()
         with typer.progressbar(length=1, label="importing", file=sys.stderr) as bar:
             def show(progress: dict) -> None:
                 bar.length = max(progress["TotalPieces"], 1)

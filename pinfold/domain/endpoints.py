@@ -75,34 +75,36 @@ def check(doc: dict) -> None:
             f"Custom attribute limit exceeded: an endpoint can have at most {MAX_CUSTOM_ATTRIBUTES} "
             f"custom attributes across Attributes, Metrics and UserAttributes; this one would have {count}"
         )
+    # Checked inline, failing over to the helpers for the message: this runs for every endpoint written.
     for group, values in (("Attributes", doc.get("Attributes", {})), ("UserAttributes", user_attributes)):
         for name, items in values.items():
-            _check_name(group, name)
-            _check_values(group, name, items)
+            if not 0 < len(name) <= MAX_ATTRIBUTE_NAME:
+                _name_too_long(group, name)
+            if len(items) > MAX_VALUES_PER_ATTRIBUTE or max(map(len, items), default=0) > MAX_ATTRIBUTE_VALUE:
+                _values_too_many_or_long(group, name, items)
     for name in doc.get("Metrics", {}):
-        _check_name("Metrics", name)
+        if not 0 < len(name) <= MAX_ATTRIBUTE_NAME:
+            _name_too_long("Metrics", name)
 
 
-def _check_name(group: str, name: str) -> None:
-    if not name or len(name) > MAX_ATTRIBUTE_NAME:
-        raise LimitExceeded(
-            f"Attribute name length limit exceeded: {group} name {name[:60]!r} must be 1 to "
-            f"{MAX_ATTRIBUTE_NAME} characters", field=f"{group}.{name[:60]}",
-        )
+def _name_too_long(group: str, name: str) -> None:
+    raise LimitExceeded(
+        f"Attribute name length limit exceeded: {group} name {name[:60]!r} must be 1 to "
+        f"{MAX_ATTRIBUTE_NAME} characters", field=f"{group}.{name[:60]}",
+    )
 
 
-def _check_values(group: str, name: str, items: list[str]) -> None:
+def _values_too_many_or_long(group: str, name: str, items: list[str]) -> None:
     if len(items) > MAX_VALUES_PER_ATTRIBUTE:
         raise LimitExceeded(
             f"Attribute values limit exceeded: {group}.{name} has {len(items)} values; "
             f"at most {MAX_VALUES_PER_ATTRIBUTE} are allowed", field=f"{group}.{name}",
         )
-    for item in items:
-        if len(item) > MAX_ATTRIBUTE_VALUE:
-            raise LimitExceeded(
-                f"Attribute value length limit exceeded: a value of {group}.{name} is {len(item)} "
-                f"characters; at most {MAX_ATTRIBUTE_VALUE} are allowed", field=f"{group}.{name}",
-            )
+    longest = max(map(len, items))
+    raise LimitExceeded(
+        f"Attribute value length limit exceeded: a value of {group}.{name} is {longest} "
+        f"characters; at most {MAX_ATTRIBUTE_VALUE} are allowed", field=f"{group}.{name}",
+    )
 
 
 def check_batch_size(count: int, *, what: str, limit: int) -> None:

@@ -27,7 +27,7 @@ from pinfold.services.jobs import Progress
 from pinfold.store import endpoints as endpoint_store
 from pinfold.store import jobs as store
 
-CHUNK = 2000
+CHUNK = 5000
 
 
 def s3_settings(ctx: Context) -> sources.S3Settings:

@@ -19,7 +19,6 @@ from pinfold.store import jobs as store
 from pinfold.store import projects as project_store
 
 MAX_FAILURES_SHOWN = 100
-STALE_AFTER = 30.0  # seconds without a heartbeat before another runner takes a job over
 Progress = Callable[[dict], None]
 RUNNERS: dict[str, Callable[[Context, dict, Caller | None, Progress], None]] = {}  # filled by imports, exports
 
@@ -130,7 +129,7 @@ def run_job(ctx: Context, job_id: str, caller: Caller | None = None, on_progress
 def run_next(ctx: Context, on_progress: Progress | None = None) -> bool:
     """Claim one waiting (or abandoned) job and run it to its end; False if none was waiting."""
     with ctx.db.write() as conn:
-        job = store.claim_next(conn, now=time.time(), stale_after=STALE_AFTER)
+        job = store.claim_next(conn, now=time.time(), stale_after=ctx.settings.job_stale_seconds)
     if job is None:
         return False
     _run(ctx, job, None, on_progress)

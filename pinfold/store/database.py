@@ -112,6 +112,7 @@ def _configure_sqlite(dbapi_conn, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 
@@ -148,7 +149,7 @@ def keyed_lookup(conn: Connection, table: sa.Table, columns: tuple[str, ...], sc
                  scope_value: str, keys: list[str]):
     """Rows of `table` whose `scope` column equals `scope_value` and whose `key` column is in `keys`.
 
-    Planned as one index probe per key on both dialects. SQLite does that for a plain IN. PostgreSQL,
+    Planned as one index probe per key on both dialects. SQLite does that for an IN over json_each. PostgreSQL,
     before the table has statistics (a fresh database filling up), instead scanned the whole scope
     and filtered (7.6 ms instead of 0.4 ms at 40,000 rows), so it gets a LATERAL probe per key.
     """
@@ -160,9 +161,9 @@ def keyed_lookup(conn: Connection, table: sa.Table, columns: tuple[str, ...], sc
 def _keyed_lookup_statement(dialect: str, table: sa.Table, columns: tuple[str, ...], scope: str, key: str):
     selected = [table.c[name] for name in columns]
     if dialect != "postgresql":
-        return sa.select(*selected).where(
-            table.c[scope] == sa.bindparam("scope"), table.c[key].in_(sa.bindparam("keys", expanding=True))
-        )
+        # The keys travel as one JSON array: an expanding IN rendered thousands of parameters per call.
+        listed = sa.select(sa.column("value")).select_from(sa.func.json_each(sa.bindparam("keys", type_=sa.JSON)))
+        return sa.select(*selected).where(table.c[scope] == sa.bindparam("scope"), table.c[key].in_(listed))
     from sqlalchemy.dialects.postgresql import ARRAY
 
     wanted = sa.func.unnest(sa.bindparam("keys", type_=ARRAY(sa.Text))).table_valued("key").render_derived("wanted")

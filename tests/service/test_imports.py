@@ -103,7 +103,7 @@ def test_a_crashed_job_resumes_after_its_last_committed_chunk(ctx, admin, projec
     assert stuck["JobStatus"] == "PROCESSING" and stuck["TotalProcessed"] == 3
     assert not jobs.run_next(ctx)  # its heartbeat is fresh: nobody takes it over yet
     with ctx.db.write() as conn:
-        job_store.update(conn, job["Id"], heartbeat_at=time.time() - jobs.STALE_AFTER - 1)
+        job_store.update(conn, job["Id"], heartbeat_at=time.time() - ctx.settings.job_stale_seconds - 1)
     assert jobs.run_next(ctx)
     done = imports.get(ctx, admin, project, job["Id"])
     assert done["JobStatus"] == "COMPLETED" and done["TotalProcessed"] == 10 and done["TotalFailures"] == 0

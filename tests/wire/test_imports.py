@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import make_client, onboard
+from tests.conftest import Server, make_client, onboard
 
 
 def _bucket(server):
@@ -25,8 +25,8 @@ def _bucket(server):
     return s3
 
 
-def _wait(pinpoint, project: str, job_id: str) -> dict:
-    deadline = time.monotonic() + 30
+def _wait(pinpoint, project: str, job_id: str, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = pinpoint.get_import_job(ApplicationId=project, JobId=job_id)["ImportJobResponse"]
         if job["JobStatus"] in ("COMPLETED", "FAILED"):
@@ -91,3 +91,39 @@ def test_export_to_s3_through_boto3(server):
                         for n in range(3)]
     listed = pinpoint.get_export_jobs(ApplicationId=project)["ExportJobsResponse"]["Item"]
     assert [j["Id"] for j in listed] == [created["Id"]]
+
+
+def test_an_import_survives_the_server_being_killed_mid_job(tmp_path, database_url, moto_s3):
+    """SIGKILL the server while a job is part-way through; the next server resumes it and every row
+    lands exactly once."""
+    rows = 60_000
+    source = tmp_path / "people.csv"
+    source.write_text("ChannelType,Address,Id,Attributes.plan\n" + "".join(
+        f"EMAIL,p{n}@example.com,p{n},gold\n" for n in range(rows)))
+    (tmp_path / "data").mkdir()
+    server = Server(tmp_path / "data", database_url, moto_s3, PINFOLD_JOB_STALE_SECONDS="2")
+    try:
+        pinpoint = make_client(server, server.admin)
+        project = pinpoint.create_app(CreateApplicationRequest={"Name": "restart"})["ApplicationResponse"]["Id"]
+        job_id = pinpoint.create_import_job(ApplicationId=project, ImportJobRequest={
+            "S3Url": source.as_uri(), "Format": "CSV", "RoleArn": "r", "DefineSegment": True,
+            "SegmentName": "everyone"})["ImportJobResponse"]["Id"]
+        deadline = time.monotonic() + 60
+        while True:
+            job = pinpoint.get_import_job(ApplicationId=project, JobId=job_id)["ImportJobResponse"]
+            if job["JobStatus"] == "PROCESSING" and job.get("TotalProcessed", 0) > 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        server.kill()
+        assert 0 < job["TotalProcessed"] < rows, job  # killed part-way, not before or after
+        server.start()
+        done = _wait(make_client(server, server.admin), project, job_id, timeout=120)
+        pinpoint = make_client(server, server.admin)
+        assert (done["JobStatus"], done["TotalProcessed"], done["TotalFailures"]) == ("COMPLETED", rows, 0)
+        segment = pinpoint.get_segment(ApplicationId=project, SegmentId=done["Definition"]["SegmentId"])
+        assert segment["SegmentResponse"]["ImportDefinition"]["Size"] == rows
+        for n in (0, rows // 2, rows - 1):
+            endpoint = pinpoint.get_endpoint(ApplicationId=project, EndpointId=f"p{n}")["EndpointResponse"]
+            assert endpoint["Address"] == f"p{n}@example.com"
+    finally:
+        server.stop()
