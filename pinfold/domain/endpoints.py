@@ -80,8 +80,11 @@ def check(doc: dict) -> None:
         for name, items in values.items():
             if not 0 < len(name) <= MAX_ATTRIBUTE_NAME:
                 _name_too_long(group, name)
-            if len(items) > MAX_VALUES_PER_ATTRIBUTE or max(map(len, items), default=0) > MAX_ATTRIBUTE_VALUE:
+            if len(items) > MAX_VALUES_PER_ATTRIBUTE:
                 _values_too_many_or_long(group, name, items)
+            for item in items:
+                if len(item) > MAX_ATTRIBUTE_VALUE:
+                    _values_too_many_or_long(group, name, items)
     for name in doc.get("Metrics", {}):
         if not 0 < len(name) <= MAX_ATTRIBUTE_NAME:
             _name_too_long("Metrics", name)

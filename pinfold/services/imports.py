@@ -98,9 +98,9 @@ jobs.RUNNERS["IMPORT"] = _run
 
 
 def _record_size(conn, job: dict) -> None:
-    if job.get("segment_id"):
-        size = len(store.member_ids(conn, job["segment_id"]))
-        segment_service.record_import_size(conn, job["segment_id"], size, job["progress"]["ChannelCounts"])
+    if job.get("segment_id"):  # the whole segment, which earlier imports into it may have filled too
+        counts = store.member_channel_counts(conn, job["project_id"], job["segment_id"])
+        segment_service.record_import_size(conn, job["segment_id"], sum(counts.values()), counts)
 
 
 def _define_segment(ctx: Context, caller: Caller, project: dict, job: dict) -> str | None:

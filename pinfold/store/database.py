@@ -35,6 +35,7 @@ class Database:
         self.engine = self._create_engine()
         # SQLite has one writer; queueing writers on a lock beats them spinning on busy_timeout.
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._checkpointer = _Checkpointer(self.engine) if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -77,6 +78,7 @@ class Database:
                 conn.rollback()
                 raise
             conn.commit()
+        self._checkpointer.written()
 
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema up to `revision` with Alembic."""
@@ -94,7 +96,65 @@ class Database:
             conn.commit()
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.engine.dispose()
+
+
+class _Checkpointer:
+    """Copies SQLite's write-ahead log into the database file on its own thread.
+
+    SQLite's automatic checkpoint runs inside whichever commit crosses its threshold, so a writer
+    paid for copying everyone's pages; here no connection checkpoints automatically and this thread
+    does it shortly after writes, and once at shutdown. PASSIVE never waits for anyone, but under
+    constant writing the log never starts over; past `restart_bytes` a TRUNCATE checkpoint (which
+    waits for the writer of the moment) brings it back to empty.
+    """
+
+    def __init__(self, engine: Engine, interval: float = 0.5, restart_bytes: int = 64 << 20) -> None:
+        self.engine = engine
+        self.interval = interval
+        self.restart_bytes = restart_bytes
+        database = engine.url.database
+        self._log = Path(f"{database}-wal") if database and database != ":memory:" else None
+        self._pending = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def written(self) -> None:
+        self._pending.set()
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._loop, name="pinfold-checkpoint", daemon=True)
+                    self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        if self._pending.is_set():
+            self._checkpoint()
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(self.interval):
+            if self._pending.is_set():
+                self._pending.clear()
+                self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        try:
+            size = self._log.stat().st_size if self._log is not None else 0
+        except OSError:
+            size = 0
+        mode = "TRUNCATE" if size > self.restart_bytes else "PASSIVE"
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
+        except sa.exc.SQLAlchemyError:  # the next round tries again; SQLite stays consistent meanwhile
+            pass
 
 
 def _driver_url(url: str) -> str:
@@ -113,6 +173,7 @@ def _configure_sqlite(dbapi_conn, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA wal_autocheckpoint=0")  # the Database's checkpointer thread does it
     cursor.close()
 
 
@@ -223,5 +284,5 @@ def _bulk_statement(dialect: str, table: sa.Table, kind: str, columns: tuple[str
                  f"VALUES ({', '.join(mark(name) for name in columns)})")
     if kind == "upsert":
         updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in keys)
-        statement += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        statement += f" ON CONFLICT ({', '.join(keys)}) " + (f"DO UPDATE SET {updates}" if updates else "DO NOTHING")
     return statement

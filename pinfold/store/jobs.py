@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from pinfold.store.database import upsert
-from pinfold.store.tables import jobs, segment_members
+from pinfold.store.database import execute_many
+from pinfold.store.tables import endpoints, jobs, segment_members
 
 _INSERT = jobs.insert()
 _ACTIVE = ("INITIALIZING", "PROCESSING")
@@ -56,8 +56,21 @@ def list_page(conn: Connection, project_id: str, job_type: str, *, after: tuple[
 
 
 def add_members(conn: Connection, segment_id: str, endpoint_ids: list[str]) -> None:
-    rows = [{"segment_id": segment_id, "endpoint_id": endpoint_id} for endpoint_id in dict.fromkeys(endpoint_ids)]
-    upsert(conn, segment_members, rows, ["segment_id", "endpoint_id"])
+    rows = [(segment_id, endpoint_id) for endpoint_id in dict.fromkeys(endpoint_ids)]
+    execute_many(conn, segment_members, "upsert", _MEMBER_KEYS, rows, _MEMBER_KEYS)
+
+
+_MEMBER_KEYS = ("segment_id", "endpoint_id")
+
+
+def member_channel_counts(conn: Connection, project_id: str, segment_id: str) -> dict[str, int]:
+    """How many of the segment's members exist, by channel type ("NONE" for endpoints without one)."""
+    channel = sa.func.coalesce(endpoints.c.channel_type, "NONE")
+    query = (sa.select(channel, sa.func.count())
+             .select_from(segment_members.join(endpoints, sa.and_(endpoints.c.project_id == project_id,
+                                                                 endpoints.c.id == segment_members.c.endpoint_id)))
+             .where(segment_members.c.segment_id == segment_id).group_by(channel))
+    return {name: count for name, count in conn.execute(query).all()}
 
 
 def member_ids(conn: Connection, segment_id: str) -> set[str]:

@@ -126,3 +126,17 @@ def test_a_tenant_imports_only_its_own_rows_from_its_own_prefix(ctx, admin, tmp_
     done = imports.get(ctx, tenant, project, job["Id"])
     assert done["TotalProcessed"] == 2 and done["TotalFailures"] == 1 and "TenantId" in done["Failures"][0]
     assert endpoints.get(ctx, tenant, project, "t1")["Attributes"]["TenantId"] == ["acme"]
+
+
+def test_an_import_into_an_existing_segment_adds_to_it(ctx, admin, project, tmp_path):
+    (tmp_path / "first.csv").write_text("ChannelType,Address,Id\nEMAIL,a@example.com,a\nSMS,+15550100,b\n")
+    (tmp_path / "second.csv").write_text("ChannelType,Address,Id\nEMAIL,c@example.com,c\nSMS,+15550100,b\n")
+    first = _import(ctx, admin, project, (tmp_path / "first.csv").as_uri(), DefineSegment=True, SegmentName="s")
+    segment_id = first["Definition"]["SegmentId"]
+    second = _import(ctx, admin, project, (tmp_path / "second.csv").as_uri(), SegmentId=segment_id)
+    assert second["JobStatus"] == "COMPLETED" and second["Definition"]["SegmentId"] == segment_id
+    imported = segments.get(ctx, admin, project, segment_id)["ImportDefinition"]
+    assert (imported["Size"], imported["ChannelCounts"]) == (3, {"EMAIL": 2, "SMS": 1})
+    assert sorted(e["Id"] for e in segments.members(ctx, admin, project, segment_id)) == ["a", "b", "c"]
+    assert [j["Id"] for j in imports.list_page(ctx, admin, project, None, None, segment_id)["Item"]] == [
+        first["Id"], second["Id"]]
