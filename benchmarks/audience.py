@@ -7,7 +7,8 @@ Usage: .venv/bin/python benchmarks/audience.py [--database sqlite|postgres] [--r
 2. Import: `pinfold import` in its own process on a fresh store; rows/s and that process's peak RSS.
 3. Baseline: the rows the import wrote (endpoints and their attribute-index rows), read back first
    in the file's order, then inserted by one executemany per table in one transaction into a fresh
-   store with the same schema (same migrations, same indexes, same settings), in its own process.
+   store with the same schema (same migrations, same indexes, same settings), in its own process;
+   on SQLite the time includes checkpointing the log into the database file, as the import's does.
 4. Resolution: a segment of two INCLUSIVE attribute filters and an ACTIVE DAY_7 recency filter,
    resolved by Pinfold (`segments.members`, everything it yields), against DuckDB answering the same
    question over the same rows loaded into DuckDB tables, in three shapes: Pinfold's own two tables,
@@ -163,6 +164,8 @@ def insert_rows(source_url: str, target_url: str) -> None:
             f"VALUES ({', '.join([mark] * 5)})",
             attribute_rows)
         raw.commit()
+        if target.is_sqlite:  # into the database file, as the import's own checkpoints leave it
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         raw.close()
     seconds = time.perf_counter() - start

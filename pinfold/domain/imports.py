@@ -292,12 +292,15 @@ def _csv_row(layout: _Layout, name: str, line: int, text: str) -> ParsedRow | No
 def _multi_valued(columns: tuple[tuple[str, tuple[int, ...]], ...], cells: list[str]) -> dict[str, list[str]]:
     """Each repeated column's non-empty cells, in column order; an attribute with none is left out."""
     values = {}
-    for key, indexes in columns:
-        if len(indexes) == 1:  # the common case, without building a list to throw away
-            if cells[indexes[0]]:
-                values[key] = [cells[indexes[0]]]
-        elif found := [cells[index] for index in indexes if cells[index]]:
-            values[key] = found
+    for key, indexes in columns:  # plain loops: a comprehension per attribute cost a frame per row
+        found = None
+        for index in indexes:
+            cell = cells[index]
+            if cell:
+                if found is None:
+                    found = values[key] = [cell]
+                else:
+                    found.append(cell)
     return values
 
 

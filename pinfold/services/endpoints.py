@@ -45,21 +45,33 @@ def upsert_in(conn, caller: Caller, project: dict, items: list[tuple[str, dict]]
     merged: dict[str, dict] = {}
     now = ids.iso_now()
     for endpoint_id, update in items:
-        if endpoint_id in stored and endpoint_id not in merged and _visible(caller, stored[endpoint_id]) is None:
-            raise Conflict(f"Endpoint ID {endpoint_id!r} is not available in this shared project; choose another")
-        base = merged.get(endpoint_id) or _visible(caller, stored.get(endpoint_id))
+        if endpoint_id in merged:
+            base = merged[endpoint_id]
+        elif endpoint_id in stored:
+            base = _visible(caller, stored[endpoint_id])
+            if base is None:
+                raise Conflict(f"Endpoint ID {endpoint_id!r} is not available in this shared project; choose another")
+        else:
+            base = None
         merged[endpoint_id] = rules.merge(
             base, stamp_tenant(update, caller), endpoint_id=endpoint_id, now=now, request_id=caller.request_id
         )
     docs = list(merged.values())
-    _check_addresses(conn, caller, project_id, docs)
+    _check_within(docs)
     previous = {endpoint_id: row["document"] for endpoint_id, row in stored.items()}
-    store.save(conn, project_id, docs, [tenant_value_of(doc, tenant_key) for doc in docs], previous)
+    try:
+        # The unique index is the check against stored endpoints; only a refusal pays for a lookup
+        # that names the holder.
+        with conn.begin_nested():
+            store.save(conn, project_id, docs, [tenant_value_of(doc, tenant_key) for doc in docs], previous)
+    except Conflict:
+        _check_addresses(conn, caller, project_id, docs)
+        raise
     return docs
 
 
-def _check_addresses(conn, caller: Caller, project_id: str, docs: list[dict]) -> None:
-    """Channel + address must be unique within the project; name the holder when the caller may see it."""
+def _check_within(docs: list[dict]) -> None:
+    """No two endpoints of one request may claim the same channel and address."""
     claimed: dict[tuple[str, str], str] = {}
     for doc in docs:
         if doc.get("Address") is None:
@@ -68,6 +80,11 @@ def _check_addresses(conn, caller: Caller, project_id: str, docs: list[dict]) ->
         if pair in claimed:
             raise Conflict(_address_message(pair, f"endpoint {claimed[pair]!r} in the same request"))
         claimed[pair] = doc["Id"]
+
+
+def _check_addresses(conn, caller: Caller, project_id: str, docs: list[dict]) -> None:
+    """Channel + address must be unique within the project; name the holder when the caller may see it."""
+    claimed = {(doc["ChannelType"], doc["Address"]): doc["Id"] for doc in docs if doc.get("Address") is not None}
     moving = {doc["Id"] for doc in docs}
     for pair, holder in store.address_holders(conn, project_id, list(claimed)).items():
         if holder == claimed[pair] or holder in moving:

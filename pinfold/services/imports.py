@@ -9,11 +9,8 @@ line. An object that is not CSV or JSON lines fails the job, saying which and wh
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 import uuid
-from collections.abc import Generator, Iterator
 
 from pinfold import sources
 from pinfold.domain.access import Caller
@@ -113,73 +110,17 @@ def _define_segment(ctx: Context, caller: Caller, project: dict, job: dict) -> s
 
 
 def _import_object(ctx, caller, project, job, rows, index: int, skip_to: int, on_progress: Progress) -> None:
-    chunks = read_ahead(_chunks(rows, skip_to), depth=2)
-    try:
-        for chunk in chunks:
-            _commit_chunk(ctx, caller, project, job, chunk, {"object": index, "line": chunk[-1].line})
-            on_progress(job["progress"])
-    finally:
-        chunks.close()
-    _commit_chunk(ctx, caller, project, job, [], {"object": index + 1, "line": 0}, object_done=True)
-    on_progress(job["progress"])
-
-
-def _chunks(rows, skip_to: int) -> Iterator[list]:
     chunk: list = []
     for row in rows:
         if row.line <= skip_to:
             continue
         chunk.append(row)
         if len(chunk) >= CHUNK:
-            yield chunk
+            _commit_chunk(ctx, caller, project, job, chunk, {"object": index, "line": chunk[-1].line})
+            on_progress(job["progress"])
             chunk = []
-    if chunk:
-        yield chunk
-
-
-def read_ahead(items: Iterator, depth: int) -> Generator:
-    """Iterate `items` on a helper thread, up to `depth` ahead of the consumer.
-
-    Reading and parsing the next chunk (Python) overlaps with writing this one (the database,
-    which runs without the GIL). An error in the helper is raised to the consumer; a consumer that
-    stops early closes the generator, which stops the helper.
-    """
-    handoff: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def offer(entry: tuple) -> bool:
-        """Hand over one entry unless the consumer has stopped; False once it has."""
-        while not stop.is_set():
-            try:
-                handoff.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not offer((item, None)):
-                    return
-            offer((done, None))
-        except BaseException as error:  # handed to the consumer, which raises it
-            offer((done, error))
-
-    helper = threading.Thread(target=produce, name="pinfold-read-ahead", daemon=True)
-    helper.start()
-    try:
-        while True:
-            item, error = handoff.get()
-            if error is not None:
-                raise error
-            if item is done:
-                return
-            yield item
-    finally:
-        stop.set()
-        helper.join()
+    _commit_chunk(ctx, caller, project, job, chunk, {"object": index + 1, "line": 0}, object_done=True)
+    on_progress(job["progress"])
 
 
 def _commit_chunk(ctx, caller: Caller, project: dict, job: dict, chunk: list, checkpoint: dict, *,
@@ -188,7 +129,8 @@ def _commit_chunk(ctx, caller: Caller, project: dict, job: dict, chunk: list, ch
     progress = job["progress"]
     failures = [f"{r.file}:{r.line}: {r.reason}" for r in chunk if isinstance(r, RowFailure)]
     with ctx.db.write() as conn:
-        written = _write_rows(conn, caller, project, [r for r in chunk if isinstance(r, ParsedRow)], failures)
+        rows = [r for r in chunk if isinstance(r, ParsedRow)]
+        written = _write_rows(conn, caller, project, rows, failures)
         members = [doc["Id"] for doc in written]
         for row in (r for r in chunk if isinstance(r, UserIdsRow)):
             members += _user_endpoints(conn, caller, project["id"], row, failures)

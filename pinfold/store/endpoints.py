@@ -104,7 +104,7 @@ def save(conn: Connection, project_id: str, docs: list[dict], tenant_values: lis
             kept = attribute_values(before)
             removed += [(project_id, field, value, endpoint_id) for field, value in kept - held]
             if effective_micros(before) == effective_at:  # unchanged values keep their copy of it
-                held -= kept
+                held = held - kept
         written += [(project_id, field, value, endpoint_id, effective_at) for field, value in held]
     execute_many(conn, endpoint_attributes, "delete", _ATTRIBUTE_KEYS, removed)
     execute_many(conn, endpoint_attributes, "upsert", _ATTRIBUTE_COLUMNS, written, _ATTRIBUTE_KEYS)
