@@ -175,10 +175,7 @@ def candidates(conn: Connection, project_id: str, tenant_value: str | None,
     if not attribute_values:
         yield from iter_with_attributes(conn, project_id, tenant_value, since_micros)
         return
-    ordered = attribute_values
-    if len(ordered) > 1:
-        ordered = sorted(ordered, key=lambda pair: _holders_count(conn, project_id, *pair))
-    (field, values), others = ordered[0], ordered[1:]
+    (field, values), others = _narrowest_first(conn, project_id, attribute_values)
     driver = endpoint_attributes.alias("driver")
     holders = sa.select(driver.c.endpoint_id).where(
         driver.c.project_id == project_id, driver.c.field == field, driver.c.value.in_(sorted(values))
@@ -200,14 +197,22 @@ def candidates(conn: Connection, project_id: str, tenant_value: str | None,
     yield from conn.execution_options(stream_results=True, yield_per=1000).execute(query)
 
 
-_COUNT_CAP = 100_000
+_COUNT_CAP = 50_000
 
 
-def _holders_count(conn: Connection, project_id: str, field: str, values: frozenset[str]) -> int:
-    """How many endpoints hold one of `values` in `field`, counted up to a cap (beyond it, order is moot)."""
-    held = (sa.select(sa.literal(1)).where(endpoint_attributes.c.project_id == project_id,
-                                          endpoint_attributes.c.field == field,
-                                          endpoint_attributes.c.value.in_(sorted(values)))
-            .limit(_COUNT_CAP).subquery())
-    return conn.execute(sa.select(sa.func.count()).select_from(held)).scalar_one()
+def _narrowest_first(conn: Connection, project_id: str, criteria: tuple[tuple[str, frozenset[str]], ...]):
+    """(the criterion held by the fewest endpoints, the others). Counting walks index entries, so each
+    count stops at the smallest found so far: only which is smallest matters, not by how much."""
+    if len(criteria) == 1:
+        return criteria[0], criteria[1:]
+    best, best_count = 0, _COUNT_CAP
+    for index, (field, values) in enumerate(criteria):
+        held = (sa.select(sa.literal(1)).where(endpoint_attributes.c.project_id == project_id,
+                                              endpoint_attributes.c.field == field,
+                                              endpoint_attributes.c.value.in_(sorted(values)))
+                .limit(best_count).subquery())
+        count = conn.execute(sa.select(sa.func.count()).select_from(held)).scalar_one()
+        if count < best_count:
+            best, best_count = index, count
+    return criteria[best], criteria[:best] + criteria[best + 1:]
 
