@@ -80,6 +80,13 @@ class Database:
             conn.commit()
         self._checkpointer.written()
 
+    def analyze(self, tables: tuple[str, ...]) -> None:
+        """Refresh the planner's statistics after a bulk change (PostgreSQL; SQLite plans without them)."""
+        if self.is_sqlite:
+            return
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema up to `revision` with Alembic."""
         self._alembic("upgrade", revision)

@@ -184,10 +184,12 @@ def candidates(conn: Connection, project_id: str, tenant_value: str | None,
         holders = holders.where(driver.c.effective_at >= since_micros)
     for other_field, other_values in others:
         probe = endpoint_attributes.alias()
-        holders = holders.where(sa.exists().where(
+        # OFFSET 0 keeps PostgreSQL from turning the probe into a join, which it planned as a scan of
+        # the whole criterion per driving row when the tables had no statistics yet (after an import).
+        holders = holders.where(sa.select(sa.literal(1)).where(
             probe.c.project_id == project_id, probe.c.field == other_field,
             probe.c.value.in_(sorted(other_values)), probe.c.endpoint_id == driver.c.endpoint_id,
-        ))
+        ).offset(0).exists())
     query = sa.select(endpoints.c.id, endpoints.c.tenant_value, endpoints.c.document).where(
         endpoints.c.project_id == project_id, endpoints.c.id.in_(holders)
     )
