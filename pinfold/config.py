@@ -29,6 +29,22 @@ class Settings:
     # A running job whose heartbeat is older than this is taken to be abandoned (its runner died)
     # and is resumed by the next runner. Runners beat after every committed chunk.
     job_stale_seconds: float = 30.0
+    # The lake every event lands in (analytics read it): file:// or s3:// (empty: <data_dir>/lake).
+    lake_url: str = ""
+    # Lake files are written once this many records wait, or the oldest has waited this long.
+    lake_roll_rows: int = 20_000
+    lake_roll_seconds: float = 10.0
+    # Where an event stream's Kinesis ARN publishes (NATS JetStream), and where a Firehose ARN's
+    # delivery stream writes Parquet ({name} is the delivery stream's name).
+    nats_url: str = "nats://127.0.0.1:4222"
+    firehose_url: str = "file://{data_dir}/firehose/{name}"
+
+    @property
+    def resolved_lake_url(self) -> str:
+        return self.lake_url or (self.data_dir / "lake").resolve().as_uri()
+
+    def firehose_location(self, name: str) -> str:
+        return self.firehose_url.format(data_dir=self.data_dir.resolve(), name=name)
 
     @property
     def resolved_database_url(self) -> str:
@@ -54,6 +70,11 @@ class Settings:
             "tenant_storage_prefixes": env.get("PINFOLD_TENANT_STORAGE_PREFIXES",
                                                cls.tenant_storage_prefixes),
             "job_stale_seconds": float(env.get("PINFOLD_JOB_STALE_SECONDS", "30")),
+            "lake_url": env.get("PINFOLD_LAKE_URL", ""),
+            "lake_roll_rows": int(env.get("PINFOLD_LAKE_ROLL_ROWS", "20000")),
+            "lake_roll_seconds": float(env.get("PINFOLD_LAKE_ROLL_SECONDS", "10")),
+            "nats_url": env.get("PINFOLD_NATS_URL", cls.nats_url),
+            "firehose_url": env.get("PINFOLD_FIREHOSE_URL", cls.firehose_url),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from pinfold.api.admin_analytics import analytics_router
 from pinfold.api.gateway import Request as WireRequest
 from pinfold.api.gateway import authenticate
 from pinfold.domain.access import Caller
@@ -150,4 +151,5 @@ def create_admin_app(ctx: Context) -> FastAPI:
     def create_key(body: KeyRequest, who: Caller = Depends(caller)):
         return organization.create_access_key(ctx, who, **body.model_dump())
 
+    app.include_router(analytics_router(ctx, caller), prefix="/admin/v1")
     return app

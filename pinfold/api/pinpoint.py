@@ -5,8 +5,9 @@ Each handler takes the parsed input (model member names) and returns the output 
 
 from __future__ import annotations
 
+from pinfold.analytics import kpis
 from pinfold.domain.errors import InvalidInput
-from pinfold.services import endpoints, events, exports, imports, projects, segments, tags
+from pinfold.services import endpoints, events, exports, imports, projects, segments, streams, tags
 
 
 def _create_app(ctx, caller, p):
@@ -151,6 +152,24 @@ def _get_segment_export_jobs(ctx, caller, p):
     return {"ExportJobsResponse": page}
 
 
+def _put_event_stream(ctx, caller, p):
+    return {"EventStream": streams.put(ctx, caller, p["ApplicationId"], p["WriteEventStream"])}
+
+
+def _get_event_stream(ctx, caller, p):
+    return {"EventStream": streams.get(ctx, caller, p["ApplicationId"])}
+
+
+def _delete_event_stream(ctx, caller, p):
+    return {"EventStream": streams.delete(ctx, caller, p["ApplicationId"])}
+
+
+def _application_kpi(ctx, caller, p):
+    return {"ApplicationDateRangeKpiResponse": kpis.application_date_range_kpi(
+        ctx, caller, p["ApplicationId"], p["KpiName"], p.get("StartTime"), p.get("EndTime"), p.get("PageSize"),
+        p.get("NextToken"))}
+
+
 def _version_number(raw: str) -> int:
     # The model types Version as a string; Pinpoint's versions are whole numbers from 1.
     if not raw.isdigit() or int(raw) < 1:
@@ -159,9 +178,13 @@ def _version_number(raw: str) -> int:
 
 
 # These walk every endpoint of a project, so the gateway keeps them off the event loop.
-LONG_OPERATIONS = frozenset({"RemoveAttributes", "DeleteApp", "DeleteUserEndpoints"})
+LONG_OPERATIONS = frozenset({"RemoveAttributes", "DeleteApp", "DeleteUserEndpoints", "GetApplicationDateRangeKpi"})
 
 HANDLERS = {
+    "GetApplicationDateRangeKpi": _application_kpi,
+    "PutEventStream": _put_event_stream,
+    "GetEventStream": _get_event_stream,
+    "DeleteEventStream": _delete_event_stream,
     "CreateApp": _create_app,
     "GetApp": _get_app,
     "GetApps": _get_apps,

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from pinfold import runtime
+from pinfold.cli.analytics import analytics_app, report
 from pinfold.config import Settings
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import PinfoldError
@@ -30,6 +31,8 @@ app.add_typer(tenants_app, name="tenants")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(api_app, name="api")
 app.add_typer(segments_app, name="segments")
+app.add_typer(analytics_app, name="analytics")
+app.command("report")(report)
 
 EXIT_CODES = {"invalid_input": 2, "limit_exceeded": 3, "not_found": 4, "conflict": 5, "forbidden": 6}
 DataDir = typer.Option(None, "--data-dir", envvar="PINFOLD_DATA_DIR", help="Data directory (default ./.pinfold)")
@@ -84,20 +87,20 @@ def serve(host: str = typer.Option(None, envvar="PINFOLD_HOST"), port: int = typ
     typer.echo(f"Pinfold serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", err=True)
     options = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
                "access_log": False, "http": "httptools", "loop": "uvloop"}
+    from pinfold.events.pump import Pump
     from pinfold.services.runner import JobRunner
 
-    runner = JobRunner(ctx).start()  # one runner per server, in the parent process
-    if workers <= 1:
-        try:
-            uvicorn.run(create_app(ctx), **options)
-        finally:
-            runner.stop()
-        return
-    os.environ["PINFOLD_DATA_DIR"] = str(settings.data_dir)  # workers read their settings from here
+    # One job runner and one event pump per server, in the parent process.
+    background = [JobRunner(ctx).start(), Pump(ctx).start()]
     try:
+        if workers <= 1:
+            uvicorn.run(create_app(ctx), **options)
+            return
+        os.environ["PINFOLD_DATA_DIR"] = str(settings.data_dir)  # workers read their settings from here
         uvicorn.run("pinfold.api.app:app_from_env", factory=True, workers=workers, **options)
     finally:
-        runner.stop()
+        for worker in background:
+            worker.stop()
 
 
 @admin_app.command("bootstrap")

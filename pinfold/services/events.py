@@ -11,13 +11,15 @@ import time
 
 from pinfold.domain import endpoints as rules
 from pinfold.domain import ids
-from pinfold.domain.access import Caller
+from pinfold.domain.access import Caller, tenant_value_of
 from pinfold.domain.errors import PinfoldError
 from pinfold.events.records import Origin, app_event
 from pinfold.services import endpoints as endpoint_service
 from pinfold.services import projects as project_service
 from pinfold.services.context import Context
+from pinfold.store import endpoints as endpoint_store
 from pinfold.store import outbox
+from pinfold.store import tenants as tenant_store
 
 MAX_EVENT_ATTRIBUTE_KEYS = 40  # attributes + metrics per event
 MAX_EVENT_ATTRIBUTE_VALUE = 200
@@ -31,13 +33,15 @@ def put_events(ctx: Context, caller: Caller, project_id: str, batch: dict[str, d
     results: dict[str, dict] = {}
     with ctx.db.write() as conn:
         project = project_service.require(conn, caller, project_id)
-        origin = Origin(caller.account_id, caller.region, project_id, caller.tenant_id)
+        owners = _owners(conn, caller, project, list(batch))
         rows = []
         for endpoint_id, item in batch.items():
             endpoint, failure = _apply_endpoint(conn, caller, project, endpoint_id, item.get("Endpoint"))
             if failure is not None:
                 results[endpoint_id] = _failed_item(failure, item)
                 continue
+            tenant_id = owners(endpoint_id, endpoint)
+            origin = Origin(project["account_id"], project["region"], project_id, tenant_id)
             events = {}
             for event_key, event in (item.get("Events") or {}).items():
                 try:
@@ -48,6 +52,24 @@ def put_events(ctx: Context, caller: Caller, project_id: str, batch: dict[str, d
             results[endpoint_id] = {"EndpointItemResponse": _ACCEPTED, "EventsItemResponse": events}
         outbox.append(conn, rows)
     return {"Results": results}
+
+
+def _owners(conn, caller: Caller, project: dict, endpoint_ids: list[str]):
+    """A function giving the tenant an event belongs to, whoever sends it: the caller's own tenant;
+    else the project's tenant; else, in a shared project, the tenant whose attribute the endpoint
+    carries (None for an endpoint that belongs to no tenant)."""
+    if caller.tenant_id is not None:
+        return lambda endpoint_id, endpoint: caller.tenant_id
+    by_value = tenant_store.owners_in_project(conn, project["id"])
+    key = project["tenant_attribute_key"]
+    if key is None:
+        return lambda endpoint_id, endpoint: by_value.get(None)
+    stored = endpoint_store.get_many(conn, project["id"], endpoint_ids)
+
+    def owner(endpoint_id: str, endpoint: dict | None) -> str | None:
+        value = tenant_value_of(endpoint, key) if endpoint else (stored.get(endpoint_id) or {}).get("tenant_value")
+        return by_value.get(value) if value is not None else None
+    return owner
 
 
 def _apply_endpoint(conn, caller: Caller, project: dict, endpoint_id: str, update: dict | None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from pinfold.store.database import lock_keys
 from pinfold.store.tables import event_outbox
 
 
@@ -12,6 +13,10 @@ def append(conn: Connection, rows: list[dict]) -> None:
     """Add records; each row has event_id, account_id, region, project_id, tenant_id, event_type,
     arrival_ms and record."""
     if rows:
+        # On PostgreSQL, writers of the outbox take turns from here to their commit, so records
+        # become visible in seq order and the pump, reading after its cursor, can never pass over
+        # a record that commits late. (SQLite has one writer at a time anyway.)
+        lock_keys(conn, "outbox", ["append"])
         conn.execute(event_outbox.insert(), rows)
 
 

@@ -199,3 +199,26 @@ segment_members = sa.Table(
     sa.Column("segment_id", sa.String(32), primary_key=True),
     sa.Column("endpoint_id", sa.Text, primary_key=True),
 )
+
+# A project's event stream (PutEventStream): where its records go besides the lake.
+event_streams = sa.Table(
+    "event_streams", metadata,
+    sa.Column("project_id", sa.String(32), primary_key=True),
+    sa.Column("destination_stream_arn", sa.Text, nullable=False),
+    sa.Column("role_arn", sa.Text, nullable=False),
+    sa.Column("modified_at", sa.String(32), nullable=False),
+    sa.Column("modified_by", sa.Text, nullable=False),
+    sa.Index("ix_event_streams_destination", "destination_stream_arn"),
+)
+
+# The pump's progress per sink ("lake", or a destination ARN): every outbox record up to
+# delivered_seq is there; inflight_* is the batch being written, redone exactly after a crash.
+event_sinks = sa.Table(
+    "event_sinks", metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("delivered_seq", sa.BigInteger, nullable=False),
+    sa.Column("inflight_first", sa.BigInteger),
+    sa.Column("inflight_last", sa.BigInteger),
+    sa.Column("failing_since", sa.Float),
+    sa.Column("last_error", sa.Text),
+)

@@ -43,3 +43,12 @@ def active_in_project(conn: Connection, project_id: str) -> list[str]:
     """Ids of tenants (not offboarded) placed in the project."""
     query = sa.select(tenants.c.id).where(tenants.c.project_id == project_id, tenants.c.status != "offboarded")
     return list(conn.execute(query.order_by(tenants.c.id)).scalars())
+
+
+def owners_in_project(conn: Connection, project_id: str) -> dict[str | None, str]:
+    """The tenants (not offboarded) placed in a project, by their attribute value (None: the
+    project's own tenant in sa-mp and ma-mp)."""
+    query = sa.select(tenants.c.attribute_value, tenants.c.id).where(
+        tenants.c.project_id == project_id, tenants.c.status != "offboarded"
+    )
+    return dict(conn.execute(query).all())

@@ -1,0 +1,248 @@
+"""KPIs from the lake: daily counts and rates (admin API, CLI report) and Pinpoint's
+GetApplicationDateRangeKpi.
+
+GetApplicationDateRangeKpi answers the KpiNames below. "+date" and "+campaign" mark the variants
+also answered with the suffix `-grouped-by-date` (GroupedBys Key `Date`: one row per UTC day of the
+range, days without data included) or `-grouped-by-campaign` (Key `CampaignId`: campaigns with
+data); "campaign only" names exist only with `-grouped-by-campaign`.
+
+An email is one distinct (endpoint, message id) pair, an SMS one message id. Campaign KPIs count
+messages whose records carry a campaign_id; `txn-*` KPIs count messages with neither campaign_id
+nor journey_id. Rates are fractions (0-1), 0 when nothing was sent; every Value is a string.
+
+| KpiName                    | variants         | Values Key              | computed as                          |
+|----------------------------|------------------|-------------------------|--------------------------------------|
+| successful-delivery-rate   | +date +campaign  | SuccessfulDeliveryRate  | delivered ÷ attempted (see below)    |
+| unique-deliveries          | +date +campaign  | UniqueDeliveries        | distinct endpoints delivered to      |
+| email-open-rate            | +campaign        | EmailOpenRate           | emails opened ÷ emails sent          |
+| successful-deliveries      | campaign only    | SuccessfulDeliveries    | delivered                            |
+| attempted-deliveries       | campaign only    | AttemptedDeliveries     | attempted                            |
+| direct-email-opens         | campaign only    | DirectEmailOpens        | emails opened                        |
+| clicks                     | campaign only    | Clicks                  | _email.click records (every click)   |
+| hard-bounce-rate           | campaign only    | HardBounceRate          | emails hard-bounced ÷ emails sent    |
+| txn-emails-sent            | +date            | TxnEmailsSent           | emails sent                          |
+| txn-emails-delivered       | +date            | TxnEmailsDelivered      | emails delivered                     |
+| txn-emails-opened          | +date            | TxnEmailsOpened         | emails opened                        |
+| txn-emails-clicked         | +date            | TxnEmailsClicked        | emails clicked                       |
+| txn-emails-hard-bounced    | +date            | TxnEmailsHardBounced    | emails hard-bounced                  |
+| txn-emails-with-complaints | +date            | TxnEmailsWithComplaints | emails complained about              |
+| txn-emails-complaint-rate  | +date            | TxnEmailsComplaintRate  | emails complained about ÷ sent       |
+| txn-sms-sent               | +date            | TxnSmsSent              | SMS with SUCCESS or FAILURE          |
+| txn-sms-delivered          | +date            | TxnSmsDelivered         | SMS with SUCCESS                     |
+
+"Delivered" is emails delivered plus SMS SUCCESS; "attempted" is emails sent plus SMS SUCCESS or
+FAILURE.
+
+Without StartTime/EndTime the range is the preceding 31 days, as Pinpoint documents; a range longer
+than 31 days is refused, as Pinpoint does. Times are those of the events (event_timestamp).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from pinfold.analytics import views
+from pinfold.analytics.engine import open_for, viewer_for
+from pinfold.domain.access import Caller
+from pinfold.domain.errors import InvalidInput
+from pinfold.domain.paging import page_size as parse_page_size
+from pinfold.services import projects as project_service
+from pinfold.services.context import Context
+
+RANGE = timedelta(days=31)
+_SINCE = re.compile(r"^(\d+)([hdw])$")
+_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """The start of a look-back window: `24h`, `7d`, `2w` before `now`, or an ISO date or time (UTC)."""
+    match = _SINCE.match(text.strip())
+    if match:
+        return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"since must look like 7d, 24h, 2w or an ISO date, not {text!r}", field="since") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def daily_kpis(ctx: Context, caller: Caller, *, tenant_id: str | None = None, project_id: str | None = None,
+               since: str = "7d") -> dict:
+    """Email and SMS counts and rates per UTC day since `since` (every day listed), and their totals,
+    over what the caller sees, or (organization administrators) what tenant `tenant_id` sees."""
+    viewer = viewer_for(ctx, caller, tenant_id)
+    now = datetime.now(UTC)
+    first = parse_since(since, now).date()
+    where, params = "day >= ?", [first]
+    if project_id:
+        where, params = f"{where} AND project_id = ?", [*params, project_id]
+    with open_for(ctx, viewer) as lake:
+        days = {row["day"]: row for row in lake.fetch(views.kpi_rollup_sql(("day",), where), params)}
+        totals = lake.fetch(views.kpi_rollup_sql((), where), params)[0]
+    last = max([now.date(), *days])
+    every = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return {"tenant_id": tenant_id, "project_id": project_id, "since": first.isoformat(), "until": last.isoformat(),
+            "totals": totals, "days": [_day_row(day, days.get(day)) for day in every]}
+
+
+def _day_row(day: date, row: dict | None) -> dict:
+    if row is None:
+        row = {**dict.fromkeys(views.COUNTS, 0), "sms_price_usd": 0.0}
+    return {**row, "day": day.isoformat()}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    numerator: str
+    denominator: str | None
+    campaigns: bool  # True: campaign messages; False: transactional ones
+    group: str | None  # None, "date" or "campaign"
+
+
+def _pairs(*event_types: str) -> str:
+    types = ", ".join(f"'{name}'" for name in event_types)
+    return f"count(DISTINCT (endpoint_id, message_key)) FILTER (WHERE event_type IN ({types}))"
+
+
+_MEASURES = {
+    "attempts": _pairs("_email.send", "_SMS.SUCCESS", "_SMS.FAILURE"),
+    "deliveries": _pairs("_email.delivered", "_SMS.SUCCESS"),
+    "endpoints_delivered": ("count(DISTINCT endpoint_id) "
+                            "FILTER (WHERE event_type IN ('_email.delivered', '_SMS.SUCCESS'))"),
+    "email_sends": _pairs("_email.send"),
+    "email_deliveries": _pairs("_email.delivered"),
+    "email_opens": _pairs("_email.open"),
+    "email_clicks": _pairs("_email.click"),
+    "click_records": "count(*) FILTER (WHERE event_type = '_email.click')",
+    "email_hard_bounces": _pairs("_email.hardbounce"),
+    "email_complaints": _pairs("_email.complaint"),
+    "sms_sends": _pairs("_SMS.SUCCESS", "_SMS.FAILURE"),
+    "sms_deliveries": _pairs("_SMS.SUCCESS"),
+}
+_SUFFIX = {None: "", "date": "-grouped-by-date", "campaign": "-grouped-by-campaign"}
+
+
+def _family(name: str, numerator: str, denominator: str | None, campaigns: bool, groups: tuple) -> dict[str, Kpi]:
+    key = "".join(part.capitalize() for part in name.split("-"))
+    return {name + _SUFFIX[group]: Kpi(key, numerator, denominator, campaigns, group) for group in groups}
+
+
+_EVERY, _BY_DATE, _BY_CAMPAIGN = (None, "date", "campaign"), (None, "date"), ("campaign",)
+KPIS: dict[str, Kpi] = {
+    **_family("successful-delivery-rate", "deliveries", "attempts", True, _EVERY),
+    **_family("unique-deliveries", "endpoints_delivered", None, True, _EVERY),
+    **_family("email-open-rate", "email_opens", "email_sends", True, (None, "campaign")),
+    **_family("successful-deliveries", "deliveries", None, True, _BY_CAMPAIGN),
+    **_family("attempted-deliveries", "attempts", None, True, _BY_CAMPAIGN),
+    **_family("direct-email-opens", "email_opens", None, True, _BY_CAMPAIGN),
+    **_family("clicks", "click_records", None, True, _BY_CAMPAIGN),
+    **_family("hard-bounce-rate", "email_hard_bounces", "email_sends", True, _BY_CAMPAIGN),
+    **_family("txn-emails-sent", "email_sends", None, False, _BY_DATE),
+    **_family("txn-emails-delivered", "email_deliveries", None, False, _BY_DATE),
+    **_family("txn-emails-opened", "email_opens", None, False, _BY_DATE),
+    **_family("txn-emails-clicked", "email_clicks", None, False, _BY_DATE),
+    **_family("txn-emails-hard-bounced", "email_hard_bounces", None, False, _BY_DATE),
+    **_family("txn-emails-with-complaints", "email_complaints", None, False, _BY_DATE),
+    **_family("txn-emails-complaint-rate", "email_complaints", "email_sends", False, _BY_DATE),
+    **_family("txn-sms-sent", "sms_sends", None, False, _BY_DATE),
+    **_family("txn-sms-delivered", "sms_deliveries", None, False, _BY_DATE),
+}
+
+
+def application_date_range_kpi(ctx: Context, caller: Caller, project_id: str, kpi_name: str,
+                               start_time: datetime | str | None = None, end_time: datetime | str | None = None,
+                               page_size: str | int | None = None, next_token: str | None = None) -> dict:
+    """Pinpoint's ApplicationDateRangeKpiResponse for one KPI of a project (see the module's table)."""
+    kpi = KPIS.get(kpi_name)
+    if kpi is None:
+        raise InvalidInput(f"KpiName {kpi_name!r} is not supported; supported: {', '.join(sorted(KPIS))}",
+                           field="KpiName")
+    start, end = _range(start_time, end_time)
+    with ctx.db.read() as conn:
+        project_service.require(conn, caller, project_id)
+    with open_for(ctx, caller) as lake:
+        found = lake.fetch(_kpi_sql(kpi), [project_id, start.replace(tzinfo=None), end.replace(tzinfo=None)])
+    rows = [_row(kpi, found_row) for found_row in _fill_days(kpi, found, start.date(), end.date())]
+    size = parse_page_size(None if page_size is None else str(page_size))
+    offset = _offset(next_token)
+    response = {"ApplicationId": project_id, "KpiName": kpi_name, "StartTime": _iso(start), "EndTime": _iso(end),
+                "KpiResult": {"Rows": rows[offset:offset + size]}}
+    if offset + size < len(rows):
+        response["NextToken"] = base64.urlsafe_b64encode(str(offset + size).encode()).decode()
+    return response
+
+
+def _range(start_time, end_time) -> tuple[datetime, datetime]:
+    end = _instant(end_time, "EndTime") if end_time is not None else datetime.now(UTC)
+    start = _instant(start_time, "StartTime") if start_time is not None else end - RANGE
+    if start > end:
+        raise InvalidInput("StartTime must not be after EndTime", field="StartTime")
+    if end - start > RANGE:
+        raise InvalidInput("The date range must be 31 days or less", field="StartTime")
+    return start, end
+
+
+def _instant(value: datetime | str, field: str) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput(f"{field} must be an ISO 8601 date and time", field=field) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _kpi_sql(kpi: Kpi) -> str:
+    sends = "campaign_id IS NOT NULL" if kpi.campaigns else "send_type = 'TRANSACTIONAL'"
+    group = {None: "NULL", "date": "CAST(day AS VARCHAR)", "campaign": "campaign_id"}[kpi.group]
+    denominator = _MEASURES[kpi.denominator] if kpi.denominator else "NULL"
+    grouping = " GROUP BY grp ORDER BY grp" if kpi.group else ""
+    return f"""
+        WITH facts AS (
+            SELECT CAST(event_time AS DATE) AS day, campaign_id, endpoint_id, event_type,
+                   coalesce(message_id, event_id) AS message_key
+            FROM all_events
+            WHERE project_id = ? AND event_time BETWEEN ? AND ? AND {sends}
+        )
+        SELECT {group} AS grp, {_MEASURES[kpi.numerator]} AS numerator, {denominator} AS denominator
+        FROM facts{grouping}
+    """
+
+
+def _fill_days(kpi: Kpi, found: list[dict], first: date, last: date) -> list[dict]:
+    """Grouped by date: one row per day of the range, zero where nothing happened."""
+    if kpi.group != "date":
+        return found
+    by_day = {row["grp"]: row for row in found}
+    days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    return [by_day.get(day, {"grp": day, "numerator": 0, "denominator": 0}) for day in days]
+
+
+def _row(kpi: Kpi, found: dict) -> dict:
+    numerator = found["numerator"] or 0
+    if kpi.denominator is None:
+        value = float(numerator)
+    else:
+        value = numerator / found["denominator"] if found["denominator"] else 0.0
+    grouped = [] if kpi.group is None else [
+        {"Key": "Date" if kpi.group == "date" else "CampaignId", "Type": "String", "Value": found["grp"]}]
+    return {"GroupedBys": grouped, "Values": [{"Key": kpi.key, "Type": "Double", "Value": str(value)}]}
+
+
+def _offset(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        offset = int(base64.urlsafe_b64decode(token.encode()).decode())
+    except ValueError:
+        offset = -1
+    if offset < 0:
+        raise InvalidInput("NextToken is not a token this service issued", field="NextToken")
+    return offset
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

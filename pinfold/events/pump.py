@@ -1,0 +1,176 @@
+"""The pump: moves outbox records to their sinks, at least once, without duplicates, and in order.
+
+Sinks are the lake (every record) and each destination named by a project's event stream (that
+project's records): a Kinesis ARN publishes to NATS JetStream, a Firehose ARN writes Parquet at
+its own location. Each sink has a cursor (the last outbox seq it holds). A pass over a sink:
+
+1. takes the next records after its cursor (for the lake, once enough wait or the oldest has
+   waited long enough: files are rolled by size and age);
+2. records that range as in flight, and commits;
+3. delivers the range: lake files are named after it, so writing it again replaces them; NATS
+   messages carry their event id, so JetStream drops a second copy;
+4. moves the cursor past the range and clears the in-flight mark.
+
+A pump that dies between 2 and 4 redoes exactly the in-flight range on its next pass. A sink that
+fails keeps its cursor: its records wait in the outbox, which is trimmed only up to the slowest
+sink, and flow when it returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import orjson
+
+from pinfold.domain.streams import Destination, destination
+from pinfold.events.lake import Lake
+from pinfold.events.nats import Publisher, stream_name
+from pinfold.services.context import Context
+from pinfold.store import streams as store
+
+log = logging.getLogger("pinfold.pump")
+
+LAKE = "lake"
+STREAM_BATCH = 1000  # records per pass to a stream sink: streams favour latency over file size
+RETRY_SECONDS = 2.0  # a failing sink is tried again after this long
+
+
+@dataclass
+class Outcome:
+    delivered: int = 0
+    failed: int = 0
+
+
+class Pump:
+    """One pass at a time over every sink; `start()` runs passes on a thread until `stop()`."""
+
+    def __init__(self, ctx: Context, *, interval: float = 0.5) -> None:
+        self.ctx = ctx
+        self.interval = interval
+        settings = ctx.settings
+        from pinfold.services.imports import s3_settings
+
+        self._s3 = s3_settings(ctx)
+        self.lake = Lake(settings.resolved_lake_url, self._s3)
+        self._firehoses: dict[str, Lake] = {}
+        self._publisher: Publisher | None = None
+        self._retry_at: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- running -----------------------------------------------------------------------------
+
+    def start(self) -> Pump:
+        self._thread = threading.Thread(target=self._loop, name="pinfold-pump", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        if self._publisher is not None:
+            self._publisher.close()
+            self._publisher = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # a broken pass must not stop the pump; records stay in the outbox
+                log.exception("event pump pass failed")
+            self._stop.wait(self.interval)
+
+    def run_once(self, *, flush: bool = False) -> Outcome:
+        """One pass over every sink; `flush` writes the lake now instead of waiting to roll a file."""
+        outcome = Outcome()
+        with self.ctx.db.write() as conn:
+            routes = store.destinations(conn)  # project → destination ARN
+            store.ensure_sink(conn, LAKE, 0)
+            active = {LAKE, *routes.values()}
+            store.drop_sinks(conn, [sink["name"] for sink in store.sinks(conn) if sink["name"] not in active])
+            for arn in set(routes.values()):
+                store.ensure_sink(conn, arn, store.last_seq(conn))
+        for name in sorted(active):
+            if time.monotonic() < self._retry_at.get(name, 0):
+                outcome.failed += 1
+                continue
+            try:
+                outcome.delivered += self._pass(name, routes, flush)
+                self._retry_at.pop(name, None)
+            except Exception as error:  # the sink is down or refusing: keep the records, retry later
+                outcome.failed += 1
+                self._retry_at[name] = time.monotonic() + RETRY_SECONDS
+                self._record_failure(name, error)
+        self._trim()
+        return outcome
+
+    # --- one sink ------------------------------------------------------------------------------
+
+    def _pass(self, name: str, routes: dict[str, str], flush: bool) -> int:
+        with self.ctx.db.read() as conn:
+            cursor = store.sink(conn, name)
+            if cursor["inflight_first"] is not None:
+                rows = store.outbox_range(conn, cursor["inflight_first"], cursor["inflight_last"])
+                first, last = cursor["inflight_first"], cursor["inflight_last"]
+            else:
+                limit = self.ctx.settings.lake_roll_rows if name == LAKE else STREAM_BATCH
+                rows = store.outbox_after(conn, cursor["delivered_seq"], limit)
+                if not rows or (name == LAKE and not flush and not self._ready(rows, limit)):
+                    return 0
+                first, last = rows[0]["seq"], rows[-1]["seq"]
+                with self.ctx.db.write() as marking:
+                    store.update_sink(marking, name, inflight_first=first, inflight_last=last)
+        wanted = rows if name == LAKE else [row for row in rows if routes.get(row["project_id"]) == name]
+        if wanted:
+            self._deliver(name, wanted, f"part-{first:015d}-{last:015d}")
+        with self.ctx.db.write() as conn:
+            store.update_sink(conn, name, delivered_seq=last, inflight_first=None, inflight_last=None,
+                              failing_since=None, last_error=None)
+        return len(wanted)
+
+    def _ready(self, rows: list[dict], limit: int) -> bool:
+        """Roll a lake file when it would be full, or when its oldest record has waited long enough."""
+        waited = time.time() - rows[0]["arrival_ms"] / 1000
+        return len(rows) >= limit or waited >= self.ctx.settings.lake_roll_seconds
+
+    def _deliver(self, name: str, rows: list[dict], batch: str) -> None:
+        records = [row["record"] for row in rows]
+        if name == LAKE:
+            self.lake.write(records, batch)
+            return
+        target = destination(name)
+        if target.service == "firehose":
+            self._firehose(target).write(records, batch)
+            return
+        stream = stream_name(target.name)
+        messages = [(f"{stream}.{record['pinfold']['account_id']}.{row['project_id']}", row["event_id"],
+                     orjson.dumps(record)) for row, record in zip(rows, records, strict=True)]
+        self._nats().publish(stream, messages)
+
+    def _firehose(self, target: Destination) -> Lake:
+        if target.name not in self._firehoses:
+            self._firehoses[target.name] = Lake(self.ctx.settings.firehose_location(target.name), self._s3)
+        return self._firehoses[target.name]
+
+    def _nats(self) -> Publisher:
+        if self._publisher is None:
+            self._publisher = Publisher(self.ctx.settings.nats_url)
+        return self._publisher
+
+    def _record_failure(self, name: str, error: Exception) -> None:
+        message = f"{type(error).__name__}: {error}"[:500]
+        log.warning("event sink %s failed, records wait in the outbox: %s", name, message)
+        with self.ctx.db.write() as conn:
+            cursor = store.sink(conn, name)
+            store.update_sink(conn, name, failing_since=cursor["failing_since"] or time.time(), last_error=message)
+
+    def _trim(self) -> None:
+        """Drop outbox records every sink holds."""
+        with self.ctx.db.write() as conn:
+            cursors = store.sinks(conn)
+            if cursors:
+                store.trim_outbox(conn, min(cursor["delivered_seq"] for cursor in cursors))

@@ -1,0 +1,185 @@
+"""The event pump: outbox records reach the lake, NATS JetStream and Firehose locations once each,
+with their tenant, and wait in the outbox while a sink is down."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import socket
+
+import duckdb
+import pytest
+
+from pinfold.config import Settings
+from pinfold.domain.errors import Forbidden, InvalidInput
+from pinfold.events import pump as pump_module
+from pinfold.events.pump import Pump
+from pinfold.services import events, streams
+from pinfold.services.context import Context
+from pinfold.store import outbox
+from pinfold.store import streams as stream_store
+from tests.conftest import free_port, unavailable
+from tests.service.helpers import account_caller, onboard, operator
+
+NATS_URL = "nats://127.0.0.1:4222"
+
+
+def _send(ctx, caller, project: str, endpoint: str, count: int, **attributes: str) -> None:
+    update = {"ChannelType": "EMAIL", "Address": f"{endpoint}@example.com",
+              "Attributes": {key: [value] for key, value in attributes.items()}}
+    for start in range(0, count, 100):
+        batch = {endpoint: {"Endpoint": update,
+                            "Events": {f"e{n}": {"EventType": "purchase", "Timestamp": "2026-11-26T10:00:00Z",
+                                                 "Attributes": {"n": str(n)}}
+                                       for n in range(start, min(count, start + 100))}}}
+        events.put_events(ctx, caller, project, batch)
+
+
+def _lake_rows(ctx) -> list[tuple]:
+    pattern = f"{ctx.settings.resolved_lake_url.removeprefix('file://')}/events/**/*.parquet"
+    query = (f"SELECT pinfold.event_id, pinfold.tenant_id, project, event_type FROM read_parquet('{pattern}', "
+             "hive_partitioning = true, hive_types_autocast = false) ORDER BY event_timestamp, pinfold.event_id")
+    return duckdb.sql(query).fetchall()
+
+
+def _outbox_size(ctx) -> int:
+    with ctx.db.read() as conn:
+        return outbox.count(conn)
+
+
+def test_every_record_reaches_the_lake_once_with_its_tenant(ctx):
+    admin = operator(ctx)
+    acme, acme_caller = onboard(ctx, admin, "acme", "sa-sp")
+    globex, _ = onboard(ctx, admin, "globex", "sa-sp")
+    _send(ctx, acme_caller, acme["project_id"], "a-1", 150)
+    # The operator sends for an endpoint of globex's in the same shared project: the records are globex's.
+    shared_operator = account_caller(ctx, admin, globex["account_id"])
+    _send(ctx, shared_operator, globex["project_id"], "g-1", 5, TenantId="globex")
+    pump = Pump(ctx)
+    assert pump.run_once().delivered == 0  # not enough records, none old enough: no file yet
+    assert pump.run_once(flush=True).delivered == 155
+    rows = _lake_rows(ctx)
+    assert len(rows) == len({row[0] for row in rows}) == 155
+    assert sorted({row[1] for row in rows}) == ["acme", "globex"]
+    assert sum(row[1] == "globex" for row in rows) == 5
+    assert {row[2] for row in rows} == {acme["project_id"]}
+    assert _outbox_size(ctx) == 0
+
+
+def test_a_pump_that_dies_after_writing_rewrites_the_same_files(ctx, monkeypatch):
+    admin = operator(ctx)
+    tenant, caller = onboard(ctx, admin, "acme", "sa-mp")
+    _send(ctx, caller, tenant["project_id"], "a-1", 120)
+    real_update = stream_store.update_sink
+    crashed = []
+
+    def crash_once(conn, name, **values):
+        if "delivered_seq" in values and not crashed:
+            crashed.append(name)
+            raise RuntimeError("the pump died here")
+        real_update(conn, name, **values)
+
+    monkeypatch.setattr(stream_store, "update_sink", crash_once)
+    pump = Pump(ctx)
+    assert pump.run_once(flush=True).failed == 1 and crashed == ["lake"]
+    assert len(_lake_rows(ctx)) == 120  # the files were written; the cursor did not move
+    pump._retry_at.clear()
+    assert pump.run_once(flush=True).delivered == 120  # the in-flight range again, same files
+    rows = _lake_rows(ctx)
+    assert len(rows) == len({row[0] for row in rows}) == 120
+    assert all(row[1] == "acme" for row in rows)
+
+
+def _nats_available() -> None:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        if sock.connect_ex(("127.0.0.1", 4222)) != 0:
+            unavailable("NATS with JetStream is not listening on 127.0.0.1:4222")
+
+
+def _read_stream(stream: str, subject: str) -> list:
+    import nats
+
+    async def read():
+        client = await nats.connect(NATS_URL)
+        try:
+            js = client.jetstream()
+            subscription = await js.subscribe(subject, stream=stream, ordered_consumer=True)
+            found = []
+            while True:
+                try:
+                    found.append(await subscription.next_msg(timeout=1))
+                except TimeoutError:
+                    await subscription.unsubscribe()
+                    return found
+        finally:
+            await client.close()
+    return asyncio.run(read())
+
+
+def test_a_kinesis_stream_publishes_to_nats_in_order_and_waits_while_nats_is_down(tmp_path, database_url):
+    _nats_available()
+    down = f"nats://127.0.0.1:{free_port()}"
+    settings = dataclasses.replace(Settings.from_env({}, data_dir=tmp_path / "data", database_url=database_url),
+                                   nats_url=down)
+    ctx = Context.open(settings)
+    try:
+        admin = operator(ctx)
+        tenant, caller = onboard(ctx, admin, "acme", "ma-mp")
+        project = tenant["project_id"]
+        name = f"pinfold-test-{project[:8]}"
+        arn = f"arn:aws:kinesis:us-east-1:{tenant['account_id']}:stream/{name}"
+        streams.put(ctx, caller, project, {"DestinationStreamArn": arn, "RoleArn": "arn:aws:iam::1:role/r"})
+        assert streams.get(ctx, caller, project)["DestinationStreamArn"] == arn
+        _send(ctx, caller, project, "a-1", 30)
+        pump = Pump(ctx)
+        outcome = pump.run_once(flush=True)
+        assert outcome.delivered == 30 and outcome.failed == 1  # the lake has them; NATS is down
+        with ctx.db.read() as conn:
+            cursor = stream_store.sink(conn, arn)
+        assert cursor["last_error"] and cursor["failing_since"]
+        assert _outbox_size(ctx) == 30  # waiting for the stream
+        pump._publisher = pump_module.Publisher(NATS_URL)  # NATS is back
+        pump._retry_at.clear()
+        assert pump.run_once().delivered == 30
+        assert _outbox_size(ctx) == 0
+        messages = _read_stream(name, f"{name}.>")
+        assert {m.header["Nats-Msg-Id"] for m in messages} == {row[0] for row in _lake_rows(ctx)}
+        records = [json.loads(m.data) for m in messages]
+        assert [record["attributes"]["n"] for record in records] == [str(n) for n in range(30)]  # in order
+        assert all(m.subject == f"{name}.{tenant['account_id']}.{project}" for m in messages)
+        first = records[0]
+        assert first["event_type"] == "purchase" and first["pinfold"]["tenant_id"] == "acme"
+        assert first["application"]["app_id"] == project and first["attributes"]["n"] == "0"
+        pump.stop()
+    finally:
+        ctx.close()
+
+
+def test_a_firehose_stream_writes_parquet_at_its_own_location(ctx):
+    admin = operator(ctx)
+    tenant, caller = onboard(ctx, admin, "acme", "sa-mp")
+    project = tenant["project_id"]
+    arn = f"arn:aws:firehose:us-east-1:{tenant['account_id']}:deliverystream/acme-events"
+    streams.put(ctx, caller, project, {"DestinationStreamArn": arn, "RoleArn": "r"})
+    _send(ctx, caller, project, "a-1", 7)
+    assert Pump(ctx).run_once(flush=True).delivered == 14  # the lake and the delivery stream
+    location = ctx.settings.firehose_location("acme-events").removeprefix("file://")
+    count = duckdb.sql(f"SELECT count(*) FROM read_parquet('{location}/events/**/*.parquet')").fetchall()[0][0]
+    assert count == 7
+
+
+def test_stream_arns_are_checked_and_shared_projects_keep_theirs_to_the_operator(ctx):
+    admin = operator(ctx)
+    shared, tenant = onboard(ctx, admin, "acme", "sa-sp")
+    admin = account_caller(ctx, admin, shared["account_id"])
+    with pytest.raises(InvalidInput, match="DestinationStreamArn"):
+        streams.put(ctx, admin, shared["project_id"], {"DestinationStreamArn": "arn:aws:sqs:us-east-1:1:q",
+                                                       "RoleArn": "r"})
+    with pytest.raises(Forbidden):
+        streams.put(ctx, tenant, shared["project_id"], {
+            "DestinationStreamArn": "arn:aws:kinesis:us-east-1:123456789012:stream/all", "RoleArn": "r"})
+    made = streams.put(ctx, admin, shared["project_id"], {
+        "DestinationStreamArn": "arn:aws:kinesis:us-east-1:123456789012:stream/all", "RoleArn": "r"})
+    assert streams.delete(ctx, admin, shared["project_id"]) == made
