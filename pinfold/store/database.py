@@ -80,12 +80,13 @@ class Database:
             conn.commit()
         self._checkpointer.written()
 
-    def analyze(self, tables: tuple[str, ...]) -> None:
-        """Refresh the planner's statistics after a bulk change (PostgreSQL; SQLite plans without them)."""
+    def settle(self, tables: tuple[str, ...]) -> None:
+        """After a bulk change on PostgreSQL: refresh the planner's statistics and the visibility map
+        (without it an index-only scan still visits the table for every row). SQLite needs neither."""
         if self.is_sqlite:
             return
-        with self.engine.begin() as conn:
-            conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(tables)}")
 
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema up to `revision` with Alembic."""

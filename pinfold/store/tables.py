@@ -108,12 +108,15 @@ endpoints = sa.Table(
 # resolution starts from the endpoints holding a value instead of reading every document.
 endpoint_attributes = sa.Table(
     "endpoint_attributes", metadata,
-    sa.Column("project_id", sa.String(32), primary_key=True),
-    sa.Column("field", sa.Text, primary_key=True),
-    sa.Column("value", sa.Text, primary_key=True),
-    sa.Column("endpoint_id", sa.Text, primary_key=True),
+    sa.Column("project_id", sa.String(32), nullable=False),
+    sa.Column("field", sa.Text, nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("endpoint_id", sa.Text, nullable=False),
     # A copy of the endpoint's effective_at: recency narrows the values scanned before any probe.
+    # The key carries it (SQLite keeps every column in the key's b-tree; PostgreSQL includes it), so
+    # that scan never reads the table.
     sa.Column("effective_at", sa.BigInteger),
+    sa.PrimaryKeyConstraint("project_id", "field", "value", "endpoint_id", postgresql_include=["effective_at"]),
     sqlite_with_rowid=False,
 )
 

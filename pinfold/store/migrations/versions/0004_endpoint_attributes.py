@@ -21,11 +21,12 @@ def upgrade() -> None:
     op.add_column("endpoints", sa.Column("effective_at", sa.BigInteger))
     op.create_table(
         "endpoint_attributes",
-        sa.Column("project_id", sa.String(32), primary_key=True),
-        sa.Column("field", sa.Text, primary_key=True),
-        sa.Column("value", sa.Text, primary_key=True),
-        sa.Column("endpoint_id", sa.Text, primary_key=True),
+        sa.Column("project_id", sa.String(32), nullable=False),
+        sa.Column("field", sa.Text, nullable=False),
+        sa.Column("value", sa.Text, nullable=False),
+        sa.Column("endpoint_id", sa.Text, nullable=False),
         sa.Column("effective_at", sa.BigInteger),
+        sa.PrimaryKeyConstraint("project_id", "field", "value", "endpoint_id", postgresql_include=["effective_at"]),
         sqlite_with_rowid=False,
     )
     _backfill()
