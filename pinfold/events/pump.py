@@ -78,11 +78,13 @@ class Pump:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            delivered = 0
             try:
-                self.run_once()
+                delivered = self.run_once().delivered
             except Exception:  # a broken pass must not stop the pump; records stay in the outbox
                 log.exception("event pump pass failed")
-            self._stop.wait(self.interval)
+            if not delivered:  # caught up (or failing): wait; otherwise go straight on
+                self._stop.wait(self.interval)
 
     def run_once(self, *, flush: bool = False) -> Outcome:
         """One pass over every sink; `flush` writes the lake now instead of waiting to roll a file."""
