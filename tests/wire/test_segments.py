@@ -104,3 +104,22 @@ def test_a_tenants_segments_are_invisible_to_another_tenant(server, model):
     listed = b_client.get_segments(ApplicationId=b_project)["SegmentsResponse"]["Item"]
     assert made["Id"] not in {s["Id"] for s in listed}
     assert a_client.get_segment(ApplicationId=a_project, SegmentId=made["Id"])["SegmentResponse"]["Name"] == "mine"
+
+
+def test_segment_groups_with_sources_and_a_gps_point_round_trip(pinpoint, tenant):
+    project = tenant["tenant"]["project_id"]
+    base = pinpoint.create_segment(ApplicationId=project, WriteSegmentRequest={
+        "Name": "gold", "Dimensions": {"Attributes": {"plan": {"AttributeType": "INCLUSIVE", "Values": ["gold"]}}},
+    })["SegmentResponse"]
+    groups = {"Include": "ANY", "Groups": [
+        {"Type": "ALL", "SourceType": "ANY", "SourceSegments": [{"Id": base["Id"], "Version": 1}],
+         "Dimensions": [{"Location": {"GPSPoint": {"Coordinates": {"Latitude": 48.8566, "Longitude": 2.3522},
+                                                   "RangeInKilometers": 50.0}}}]},
+        {"Type": "NONE", "Dimensions": [{"Demographic": {"Channel": {"DimensionType": "INCLUSIVE",
+                                                                     "Values": ["SMS"]}}}]},
+    ]}
+    made = pinpoint.create_segment(ApplicationId=project, WriteSegmentRequest={
+        "Name": "near Paris or not SMS", "SegmentGroups": groups})["SegmentResponse"]
+    assert made["SegmentGroups"] == groups and made["SegmentType"] == "DIMENSIONAL"
+    again = pinpoint.get_segment_version(ApplicationId=project, SegmentId=made["Id"], Version="1")
+    assert again["SegmentResponse"]["SegmentGroups"] == groups
