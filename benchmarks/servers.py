@@ -49,6 +49,7 @@ class Server:
     name: str
     target: Target
     pid: int
+    data_dir: Path | None = None
 
     def cpu_seconds(self) -> float:
         """User plus system CPU the process (all its threads) has used so far."""
@@ -115,11 +116,12 @@ def _pinfold(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def pinfold_server(database_url: str = "") -> Iterator[Server]:
-    """Bootstrap a fresh data directory, raise the project cap, serve; stop and clean up on exit."""
+def pinfold_server(database_url: str = "", **settings: str) -> Iterator[Server]:
+    """Bootstrap a fresh data directory, raise the project cap, serve; stop and clean up on exit.
+    `settings` are extra PINFOLD_* variables for the server."""
     data_dir = Path(tempfile.mkdtemp(prefix="pinfold-bench-"))
     port = free_port()
-    env = {**os.environ, "PINFOLD_DATA_DIR": str(data_dir), "PINFOLD_PORT": str(port)}
+    env = {**os.environ, "PINFOLD_DATA_DIR": str(data_dir), "PINFOLD_PORT": str(port), **settings}
     if database_url:
         env["PINFOLD_DATABASE_URL"] = database_url
     process = None
@@ -133,7 +135,7 @@ def pinfold_server(database_url: str = "") -> Iterator[Server]:
         url = f"http://127.0.0.1:{port}"
         _wait_until_healthy(process, f"{url}/health", log)
         target = Target(url, creds["region"], creds["aws_access_key_id"], creds["aws_secret_access_key"])
-        yield Server("pinfold", target, process.pid)
+        yield Server("pinfold", target, process.pid, data_dir)
     finally:
         if process is not None:
             _stop(process)
