@@ -176,7 +176,8 @@ def insert_rows(source_url: str, target_url: str) -> None:
     print(json.dumps({"seconds": seconds, "rows": len(endpoint_rows), "attribute_rows": len(attribute_rows)}))
 
 
-def _best(action, runs: int = 3) -> tuple[float, object]:
+def best_of(action, runs: int = 3) -> tuple[float, object]:
+    """(the fastest of `runs` timings of `action()`, its last result)."""
     best, result = float("inf"), None
     for _ in range(runs):
         start = time.perf_counter()
@@ -193,7 +194,7 @@ def run_resolution(data_dir: Path, database_url: str, project_id: str) -> dict:
     admin = organization.local_operator(ctx)
     segment_id = segments.create(ctx, admin, project_id, SEGMENT)["Id"]
     now = datetime.now(UTC)
-    seconds, members = _best(lambda: [doc["Id"] for doc in segments.members(ctx, admin, project_id, segment_id)])
+    seconds, members = best_of(lambda: [doc["Id"] for doc in segments.members(ctx, admin, project_id, segment_id)])
     duck = _duckdb(ctx, project_id, now)
     ctx.close()
     for shape, figures in duck.items():
@@ -242,7 +243,7 @@ def _duckdb(ctx, project_id: str, now: datetime) -> dict:
     }
     found = {}
     for shape, query in queries.items():
-        seconds, result = _best(lambda query=query: db.execute(query, {"since": since}).fetchall())
+        seconds, result = best_of(lambda query=query: db.execute(query, {"since": since}).fetchall())
         found[shape] = {"seconds": seconds, "members": len(result)}
     db.close()
     return found

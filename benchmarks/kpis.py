@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.audience import best_of  # noqa: E402
+
 ACCOUNT, PROJECT = "123456789012", "a" * 32
 TYPES = ("_email.send", "_email.send", "_email.send", "_email.delivered", "_email.delivered", "_email.delivered",
          "_email.open", "_email.click", "_email.hardbounce", "_email.complaint")
@@ -84,15 +86,6 @@ def build(count: int, work: Path, start_ms: int) -> tuple[Path, Path]:
     return lake, single
 
 
-def _best(action, runs: int = 3) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = action()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
 def main(argv: list[str] | None = None) -> None:
     from pinfold.analytics.kpis import daily_kpis
     from pinfold.config import Settings
@@ -116,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
             ctx = Context.open(dataclasses.replace(settings, lake_url=folder.as_uri()))
             admin = organization.local_operator(ctx)
             log(f"daily KPIs over the {name.replace('_', ' ')}")
-            seconds, result = _best(lambda ctx=ctx, admin=admin: daily_kpis(ctx, admin, since="8d"))
+            seconds, result = best_of(lambda ctx=ctx, admin=admin: daily_kpis(ctx, admin, since="8d"))
             figures[name] = (seconds, result["totals"])
             ctx.close()
     finally:

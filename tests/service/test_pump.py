@@ -10,6 +10,7 @@ import socket
 
 import duckdb
 import pytest
+from nats.js.errors import NotFoundError
 
 from pinfold.config import Settings
 from pinfold.domain.errors import Forbidden, InvalidInput
@@ -105,7 +106,10 @@ def _read_stream(stream: str, subject: str) -> list:
         client = await nats.connect(NATS_URL)
         try:
             js = client.jetstream()
-            subscription = await js.subscribe(subject, stream=stream, ordered_consumer=True)
+            try:
+                subscription = await js.subscribe(subject, stream=stream, ordered_consumer=True)
+            except NotFoundError:  # the pump has not created the stream yet
+                return []
             found = []
             while True:
                 try:

@@ -3,7 +3,6 @@ lake with their tenant, KPIs, and a pump killed mid-flow losing and duplicating 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -11,10 +10,9 @@ import uuid
 import duckdb
 import pytest
 from botocore.exceptions import ClientError
-from nats.js.errors import NotFoundError
 
 from tests.conftest import Server, make_client, onboard
-from tests.service.test_pump import _nats_available
+from tests.service.test_pump import _nats_available, _read_stream
 
 
 def _events(count: int, start: int = 0) -> dict:
@@ -29,26 +27,7 @@ def _put(pinpoint, project: str, endpoint: str, count: int, start: int = 0) -> N
 
 
 def _read_nats(stream: str) -> list[dict]:
-    import nats
-
-    async def read():
-        client = await nats.connect("nats://127.0.0.1:4222")
-        try:
-            try:
-                subscription = await client.jetstream().subscribe(f"{stream}.>", stream=stream,
-                                                                  ordered_consumer=True)
-            except NotFoundError:  # the pump has not created the stream yet
-                return []
-            found = []
-            while True:
-                try:
-                    found.append(json.loads((await subscription.next_msg(timeout=1)).data))
-                except TimeoutError:
-                    await subscription.unsubscribe()
-                    return found
-        finally:
-            await client.close()
-    return asyncio.run(read())
+    return [json.loads(message.data) for message in _read_stream(stream, f"{stream}.>")]
 
 
 def test_an_event_stream_set_with_boto3_receives_the_tenants_events(server):
