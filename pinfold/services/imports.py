@@ -89,7 +89,7 @@ def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) 
         rows = parse_file(objects[index].url, sources.read_lines(objects[index], s3), definition["Format"])
         _import_object(ctx, caller, project, job, rows, index, skip_to, on_progress)
     jobs.finish(ctx, job, "COMPLETED", on_commit=lambda conn: _record_size(conn, job))
-    ctx.db.settle(("endpoints", "endpoint_attributes", "segment_members"))
+    ctx.db.settle(("endpoints", "endpoint_attributes", "segment_members"), progress["TotalProcessed"])
 
 
 jobs.RUNNERS["IMPORT"] = _run

@@ -20,6 +20,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SETTLE_MIN_ROWS = 10_000  # bulk changes smaller than this leave statistics to autovacuum
 
 
 def _dumps(value) -> str:
@@ -80,13 +81,18 @@ class Database:
             conn.commit()
         self._checkpointer.written()
 
-    def settle(self, tables: tuple[str, ...]) -> None:
+    def settle(self, tables: tuple[str, ...], changed_rows: int) -> None:
         """After a bulk change on PostgreSQL: refresh the planner's statistics and the visibility map
-        (without it an index-only scan still visits the table for every row). SQLite needs neither."""
-        if self.is_sqlite:
+        (without it an index-only scan still visits the table for every row), for each table the
+        change is a tenth or more of. Smaller changes are autovacuum's; SQLite needs neither."""
+        if self.is_sqlite or changed_rows < SETTLE_MIN_ROWS:
             return
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(tables)}")
+            for table in tables:
+                estimate = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
+                                                (table,)).scalar()
+                if estimate is None or estimate <= changed_rows * 10:  # -1: never counted
+                    conn.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
 
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema up to `revision` with Alembic."""
