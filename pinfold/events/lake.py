@@ -120,8 +120,8 @@ class Lake:
         for key, members in sorted(groups.items()):
             folder = f"{self.root}/{partition_path(key)}"
             path = f"{folder}/{batch}.parquet"
-            self.filesystem.create_dir(folder, recursive=True)
-            if isinstance(self.filesystem, pafs.LocalFileSystem):
+            if isinstance(self.filesystem, pafs.LocalFileSystem):  # S3 has no folders: no marker objects
+                self.filesystem.create_dir(folder, recursive=True)
                 aside = f"{folder}/.{batch}.{uuid.uuid4().hex}.tmp"
                 pq.write_table(to_table(members), aside, filesystem=self.filesystem, compression="zstd")
                 self.filesystem.move(aside, path)

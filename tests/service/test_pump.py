@@ -187,3 +187,32 @@ def test_stream_arns_are_checked_and_shared_projects_keep_theirs_to_the_operator
     made = streams.put(ctx, admin, shared["project_id"], {
         "DestinationStreamArn": "arn:aws:kinesis:us-east-1:123456789012:stream/all", "RoleArn": "r"})
     assert streams.delete(ctx, admin, shared["project_id"]) == made
+
+
+def test_the_lake_can_live_in_s3(tmp_path, database_url, moto_s3):
+    import boto3
+    import pyarrow.parquet as pq
+
+    s3 = boto3.client("s3", endpoint_url=moto_s3, region_name="us-east-1", aws_access_key_id="test",
+                      aws_secret_access_key="test")
+    bucket = f"lake-{tmp_path.name[-8:].lower().replace('_', '-')}"
+    s3.create_bucket(Bucket=bucket)
+    settings = dataclasses.replace(
+        Settings.from_env({}, data_dir=tmp_path / "data", database_url=database_url),
+        lake_url=f"s3://{bucket}/pinfold", s3_endpoint_url=moto_s3, s3_access_key_id="test",
+        s3_secret_access_key="test")
+    ctx = Context.open(settings)
+    try:
+        admin = operator(ctx)
+        tenant, caller = onboard(ctx, admin, "acme", "ma-mp")
+        _send(ctx, caller, tenant["project_id"], "a-1", 25)
+        assert Pump(ctx).run_once(flush=True).delivered == 25
+        keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix="pinfold/events/")["Contents"]]
+        assert len(keys) == 1 and f"/project={tenant['project_id']}/" in keys[0] and keys[0].endswith(".parquet")
+        body = s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read()
+        (tmp_path / "one.parquet").write_bytes(body)
+        table = pq.read_table(tmp_path / "one.parquet")
+        assert table.num_rows == 25
+        assert {row["tenant_id"] for row in table.column("pinfold").to_pylist()} == {"acme"}
+    finally:
+        ctx.close()
