@@ -68,42 +68,37 @@ def _email_view(event_type: str, extra: str = "") -> str:
     return f"SELECT {_EMAIL}{extra} FROM email_all_events WHERE event_type = '{event_type}'"
 
 
-def _bounce_view(event_type: str) -> str:
-    """One row per bounced recipient (a record names one or more), as the upstream views do."""
+def _per_recipient(event_type: str, kind: str, recipients: str, columns: str) -> str:
+    """One row per recipient a bounce or complaint names (a record names one or more), as the
+    upstream views do; a record naming none still gives one row."""
     return f"""
-        WITH bounced AS (
-            SELECT *, CAST(json_extract(facets, '{_MAIL}.bounce.bounced_recipients') AS JSON[]) AS recipients
+        WITH listed AS (
+            SELECT *, CAST(json_extract(facets, '{_MAIL}.{kind}.{recipients}') AS JSON[]) AS recipients
             FROM email_all_events WHERE event_type = '{event_type}'
         ), spread AS (
             SELECT *, unnest(CASE WHEN len(recipients) > 0 THEN recipients ELSE [NULL::JSON] END) AS recipient_json
-            FROM bounced
+            FROM listed
         )
         SELECT {_EMAIL},
-            json_extract_string(facets, '{_MAIL}.bounce.bounce_type') AS bounce_type,
-            json_extract_string(facets, '{_MAIL}.bounce.bounce_sub_type') AS bounce_sub_type,
             json_extract_string(recipient_json, '$.email_address') AS recipient,
-            json_extract_string(recipient_json, '$.action') AS action,
-            json_extract_string(recipient_json, '$.status') AS status,
-            json_extract_string(recipient_json, '$.diagnostic_code') AS diagnostic_code
+            {columns}
         FROM spread
     """
 
 
-_COMPLAINT = f"""
-    WITH complained AS (
-        SELECT *, CAST(json_extract(facets, '{_MAIL}.complaint.complained_recipients') AS JSON[]) AS recipients
-        FROM email_all_events WHERE event_type = '_email.complaint'
-    ), spread AS (
-        SELECT *, unnest(CASE WHEN len(recipients) > 0 THEN recipients ELSE [NULL::JSON] END) AS recipient_json
-        FROM complained
-    )
-    SELECT {_EMAIL},
-        json_extract_string(recipient_json, '$.email_address') AS recipient,
-        json_extract_string(facets, '{_MAIL}.complaint.complaint_feedback_type') AS complaint_feedback_type,
-        json_extract_string(facets, '{_MAIL}.complaint.feedback_id') AS feedback_id,
-        json_extract_string(facets, '{_MAIL}.complaint.user_agent') AS user_agent
-    FROM spread
-"""
+def _bounce_view(event_type: str) -> str:
+    return _per_recipient(event_type, "bounce", "bounced_recipients", f"""
+        json_extract_string(facets, '{_MAIL}.bounce.bounce_type') AS bounce_type,
+        json_extract_string(facets, '{_MAIL}.bounce.bounce_sub_type') AS bounce_sub_type,
+        json_extract_string(recipient_json, '$.action') AS action,
+        json_extract_string(recipient_json, '$.status') AS status,
+        json_extract_string(recipient_json, '$.diagnostic_code') AS diagnostic_code""")
+
+
+_COMPLAINT = _per_recipient("_email.complaint", "complaint", "complained_recipients", f"""
+    json_extract_string(facets, '{_MAIL}.complaint.complaint_feedback_type') AS complaint_feedback_type,
+    json_extract_string(facets, '{_MAIL}.complaint.feedback_id') AS feedback_id,
+    json_extract_string(facets, '{_MAIL}.complaint.user_agent') AS user_agent""")
 
 _ENGAGEMENT = (f", json_extract_string(facets, '{_MAIL}.{{kind}}.ip_address') AS ip_address"
                f", json_extract_string(facets, '{_MAIL}.{{kind}}.user_agent') AS user_agent")

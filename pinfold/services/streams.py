@@ -42,20 +42,21 @@ def put(ctx: Context, caller: Caller, project_id: str, request: dict) -> dict:
     return _response(row)
 
 
-def get(ctx: Context, caller: Caller, project_id: str) -> dict:
-    with ctx.db.read() as conn:
-        _project(conn, caller, project_id)
-        row = store.get(conn, project_id)
+def _stream(conn, caller: Caller, project_id: str) -> dict:
+    _project(conn, caller, project_id)
+    row = store.get(conn, project_id)
     if row is None:
         raise NotFound(f"Resource not found: event stream of application {project_id}")
-    return _response(row)
+    return row
+
+
+def get(ctx: Context, caller: Caller, project_id: str) -> dict:
+    with ctx.db.read() as conn:
+        return _response(_stream(conn, caller, project_id))
 
 
 def delete(ctx: Context, caller: Caller, project_id: str) -> dict:
     with ctx.db.write() as conn:
-        _project(conn, caller, project_id)
-        row = store.get(conn, project_id)
-        if row is None:
-            raise NotFound(f"Resource not found: event stream of application {project_id}")
+        row = _stream(conn, caller, project_id)
         store.delete(conn, project_id)
     return _response(row)
