@@ -24,7 +24,8 @@ from pinfold.services.context import Context
 
 SIGNING_NAME = "pinfold"
 STATUS = {"invalid_input": 400, "limit_exceeded": 400, "not_found": 404, "conflict": 409, "forbidden": 403,
-          "auth_failure": 403, "payload_too_large": 413, "throttled": 429, "not_implemented": 501}
+          "auth_failure": 403, "payload_too_large": 413, "throttled": 429, "not_implemented": 501,
+          "message_rejected": 400, "sending_paused": 403, "mail_from_not_verified": 400}
 
 
 class Tenant(BaseModel):

@@ -62,6 +62,22 @@ class NotImplementedOperation(PinfoldError):
     code = "not_implemented"
 
 
+class MessageRejected(InvalidInput):
+    """The message itself cannot be sent (unverified sender or recipient in the sandbox, bad content)."""
+
+    code = "message_rejected"
+
+
+class SendingPaused(Forbidden):
+    """Sending is paused for the account, configuration set or tenant the request names."""
+
+    code = "sending_paused"
+
+
+class MailFromDomainNotVerified(InvalidInput):
+    code = "mail_from_not_verified"
+
+
 class AuthFailure(PinfoldError):
     """Request authentication failed; `aws_code` is the error AWS's front door returns."""
 

@@ -35,6 +35,9 @@ _SESV2 = {
     "throttled": ("TooManyRequestsException", 429),
     "not_implemented": ("NotImplementedException", 501),
     "internal": ("InternalServiceErrorException", 500),
+    "message_rejected": ("MessageRejected", 400),
+    "sending_paused": ("SendingPausedException", 400),
+    "mail_from_not_verified": ("MailFromDomainNotVerifiedException", 400),
 }
 _SMS_VOICE_V2 = {
     "invalid_input": ("ValidationException", 400),
@@ -64,7 +67,12 @@ def error_code_and_status(spec: ServiceSpec | None, error: PinfoldError) -> tupl
         # AWS's JSON front door answers an unknown X-Amz-Target this way, not with a resource 404.
         return "UnknownOperationException", 400
     table = _BY_SERVICE.get(spec.name, _GENERIC) if spec is not None else _GENERIC
-    return table.get(error.code) or table.get("internal") or _GENERIC["internal"]
+    # A specific error (MessageRejected) falls back to its parent's code where the service has no name for it.
+    for kind in type(error).__mro__:
+        code = getattr(kind, "code", None)
+        if code in table:
+            return table[code]
+    return table.get("internal") or _GENERIC["internal"]
 
 
 @functools.lru_cache(maxsize=8)

@@ -1,0 +1,45 @@
+"""What every delivery adapter accepts and returns.
+
+An adapter delivers and reports; it never retries on its own schedule, suppresses, counts quota or
+emits events. Those are the sending pipeline's decisions, made from the `Outcome` it gets back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Status = Literal["delivered", "skipped", "permanent", "transient"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one message (for email: one envelope, possibly several recipients)."""
+
+    status: Status
+    detail: str = ""  # the remote reply or the reason, for people and for event records
+    code: int | None = None  # the remote status (an SMTP reply code, an HTTP status)
+    enhanced: str | None = None  # an RFC 3463 enhanced status such as "5.1.1", when the remote gave one
+    remote_id: str | None = None  # the id the remote side gave the message, if any
+    # Per-recipient results when the remote refused some recipients of an envelope but not all.
+    refused: dict[str, Outcome] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """A rendered, signed message and its envelope."""
+
+    message_id: str  # Pinfold's id for the message (the SES MessageId)
+    sender: str  # envelope MAIL FROM (the return path)
+    recipients: tuple[str, ...]  # envelope RCPT TO
+    data: bytes  # the complete RFC 5322 message, CRLF line endings
+
+
+class EmailAdapter(Protocol):
+    """Delivers batches of email; `deliver` returns one Outcome per message, in order."""
+
+    name: str
+
+    def deliver(self, messages: list[OutgoingEmail]) -> list[Outcome]: ...
+
+    def close(self) -> None: ...
