@@ -34,7 +34,7 @@ nor journey_id. Rates are fractions (0-1), 0 when nothing was sent; every Value 
 FAILURE.
 
 Without StartTime/EndTime the range is the preceding 31 days, as Pinpoint documents; a range longer
-than 31 days is refused, as Pinpoint does. Times are those of the events (event_timestamp).
+than 31 days, or one starting 90 days ago or earlier, is refused, as Pinpoint does. Times are those of the events (event_timestamp).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ from pinfold.services import projects as project_service
 from pinfold.services.context import Context
 
 RANGE = timedelta(days=31)
+RETENTION = timedelta(days=90)  # Pinpoint answers only ranges that start less than 90 days ago
 _SINCE = re.compile(r"^(\d+)([hdw])$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
@@ -183,6 +184,8 @@ def _range(start_time, end_time) -> tuple[datetime, datetime]:
         raise InvalidInput("StartTime must not be after EndTime", field="StartTime")
     if end - start > RANGE:
         raise InvalidInput("The date range must be 31 days or less", field="StartTime")
+    if start <= datetime.now(UTC) - RETENTION:
+        raise InvalidInput("StartTime must be less than 90 days ago", field="StartTime")
     return start, end
 
 

@@ -29,6 +29,7 @@ from pinfold.domain.streams import Destination, destination
 from pinfold.events.lake import Lake
 from pinfold.events.nats import Publisher, stream_name
 from pinfold.services.context import Context
+from pinfold.store.database import Lease
 from pinfold.store import streams as store
 
 log = logging.getLogger("pinfold.pump")
@@ -58,6 +59,8 @@ class Pump:
         self._firehoses: dict[str, Lake] = {}
         self._publisher: Publisher | None = None
         self._retry_at: dict[str, float] = {}
+        self._trimmed_through = 0
+        self._lease: Lease | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -80,22 +83,42 @@ class Pump:
         while not self._stop.is_set():
             delivered = 0
             try:
-                delivered = self.run_once().delivered
+                if self._leading():
+                    delivered = self.run_once().delivered
             except Exception:  # a broken pass must not stop the pump; records stay in the outbox
                 log.exception("event pump pass failed")
-            if not delivered:  # caught up (or failing): wait; otherwise go straight on
+            if not delivered:  # caught up (or failing, or another server pumps): wait; otherwise go on
                 self._stop.wait(self.interval)
+        if self._lease is not None:
+            self._lease.release()
+
+    def _leading(self) -> bool:
+        """Whether this process is the one that pumps: servers sharing a database take turns by lease.
+
+        Two pumps would still be correct (a batch rewrites the same files; NATS drops repeated ids),
+        but they would do every piece of work twice."""
+        if self._lease is not None and not self._lease.alive():
+            log.warning("event pump lost its lease; another server may take over")
+            self._lease = None
+        if self._lease is None:
+            self._lease = self.ctx.db.lease("event-pump")
+            if self._lease is not None:
+                log.info("this server now runs the event pump")
+        return self._lease is not None
 
     def run_once(self, *, flush: bool = False) -> Outcome:
         """One pass over every sink; `flush` writes the lake now instead of waiting to roll a file."""
         outcome = Outcome()
-        with self.ctx.db.write() as conn:
+        with self.ctx.db.read() as conn:
             routes = store.destinations(conn)  # project → destination ARN
-            store.ensure_sink(conn, LAKE, 0)
-            active = {LAKE, *routes.values()}
-            store.drop_sinks(conn, [sink["name"] for sink in store.sinks(conn) if sink["name"] not in active])
-            for arn in set(routes.values()):
-                store.ensure_sink(conn, arn, store.last_seq(conn))
+            known = {sink["name"] for sink in store.sinks(conn)}
+        active = {LAKE, *routes.values()}
+        if known != active:  # an idle pump writes nothing: only a changed set of streams needs a transaction
+            with self.ctx.db.write() as conn:
+                store.ensure_sink(conn, LAKE, 0)
+                store.drop_sinks(conn, sorted(known - active))
+                for arn in active - {LAKE}:
+                    store.ensure_sink(conn, arn, store.last_seq(conn))
         for name in sorted(active):
             if time.monotonic() < self._retry_at.get(name, 0):
                 outcome.failed += 1
@@ -171,8 +194,11 @@ class Pump:
             store.update_sink(conn, name, failing_since=cursor["failing_since"] or time.time(), last_error=message)
 
     def _trim(self) -> None:
-        """Drop outbox records every sink holds."""
-        with self.ctx.db.write() as conn:
+        """Drop outbox records every sink holds (only when the slowest sink has moved on)."""
+        with self.ctx.db.read() as conn:
             cursors = store.sinks(conn)
-            if cursors:
-                store.trim_outbox(conn, min(cursor["delivered_seq"] for cursor in cursors))
+        through = min((cursor["delivered_seq"] for cursor in cursors), default=0)
+        if through > self._trimmed_through:
+            with self.ctx.db.write() as conn:
+                store.trim_outbox(conn, through)
+            self._trimmed_through = through

@@ -6,10 +6,13 @@ Every dialect difference lives in this module. Repositories take a connection fr
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -109,10 +112,56 @@ class Database:
             getattr(command, action)(config, revision)
             conn.commit()
 
+    def lease(self, name: str) -> Lease | None:
+        """Try to become the one holder of `name` among every process using this database; None if taken.
+
+        PostgreSQL: a session advisory lock on a connection of its own, released when that connection
+        ends (so a killed server frees it). SQLite: an exclusive lock on a file beside the database."""
+        if not self.is_sqlite:
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            if conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (_lock_hash("lease", name),)).scalar():
+                return Lease(conn=conn)
+            conn.close()
+            return None
+        if not self.url.database or self.url.database == ":memory:":
+            return Lease()
+        handle = open(f"{self.url.database}.{name}.lock", "a+b")  # noqa: SIM115 - held for the lease's life
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return None
+        return Lease(handle=handle)
+
     def dispose(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self.engine.dispose()
+
+
+@dataclass
+class Lease:
+    """Held until `release()` or until the process (or, on PostgreSQL, its connection) ends."""
+
+    conn: Connection | None = None
+    handle: object | None = None
+
+    def alive(self) -> bool:
+        if self.conn is None:
+            return True
+        try:
+            self.conn.exec_driver_sql("SELECT 1")
+            return True
+        except sa.exc.DBAPIError:
+            return False
+
+    def release(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(sa.exc.DBAPIError):
+                self.conn.invalidate()  # end the session (not back to the pool): that frees its advisory lock
+                self.conn.close()
+        if self.handle is not None:
+            self.handle.close()  # closing the file drops the flock
 
 
 class _Checkpointer:

@@ -212,6 +212,10 @@ def test_application_date_range_kpi_refuses_what_pinpoint_refuses(ctx):
     with pytest.raises(InvalidInput, match="31 days"):
         kpis.application_date_range_kpi(ctx, acme, acme_row["project_id"], "txn-emails-sent",
                                         start_time="2024-01-01T00:00:00Z", end_time="2024-03-01T00:00:00Z")
+    with pytest.raises(InvalidInput, match="90 days"):
+        start = datetime.now(UTC) - timedelta(days=91)
+        kpis.application_date_range_kpi(ctx, acme, acme_row["project_id"], "txn-emails-sent",
+                                        start_time=start, end_time=start + timedelta(days=2))
     with pytest.raises(NotFound):
         kpis.application_date_range_kpi(ctx, acme, globex_row["project_id"], "txn-emails-sent")
 
