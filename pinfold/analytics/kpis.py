@@ -33,8 +33,9 @@ nor journey_id. Rates are fractions (0-1), 0 when nothing was sent; every Value 
 "Delivered" is emails delivered plus SMS SUCCESS; "attempted" is emails sent plus SMS SUCCESS or
 FAILURE.
 
-Without StartTime/EndTime the range is the preceding 31 days, as Pinpoint documents; a range longer
-than 31 days, or one starting 90 days ago or earlier, is refused, as Pinpoint does. Times are those of the events (event_timestamp).
+Without StartTime/EndTime the range is the preceding 31 days, as Pinpoint documents; a range
+longer than 31 days, or one starting 90 days ago or earlier, is refused, as Pinpoint does. Times
+are those of the events (event_timestamp).
 """
 
 from __future__ import annotations

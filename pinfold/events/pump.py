@@ -29,8 +29,8 @@ from pinfold.domain.streams import Destination, destination
 from pinfold.events.lake import Lake
 from pinfold.events.nats import Publisher, stream_name
 from pinfold.services.context import Context
-from pinfold.store.database import Lease
 from pinfold.store import streams as store
+from pinfold.store.database import Lease
 
 log = logging.getLogger("pinfold.pump")
 
