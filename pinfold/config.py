@@ -38,6 +38,24 @@ class Settings:
     # delivery stream writes Parquet ({name} is the delivery stream's name).
     nats_url: str = "nats://127.0.0.1:4222"
     firehose_url: str = "file://{data_dir}/firehose/{name}"
+    # Where domain identities' DKIM records are looked up: "host[:port]" (empty: the system's resolver),
+    # and how long one lookup may take before the identity simply stays PENDING.
+    dns_resolver: str = ""
+    dns_timeout: float = 3.0
+
+    # Outgoing email: empty relay = the built-in mailbox simulator (mail kept under <data_dir>/mailbox);
+    # else smtp://[user:password@]host[:port][?starttls=require|opportunistic|off&connections=N].
+    email_relay: str = field(default="", repr=False)
+    mail_domain: str = "pinfold.localhost"  # right-hand side of the Message-IDs Pinfold writes
+    # A refused-for-now message (4xx, relay down) is tried again after this long, doubling each time,
+    # until it has waited email_max_delivery_seconds (a configuration set's MaxDeliverySeconds wins).
+    email_retry_seconds: float = 30.0
+    email_max_delivery_seconds: float = 14_400.0
+    email_batch: int = 200  # messages a sending worker claims at once
+    # Where DSN bounces and ARF complaints are received ("host:port"; empty: no listener).
+    feedback_smtp: str = ""
+    # The address mail recipients reach Pinfold at, for open/click tracking and one-click unsubscribe.
+    public_url: str = ""
 
     @property
     def resolved_lake_url(self) -> str:
@@ -45,6 +63,10 @@ class Settings:
 
     def firehose_location(self, name: str) -> str:
         return self.firehose_url.format(data_dir=self.data_dir.resolve(), name=name)
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:
@@ -75,6 +97,15 @@ class Settings:
             "lake_roll_seconds": float(env.get("PINFOLD_LAKE_ROLL_SECONDS", "10")),
             "nats_url": env.get("PINFOLD_NATS_URL", cls.nats_url),
             "firehose_url": env.get("PINFOLD_FIREHOSE_URL", cls.firehose_url),
+            "dns_resolver": env.get("PINFOLD_DNS_RESOLVER", ""),
+            "dns_timeout": float(env.get("PINFOLD_DNS_TIMEOUT", "3")),
+            "email_relay": env.get("PINFOLD_EMAIL_RELAY", ""),
+            "mail_domain": env.get("PINFOLD_MAIL_DOMAIN", cls.mail_domain),
+            "email_retry_seconds": float(env.get("PINFOLD_EMAIL_RETRY_SECONDS", "30")),
+            "email_max_delivery_seconds": float(env.get("PINFOLD_EMAIL_MAX_DELIVERY_SECONDS", "14400")),
+            "email_batch": int(env.get("PINFOLD_EMAIL_BATCH", "200")),
+            "feedback_smtp": env.get("PINFOLD_FEEDBACK_SMTP", ""),
+            "public_url": env.get("PINFOLD_PUBLIC_URL", ""),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

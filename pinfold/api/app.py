@@ -5,6 +5,8 @@ from __future__ import annotations
 from pinfold import runtime
 from pinfold.api.admin import create_admin_app
 from pinfold.api.gateway import AwsGateway
+from pinfold.api.tracking import tracking_routes
+from pinfold.services import feedback
 from pinfold.services.context import Context
 
 
@@ -12,12 +14,18 @@ def create_app(ctx: Context):
     """Compose the server; AWS requests are everything that is not under /admin or /health."""
     gateway = AwsGateway(ctx)
     admin = create_admin_app(ctx)
+    # Opens, clicks and one-click unsubscribes from sent mail (pinfold/api/tracking.py).
+    tracking = tracking_routes(ctx.secrets.derive_key("tracking"),
+                               lambda message_id, index: feedback.link_of(ctx, message_id, index),
+                               lambda *seen: feedback.record_engagement(ctx, *seen))
 
     async def app(scope, receive, send) -> None:
         if scope["type"] != "http":
             await admin(scope, receive, send)  # lifespan and websockets
         elif scope["path"].startswith("/admin/") or scope["path"] == "/health":
             await admin(scope, receive, send)
+        elif scope["path"].startswith("/t/"):
+            await tracking(scope, receive, send)
         else:
             await gateway(scope, receive, send)
 

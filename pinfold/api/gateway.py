@@ -43,7 +43,7 @@ HANDLER_TABLES: dict[str, dict[str, Callable]] = {
 # Operations whose work grows with the data (they walk a whole project) run in the thread pool.
 LONG_OPERATIONS: dict[str, frozenset[str]] = {
     "pinpoint": pinpoint.LONG_OPERATIONS,
-    "sesv2": frozenset(),
+    "sesv2": sesv2.LONG_OPERATIONS,
     "pinpoint-sms-voice-v2": frozenset(),
 }
 

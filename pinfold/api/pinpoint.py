@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from pinfold.analytics import kpis
 from pinfold.domain.errors import InvalidInput
-from pinfold.services import endpoints, events, exports, imports, projects, segments, streams, tags
+from pinfold.services import channels as channel_service
+from pinfold.services import endpoints, events, exports, imports, messages, projects, segments, streams, tags
+from pinfold.services import templates as template_service
 
 
 def _create_app(ctx, caller, p):
@@ -170,6 +172,63 @@ def _application_kpi(ctx, caller, p):
         p.get("NextToken"))}
 
 
+def _update_email_channel(ctx, caller, p):
+    return {"EmailChannelResponse": channel_service.update_email(ctx, caller, p["ApplicationId"],
+                                                                 p["EmailChannelRequest"])}
+
+
+def _get_email_channel(ctx, caller, p):
+    return {"EmailChannelResponse": channel_service.get_email(ctx, caller, p["ApplicationId"])}
+
+
+def _delete_email_channel(ctx, caller, p):
+    return {"EmailChannelResponse": channel_service.delete_email(ctx, caller, p["ApplicationId"])}
+
+
+def _get_channels(ctx, caller, p):
+    return {"ChannelsResponse": channel_service.list_channels(ctx, caller, p["ApplicationId"])}
+
+
+def _accepted(caller, message: str = "Accepted") -> dict:
+    return {"MessageBody": {"Message": message, "RequestID": caller.request_id}}
+
+
+def _create_email_template(ctx, caller, p):
+    arn = template_service.create(ctx, caller, p["TemplateName"], "EMAIL", p["EmailTemplateRequest"])
+    return {"CreateTemplateMessageBody": {"Arn": arn, "Message": "Created", "RequestID": caller.request_id}}
+
+
+def _update_email_template(ctx, caller, p):
+    template_service.update(ctx, caller, p["TemplateName"], "EMAIL", p["EmailTemplateRequest"],
+                            create_new_version=p.get("CreateNewVersion"), version=p.get("Version"))
+    return _accepted(caller)
+
+
+def _get_email_template(ctx, caller, p):
+    return {"EmailTemplateResponse": template_service.get(ctx, caller, p["TemplateName"], "EMAIL", p.get("Version"))}
+
+
+def _delete_email_template(ctx, caller, p):
+    template_service.delete(ctx, caller, p["TemplateName"], "EMAIL", p.get("Version"))
+    return _accepted(caller)
+
+
+def _list_templates(ctx, caller, p):
+    return {"TemplatesResponse": template_service.list_page(
+        ctx, caller, p.get("Prefix"), p.get("TemplateType"), p.get("PageSize"), p.get("NextToken"))}
+
+
+def _list_template_versions(ctx, caller, p):
+    return {"TemplateVersionsResponse": template_service.versions_page(
+        ctx, caller, p["TemplateName"], p["TemplateType"], p.get("PageSize"), p.get("NextToken"))}
+
+
+def _update_template_active_version(ctx, caller, p):
+    version = p["TemplateActiveVersionRequest"].get("Version")
+    template_service.set_active_version(ctx, caller, p["TemplateName"], p["TemplateType"], version)
+    return _accepted(caller)
+
+
 def _version_number(raw: str) -> int:
     # The model types Version as a string; Pinpoint's versions are whole numbers from 1.
     if not raw.isdigit() or int(raw) < 1:
@@ -217,4 +276,26 @@ HANDLERS = {
     "GetExportJob": _get_export_job,
     "GetExportJobs": _get_export_jobs,
     "GetSegmentExportJobs": _get_segment_export_jobs,
+    "UpdateEmailChannel": _update_email_channel,
+    "GetEmailChannel": _get_email_channel,
+    "DeleteEmailChannel": _delete_email_channel,
+    "GetChannels": _get_channels,
+    "CreateEmailTemplate": _create_email_template,
+    "UpdateEmailTemplate": _update_email_template,
+    "GetEmailTemplate": _get_email_template,
+    "DeleteEmailTemplate": _delete_email_template,
+    "ListTemplates": _list_templates,
+    "ListTemplateVersions": _list_template_versions,
+    "UpdateTemplateActiveVersion": _update_template_active_version,
 }
+
+
+def _send_messages(ctx, caller, p):
+    return messages.send_messages(ctx, caller, p["ApplicationId"], p["MessageRequest"])
+
+
+def _send_users_messages(ctx, caller, p):
+    return messages.send_users_messages(ctx, caller, p["ApplicationId"], p["SendUsersMessageRequest"])
+
+
+HANDLERS.update({"SendMessages": _send_messages, "SendUsersMessages": _send_users_messages})

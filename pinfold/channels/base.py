@@ -43,3 +43,17 @@ class EmailAdapter(Protocol):
     def deliver(self, messages: list[OutgoingEmail]) -> list[Outcome]: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A bounce or complaint that came back about a message Pinfold sent."""
+
+    kind: Literal["bounce", "complaint"]
+    recipients: tuple[str, ...]
+    message_id: str | None  # Pinfold's message id of the original (from X-Pinfold-Message-Id)
+    bounce_type: Literal["Permanent", "Transient"] | None = None
+    status: str | None = None  # enhanced status, e.g. "5.1.1"
+    detail: str = ""  # diagnostic code or feedback type text
+    feedback_type: str | None = None  # ARF Feedback-Type (abuse, fraud, ...)
+    reporting_mta: str | None = None

@@ -88,10 +88,11 @@ def serve(host: str = typer.Option(None, envvar="PINFOLD_HOST"), port: int = typ
     options = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
                "access_log": False, "http": "httptools", "loop": "uvloop"}
     from pinfold.events.pump import Pump
+    from pinfold.sending.delivery import EmailDelivery
     from pinfold.services.runner import JobRunner
 
-    # One job runner and one event pump per server, in the parent process.
-    background = [JobRunner(ctx).start(), Pump(ctx).start()]
+    # One job runner, event pump and email sender per server, in the parent process.
+    background = [JobRunner(ctx).start(), Pump(ctx).start(), EmailDelivery(ctx).start()]
     try:
         if workers <= 1:
             uvicorn.run(create_app(ctx), **options)
@@ -264,6 +265,93 @@ def coverage(as_json: bool = AsJson) -> None:
     from pinfold.api.coverage import report
 
     _print(report(), as_json, ("service", "implemented", "total", "percent"))
+
+
+webhooks_app = typer.Typer(help="HTTPS webhooks standing in for EventBridge buses (SES event destinations).",
+                           no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+_WEBHOOK_COLUMNS = ("event_bus_arn", "url", "signed", "updated_at")
+
+
+@webhooks_app.command("set")
+def set_webhook(event_bus_arn: str, url: str,
+                secret: str | None = typer.Option(None, envvar="PINFOLD_WEBHOOK_SECRET",
+                                                  help="Signs each delivery; stored encrypted, never shown"),
+                data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Deliver events for an EventBridge bus ARN to this URL (replaces an existing mapping)."""
+    from pinfold.services import configuration_sets
+
+    row = _run(data_dir, lambda ctx: configuration_sets.set_webhook(ctx, _operator(ctx), event_bus_arn, url, secret))
+    _print(row, as_json, _WEBHOOK_COLUMNS)
+
+
+@webhooks_app.command("list")
+def list_webhooks(data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """List the bus-to-webhook mappings (secrets are never shown)."""
+    from pinfold.services import configuration_sets
+
+    _print(_run(data_dir, lambda ctx: configuration_sets.list_webhooks(ctx, _operator(ctx))), as_json,
+           _WEBHOOK_COLUMNS)
+
+
+@webhooks_app.command("remove")
+def remove_webhook(event_bus_arn: str, data_dir: Path | None = DataDir) -> None:
+    """Remove a bus's webhook; destinations naming the bus deliver nothing until it is set again."""
+    from pinfold.services import configuration_sets
+
+    _run(data_dir, lambda ctx: configuration_sets.remove_webhook(ctx, _operator(ctx), event_bus_arn))
+    typer.echo(f"removed {event_bus_arn}")
+
+
+# --- SES sandbox and identities (engineer D1) ---
+
+identities_app = typer.Typer(help="SES email identities: verification and DNS records.", no_args_is_help=True)
+app.add_typer(identities_app, name="identities")
+_QUOTA_COLUMNS = ("account_id", "region", "production_access", "max_24h", "max_rate", "sending_enabled")
+
+
+@accounts_app.command("production")
+def production(account_id: str, region: str | None = None,
+               max_24h: int = typer.Option(50_000, "--max-24h", help="Messages per rolling 24 hours"),
+               max_rate: float = typer.Option(14.0, "--max-rate", help="Messages per second"),
+               sandbox: bool = typer.Option(False, "--sandbox", help="Revoke: back to the sandbox (200/day, 1/s)"),
+               data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Grant an account production email access with these quotas (or --sandbox to revoke it)."""
+    from pinfold.services import email_account
+
+    row = _run(data_dir, lambda ctx: email_account.set_production(
+        ctx, _operator(ctx), account_id, region, enabled=not sandbox, max_24h=max_24h, max_rate=max_rate))
+    _print(row, as_json, _QUOTA_COLUMNS)
+
+
+@identities_app.command("verify")
+def verify_identity(identity: str, account: str = typer.Option(..., "--account", help="The identity's account"),
+                    region: str | None = None,
+                    dns: bool = typer.Option(False, "--dns", help="Check the domain's DKIM record instead of "
+                                                                  "confirming it"),
+                    data_dir: Path | None = DataDir) -> None:
+    """Confirm an email address or domain as verified (or, with --dns, look its DKIM record up now)."""
+    from pinfold.services import email_identities
+
+    def verify(ctx):
+        action = email_identities.check_dns if dns else email_identities.confirm
+        return action(ctx, _operator(ctx), identity, account_id=account, region=region)
+
+    result = _run(data_dir, verify)
+    typer.echo(f"{identity}: {result['VerificationStatus']}")
+    if result["VerificationStatus"] != "SUCCESS":
+        raise typer.Exit(1)
+
+
+@identities_app.command("records")
+def identity_records(identity: str, account: str = typer.Option(..., "--account"), region: str | None = None,
+                     data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """The DNS records a domain identity needs (its DKIM public key as a TXT record)."""
+    from pinfold.services import email_identities
+
+    rows = _run(data_dir, lambda ctx: email_identities.admin_dns_records(
+        ctx, _operator(ctx), identity, account_id=account, region=region))
+    _print(rows, as_json, ("name", "type", "value"))
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -65,3 +66,8 @@ def iso(moment: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def new_message_id() -> str:
+    """An email message id in SES's shape: hex time, then random groups, all [0-9a-z-]."""
+    return f"{int(time.time() * 1000):016x}-{uuid.uuid4()}-000000"

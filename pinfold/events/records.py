@@ -104,3 +104,35 @@ def _session(session: dict | None) -> dict:
     if session.get("Duration") is not None:
         shaped["duration"] = session["Duration"]
     return {k: v for k, v in shaped.items() if v is not None}
+
+
+# --- email ---------------------------------------------------------------------------------------
+
+# What each email event says in `attributes.feedback`, as Pinpoint's samples do (a click names its link).
+_EMAIL_FEEDBACK = {"_email.send": "received", "_email.delivered": "delivered"}
+
+
+def mail_facet(*, message_id: str, sent_ms: int, from_address: str, destination: list[str],
+               headers: list[tuple[str, str]], subject: str, to: list[str]) -> dict:
+    """The `mail` object every email event carries: the message as it left Pinfold."""
+    return {
+        "message_id": message_id,
+        "message_send_timestamp": sent_ms,
+        "from_address": from_address,
+        "destination": destination,
+        "headers_truncated": False,
+        "headers": [{"name": name, "value": value} for name, value in headers],
+        "common_headers": {"from": from_address, "to": to, "subject": subject},
+    }
+
+
+def email_event(origin: Origin, *, event_id: str, event_type: str, client_id: str, mail: dict,
+                detail: dict | None = None, event_timestamp: int, arrival_timestamp: int,
+                attributes: dict | None = None) -> dict:
+    """An `_email.*` record; `detail` is the event's own object (send, delivery, bounce, complaint,
+    open, click, reject, ...), keyed by its Pinpoint name."""
+    feedback = _EMAIL_FEEDBACK.get(event_type)
+    merged = {**({"feedback": feedback} if feedback else {}), **(attributes or {})}
+    return envelope(origin, event_id=event_id, event_type=event_type, event_timestamp=event_timestamp,
+                    arrival_timestamp=arrival_timestamp, client_id=client_id, attributes=merged,
+                    facets={"email_channel": {"mail_event": {"mail": mail, **(detail or {})}}})

@@ -33,14 +33,14 @@ def put_events(ctx: Context, caller: Caller, project_id: str, batch: dict[str, d
     results: dict[str, dict] = {}
     with ctx.db.write() as conn:
         project = project_service.require(conn, caller, project_id)
-        owners = _owners(conn, caller, project, list(batch))
+        owner_of = owners(conn, caller, project, list(batch))
         rows = []
         for endpoint_id, item in batch.items():
             endpoint, failure = _apply_endpoint(conn, caller, project, endpoint_id, item.get("Endpoint"))
             if failure is not None:
                 results[endpoint_id] = _failed_item(failure, item)
                 continue
-            tenant_id = owners(endpoint_id, endpoint)
+            tenant_id = owner_of(endpoint_id, endpoint)
             origin = Origin(project["account_id"], project["region"], project_id, tenant_id)
             events = {}
             for event_key, event in (item.get("Events") or {}).items():
@@ -54,7 +54,7 @@ def put_events(ctx: Context, caller: Caller, project_id: str, batch: dict[str, d
     return {"Results": results}
 
 
-def _owners(conn, caller: Caller, project: dict, endpoint_ids: list[str]):
+def owners(conn, caller: Caller, project: dict, endpoint_ids: list[str]):
     """A function giving the tenant an event belongs to, whoever sends it: the caller's own tenant;
     else the project's tenant; else, in a shared project, the tenant whose attribute the endpoint
     carries (None for an endpoint that belongs to no tenant)."""

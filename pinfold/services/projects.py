@@ -11,7 +11,7 @@ from pinfold.domain.projects import check_settings
 from pinfold.domain.tags import check_tags
 from pinfold.services.context import Context
 from pinfold.services.organization import project_cap
-from pinfold.store import accounts, endpoints, projects, streams, tenants
+from pinfold.store import accounts, channels, endpoints, projects, streams, tenants
 
 
 def response(row: dict, tags: dict[str, str]) -> dict:
@@ -111,6 +111,7 @@ def remove(conn, row: dict) -> None:
     remove_project_segments(conn, row)
     endpoints.delete_project(conn, row["id"])
     streams.delete(conn, row["id"])
+    channels.delete_project(conn, row["id"])
     projects.delete_tags(conn, project_arn(row["region"], row["account_id"], row["id"]))
     projects.delete_project(conn, row["id"])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -16,10 +18,15 @@ class SecretBox:
 
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._key = key
         self.decrypt = lru_cache(maxsize=4096)(self._decrypt)  # per-request key lookups stay cheap
 
     def __repr__(self) -> str:
         return "SecretBox(<hidden>)"
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A key for one purpose (signing tracking links, ...), derived so the master key is never reused."""
+        return hmac.new(self._key, f"pinfold:{purpose}".encode(), hashlib.sha256).digest()
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()

@@ -8,6 +8,7 @@ from pinfold.domain.errors import Forbidden, NotFound
 from pinfold.domain.tags import check_tags
 from pinfold.services import projects as project_service
 from pinfold.services import segments as segment_service
+from pinfold.services import templates as template_service
 from pinfold.services.context import Context
 from pinfold.store import projects
 
@@ -27,11 +28,18 @@ def _require_resource(conn, caller: Caller, resource_arn: str) -> tuple[str, str
     if len(parts) == 4 and parts[0] == "apps" and parts[2] == "segments":
         segment_service.require(conn, caller, parts[1], parts[3])
         return str(arn), "segment"
-    raise missing  # campaigns, journeys and templates join as their issues land
+    if len(parts) == 3 and parts[0] == "templates":
+        writable = template_service.require_for_tags(conn, caller, parts[1], parts[2])
+        return str(arn), "template" if writable else "read-only template"
+    raise missing  # campaigns and journeys join as their issues land
 
 
 def _check_can_write(caller: Caller, kind: str, keys) -> None:
     """sa-sp tenants may not relabel the shared project, nor move a segment to another tenant."""
+    if kind == "read-only template":
+        raise Forbidden("Templates made by the operator are read-only for tenant credentials")
+    if kind == "template" and caller.tenant is not None and TENANT_TAG in keys and caller.tenant.model == "sa-mp":
+        raise Forbidden(f"The {TENANT_TAG!r} tag is set by Pinfold for tenant credentials")
     if caller.endpoint_tenant is None:
         return
     if kind == "project":

@@ -10,6 +10,7 @@ from pinfold.domain.errors import Conflict, InvalidInput, NotFound
 from pinfold.services import identity, organization
 from pinfold.services import projects as project_service
 from pinfold.services import segments as segment_service
+from pinfold.services import templates as template_service
 from pinfold.services.context import Context
 from pinfold.store import accounts, endpoints, identities, projects, tenants
 
@@ -149,10 +150,12 @@ def _remove_data(conn, row: dict, now: str) -> dict:
     if row["model"] == "sa-sp":
         count = endpoints.delete_for_tenant(conn, row["project_id"], row["attribute_value"])
         project = projects.get_project_by_id(conn, row["project_id"])
-        return {"endpoints": count, "segments": segment_service.remove_tenant_segments(conn, project, row["id"])}
+        return {"endpoints": count, "segments": segment_service.remove_tenant_segments(conn, project, row["id"]),
+                "templates": template_service.remove_tenant_templates(conn, row["account_id"], row["id"])}
     if row["model"] == "sa-mp":
         project_service.remove(conn, projects.get_project_by_id(conn, row["project_id"]))
-        return {"projects": [row["project_id"]]}
+        return {"projects": [row["project_id"]],
+                "templates": template_service.remove_tenant_templates(conn, row["account_id"], row["id"])}
     removed = []
     for project_id in projects.list_account_project_ids(conn, row["account_id"]):
         project_service.remove(conn, projects.get_project_by_id(conn, project_id))

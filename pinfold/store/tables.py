@@ -133,6 +133,7 @@ event_outbox = sa.Table(
     sa.Column("arrival_ms", sa.BigInteger, nullable=False),
     sa.Column("record", Json, nullable=False),
     sa.Index("ix_event_outbox_project", "project_id", "seq"),
+    sqlite_autoincrement=True,  # never reuse a seq once the outbox has been trimmed empty (migration 0009)
 )
 
 tenants = sa.Table(
@@ -224,4 +225,227 @@ event_sinks = sa.Table(
     sa.Column("inflight_last", sa.BigInteger),
     sa.Column("failing_since", sa.Float),
     sa.Column("last_error", sa.Text),
+)
+
+# SES v2 email identities (domains and addresses) per account and region. Names are stored lowercased.
+# A domain's DKIM private key is stored encrypted with the installation's master key.
+email_identities = sa.Table(
+    "email_identities", metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("identity", sa.String(320), primary_key=True),
+    sa.Column("identity_type", sa.String(16), nullable=False),  # EMAIL_ADDRESS | DOMAIN
+    sa.Column("verification_status", sa.String(24), nullable=False),  # PENDING | SUCCESS | FAILED | ...
+    sa.Column("verification_error", sa.String(32)),
+    sa.Column("last_checked_at", sa.Float),  # epoch seconds
+    sa.Column("last_success_at", sa.Float),
+    sa.Column("dkim_origin", sa.String(24)),  # AWS_SES (Pinfold's own key) | EXTERNAL (the caller's)
+    sa.Column("dkim_selector", sa.String(63)),
+    sa.Column("dkim_public_key", sa.Text),  # base64 DER, as published in the DKIM TXT record
+    sa.Column("dkim_private_ciphertext", sa.Text),
+    sa.Column("dkim_key_length", sa.String(16)),
+    sa.Column("dkim_key_created_at", sa.Float),
+    sa.Column("dkim_status", sa.String(24)),
+    sa.Column("dkim_signing_enabled", sa.Boolean, nullable=False),
+    sa.Column("configuration_set", sa.String(64)),  # the identity's default configuration set
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# SES account state per account and region: sandbox or production quota, sending switch,
+# suppression reasons, the production-access request, and the quota counters' running state.
+email_accounts = sa.Table(
+    "email_accounts", metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("production_access", sa.Boolean, nullable=False),
+    sa.Column("sending_enabled", sa.Boolean, nullable=False),
+    sa.Column("max_24h", sa.Integer, nullable=False),
+    sa.Column("max_rate", sa.Float, nullable=False),
+    sa.Column("suppressed_reasons", Json, nullable=False),
+    sa.Column("details", Json),  # PutAccountDetails: the production access request
+    # The send-rate limiter's theoretical arrival time (epoch seconds): sends are paid off at max_rate.
+    sa.Column("rate_tat", sa.Float, nullable=False),
+    # Messages counted in email_send_counts and not yet pruned: the rolling 24 h total.
+    sa.Column("sent_in_window", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# Messages sent per account, region and minute (epoch minutes): the rolling 24-hour window.
+email_send_counts = sa.Table(
+    "email_send_counts", metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("minute", sa.BigInteger, primary_key=True),
+    sa.Column("sent", sa.BigInteger, nullable=False),
+)
+
+# Suppression lists: the account's (tenant_name "") and each SES tenant's. Addresses are lowercased.
+suppressed_destinations = sa.Table(
+    "suppressed_destinations", metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("tenant_name", sa.String(64), primary_key=True),
+    sa.Column("address", sa.String(320), primary_key=True),
+    sa.Column("reason", sa.String(16), nullable=False),  # BOUNCE | COMPLAINT
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("message_id", sa.Text),
+    sa.Column("feedback_id", sa.Text),
+)
+
+# SES tenants (CreateTenant), linked to the registry tenant of the same id or name when there is one.
+ses_tenants = sa.Table(
+    "ses_tenants", metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("registry_tenant_id", sa.String(64)),
+    sa.Column("sending_status", sa.String(16), nullable=False),  # ENABLED | REINSTATED | DISABLED
+    sa.Column("suppression_scope", sa.String(16), nullable=False),  # ACCOUNT | TENANT
+    sa.Column("suppressed_reasons", Json, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_ses_tenants_registry", "registry_tenant_id"),
+)
+
+# Which identities, configuration sets and templates (by ARN) each SES tenant may use.
+ses_tenant_resources = sa.Table(
+    "ses_tenant_resources", metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("tenant_name", sa.String(64), primary_key=True),
+    sa.Column("resource_arn", sa.String(512), primary_key=True),
+    sa.Column("resource_type", sa.String(24), nullable=False),  # EMAIL_IDENTITY | CONFIGURATION_SET | ...
+    sa.Column("associated_at", sa.Float, nullable=False),
+    sa.Index("ix_ses_tenant_resources_arn", "account_id", "region", "resource_arn"),
+)
+
+# A project's channels: one row per channel type (EMAIL, SMS, VOICE, APNS, GCM, ...) holding that
+# channel's settings as its own JSON document, so new channel types need no schema change.
+channels = sa.Table(
+    "channels", metadata,
+    sa.Column("project_id", sa.String(32), primary_key=True),
+    sa.Column("channel_type", sa.String(24), primary_key=True),
+    sa.Column("document", Json, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("modified_at", sa.String(32), nullable=False),
+    sa.Column("modified_by", sa.Text, nullable=False),
+)
+
+# Message templates, per account and region (shared by its projects), one row per (name, type).
+templates = sa.Table(
+    "templates", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("template_type", sa.String(8), nullable=False),  # EMAIL | SMS | VOICE | PUSH | INAPP
+    # The tenant that made it when its credentials share the account (sa-sp, sa-mp); NULL: the operator's.
+    sa.Column("tenant_id", sa.String(64)),
+    sa.Column("active_version", sa.Integer, nullable=False),
+    sa.Column("latest_version", sa.Integer, nullable=False),
+    # The highest number ever given: Pinpoint never reuses a deleted version's number.
+    sa.Column("last_assigned", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("modified_at", sa.String(32), nullable=False),
+    sa.Index("ux_templates_name", "account_id", "region", "name", "template_type", unique=True),
+    sa.Index("ix_templates_tenant", "tenant_id"),
+)
+
+# Every version of a template: the type's request members (Subject, HtmlPart, ...) as a document.
+template_versions = sa.Table(
+    "template_versions", metadata,
+    sa.Column("template_id", sa.String(32), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("document", Json, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("modified_at", sa.String(32), nullable=False),
+)
+
+# SES v2 configuration sets per account and region. `options` holds the Tracking, Delivery,
+# Reputation, Vdm, Archiving and MessageSecurity options as the API names them; `suppression` is
+# NULL while the account's suppression settings apply (SES's "no override").
+configuration_sets = sa.Table(
+    "configuration_sets", metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("sending_enabled", sa.Boolean, nullable=False),
+    sa.Column("suppression", Json),
+    sa.Column("options", Json, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+# A configuration set's event destinations: the AWS definition as given, and the Pinfold sink it
+# maps to (lake | nats | webhook | pinpoint | none) with that sink's target.
+configuration_set_event_destinations = sa.Table(
+    "configuration_set_event_destinations", metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("configuration_set", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("matching_event_types", Json, nullable=False),
+    sa.Column("definition", Json, nullable=False),
+    sa.Column("sink", sa.String(16), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+# Operator-managed: the HTTPS webhook that stands in for each EventBridge bus (secret encrypted).
+event_bus_webhooks = sa.Table(
+    "event_bus_webhooks", metadata,
+    sa.Column("event_bus_arn", sa.String(512), primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("secret_ciphertext", sa.Text),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+    sa.Column("updated_by", sa.Text, nullable=False),
+)
+
+# SES v2 email templates per account and region (a namespace apart from Pinpoint's templates).
+email_templates = sa.Table(
+    "email_templates", metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("subject", sa.Text),
+    sa.Column("html", sa.Text),
+    sa.Column("text", sa.Text),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+
+# --- outgoing email (migration 0010) ---------------------------------------------------------------
+
+email_batches = sa.Table(
+    "email_batches", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("project_id", sa.String(32), nullable=False),
+    sa.Column("tenant_id", sa.String(64)),
+    sa.Column("ses_tenant", sa.String(64)),
+    sa.Column("configuration_set", sa.String(64)),
+    sa.Column("definition", Json, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+email_messages = sa.Table(
+    "email_messages", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("batch_id", sa.String(40), nullable=False),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("recipient", Json, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("due_at", sa.Float, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("sent_at", sa.Float),
+    sa.Column("detail", sa.Text),
+    sa.Column("mail", Json),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_email_messages_due", "due_at", sqlite_where=sa.text("status IN ('queued', 'sending')"),
+             postgresql_where=sa.text("status IN ('queued', 'sending')")),
+    sa.Index("ix_email_messages_batch", "batch_id"),
+    sa.Index("ix_email_messages_created", "created_at"),
 )

@@ -69,3 +69,27 @@ def test_0004_indexes_endpoints_that_were_already_stored(database_url):
                        ("UserAttributes.tier", "1", "e1", effective)}
     assert effective == endpoint_store.effective_micros(doc) == 1_793_491_200_000_000
     db.dispose()
+
+
+def test_0009_new_outbox_records_follow_every_cursor_even_after_a_full_trim(database_url):
+    from pinfold.store import outbox
+
+    row = {"account_id": "000000000001", "region": "us-east-1", "project_id": "p", "tenant_id": None,
+           "event_type": "x", "arrival_ms": 0, "record": {}}
+    db = _empty(database_url)
+    db.migrate("0008")
+    with db.write() as conn:
+        outbox.append(conn, [{**row, "event_id": "e-0"}])
+        last = conn.exec_driver_sql("SELECT max(seq) FROM event_outbox").scalar()
+        conn.execute(sa.text("INSERT INTO event_sinks (name, delivered_seq) VALUES ('lake', :seq)"), {"seq": last})
+        conn.exec_driver_sql("DELETE FROM event_outbox")  # delivered and trimmed
+    db.migrate()
+    for n in range(1, 3):
+        # Before 0009, SQLite numbered the next record of an empty outbox 1 again: behind the cursor, never sent.
+        with db.write() as conn:
+            outbox.append(conn, [{**row, "event_id": f"e-{n}"}])
+            seq = conn.exec_driver_sql("SELECT max(seq) FROM event_outbox").scalar()
+            assert seq > last
+            last = seq
+            conn.exec_driver_sql("DELETE FROM event_outbox")
+    db.dispose()

@@ -216,3 +216,43 @@ def test_the_lake_can_live_in_s3(tmp_path, database_url, moto_s3):
         assert {row["tenant_id"] for row in table.column("pinfold").to_pylist()} == {"acme"}
     finally:
         ctx.close()
+
+
+def test_only_one_process_leads_the_pump_and_a_released_lease_passes_on(ctx):
+    from pinfold.store.database import Database
+
+    other = Database(ctx.settings.resolved_database_url)  # a second server on the same database
+    try:
+        first = ctx.db.lease("event-pump")
+        assert first is not None and first.alive()
+        assert other.lease("event-pump") is None
+        assert other.lease("something-else") is not None  # leases are per name
+        first.release()
+        second = other.lease("event-pump")
+        assert second is not None
+        assert ctx.db.lease("event-pump") is None
+        second.release()
+    finally:
+        other.dispose()
+
+
+def test_an_idle_pump_opens_no_write_transaction(ctx, monkeypatch):
+    admin = operator(ctx)
+    acme, acme_caller = onboard(ctx, admin, "acme", "sa-mp")
+    _send(ctx, acme_caller, acme["project_id"], "a-1", 10)
+    pump = Pump(ctx)
+    assert pump.run_once(flush=True).delivered == 10
+    writes = []
+    real_write = ctx.db.write
+
+    def counting_write():
+        writes.append(1)
+        return real_write()
+
+    monkeypatch.setattr(ctx.db, "write", counting_write)
+    for _ in range(3):
+        assert pump.run_once(flush=True).delivered == 0
+    assert writes == []
+    _send(ctx, acme_caller, acme["project_id"], "a-1", 1)
+    assert pump.run_once(flush=True).delivered == 1
+    assert writes  # new records: the cursor moves and the outbox is trimmed

@@ -1,0 +1,1 @@
+"""The one sending pipeline: queued messages → checks → render → deliver → outcomes and events."""

@@ -1,0 +1,59 @@
+"""Email delivery inside a server: the adapter, the sending worker and the feedback listener together.
+
+The mailbox simulator reports complaints while it delivers, before the worker has recorded the
+message; those reports wait in a queue and are recorded after each pass. DSNs and ARF reports from
+the feedback listener are recorded as they arrive.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+
+from pinfold.channels.base import Feedback
+from pinfold.channels.registry import email_adapter
+from pinfold.sending.worker import SendWorker
+from pinfold.services import feedback
+from pinfold.services.context import Context
+
+log = logging.getLogger("pinfold.sending")
+
+
+class EmailDelivery:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._reports: queue.SimpleQueue[Feedback] = queue.SimpleQueue()
+        self.adapter = email_adapter(ctx.settings, self._reports.put)
+        self.worker = SendWorker(ctx, self.adapter, after_pass=self.drain)
+        self.listener = None
+        if ctx.settings.feedback_smtp:
+            from pinfold.channels.inbound import FeedbackListener
+
+            host, _, port = ctx.settings.feedback_smtp.rpartition(":")
+            self.listener = FeedbackListener(host or "127.0.0.1", int(port),
+                                             lambda report: feedback.record_report(ctx, report))
+
+    def start(self) -> EmailDelivery:
+        if self.listener is not None:
+            self.listener.start()
+            log.info("receiving bounce and complaint reports by SMTP on port %s", self.listener.port)
+        self.worker.start()
+        return self
+
+    def stop(self) -> None:
+        self.worker.stop()
+        if self.listener is not None:
+            self.listener.stop()
+        self.adapter.close()
+
+    def run_once(self) -> int:
+        """One sending pass and the reports it caused (tests drive delivery with this)."""
+        return self.worker.run_once()
+
+    def drain(self) -> None:
+        while True:
+            try:
+                report = self._reports.get_nowait()
+            except queue.Empty:
+                return
+            feedback.record_report(self.ctx, report)

@@ -1,0 +1,144 @@
+"""Sending workers: claim due messages, apply suppression, compose, deliver, record outcomes and events.
+
+Each pass claims a chunk of due messages under a lease, so a worker that dies leaves them to be
+claimed again when the lease runs out. The adapter only reports what happened; this module decides:
+a 2xx is delivered, a 5xx a hard bounce (the address joins the suppression list when the account's or
+the configuration set's reasons say so), a 4xx or an unreachable relay is tried again later with
+doubling waits until the delivery budget is spent (then a soft bounce). Outcomes, the suppression
+entries they cause and their event records are written in one transaction.
+
+A message the relay accepted is marked delivered only when that transaction commits. A worker killed
+between the two sends it again once its lease expires: delivery is at least once at the relay
+boundary, as with every mail transfer agent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from pinfold.channels.base import EmailAdapter, Outcome
+from pinfold.domain.templates import TemplateError
+from pinfold.sending import compose as composing
+from pinfold.sending import outcomes
+from pinfold.services.context import Context
+from pinfold.store import email_messages as store
+from pinfold.store import suppression
+
+log = logging.getLogger("pinfold.sending")
+
+LEASE_SECONDS = 120.0  # how long a claimed chunk is ours; far longer than one delivery round
+
+
+@dataclass
+class Claimed:
+    """A claimed message with everything a pass learns about it."""
+
+    row: dict
+    batch: dict
+    composed: composing.Composed | None = None
+    suppressed: str | None = None  # the reason the recipient is suppressed, if it is
+    failure: str | None = None  # why it could not be composed
+    outcome: Outcome | None = None
+    checks: dict = field(default_factory=dict)
+
+
+class SendWorker:
+    """Runs passes on a thread until stopped; `run_once()` is one pass (tests call it directly)."""
+
+    def __init__(self, ctx: Context, adapter: EmailAdapter, *, idle_seconds: float = 0.2,
+                 after_pass=None) -> None:
+        self.ctx = ctx
+        self.adapter = adapter
+        self.after_pass = after_pass  # called after each pass's outcomes are committed
+        self.idle_seconds = idle_seconds
+        self.composer = composing.Composer(mail_domain=ctx.settings.mail_domain,
+                                           public_url=ctx.settings.resolved_public_url,
+                                           tracking_key=ctx.secrets.derive_key("tracking"),
+                                           decrypt=ctx.secrets.decrypt)
+        self._batches: dict[str, dict] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> SendWorker:
+        self._thread = threading.Thread(target=self._loop, name="pinfold-sender", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                handled = self.run_once()
+            except Exception:  # a broken pass must not stop sending; the claimed messages come back
+                log.exception("sending pass failed")
+                handled = 0
+            if not handled:
+                self._stop.wait(self.idle_seconds)
+
+    def run_once(self, *, now: float | None = None) -> int:
+        """Claim, check, compose, deliver and record one chunk; returns how many messages it handled."""
+        now = time.time() if now is None else now
+        with self.ctx.db.write() as conn:
+            rows = store.claim(conn, now=now, lease_seconds=LEASE_SECONDS, limit=self.ctx.settings.email_batch)
+        if not rows:
+            return 0
+        with self.ctx.db.read() as conn:
+            claimed = [Claimed(row, batch) for row, batch in zip(rows, self._batches_of(conn, rows), strict=True)]
+            self._check_suppression(conn, claimed)
+        for item in claimed:
+            if item.suppressed is None:
+                self._compose(item)
+        ready = [item for item in claimed if item.composed is not None]
+        if ready:
+            for item, outcome in zip(ready, self.adapter.deliver([item.composed.email for item in ready]),
+                                     strict=True):
+                item.outcome = outcome
+        with self.ctx.db.write() as conn:
+            outcomes.record(self.ctx, conn, claimed, now=time.time())
+        if self.after_pass is not None:
+            self.after_pass()
+        return len(claimed)
+
+    def _batches_of(self, conn, rows: list[dict]) -> list[dict]:
+        missing = {row["batch_id"] for row in rows} - set(self._batches)
+        if missing:
+            if len(self._batches) > 10_000:
+                self._batches.clear()
+            for batch_id, batch in store.batches(conn, missing).items():
+                batch["settings"] = outcomes.batch_settings(conn, batch)
+                self._batches[batch_id] = batch
+        return [self._batches[row["batch_id"]] for row in rows]
+
+    def _check_suppression(self, conn, claimed: list[Claimed]) -> None:
+        """Mark messages whose recipient is on the list the batch's tenant scope names, for a reason
+        the batch honours (the configuration set's reasons, else the account's)."""
+        groups: dict[tuple, list[Claimed]] = {}
+        for item in claimed:
+            batch = item.batch
+            groups.setdefault((batch["account_id"], batch["region"], batch["ses_tenant"]), []).append(item)
+        for (account_id, region, tenant), items in groups.items():
+            addresses = [address for item in items for address in _envelope(item.row["recipient"])]
+            listed = suppression.suppressed(conn, account_id, region, addresses, tenant)
+            for item in items:
+                honoured = item.batch["settings"]["suppressed_reasons"]
+                reasons = [listed[a.lower()] for a in _envelope(item.row["recipient"]) if a.lower() in listed]
+                hit = next((reason for reason in reasons if reason in honoured), None)
+                item.suppressed = hit
+
+    def _compose(self, item: Claimed) -> None:
+        try:
+            item.composed = composing.compose(self.composer, item.batch["definition"], item.row["id"],
+                                              item.row["recipient"])
+        except TemplateError as error:
+            item.failure = error.message
+
+
+def _envelope(recipient: dict) -> list[str]:
+    return [*(recipient.get("to") or []), *(recipient.get("cc") or []), *(recipient.get("bcc") or [])]

@@ -1,0 +1,153 @@
+"""SES v2 email templates: Create, Get, List, Update, Delete and TestRenderEmailTemplate.
+
+Callers that reach their whole account administer its templates; callers confined to one project
+may only read (and test-render) the templates associated with their SES tenant.
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate, make_msgid
+
+import orjson
+
+from pinfold.domain import ids
+from pinfold.domain.access import Caller
+from pinfold.domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from pinfold.domain.paging import encode_token
+from pinfold.domain.templates import render
+from pinfold.services.configuration_sets import (
+    check_can_administer,
+    check_name,
+    decode_after,
+    page_size,
+    visible_arns,
+)
+from pinfold.services.context import Context
+from pinfold.services.ses_tenants import tag_list, tags_of
+from pinfold.store import projects as tag_store
+from pinfold.store import ses_templates as store
+from pinfold.store import ses_tenants
+from pinfold.store.database import lock_keys
+
+MAX_TEMPLATES = 10_000  # per account and region
+MAX_TEMPLATE_BYTES = 500 * 1024  # subject, text and HTML together
+MAX_PAGE_SIZE = 100  # ListEmailTemplates' documented ceiling
+DEFAULT_PAGE_SIZE = 10
+WHAT = "email templates"
+
+
+def _content(content: dict) -> dict:
+    """The stored columns for a TemplateContent, after SES's size limit."""
+    parts = {"subject": content.get("Subject"), "html": content.get("Html"), "text": content.get("Text")}
+    if not any(parts.values()):
+        raise InvalidInput("TemplateContent needs a Subject, Text or Html part", field="TemplateContent")
+    size = sum(len(part.encode()) for part in parts.values() if part)
+    if size > MAX_TEMPLATE_BYTES:
+        raise InvalidInput(f"The template is {size} bytes; templates are limited to {MAX_TEMPLATE_BYTES} bytes "
+                           "(500 KB)", field="TemplateContent")
+    return parts
+
+
+def _require(conn, caller: Caller, name: str) -> dict:
+    """The template's row if the caller may see it; NotFound (never Forbidden) otherwise."""
+    found = store.row(conn, caller.account_id, caller.region, name)
+    visible = visible_arns(conn, caller)
+    if found is None or (visible is not None and store.arn(caller.account_id, caller.region, name) not in visible):
+        raise NotFound(f"Template {name} does not exist.")
+    return found
+
+
+def create(ctx: Context, caller: Caller, name: str, content: dict, tags: list[dict] | None = None) -> None:
+    check_can_administer(caller, WHAT)
+    check_name(name, "TemplateName", "template")
+    parts, tag_values = _content(content), tags_of({"Tags": tags})
+    now = ids.iso_now()
+    with ctx.db.write() as conn:
+        lock_keys(conn, "email-templates", [f"{caller.account_id}/{caller.region}"])
+        if store.row(conn, caller.account_id, caller.region, name) is not None:
+            raise Conflict(f"Template {name} already exists.")
+        if store.count(conn, caller.account_id, caller.region) >= MAX_TEMPLATES:
+            raise LimitExceeded(f"Maximum number of email templates ({MAX_TEMPLATES}) reached for this account "
+                                "in this region")
+        store.insert(conn, {"account_id": caller.account_id, "region": caller.region, "name": name,
+                            "created_at": now, "updated_at": now, **parts})
+        tag_store.put_tags(conn, store.arn(caller.account_id, caller.region, name), tag_values)
+
+
+def get(ctx: Context, caller: Caller, name: str) -> dict:
+    with ctx.db.read() as conn:
+        row = _require(conn, caller, name)
+        tags = tag_store.get_tags(conn, store.arn(caller.account_id, caller.region, name))
+    content = {member: row[column] for member, column in (("Subject", "subject"), ("Html", "html"), ("Text", "text"))
+               if row[column] is not None}
+    return {"TemplateName": name, "TemplateContent": content, "Tags": tag_list(tags)}
+
+
+def list_page(ctx: Context, caller: Caller, size: int | None, token: str | None) -> dict:
+    limit, after = page_size(size, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE), decode_after(token, "email-templates")
+    with ctx.db.read() as conn:
+        visible = visible_arns(conn, caller)
+        only = None
+        if visible is not None:
+            prefix = store.arn(caller.account_id, caller.region, "")
+            only = {arn[len(prefix):] for arn in visible if arn.startswith(prefix)}
+        rows = store.page(conn, caller.account_id, caller.region, after=after, limit=limit + 1, only=only)
+    result: dict = {"TemplatesMetadata": [{"TemplateName": row["name"], "CreatedTimestamp": row["created_at"]}
+                                          for row in rows[:limit]]}
+    if len(rows) > limit:
+        result["NextToken"] = encode_token(("email-templates", rows[limit - 1]["name"]))
+    return result
+
+
+def update(ctx: Context, caller: Caller, name: str, content: dict) -> None:
+    parts = _content(content)
+    with ctx.db.write() as conn:
+        _require(conn, caller, name)
+        check_can_administer(caller, WHAT)
+        store.update(conn, caller.account_id, caller.region, name, updated_at=ids.iso_now(), **parts)
+
+
+def delete(ctx: Context, caller: Caller, name: str) -> None:
+    with ctx.db.write() as conn:
+        _require(conn, caller, name)
+        check_can_administer(caller, WHAT)
+        arn = store.arn(caller.account_id, caller.region, name)
+        tenants = ses_tenants.resource_tenants(conn, caller.account_id, caller.region, arn)
+        if tenants:
+            raise Conflict(f"Template {name} is associated with tenant(s) {', '.join(tenants)}; remove the "
+                           "associations first")
+        store.delete(conn, caller.account_id, caller.region, name)
+        tag_store.delete_tags(conn, arn)
+
+
+def _data(raw: str) -> dict:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise InvalidInput("TemplateData must be a JSON object", field="TemplateData") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("TemplateData must be a JSON object", field="TemplateData")
+    return data
+
+
+def preview(ctx: Context, caller: Caller, name: str, raw_data: str) -> str:
+    """The MIME message a send of this template with this data would carry (a preview, not the bulk path)."""
+    data = _data(raw_data)
+    with ctx.db.read() as conn:
+        row = _require(conn, caller, name)
+    message = EmailMessage(policy=SMTP)
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain="pinfold.invalid")
+    # A header cannot hold line breaks; data that renders some into the subject gets spaces instead.
+    message["Subject"] = re.sub(r"[\r\n]+", " ", render(row["subject"] or "", data, escape=False))
+    parts = [(subtype, render(row[column], data, escape=subtype == "html"))
+             for subtype, column in (("plain", "text"), ("html", "html")) if row[column] is not None]
+    for index, (subtype, body) in enumerate(parts):
+        add = message.set_content if index == 0 else message.add_alternative
+        add(body, subtype=subtype, cte="quoted-printable")
+    for part in message.iter_parts():
+        del part["MIME-Version"]  # the email package repeats it in parts; it belongs in the top header only
+    return message.as_string()

@@ -1,0 +1,136 @@
+"""SES account state per account and region: sandbox or production quota, the sending switch, and
+the quota every send path takes from (`take_quota`), correct across requests and processes.
+
+An account has no row until something changes it or sends; until then `settings` answers with the
+sandbox defaults every new account starts with.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from pinfold.domain.errors import LimitExceeded, SendingPaused, Throttled
+from pinfold.store.database import is_unique_violation
+from pinfold.store.tables import email_accounts as accounts
+from pinfold.store.tables import email_send_counts as counts
+
+SANDBOX_MAX_24H = 200
+SANDBOX_MAX_RATE = 1.0
+PRODUCTION_MAX_24H = 50_000
+PRODUCTION_MAX_RATE = 14.0
+DEFAULT_SUPPRESSED_REASONS = ["BOUNCE", "COMPLAINT"]
+WINDOW_MINUTES = 24 * 60
+_SETTINGS = ("production_access", "sending_enabled", "max_24h", "max_rate", "suppressed_reasons", "details")
+
+
+def _defaults(account_id: str, region: str, now: float) -> dict:
+    return {"account_id": account_id, "region": region, "production_access": False, "sending_enabled": True,
+            "max_24h": SANDBOX_MAX_24H, "max_rate": SANDBOX_MAX_RATE,
+            "suppressed_reasons": list(DEFAULT_SUPPRESSED_REASONS), "details": None, "rate_tat": 0.0,
+            "sent_in_window": 0, "updated_at": now}
+
+
+def _where(table: sa.Table, account_id: str, region: str):
+    return sa.and_(table.c.account_id == account_id, table.c.region == region)
+
+
+def settings(conn: Connection, account_id: str, region: str) -> dict:
+    """production_access, sending_enabled, max_24h, max_rate, suppressed_reasons and details (or None)."""
+    row = conn.execute(sa.select(accounts).where(_where(accounts, account_id, region))).mappings().first()
+    source = dict(row) if row else _defaults(account_id, region, 0.0)
+    return {name: source[name] for name in _SETTINGS}
+
+
+def _locked_row(conn: Connection, account_id: str, region: str, now: float) -> dict:
+    """The account's row, created with defaults if missing, locked until the transaction ends.
+
+    PostgreSQL takes a row lock (FOR UPDATE); SQLite's write transactions are one at a time already.
+    """
+    query = sa.select(accounts).where(_where(accounts, account_id, region)).with_for_update()
+    row = conn.execute(query).mappings().first()
+    if row is not None:
+        return dict(row)
+    try:
+        # A savepoint: losing the race to create the row must not abort the caller's transaction.
+        with conn.begin_nested():
+            conn.execute(accounts.insert().values(**_defaults(account_id, region, now)))
+    except sa.exc.IntegrityError as error:
+        if not is_unique_violation(error):
+            raise
+    return dict(conn.execute(query).mappings().one())
+
+
+def update(conn: Connection, account_id: str, region: str, now: float, **values) -> dict:
+    """Change settings (any of production_access, sending_enabled, max_24h, max_rate,
+    suppressed_reasons, details); returns the settings after the change."""
+    _locked_row(conn, account_id, region, now)
+    conn.execute(accounts.update().where(_where(accounts, account_id, region)).values(updated_at=now, **values))
+    return settings(conn, account_id, region)
+
+
+def sent_last_24h(conn: Connection, account_id: str, region: str, now: float) -> int:
+    first_minute = int(now // 60) - WINDOW_MINUTES + 1
+    query = sa.select(sa.func.coalesce(sa.func.sum(counts.c.sent), 0)).where(
+        _where(counts, account_id, region), counts.c.minute >= first_minute)
+    return int(conn.execute(query).scalar())
+
+
+def rate_excess(tat: float, now: float, count: int, max_rate: float) -> tuple[float, float]:
+    """(seconds over the rate limit, new theoretical arrival time) for sending `count` at `now`.
+
+    A generic cell-rate limiter: each message costs 1/max_rate seconds, a burst of up to one
+    second's worth is allowed, and a batch bigger than that may go when nothing is owed.
+    """
+    cost = count / max_rate
+    backlog = max(tat - now, 0.0)
+    excess = backlog + cost - max(1.0, cost)
+    return (excess if excess > 1e-9 else 0.0), max(tat, now) + cost
+
+
+def _prune_window(conn: Connection, account_id: str, region: str, minute: int) -> int:
+    """Drop minute buckets that left the 24 h window; returns how many messages they held."""
+    expired_where = sa.and_(_where(counts, account_id, region), counts.c.minute <= minute - WINDOW_MINUTES)
+    expired = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(counts.c.sent), 0)).where(expired_where)).scalar()
+    if expired:
+        conn.execute(counts.delete().where(expired_where))
+    return int(expired)
+
+
+def _count_sent(conn: Connection, account_id: str, region: str, minute: int, count: int) -> None:
+    bucket = sa.and_(_where(counts, account_id, region), counts.c.minute == minute)
+    if conn.execute(counts.update().where(bucket).values(sent=counts.c.sent + count)).rowcount == 0:
+        conn.execute(counts.insert().values(account_id=account_id, region=region, minute=minute, sent=count))
+
+
+def take_quota(conn: Connection, account_id: str, region: str, count: int, now: float, *,
+               wait: bool = False) -> float:
+    """Take `count` messages from the account's quota inside the caller's write transaction.
+
+    Raises SendingPaused when sending is disabled and LimitExceeded past the rolling 24 h quota.
+    Over the sending rate it raises Throttled, or with `wait` takes nothing and returns the seconds
+    to wait before trying again; otherwise it records the messages and returns 0.0.
+    """
+    row = _locked_row(conn, account_id, region, now)
+    if not row["sending_enabled"]:
+        raise SendingPaused(f"Email sending is disabled for account {account_id} in {region}")
+    if count <= 0:
+        return 0.0
+    minute = int(now // 60)
+    in_window = row["sent_in_window"] - _prune_window(conn, account_id, region, minute)
+    changes = {"sent_in_window": in_window}
+    try:
+        if in_window + count > row["max_24h"]:
+            raise LimitExceeded("Daily message quota exceeded")
+        excess, tat = rate_excess(row["rate_tat"], now, count, row["max_rate"])
+        if excess:
+            if wait:
+                return excess
+            raise Throttled("Maximum sending rate exceeded")
+        _count_sent(conn, account_id, region, minute, count)
+        changes = {"sent_in_window": in_window + count, "rate_tat": tat}
+        return 0.0
+    finally:
+        # Pruned buckets are gone from the table, so the running total drops with them even when
+        # the caller's send is refused (a refusal that rolls back the transaction undoes both).
+        conn.execute(accounts.update().where(_where(accounts, account_id, region)).values(**changes))

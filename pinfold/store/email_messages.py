@@ -1,0 +1,90 @@
+"""Outgoing email: batches (what a request asked for) and messages (one envelope each, with its state).
+
+A message is `queued` until a worker claims it, `sending` while a worker holds its lease, then
+finished: `delivered`, `bounced`, `suppressed`, `failed` (could not be rendered or built) or
+`soft_bounced` (the retry budget ran out). `due_at` is when a queued message may next be tried, or
+when a sending message's lease runs out: a worker that dies leaves its messages to be claimed again.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from pinfold.store.database import execute_many, json_text
+from pinfold.store.tables import email_batches, email_messages
+
+WAITING = ("queued", "sending")
+_MESSAGE_COLUMNS = ("id", "batch_id", "account_id", "region", "recipient", "status", "due_at", "attempts",
+                    "created_at")
+
+
+def add(conn: Connection, batch: dict, messages: list[dict]) -> None:
+    """Store a batch and its messages (each: id, recipient dict), all due now."""
+    conn.execute(email_batches.insert(), [batch])
+    rows = [(message["id"], batch["id"], batch["account_id"], batch["region"], json_text(message["recipient"]),
+             "queued", batch["created_at"], 0, batch["created_at"]) for message in messages]
+    execute_many(conn, email_messages, "insert", _MESSAGE_COLUMNS, rows)
+
+
+def claim(conn: Connection, *, now: float, lease_seconds: float, limit: int) -> list[dict]:
+    """Take up to `limit` messages that are due (or whose holder's lease ran out) for `lease_seconds`."""
+    due = (sa.select(email_messages.c.id)
+           .where(email_messages.c.status.in_(WAITING), email_messages.c.due_at <= now)
+           .order_by(email_messages.c.due_at).limit(limit)
+           .with_for_update(skip_locked=True))
+    statement = (email_messages.update().where(email_messages.c.id.in_(due.scalar_subquery()))
+                 .values(status="sending", due_at=now + lease_seconds)
+                 .returning(email_messages.c.id, email_messages.c.batch_id, email_messages.c.recipient,
+                            email_messages.c.attempts, email_messages.c.sent_at, email_messages.c.created_at))
+    claimed = [dict(row) for row in conn.execute(statement).mappings()]
+    claimed.sort(key=lambda row: row["created_at"])
+    return claimed
+
+
+def batches(conn: Connection, ids: set[str]) -> dict[str, dict]:
+    query = sa.select(email_batches).where(email_batches.c.id.in_(sorted(ids)))
+    return {row["id"]: dict(row) for row in conn.execute(query).mappings()}
+
+
+def finish(conn: Connection, results: list[dict]) -> None:
+    """Record outcomes: each has id, status, due_at, attempts, sent_at, detail and mail."""
+    if results:
+        statement = (email_messages.update().where(email_messages.c.id == sa.bindparam("message_id"))
+                     .values(status=sa.bindparam("status"), due_at=sa.bindparam("due_at"),
+                             attempts=sa.bindparam("attempts"), sent_at=sa.bindparam("sent_at"),
+                             detail=sa.bindparam("detail"),
+                             mail=sa.bindparam("mail", type_=email_messages.c.mail.type)))
+        conn.execute(statement, [{**result, "message_id": result["id"]} for result in results])
+
+
+def get(conn: Connection, message_id: str) -> dict | None:
+    """A message with its batch's account, project and tenant (for feedback that names it)."""
+    query = (sa.select(email_messages, email_batches.c.project_id, email_batches.c.tenant_id,
+                       email_batches.c.ses_tenant, email_batches.c.configuration_set, email_batches.c.definition)
+             .join(email_batches, email_batches.c.id == email_messages.c.batch_id)
+             .where(email_messages.c.id == message_id))
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def counts(conn: Connection, batch_id: str | None = None) -> dict[str, int]:
+    """Messages per status (of one batch, or of all)."""
+    query = sa.select(email_messages.c.status, sa.func.count()).group_by(email_messages.c.status)
+    if batch_id is not None:
+        query = query.where(email_messages.c.batch_id == batch_id)
+    return dict(conn.execute(query).all())
+
+
+def next_due(conn: Connection) -> float | None:
+    query = sa.select(sa.func.min(email_messages.c.due_at)).where(email_messages.c.status.in_(WAITING))
+    return conn.execute(query).scalar()
+
+
+def purge(conn: Connection, before: float) -> int:
+    """Forget finished messages created before `before`, and batches left with no messages."""
+    removed = conn.execute(email_messages.delete().where(email_messages.c.created_at < before,
+                                                         email_messages.c.status.not_in(WAITING))).rowcount
+    orphaned = ~sa.exists().where(email_messages.c.batch_id == email_batches.c.id)
+    conn.execute(email_batches.delete().where(email_batches.c.created_at < before, orphaned))
+    return removed

@@ -1,0 +1,355 @@
+"""The sending pipeline end to end on the mailbox simulator: SES v2 sends are checked, queued,
+delivered, and produce their `_email.*` records; bounces and complaints land in the right list."""
+
+from __future__ import annotations
+
+import email
+import threading
+import time
+
+import pytest
+
+from pinfold.domain.errors import LimitExceeded, MessageRejected, NotFound, Throttled
+from pinfold.sending.delivery import EmailDelivery
+from pinfold.services import email_account, email_identities, ses_send, suppression
+from pinfold.store import email_messages
+from pinfold.store import outbox as outbox_store
+from tests.service.helpers import account_caller, onboard, operator
+
+SIMULATOR = "simulator.amazonses.com"
+
+
+def _simple(to: list[str], subject: str = "Hello", sender: str = "news@example.com", **extra) -> dict:
+    return {"FromEmailAddress": sender, "Destination": {"ToAddresses": to},
+            "Content": {"Simple": {"Subject": {"Data": subject},
+                                   "Body": {"Text": {"Data": "Hi {{name}}"}, "Html": {"Data": "<p>Hi</p>"}}}},
+            **extra}
+
+
+def _verified_sender(ctx, admin, caller, identity: str = "example.com") -> None:
+    email_identities.create(ctx, caller, {"EmailIdentity": identity})
+    email_identities.confirm(ctx, admin, identity, account_id=caller.account_id, region=caller.region)
+
+
+def _events(ctx) -> list[dict]:
+    with ctx.db.read() as conn:
+        return [row["record"] for row in outbox_store.read_after(conn, 0, 10_000)]
+
+
+def _types(ctx) -> list[str]:
+    return [record["event_type"] for record in _events(ctx)]
+
+
+@pytest.fixture
+def sending(ctx):
+    admin = operator(ctx)
+    tenant, _tenant_caller = onboard(ctx, admin, "acme", "ma-mp")
+    caller = account_caller(ctx, admin, tenant["account_id"])
+    _verified_sender(ctx, admin, caller)
+    delivery = EmailDelivery(ctx)
+    yield admin, caller, delivery
+    delivery.stop()
+
+
+def test_a_sandboxed_account_sends_only_to_verified_or_simulator_addresses(ctx, sending):
+    _admin, caller, delivery = sending
+    with pytest.raises(MessageRejected, match="not verified.*someone@else.org"):
+        ses_send.send_email(ctx, caller, _simple(["someone@else.org"]))
+    with pytest.raises(MessageRejected, match="not verified.*news@unverified.org"):
+        ses_send.send_email(ctx, caller, _simple([f"success@{SIMULATOR}"], sender="news@unverified.org"))
+    result = ses_send.send_email(ctx, caller, _simple([f"success@{SIMULATOR}", "team@example.com"]))
+    assert delivery.run_once() == 1
+    with ctx.db.read() as conn:
+        assert email_messages.counts(conn) == {"delivered": 1}
+    records = _events(ctx)
+    assert [r["event_type"] for r in records] == ["_email.send", "_email.delivered"]
+    mail = records[1]["facets"]["email_channel"]["mail_event"]["mail"]
+    assert mail["message_id"] == result["MessageId"]
+    assert mail["destination"] == [f"success@{SIMULATOR}", "team@example.com"]
+    assert records[1]["pinfold"]["tenant_id"] is None  # an account caller, no tenant named
+    stored = list((ctx.settings.data_dir / "mailbox").rglob("*.eml"))
+    assert len(stored) == 1
+    parsed = email.message_from_bytes(stored[0].read_bytes())
+    assert parsed["X-Pinfold-Message-Id"] == result["MessageId"]
+    assert parsed["Subject"] == "Hello"
+
+
+def test_simulator_outcomes_each_produce_their_events_and_only_real_addresses_are_suppressed(ctx, sending):
+    admin, caller, delivery = sending
+    email_account.set_production(ctx, admin, caller.account_id)
+    for local in ("bounce", "complaint", "ooto", "suppressionlist"):
+        ses_send.send_email(ctx, caller, _simple([f"{local}@{SIMULATOR}"]))
+    assert delivery.run_once() == 4
+    types = _types(ctx)
+    assert types.count("_email.send") == 4
+    assert types.count("_email.hardbounce") == 2  # bounce@ and suppressionlist@
+    assert types.count("_email.delivered") == 2  # complaint@ and ooto@ are delivered first
+    assert types.count("_email.complaint") == 1
+    assert suppression.list_page(ctx, caller)["SuppressedDestinationSummaries"] == []
+
+
+def test_a_template_that_cannot_render_is_a_rendering_failure_not_a_crash(ctx, sending):
+    _admin, caller, delivery = sending
+    request = _simple([f"success@{SIMULATOR}"])
+    request["Content"] = {"Template": {"TemplateContent": {"Subject": "Hi {{#each}}", "Text": "x"},
+                                       "TemplateData": "{}"}}
+    ses_send.send_email(ctx, caller, request)
+    delivery.run_once()
+    assert _types(ctx) == ["_email.rendering_failure"]
+    with ctx.db.read() as conn:
+        assert email_messages.counts(conn) == {"failed": 1}
+
+
+def test_quota_is_taken_per_recipient_and_refusals_queue_nothing(ctx, sending):
+    admin, caller, delivery = sending
+    email_account.set_production(ctx, admin, caller.account_id, max_24h=3, max_rate=1000)
+    ses_send.send_email(ctx, caller, _simple([f"success+{n}@{SIMULATOR}" for n in range(2)]))
+    with pytest.raises(LimitExceeded, match="Daily message quota exceeded"):
+        ses_send.send_email(ctx, caller, _simple([f"success+{n}@{SIMULATOR}" for n in range(2)]))
+    with pytest.raises(NotFound):
+        ses_send.send_email(ctx, caller, _simple(["a@b.org"], ConfigurationSetName="missing"))
+    with ctx.db.read() as conn:
+        assert email_messages.counts(conn) == {"queued": 1}
+
+
+def test_concurrent_sends_never_exceed_the_rate(ctx, sending):
+    admin, caller, _delivery = sending
+    email_account.set_production(ctx, admin, caller.account_id, max_24h=1000, max_rate=5)
+    outcomes: list[str] = []
+
+    def send(n: int) -> None:
+        try:
+            ses_send.send_email(ctx, caller, _simple([f"success+{n}@{SIMULATOR}"]))
+            outcomes.append("sent")
+        except Throttled:
+            outcomes.append("throttled")
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # The threads start within a second or two: at 5 a second with no burst allowance, most are refused.
+    assert outcomes.count("sent") <= 5 * 3
+    assert outcomes.count("throttled") >= 5
+    with ctx.db.read() as conn:
+        assert email_messages.counts(conn).get("queued", 0) == outcomes.count("sent")
+
+
+class _Relay:
+    """A real SMTP server (aiosmtpd) on a fixed port that can be stopped and started again."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.received, self.controller = port, [], None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.received.append(email.message_from_bytes(envelope.original_content)["X-Pinfold-Message-Id"])
+        return "250 2.0.0 Ok"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port,
+                                     server_kwargs={"decode_data": False})
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def test_a_relay_that_goes_down_mid_send_loses_nothing_and_sends_nothing_twice(tmp_path, database_url):
+    from pinfold.config import Settings
+    from pinfold.services.context import Context
+    from tests.conftest import free_port
+
+    relay = _Relay(free_port())
+    relay.start()
+    settings = Settings(data_dir=tmp_path / "relay", database_url=database_url, email_batch=10,
+                        email_relay=f"smtp://127.0.0.1:{relay.port}?starttls=off&connections=2")
+    ctx = Context.open(settings)
+    try:
+        admin = operator(ctx)
+        tenant, _ = onboard(ctx, admin, "acme", "ma-mp")
+        caller = account_caller(ctx, admin, tenant["account_id"])
+        _verified_sender(ctx, admin, caller)
+        email_account.set_production(ctx, admin, caller.account_id, max_rate=1000)
+        ids = [ses_send.send_email(ctx, caller, _simple([f"r{n}@example.org"]))["MessageId"] for n in range(30)]
+        delivery = EmailDelivery(ctx)
+        assert delivery.run_once() == 10  # the first ten get through
+        relay.stop()  # the relay goes down
+        assert delivery.run_once() == 10  # ten are refused for now: tried again later
+        with ctx.db.read() as conn:
+            assert email_messages.counts(conn) == {"delivered": 10, "queued": 20}
+        relay.start()
+        while delivery.worker.run_once(now=time.time() + 3600):  # as if the retry waits had passed
+            pass
+        with ctx.db.read() as conn:
+            assert email_messages.counts(conn) == {"delivered": 30}
+        assert sorted(relay.received) == sorted(ids)  # every message once, none twice
+        assert _types(ctx).count("_email.send") == 30 and _types(ctx).count("_email.delivered") == 30
+        delivery.stop()
+    finally:
+        relay.stop()
+        ctx.close()
+
+
+def test_bounce_reports_and_complaints_by_smtp_reach_the_suppression_list(ctx, sending):
+    import smtplib
+
+    from pinfold.channels.inbound import FeedbackListener
+    from pinfold.services import feedback
+
+    admin, caller, delivery = sending
+    email_account.set_production(ctx, admin, caller.account_id)
+    message_id = ses_send.send_email(ctx, caller, _simple(["gone@example.org"]))["MessageId"]
+    delivery.run_once()
+    dsn = (f"From: MAILER-DAEMON@mx.example.org\r\nTo: news@example.com\r\nSubject: Undelivered\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+           "--b\r\nContent-Type: text/plain\r\n\r\nNo such user.\r\n"
+           "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n"
+           "Final-Recipient: rfc822; gone@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+           "Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n"
+           f"--b\r\nContent-Type: text/rfc822-headers\r\n\r\nX-Pinfold-Message-Id: {message_id}\r\n\r\n--b--\r\n")
+    with FeedbackListener("127.0.0.1", 0, lambda report: feedback.record_report(ctx, report)) as listener:
+        with smtplib.SMTP("127.0.0.1", listener.port) as client:
+            client.sendmail("MAILER-DAEMON@mx.example.org", ["bounces@pinfold.localhost"], dsn.encode())
+            client.sendmail("MAILER-DAEMON@mx.example.org", ["bounces@pinfold.localhost"], dsn.encode())  # again
+    assert _types(ctx) == ["_email.send", "_email.delivered", "_email.hardbounce"]  # the repeat changed nothing
+    entry = suppression.get(ctx, caller, "gone@example.org")
+    assert entry["Reason"] == "BOUNCE"
+
+
+def _bounce_for(ctx, message_id: str, address: str) -> None:
+    from pinfold.channels.base import Feedback
+    from pinfold.services import feedback
+
+    assert feedback.record_report(ctx, Feedback("bounce", (address,), message_id, "Permanent", "5.1.1", "550"))
+
+
+@pytest.mark.parametrize("model, shared", [("sa-sp", True), ("sa-mp", True), ("ma-mp", False)])
+def test_one_tenants_bounce_suppresses_for_everyone_in_its_account_and_no_further(ctx, model, shared):
+    from pinfold.services import endpoints
+
+    admin = operator(ctx)
+    first, first_caller = onboard(ctx, admin, "first", model)
+    second, second_caller = onboard(ctx, admin, "second", model)
+    for account_id in {first["account_id"], second["account_id"]}:
+        _verified_sender(ctx, admin, account_caller(ctx, admin, account_id))
+        email_account.set_production(ctx, admin, account_id)
+    x = {"ChannelType": "EMAIL", "Address": "x@example.org"}
+    endpoints.update_endpoint(ctx, first_caller, first["project_id"], "first-x", x)
+    sent = ses_send.send_email(ctx, first_caller, _simple(["x@example.org"]))
+    delivery = EmailDelivery(ctx)
+    delivery.run_once()
+    _bounce_for(ctx, sent["MessageId"], "x@example.org")
+    # The address moves to the second tenant (in a shared project it must leave the first tenant first).
+    endpoints.delete(ctx, first_caller, first["project_id"], "first-x")
+    endpoints.update_endpoint(ctx, second_caller, second["project_id"], "second-x", x)
+    ses_send.send_email(ctx, second_caller, _simple(["x@example.org"]))
+    delivery.run_once()
+    with ctx.db.read() as conn:
+        statuses = email_messages.counts(conn)
+    assert statuses == ({"bounced": 1, "suppressed": 1} if shared else {"bounced": 1, "delivered": 1})
+    delivery.stop()
+
+
+def test_a_shared_project_tenant_sends_only_to_its_own_endpoints(ctx):
+    from pinfold.services import endpoints
+
+    admin = operator(ctx)
+    acme, acme_caller = onboard(ctx, admin, "acme", "sa-sp")
+    globex, globex_caller = onboard(ctx, admin, "globex", "sa-sp")
+    owner = account_caller(ctx, admin, acme["account_id"])
+    _verified_sender(ctx, admin, owner)
+    email_account.set_production(ctx, admin, acme["account_id"])
+    endpoints.update_endpoint(ctx, acme_caller, acme["project_id"], "a1", {"ChannelType": "EMAIL",
+                                                                           "Address": "ann@acme.org"})
+    endpoints.update_endpoint(ctx, globex_caller, globex["project_id"], "g1", {"ChannelType": "EMAIL",
+                                                                              "Address": "gus@globex.org"})
+    assert ses_send.send_email(ctx, acme_caller, _simple(["ann@acme.org"]))["MessageId"]
+    for stranger in ("gus@globex.org", "nobody@nowhere.org"):
+        with pytest.raises(MessageRejected, match="Not an address of this tenant's endpoints"):
+            ses_send.send_email(ctx, acme_caller, _simple([stranger]))
+    EmailDelivery(ctx).run_once()
+    assert {record["pinfold"]["tenant_id"] for record in _events(ctx)} == {"acme"}
+
+
+def test_an_ses_tenant_sends_only_through_resources_associated_with_it(ctx):
+    from pinfold.services import configuration_sets, ses_tenants
+
+    admin = operator(ctx)
+    acme, acme_caller = onboard(ctx, admin, "acme", "sa-mp")
+    owner = account_caller(ctx, admin, acme["account_id"])
+    _verified_sender(ctx, admin, owner)
+    email_account.set_production(ctx, admin, acme["account_id"])
+    for name in ("acme-set", "other-set"):
+        configuration_sets.create(ctx, owner, {"ConfigurationSetName": name})
+    ses_tenants.create(ctx, owner, {"TenantName": "acme"})  # linked to the registry tenant of that name
+    arn = f"arn:aws:ses:{owner.region}:{owner.account_id}"
+    ses_tenants.associate(ctx, owner, "acme", f"{arn}:identity/example.com")
+    with pytest.raises(MessageRejected, match="configuration set associated"):
+        ses_send.send_email(ctx, acme_caller, _simple(["ann@acme.org"]))
+    ses_tenants.associate(ctx, owner, "acme", f"{arn}:configuration-set/acme-set")
+    with pytest.raises(MessageRejected, match="other-set is not associated"):
+        ses_send.send_email(ctx, acme_caller, _simple(["ann@acme.org"], ConfigurationSetName="other-set"))
+    sent = ses_send.send_email(ctx, acme_caller, _simple(["ann@acme.org"], ConfigurationSetName="acme-set"))
+    with ctx.db.read() as conn:
+        assert email_messages.get(conn, sent["MessageId"])["ses_tenant"] == "acme"
+    with pytest.raises(Exception, match="cannot send as tenant"):
+        ses_send.send_email(ctx, acme_caller, _simple(["ann@acme.org"], ConfigurationSetName="acme-set",
+                                                      TenantName="someone-else"))
+
+
+def test_opens_clicks_and_one_click_unsubscribe_become_events_and_opt_the_endpoint_out(ctx, sending):
+    import re
+
+    from starlette.testclient import TestClient
+
+    from pinfold.api.app import create_app
+    from pinfold.services import channels, endpoints, messages
+
+    admin, _caller, delivery = sending
+    project = onboard(ctx, admin, "shop", "sa-mp")[0]["project_id"]
+    project_owner = account_caller(ctx, admin, onboard_account(ctx, project))
+    _verified_sender(ctx, admin, project_owner)
+    email_account.set_production(ctx, admin, project_owner.account_id)
+    identity = f"arn:aws:ses:{project_owner.region}:{project_owner.account_id}:identity/example.com"
+    channels.update_email(ctx, project_owner, project, {"FromAddress": "shop@example.com", "Identity": identity,
+                                                        "Enabled": True})
+    endpoints.update_endpoint(ctx, project_owner, project, "ann", {"ChannelType": "EMAIL",
+                                                                   "Address": "ann@example.org"})
+    html = '<html><body><a href="https://example.com/sale">Sale</a></body></html>'
+    result = messages.send_messages(ctx, project_owner, project, {
+        "Endpoints": {"ann": {}},
+        "MessageConfiguration": {"EmailMessage": {"SimpleEmail": {"Subject": {"Data": "Sale"},
+                                                                  "HtmlPart": {"Data": html}}}}})
+    assert result["MessageResponse"]["EndpointResult"]["ann"]["DeliveryStatus"] == "SUCCESSFUL"
+    delivery.run_once()
+    [stored] = list((ctx.settings.data_dir / "mailbox").rglob("*.eml"))
+    raw = email.message_from_bytes(stored.read_bytes())
+    body = raw.get_payload(decode=True).decode() if not raw.is_multipart() else raw.get_payload()[0].get_payload(
+        decode=True).decode()
+    base = ctx.settings.resolved_public_url
+    pixel = re.search(re.escape(base) + r"(/t/o/[^\"']+)", body)[1]
+    click = re.search(re.escape(base) + r"(/t/c/[^\"']+)", body)[1]
+    unsubscribe = re.search(r"<" + re.escape(base) + r"(/t/u/[^>]+)>", raw["List-Unsubscribe"])[1]
+    client = TestClient(create_app(ctx))
+    assert client.get(pixel).headers["content-type"] == "image/gif"
+    followed = client.get(click, follow_redirects=False)
+    assert followed.status_code == 302 and followed.headers["location"] == "https://example.com/sale"
+    assert client.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert client.get("/t/o/forged.token").status_code == 404
+    types = _types(ctx)
+    assert [t for t in types if t in ("_email.open", "_email.click", "_email.unsubscribe")] == [
+        "_email.open", "_email.click", "_email.unsubscribe"]
+    click_record = next(r for r in _events(ctx) if r["event_type"] == "_email.click")
+    assert click_record["attributes"]["feedback"] == "https://example.com/sale"
+    assert click_record["pinfold"]["tenant_id"] == "shop"
+    assert endpoints.get(ctx, project_owner, project, "ann")["OptOut"] == "ALL"
+
+
+def onboard_account(ctx, project_id: str) -> str:
+    from pinfold.store import projects
+
+    with ctx.db.read() as conn:
+        return projects.get_project_by_id(conn, project_id)["account_id"]
