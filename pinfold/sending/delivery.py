@@ -37,7 +37,7 @@ class EmailDelivery:
         if self.listener is not None:
             self.listener.start()
             log.info("receiving bounce and complaint reports by SMTP on port %s", self.listener.port)
-        self.worker.start()
+        self.worker.start(self.ctx.settings.email_workers)
         return self
 
     def stop(self) -> None:

@@ -60,17 +60,20 @@ class SendWorker:
                                            decrypt=ctx.secrets.decrypt)
         self._batches: dict[str, dict] = {}
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
-    def start(self) -> SendWorker:
-        self._thread = threading.Thread(target=self._loop, name="pinfold-sender", daemon=True)
-        self._thread.start()
+    def start(self, threads: int = 1) -> SendWorker:
+        """Run passes on `threads` threads: while one waits for the relay, another composes the next chunk."""
+        self._threads = [threading.Thread(target=self._loop, name=f"pinfold-sender-{n}", daemon=True)
+                         for n in range(threads)]
+        for thread in self._threads:
+            thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        for thread in self._threads:
+            thread.join(timeout=30)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -107,14 +110,17 @@ class SendWorker:
         return len(claimed)
 
     def _batches_of(self, conn, rows: list[dict]) -> list[dict]:
-        missing = {row["batch_id"] for row in rows} - set(self._batches)
+        """Each row's batch, with the account's and configuration set's settings as they were when
+        the batch was first seen (cached: a bulk send looks them up once, not once per chunk)."""
+        found = {row["batch_id"]: self._batches.get(row["batch_id"]) for row in rows}
+        missing = {batch_id for batch_id, batch in found.items() if batch is None}
         if missing:
             if len(self._batches) > 10_000:
-                self._batches.clear()
+                self._batches = {}
             for batch_id, batch in store.batches(conn, missing).items():
                 batch["settings"] = outcomes.batch_settings(conn, batch)
-                self._batches[batch_id] = batch
-        return [self._batches[row["batch_id"]] for row in rows]
+                found[batch_id] = self._batches[batch_id] = batch
+        return [found[row["batch_id"]] for row in rows]
 
     def _check_suppression(self, conn, claimed: list[Claimed]) -> None:
         """Mark messages whose recipient is on the list the batch's tenant scope names, for a reason

@@ -144,7 +144,8 @@ def address_of(value: str) -> str:
     """The bare address of `Name <local@domain>` or `local@domain`; InvalidInput when it is not one."""
     from email.utils import parseaddr
 
-    _name, address = parseaddr(value or "")
+    # Most values are a bare address; the full RFC 5322 parser is for `Name <address>` forms.
+    address = value if value and not any(c in value for c in '<>"(), \t') else parseaddr(value or "")[1]
     local, at, domain = address.rpartition("@")
     if not at or not local or "." not in domain or any(c.isspace() for c in address):
         raise InvalidInput(f"Invalid email address: {value!r}")

@@ -35,9 +35,25 @@ def _where(table: sa.Table, account_id: str, region: str):
     return sa.and_(table.c.account_id == account_id, table.c.region == region)
 
 
+# Prebuilt statements for the path every send takes (building them per call cost more than running them).
+def _keyed(table: sa.Table):
+    return sa.and_(table.c.account_id == sa.bindparam("a"), table.c.region == sa.bindparam("r"))
+
+
+_ROW = sa.select(accounts).where(_keyed(accounts))
+_ROW_LOCKED = _ROW.with_for_update()
+_EXPIRED = sa.and_(_keyed(counts), counts.c.minute <= sa.bindparam("m"))
+_EXPIRED_SUM = sa.select(sa.func.coalesce(sa.func.sum(counts.c.sent), 0)).where(_EXPIRED)
+_EXPIRED_DELETE = counts.delete().where(_EXPIRED)
+_BUMP = (counts.update().where(_keyed(counts), counts.c.minute == sa.bindparam("m"))
+         .values(sent=counts.c.sent + sa.bindparam("n")))
+_RECORD = accounts.update().where(_keyed(accounts)).values(sent_in_window=sa.bindparam("in_window"),
+                                                           rate_tat=sa.bindparam("tat"))
+
+
 def settings(conn: Connection, account_id: str, region: str) -> dict:
     """production_access, sending_enabled, max_24h, max_rate, suppressed_reasons and details (or None)."""
-    row = conn.execute(sa.select(accounts).where(_where(accounts, account_id, region))).mappings().first()
+    row = conn.execute(_ROW, {"a": account_id, "r": region}).mappings().first()
     source = dict(row) if row else _defaults(account_id, region, 0.0)
     return {name: source[name] for name in _SETTINGS}
 
@@ -47,8 +63,8 @@ def _locked_row(conn: Connection, account_id: str, region: str, now: float) -> d
 
     PostgreSQL takes a row lock (FOR UPDATE); SQLite's write transactions are one at a time already.
     """
-    query = sa.select(accounts).where(_where(accounts, account_id, region)).with_for_update()
-    row = conn.execute(query).mappings().first()
+    key = {"a": account_id, "r": region}
+    row = conn.execute(_ROW_LOCKED, key).mappings().first()
     if row is not None:
         return dict(row)
     try:
@@ -58,7 +74,7 @@ def _locked_row(conn: Connection, account_id: str, region: str, now: float) -> d
     except sa.exc.IntegrityError as error:
         if not is_unique_violation(error):
             raise
-    return dict(conn.execute(query).mappings().one())
+    return dict(conn.execute(_ROW_LOCKED, key).mappings().one())
 
 
 def update(conn: Connection, account_id: str, region: str, now: float, **values) -> dict:
@@ -90,16 +106,15 @@ def rate_excess(tat: float, now: float, count: int, max_rate: float) -> tuple[fl
 
 def _prune_window(conn: Connection, account_id: str, region: str, minute: int) -> int:
     """Drop minute buckets that left the 24 h window; returns how many messages they held."""
-    expired_where = sa.and_(_where(counts, account_id, region), counts.c.minute <= minute - WINDOW_MINUTES)
-    expired = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(counts.c.sent), 0)).where(expired_where)).scalar()
+    key = {"a": account_id, "r": region, "m": minute - WINDOW_MINUTES}
+    expired = conn.execute(_EXPIRED_SUM, key).scalar()
     if expired:
-        conn.execute(counts.delete().where(expired_where))
+        conn.execute(_EXPIRED_DELETE, key)
     return int(expired)
 
 
 def _count_sent(conn: Connection, account_id: str, region: str, minute: int, count: int) -> None:
-    bucket = sa.and_(_where(counts, account_id, region), counts.c.minute == minute)
-    if conn.execute(counts.update().where(bucket).values(sent=counts.c.sent + count)).rowcount == 0:
+    if conn.execute(_BUMP, {"a": account_id, "r": region, "m": minute, "n": count}).rowcount == 0:
         conn.execute(counts.insert().values(account_id=account_id, region=region, minute=minute, sent=count))
 
 
@@ -118,7 +133,7 @@ def take_quota(conn: Connection, account_id: str, region: str, count: int, now: 
         return 0.0
     minute = int(now // 60)
     in_window = row["sent_in_window"] - _prune_window(conn, account_id, region, minute)
-    changes = {"sent_in_window": in_window}
+    changes = {"in_window": in_window, "tat": row["rate_tat"]}
     try:
         if in_window + count > row["max_24h"]:
             raise LimitExceeded("Daily message quota exceeded")
@@ -128,9 +143,9 @@ def take_quota(conn: Connection, account_id: str, region: str, count: int, now: 
                 return excess
             raise Throttled("Maximum sending rate exceeded")
         _count_sent(conn, account_id, region, minute, count)
-        changes = {"sent_in_window": in_window + count, "rate_tat": tat}
+        changes = {"in_window": in_window + count, "tat": tat}
         return 0.0
     finally:
         # Pruned buckets are gone from the table, so the running total drops with them even when
         # the caller's send is refused (a refusal that rolls back the transaction undoes both).
-        conn.execute(accounts.update().where(_where(accounts, account_id, region)).values(**changes))
+        conn.execute(_RECORD, {"a": account_id, "r": region, **changes})

@@ -73,10 +73,15 @@ def covering_names(address: str) -> list[str]:
     return [address] + [".".join(labels[i:]) for i in range(len(labels) - 1)]
 
 
+_COVERING = sa.select(identities).where(identities.c.account_id == sa.bindparam("a"),
+                                         identities.c.region == sa.bindparam("r"),
+                                         identities.c.identity.in_(sa.bindparam("names", expanding=True)))
+
+
 def _covering(conn: Connection, account_id: str, region: str, address: str) -> list[dict]:
     names = covering_names(address)
-    query = sa.select(identities).where(_key(account_id, region), identities.c.identity.in_(names))
-    found = {row["identity"]: dict(row) for row in conn.execute(query).mappings()}
+    found = {row["identity"]: dict(row)
+             for row in conn.execute(_COVERING, {"a": account_id, "r": region, "names": names}).mappings()}
     return [found[name] for name in names if name in found]
 
 
