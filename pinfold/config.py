@@ -46,6 +46,8 @@ class Settings:
     # Outgoing email: empty relay = the built-in mailbox simulator (mail kept under <data_dir>/mailbox);
     # else smtp://[user:password@]host[:port][?starttls=require|opportunistic|off&connections=N].
     email_relay: str = field(default="", repr=False)
+    # More relays by sending pool name ("pool=smtp://... pool2=smtp://..."): see channels/registry.py.
+    email_pools: str = field(default="", repr=False)
     mail_domain: str = "pinfold.localhost"  # right-hand side of the Message-IDs Pinfold writes
     # A refused-for-now message (4xx, relay down) is tried again after this long, doubling each time,
     # until it has waited email_max_delivery_seconds (a configuration set's MaxDeliverySeconds wins).
@@ -101,6 +103,7 @@ class Settings:
             "dns_resolver": env.get("PINFOLD_DNS_RESOLVER", ""),
             "dns_timeout": float(env.get("PINFOLD_DNS_TIMEOUT", "3")),
             "email_relay": env.get("PINFOLD_EMAIL_RELAY", ""),
+            "email_pools": env.get("PINFOLD_EMAIL_POOLS", ""),
             "mail_domain": env.get("PINFOLD_MAIL_DOMAIN", cls.mail_domain),
             "email_retry_seconds": float(env.get("PINFOLD_EMAIL_RETRY_SECONDS", "30")),
             "email_max_delivery_seconds": float(env.get("PINFOLD_EMAIL_MAX_DELIVERY_SECONDS", "14400")),

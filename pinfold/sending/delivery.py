@@ -11,7 +11,7 @@ import logging
 import queue
 
 from pinfold.channels.base import Feedback
-from pinfold.channels.registry import email_adapter
+from pinfold.channels.registry import Relays
 from pinfold.sending.worker import SendWorker
 from pinfold.services import feedback
 from pinfold.services.context import Context
@@ -23,8 +23,8 @@ class EmailDelivery:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._reports: queue.SimpleQueue[Feedback] = queue.SimpleQueue()
-        self.adapter = email_adapter(ctx.settings, self._reports.put)
-        self.worker = SendWorker(ctx, self.adapter, after_pass=self.drain)
+        self.relays = Relays(ctx.settings, self._reports.put)
+        self.worker = SendWorker(ctx, self.relays, after_pass=self.drain)
         self.listener = None
         if ctx.settings.feedback_smtp:
             from pinfold.channels.inbound import FeedbackListener
@@ -44,7 +44,7 @@ class EmailDelivery:
         self.worker.stop()
         if self.listener is not None:
             self.listener.stop()
-        self.adapter.close()
+        self.relays.close()
 
     def run_once(self) -> int:
         """One sending pass and the reports it caused (tests drive delivery with this)."""

@@ -118,14 +118,15 @@ def batch_settings(conn, batch: dict) -> dict:
         tenant = ses_tenants.get(conn, batch["account_id"], batch["region"], batch["ses_tenant"])
         if tenant is not None and tenant["suppression_scope"] == "TENANT":
             reasons = list(tenant["suppressed_reasons"])
-    max_seconds = None
+    delivery = {}
     if batch["configuration_set"]:
         found = configuration_sets.get(conn, batch["account_id"], batch["region"], batch["configuration_set"])
         if found is not None:
             if found["suppression"] is not None:
                 reasons = found["suppression"]
-            max_seconds = (found["delivery"] or {}).get("MaxDeliverySeconds")
-    return {"suppressed_reasons": reasons, "max_delivery_seconds": max_seconds}
+            delivery = found["delivery"] or {}
+    return {"suppressed_reasons": reasons, "max_delivery_seconds": delivery.get("MaxDeliverySeconds"),
+            "sending_pool": delivery.get("SendingPoolName"), "require_tls": delivery.get("TlsPolicy") == "REQUIRE"}
 
 
 def bounce_detail(bounce_type: str, sub_type: str, recipients: list[str], status: str | None, diagnostic: str,

@@ -19,7 +19,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from pinfold.channels.base import EmailAdapter, Outcome
+from pinfold.channels.base import Outcome
+from pinfold.channels.registry import Relays
 from pinfold.domain.templates import TemplateError
 from pinfold.sending import compose as composing
 from pinfold.sending import outcomes
@@ -48,10 +49,10 @@ class Claimed:
 class SendWorker:
     """Runs passes on a thread until stopped; `run_once()` is one pass (tests call it directly)."""
 
-    def __init__(self, ctx: Context, adapter: EmailAdapter, *, idle_seconds: float = 0.2,
+    def __init__(self, ctx: Context, relays: Relays, *, idle_seconds: float = 0.2,
                  after_pass=None) -> None:
         self.ctx = ctx
-        self.adapter = adapter
+        self.relays = relays
         self.after_pass = after_pass  # called after each pass's outcomes are committed
         self.idle_seconds = idle_seconds
         self.composer = composing.Composer(mail_domain=ctx.settings.mail_domain,
@@ -98,16 +99,23 @@ class SendWorker:
         for item in claimed:
             if item.suppressed is None:
                 self._compose(item)
-        ready = [item for item in claimed if item.composed is not None]
-        if ready:
-            for item, outcome in zip(ready, self.adapter.deliver([item.composed.email for item in ready]),
-                                     strict=True):
-                item.outcome = outcome
+        self._deliver([item for item in claimed if item.composed is not None])
         with self.ctx.db.write() as conn:
             outcomes.record(self.ctx, conn, claimed, now=time.time())
         if self.after_pass is not None:
             self.after_pass()
         return len(claimed)
+
+    def _deliver(self, ready: list[Claimed]) -> None:
+        """Hand each message to the relay its configuration set's sending pool names."""
+        by_relay: dict[tuple, list[Claimed]] = {}
+        for item in ready:
+            settings = item.batch["settings"]
+            by_relay.setdefault((settings["sending_pool"], settings["require_tls"]), []).append(item)
+        for (pool, require_tls), items in by_relay.items():
+            adapter = self.relays.pick(pool, require_tls=require_tls)
+            for item, outcome in zip(items, adapter.deliver([item.composed.email for item in items]), strict=True):
+                item.outcome = outcome
 
     def _batches_of(self, conn, rows: list[dict]) -> list[dict]:
         """Each row's batch, with the account's and configuration set's settings as they were when

@@ -353,3 +353,40 @@ def onboard_account(ctx, project_id: str) -> str:
 
     with ctx.db.read() as conn:
         return projects.get_project_by_id(conn, project_id)["account_id"]
+
+
+def test_a_configuration_sets_sending_pool_chooses_the_relay(tmp_path, database_url):
+    from pinfold.config import Settings
+    from pinfold.services import configuration_sets
+    from pinfold.services.context import Context
+    from tests.conftest import free_port
+
+    default, marketing = _Relay(free_port()), _Relay(free_port())
+    for relay in (default, marketing):
+        relay.start()
+    settings = Settings(data_dir=tmp_path / "pools", database_url=database_url,
+                        email_relay=f"smtp://127.0.0.1:{default.port}?starttls=off",
+                        email_pools=f"marketing=smtp://127.0.0.1:{marketing.port}?starttls=off")
+    ctx = Context.open(settings)
+    try:
+        admin = operator(ctx)
+        tenant, _ = onboard(ctx, admin, "acme", "ma-mp")
+        caller = account_caller(ctx, admin, tenant["account_id"])
+        _verified_sender(ctx, admin, caller)
+        email_account.set_production(ctx, admin, caller.account_id, max_rate=1000)
+        configuration_sets.create(ctx, caller, {"ConfigurationSetName": "promotions",
+                                                "DeliveryOptions": {"SendingPoolName": "marketing"}})
+        configuration_sets.create(ctx, caller, {"ConfigurationSetName": "elsewhere",
+                                                "DeliveryOptions": {"SendingPoolName": "no-such-pool"}})
+        promo = ses_send.send_email(ctx, caller, _simple(["a@example.org"], ConfigurationSetName="promotions"))
+        receipt = ses_send.send_email(ctx, caller, _simple(["b@example.org"]))
+        fallback = ses_send.send_email(ctx, caller, _simple(["c@example.org"], ConfigurationSetName="elsewhere"))
+        delivery = EmailDelivery(ctx)
+        delivery.run_once()
+        delivery.stop()
+        assert marketing.received == [promo["MessageId"]]
+        assert sorted(default.received) == sorted([receipt["MessageId"], fallback["MessageId"]])
+    finally:
+        default.stop()
+        marketing.stop()
+        ctx.close()
