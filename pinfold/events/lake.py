@@ -16,6 +16,7 @@ strings; read them as such (DuckDB: `hive_types_autocast = false`), or account i
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -110,25 +111,44 @@ class Lake:
     def write(self, records: list[dict], batch: str) -> list[str]:
         """Write `records` as one file per partition, each named `<batch>.parquet`; returns the paths.
 
-        Writing the same batch again replaces the same files. A local file appears whole or not at
-        all (written aside, then renamed); an S3 object is whole by nature.
+        Writing the same batch again replaces the same files.
         """
         groups: dict[tuple[str, str, str, str], list[dict]] = defaultdict(list)
         for record in records:
             groups[partition(record)].append(record)
         written = []
         for key, members in sorted(groups.items()):
-            folder = f"{self.root}/{partition_path(key)}"
-            path = f"{folder}/{batch}.parquet"
-            if isinstance(self.filesystem, pafs.LocalFileSystem):  # S3 has no folders: no marker objects
-                self.filesystem.create_dir(folder, recursive=True)
-                aside = f"{folder}/.{batch}.{uuid.uuid4().hex}.tmp"
-                pq.write_table(to_table(members), aside, filesystem=self.filesystem, compression="zstd")
-                self.filesystem.move(aside, path)
-            else:
-                pq.write_table(to_table(members), path, filesystem=self.filesystem, compression="zstd")
-            written.append(path)
+            written.append(self._put(f"{self.root}/{partition_path(key)}", f"{batch}.parquet",
+                                     functools.partial(self._parquet, to_table(members))))
         return written
+
+    def write_json(self, events: list[dict], batch: str) -> str:
+        """SES-shaped events as newline-delimited JSON (what a Firehose delivers by default): one file
+        per batch under ses-events/date=<day of the batch's first message>/, replaced if written again."""
+        day = events[0]["mail"]["timestamp"][:10]
+        folder = f"{self.root}/ses-events/date={day}"
+        body = b"".join(orjson.dumps(event) + b"\n" for event in events)
+
+        def write(target: str) -> None:
+            with self.filesystem.open_output_stream(target) as out:
+                out.write(body)
+        return self._put(folder, f"{batch}.json", write)
+
+    def _parquet(self, table: pa.Table, target: str) -> None:
+        pq.write_table(table, target, filesystem=self.filesystem, compression="zstd")
+
+    def _put(self, folder: str, name: str, write) -> str:
+        """Write one file with `write(path)`: a local file appears whole or not at all (written aside,
+        then renamed); an S3 object is whole by nature, and S3 gets no folder marker objects."""
+        path = f"{folder}/{name}"
+        if not isinstance(self.filesystem, pafs.LocalFileSystem):
+            write(path)
+            return path
+        self.filesystem.create_dir(folder, recursive=True)
+        aside = f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"
+        write(aside)
+        self.filesystem.move(aside, path)
+        return path
 
     def glob(self) -> str:
         """The pattern DuckDB reads every event file with (local lakes)."""
@@ -148,3 +168,4 @@ def _filesystem(url: str, s3: S3Settings) -> tuple[pafs.FileSystem, str]:
     if s3.access_key_id:
         options.update(access_key=s3.access_key_id, secret_key=s3.secret_access_key)
     return pafs.S3FileSystem(**options), f"{parsed.netloc}{parsed.path}".rstrip("/")
+

@@ -1,7 +1,9 @@
 """The pump: moves outbox records to their sinks, at least once, without duplicates, and in order.
 
-Sinks are the lake (every record) and each destination named by a project's event stream (that
-project's records): a Kinesis ARN publishes to NATS JetStream, a Firehose ARN writes Parquet at
+Sinks are the lake (every record), each destination named by a project's event stream (that
+project's records), and each enabled SES configuration-set event destination (the `_email.*`
+records of mail sent through that set whose type it matches, in SES's shape: events/ses_events.py).
+A Kinesis ARN or SNS topic publishes to NATS JetStream, a Firehose ARN writes files at
 its own location. Each sink has a cursor (the last outbox seq it holds). A pass over a sink:
 
 1. takes the next records after its cursor (for the lake, once enough wait or the oldest has
@@ -28,7 +30,10 @@ import orjson
 from pinfold.domain.streams import Destination, destination
 from pinfold.events.lake import Lake
 from pinfold.events.nats import Publisher, stream_name
+from pinfold.events.ses_events import destined, ses_event
+from pinfold.events.webhooks import post_webhook
 from pinfold.services.context import Context
+from pinfold.store import configuration_sets
 from pinfold.store import streams as store
 from pinfold.store.database import Lease
 
@@ -37,6 +42,12 @@ log = logging.getLogger("pinfold.pump")
 LAKE = "lake"
 STREAM_BATCH = 1000  # records per pass to a stream sink: streams favour latency over file size
 RETRY_SECONDS = 2.0  # a failing sink is tried again after this long
+
+
+def ses_sink_name(destination: dict) -> str:
+    """The cursor name of one configuration-set event destination."""
+    return ":".join(("ses", destination["account_id"], destination["region"], destination["configuration_set"],
+                     destination["name"]))
 
 
 @dataclass
@@ -111,8 +122,9 @@ class Pump:
         outcome = Outcome()
         with self.ctx.db.read() as conn:
             routes = store.destinations(conn)  # project → destination ARN
+            publishing = {ses_sink_name(d): d for d in configuration_sets.publishing(conn)}
             known = {sink["name"] for sink in store.sinks(conn)}
-        active = {LAKE, *routes.values()}
+        active = {LAKE, *routes.values(), *publishing}
         if known != active:  # an idle pump writes nothing: only a changed set of streams needs a transaction
             with self.ctx.db.write() as conn:
                 store.ensure_sink(conn, LAKE, 0)
@@ -124,7 +136,7 @@ class Pump:
                 outcome.failed += 1
                 continue
             try:
-                outcome.delivered += self._pass(name, routes, flush)
+                outcome.delivered += self._pass(name, routes, publishing, flush)
                 self._retry_at.pop(name, None)
             except Exception as error:  # the sink is down or refusing: keep the records, retry later
                 outcome.failed += 1
@@ -135,7 +147,7 @@ class Pump:
 
     # --- one sink ------------------------------------------------------------------------------
 
-    def _pass(self, name: str, routes: dict[str, str], flush: bool) -> int:
+    def _pass(self, name: str, routes: dict[str, str], publishing: dict[str, dict], flush: bool) -> int:
         with self.ctx.db.read() as conn:
             cursor = store.sink(conn, name)
             if cursor["inflight_first"] is not None:
@@ -149,9 +161,20 @@ class Pump:
                 first, last = rows[0]["seq"], rows[-1]["seq"]
                 with self.ctx.db.write() as marking:
                     store.update_sink(marking, name, inflight_first=first, inflight_last=last)
-        wanted = rows if name == LAKE else [row for row in rows if routes.get(row["project_id"]) == name]
-        if wanted:
-            self._deliver(name, wanted, f"part-{first:015d}-{last:015d}")
+        if name == LAKE:
+            wanted = rows
+        elif name in publishing:
+            target = publishing[name]
+            types = set(target["matching_event_types"])
+            wanted = [row for row in rows if destined(row["record"], target["account_id"], target["region"],
+                                                      target["configuration_set"], types)]
+        else:
+            wanted = [row for row in rows if routes.get(row["project_id"]) == name]
+        batch = f"part-{first:015d}-{last:015d}"
+        if wanted and name in publishing:
+            self._publish_ses(publishing[name], wanted, batch)
+        elif wanted:
+            self._deliver(name, wanted, batch)
         with self.ctx.db.write() as conn:
             store.update_sink(conn, name, delivered_seq=last, inflight_first=None, inflight_last=None,
                               failing_since=None, last_error=None)
@@ -176,10 +199,26 @@ class Pump:
                      orjson.dumps(record)) for row, record in zip(rows, records, strict=True)]
         self._nats().publish(stream, messages)
 
+    def _publish_ses(self, target: dict, rows: list[dict], batch: str) -> None:
+        """Deliver SES-shaped events to a configuration set's destination (see events/ses_events.py)."""
+        events = [ses_event(row["record"]) for row in rows]
+        if target["sink"] == "lake":
+            self._firehose_at(target["target"]).write_json(events, batch)
+        elif target["sink"] == "nats":
+            stream = target["target"]
+            subject = f"{stream}.{target['account_id']}.{stream_name(target['configuration_set'])}"
+            self._nats().publish(stream, [(subject, row["event_id"], orjson.dumps(event))
+                                          for row, event in zip(rows, events, strict=True)])
+        else:
+            post_webhook(self.ctx, target["target"], events)
+
+    def _firehose_at(self, location: str) -> Lake:
+        if location not in self._firehoses:
+            self._firehoses[location] = Lake(location, self._s3)
+        return self._firehoses[location]
+
     def _firehose(self, target: Destination) -> Lake:
-        if target.name not in self._firehoses:
-            self._firehoses[target.name] = Lake(self.ctx.settings.firehose_location(target.name), self._s3)
-        return self._firehoses[target.name]
+        return self._firehose_at(self.ctx.settings.firehose_location(target.name))
 
     def _nats(self) -> Publisher:
         if self._publisher is None:

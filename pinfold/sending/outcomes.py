@@ -27,12 +27,15 @@ def origin_of(batch: dict, recipient: dict) -> Origin:
 
 
 def event_row(origin: Origin, event_type: str, *, client_id: str, mail: dict, detail: dict | None,
-              event_ms: int, attributes: dict | None = None) -> dict:
-    """An outbox row holding one `_email.*` record."""
+              event_ms: int, attributes: dict | None = None, batch: dict | None = None) -> dict:
+    """An outbox row holding one `_email.*` record (`batch` gives its configuration set and tags)."""
     event_id = ids.new_event_id()
     now_ms = int(time.time() * 1000)
+    batch = batch or {}
     record = email_event(origin, event_id=event_id, event_type=event_type, client_id=client_id, mail=mail,
-                         detail=detail, event_timestamp=event_ms, arrival_timestamp=now_ms, attributes=attributes)
+                         detail=detail, event_timestamp=event_ms, arrival_timestamp=now_ms, attributes=attributes,
+                         configuration_set=batch.get("configuration_set"),
+                         tags=(batch.get("definition") or {}).get("tags"))
     return {"event_id": event_id, "account_id": origin.account_id, "region": origin.region,
             "project_id": origin.project_id, "tenant_id": origin.tenant_id, "event_type": event_type,
             "arrival_ms": now_ms, "record": record}
@@ -69,7 +72,7 @@ def _decide(ctx, conn, item, now: float) -> tuple[dict, list[dict]]:
 
     def emit(event_type: str, detail: dict | None) -> None:
         events.append(event_row(origin, event_type, client_id=client_id, mail=shaped, detail=detail,
-                                event_ms=int(now * 1000)))
+                                event_ms=int(now * 1000), batch=batch))
 
     result = {"id": row["id"], "attempts": row["attempts"] + 1, "sent_at": sent_at, "due_at": now, "mail": mail}
     if item.failure is not None:

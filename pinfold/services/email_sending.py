@@ -62,6 +62,10 @@ def resolve_sender(conn, caller: Caller, *, account_id: str, region: str, projec
             raise SendingPaused(f"Sending is paused for configuration set {set_name}")
     if ses_tenant is not None:
         _check_tenant_resources(conn, ses_tenant, account_id, region, identity, found_set)
+    if not project_id and found_set is not None:
+        # A PinpointDestination puts the set's email events in that project, as SES does for Pinpoint.
+        project_id = next((d["target"] for d in found_set["event_destinations"]
+                           if d["enabled"] and d["sink"] == "pinpoint"), "")
     tenant_id = caller.tenant_id or (ses_tenant or {}).get("registry_tenant_id")
     settings = email_account.settings(conn, account_id, region)
     return Sender(account_id, region, project_id, tenant_id, ses_tenant, from_header, from_address, identity,

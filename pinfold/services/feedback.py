@@ -112,7 +112,8 @@ def _emit(conn, message: dict, event_type: str, detail: dict, now: float, attrib
     origin = outcomes.origin_of(_batch_of(message), recipient)
     shaped = outcomes.facet(message["id"], message["mail"], message["sent_at"] or now, _envelope(message))
     row = outcomes.event_row(origin, event_type, client_id=recipient.get("endpoint_id") or message["id"],
-                             mail=shaped, detail=detail, event_ms=int(now * 1000), attributes=attributes)
+                             mail=shaped, detail=detail, event_ms=int(now * 1000), attributes=attributes,
+                             batch=message)
     outbox.append(conn, [row])
 
 

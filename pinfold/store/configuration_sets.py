@@ -132,3 +132,11 @@ def webhooks(conn: Connection) -> list[dict]:
 def delete_webhook(conn: Connection, event_bus_arn: str) -> bool:
     result = conn.execute(event_bus_webhooks.delete().where(event_bus_webhooks.c.event_bus_arn == event_bus_arn))
     return result.rowcount > 0
+
+
+def publishing(conn: Connection) -> list[dict]:
+    """Every enabled event destination with somewhere to deliver to (lake, NATS, webhook), any account."""
+    d = destinations_table.c
+    query = (sa.select(d.account_id, d.region, d.configuration_set, d.name, d.matching_event_types, d.sink, d.target)
+             .where(d.enabled.is_(True), d.sink.in_(("lake", "nats", "webhook"))))
+    return [dict(found) for found in conn.execute(query).mappings()]
