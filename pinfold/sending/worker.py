@@ -87,7 +87,9 @@ class SendWorker:
                 self._stop.wait(self.idle_seconds)
 
     def run_once(self, *, now: float | None = None) -> int:
-        """Claim, check, compose, deliver and record one chunk; returns how many messages it handled."""
+        """Claim, check, compose, deliver and record one chunk; returns how many messages it handled.
+        `now` (tests) stands for the clock at the start and the end of the pass."""
+        pinned = now
         now = time.time() if now is None else now
         with self.ctx.db.write() as conn:
             rows = store.claim(conn, now=now, lease_seconds=LEASE_SECONDS, limit=self.ctx.settings.email_batch)
@@ -101,7 +103,7 @@ class SendWorker:
                 self._compose(item)
         self._deliver([item for item in claimed if item.composed is not None])
         with self.ctx.db.write() as conn:
-            outcomes.record(self.ctx, conn, claimed, now=time.time())
+            outcomes.record(self.ctx, conn, claimed, now=time.time() if pinned is None else pinned)
         if self.after_pass is not None:
             self.after_pass()
         return len(claimed)
