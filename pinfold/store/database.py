@@ -323,7 +323,8 @@ def execute_many(conn: Connection, table: sa.Table, kind: str, columns: tuple[st
 
     For the bulk paths (imports write hundreds of thousands of rows) where building SQLAlchemy
     parameters per row cost more than the database's own work. `kind` is "insert", "upsert" (on
-    `keys`) or "delete" (rows match on every one of `columns`). JSON columns take serialized text.
+    `keys`), "update" (sets `columns` where `keys` match; each row is the columns' values, then the
+    keys') or "delete" (rows match on every one of `columns`). JSON columns take serialized text.
     """
     if rows:
         conn.exec_driver_sql(_bulk_statement(conn.dialect.name, table, kind, columns, keys), rows)
@@ -343,6 +344,9 @@ def _bulk_statement(dialect: str, table: sa.Table, kind: str, columns: tuple[str
 
     if kind == "delete":
         return f"DELETE FROM {table.name} WHERE " + " AND ".join(f"{name} = {mark(name)}" for name in columns)
+    if kind == "update":
+        return (f"UPDATE {table.name} SET " + ", ".join(f"{name} = {mark(name)}" for name in columns)
+                + " WHERE " + " AND ".join(f"{name} = {mark(name)}" for name in keys))
     statement = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
                  f"VALUES ({', '.join(mark(name) for name in columns)})")
     if kind == "upsert":

@@ -15,6 +15,10 @@ from pinfold.store.database import execute_many, json_text
 from pinfold.store.tables import email_batches, email_messages
 
 WAITING = ("queued", "sending")
+# Written exactly as the due index's predicate: both databases use a partial index only for a query
+# whose condition they can prove implies it, and a bound parameter proves nothing.
+_WAITING_SQL = sa.text("status IN ('queued', 'sending')")
+_FINISH_COLUMNS = ("status", "due_at", "attempts", "sent_at", "detail", "mail")
 _MESSAGE_COLUMNS = ("id", "batch_id", "account_id", "region", "recipient", "status", "due_at", "attempts",
                     "created_at")
 
@@ -30,7 +34,7 @@ def add(conn: Connection, batch: dict, messages: list[dict]) -> None:
 def claim(conn: Connection, *, now: float, lease_seconds: float, limit: int) -> list[dict]:
     """Take up to `limit` messages that are due (or whose holder's lease ran out) for `lease_seconds`."""
     due = (sa.select(email_messages.c.id)
-           .where(email_messages.c.status.in_(WAITING), email_messages.c.due_at <= now)
+           .where(_WAITING_SQL, email_messages.c.due_at <= now)
            .order_by(email_messages.c.due_at).limit(limit)
            .with_for_update(skip_locked=True))
     statement = (email_messages.update().where(email_messages.c.id.in_(due.scalar_subquery()))
@@ -49,13 +53,9 @@ def batches(conn: Connection, ids: set[str]) -> dict[str, dict]:
 
 def finish(conn: Connection, results: list[dict]) -> None:
     """Record outcomes: each has id, status, due_at, attempts, sent_at, detail and mail."""
-    if results:
-        statement = (email_messages.update().where(email_messages.c.id == sa.bindparam("message_id"))
-                     .values(status=sa.bindparam("status"), due_at=sa.bindparam("due_at"),
-                             attempts=sa.bindparam("attempts"), sent_at=sa.bindparam("sent_at"),
-                             detail=sa.bindparam("detail"),
-                             mail=sa.bindparam("mail", type_=email_messages.c.mail.type)))
-        conn.execute(statement, [{**result, "message_id": result["id"]} for result in results])
+    rows = [(r["status"], r["due_at"], r["attempts"], r["sent_at"], r["detail"],
+             None if r["mail"] is None else json_text(r["mail"]), r["id"]) for r in results]
+    execute_many(conn, email_messages, "update", _FINISH_COLUMNS, rows, ("id",))
 
 
 def get(conn: Connection, message_id: str) -> dict | None:
@@ -76,8 +76,14 @@ def counts(conn: Connection, batch_id: str | None = None) -> dict[str, int]:
     return dict(conn.execute(query).all())
 
 
+def waiting(conn: Connection) -> int:
+    """Messages not yet finished (queued or being sent); answered from the due index."""
+    query = sa.select(sa.func.count()).select_from(email_messages).where(_WAITING_SQL)
+    return conn.execute(query).scalar_one()
+
+
 def next_due(conn: Connection) -> float | None:
-    query = sa.select(sa.func.min(email_messages.c.due_at)).where(email_messages.c.status.in_(WAITING))
+    query = sa.select(sa.func.min(email_messages.c.due_at)).where(_WAITING_SQL)
     return conn.execute(query).scalar()
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from pinfold.store.database import lock_keys
+from pinfold.store.database import execute_many, json_text, lock_keys
 from pinfold.store.tables import event_outbox
+
+_COLUMNS = ("event_id", "account_id", "region", "project_id", "tenant_id", "event_type", "arrival_ms", "record")
 
 
 def append(conn: Connection, rows: list[dict]) -> None:
@@ -17,7 +19,9 @@ def append(conn: Connection, rows: list[dict]) -> None:
         # become visible in seq order and the pump, reading after its cursor, can never pass over
         # a record that commits late. (SQLite has one writer at a time anyway.)
         lock_keys(conn, "outbox", ["append"])
-        conn.execute(event_outbox.insert(), rows)
+        execute_many(conn, event_outbox, "insert", _COLUMNS,
+                     [(row["event_id"], row["account_id"], row["region"], row["project_id"], row["tenant_id"],
+                       row["event_type"], row["arrival_ms"], json_text(row["record"])) for row in rows])
 
 
 def read_after(conn: Connection, seq: int, limit: int = 1000) -> list[dict]:
