@@ -82,7 +82,7 @@ def bulk(data_dir: Path, database_url: str, port: int, count: int, dkim: bool) -
     from pinfold.services import email_sending
     from pinfold.services.context import Context
 
-    settings = Settings(data_dir=data_dir, database_url=database_url, email_batch=500,
+    settings = Settings(data_dir=data_dir, database_url=database_url,
                         email_relay=f"smtp://127.0.0.1:{port}?starttls=off&connections=4")
     ctx = Context.open(settings)
     from pinfold.services import organization

@@ -53,7 +53,7 @@ class Settings:
     # until it has waited email_max_delivery_seconds (a configuration set's MaxDeliverySeconds wins).
     email_retry_seconds: float = 30.0
     email_max_delivery_seconds: float = 14_400.0
-    email_batch: int = 200  # messages a sending worker claims at once
+    email_batch: int = 1000  # messages a sending pass claims at once (fewer, larger transactions)
     email_workers: int = 1  # sending threads per server: more help only when the relay is slow to answer
     # Where DSN bounces and ARF complaints are received ("host:port"; empty: no listener).
     feedback_smtp: str = ""
@@ -107,7 +107,7 @@ class Settings:
             "mail_domain": env.get("PINFOLD_MAIL_DOMAIN", cls.mail_domain),
             "email_retry_seconds": float(env.get("PINFOLD_EMAIL_RETRY_SECONDS", "30")),
             "email_max_delivery_seconds": float(env.get("PINFOLD_EMAIL_MAX_DELIVERY_SECONDS", "14400")),
-            "email_batch": int(env.get("PINFOLD_EMAIL_BATCH", "200")),
+            "email_batch": int(env.get("PINFOLD_EMAIL_BATCH", "1000")),
             "email_workers": int(env.get("PINFOLD_EMAIL_WORKERS", "1")),
             "feedback_smtp": env.get("PINFOLD_FEEDBACK_SMTP", ""),
             "public_url": env.get("PINFOLD_PUBLIC_URL", ""),

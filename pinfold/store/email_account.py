@@ -104,8 +104,16 @@ def rate_excess(tat: float, now: float, count: int, max_rate: float) -> tuple[fl
     return (excess if excess > 1e-9 else 0.0), max(tat, now) + cost
 
 
+# The minute this process last pruned each account's window. Skipping a prune only leaves expired
+# buckets counted a little longer (the check errs on the side of refusing); whoever prunes subtracts.
+_pruned: dict[tuple[str, str], int] = {}
+
+
 def _prune_window(conn: Connection, account_id: str, region: str, minute: int) -> int:
     """Drop minute buckets that left the 24 h window; returns how many messages they held."""
+    if _pruned.get((account_id, region)) == minute:
+        return 0  # at most once a minute: a bucket expires only when the minute turns
+    _pruned[(account_id, region)] = minute
     key = {"a": account_id, "r": region, "m": minute - WINDOW_MINUTES}
     expired = conn.execute(_EXPIRED_SUM, key).scalar()
     if expired:
