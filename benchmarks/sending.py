@@ -9,8 +9,9 @@ Usage: .venv/bin/python benchmarks/sending.py [--database sqlite|postgres] [--me
    adapter (4 connections) into the same sink. Every message also gets its `_email.send` and
    `_email.delivered` records. Reported: messages/s from the first message queued to the last
    delivered, its ratio to smtp-source (target >= 0.3), and the process's peak memory.
-3. API: SendEmail through boto3 from 4 client processes against a running `pinfold serve` that
-   relays into the sink: accepted/s, and delivered/s until the last is delivered.
+3. API: SendEmail (one recipient a call) and Pinpoint SendMessages (50 addresses a call) through
+   boto3 from 4 client processes against a running `pinfold serve` that relays into the sink:
+   accepted/s, and delivered/s until the last is delivered.
 Needs postfix's smtp-sink and smtp-source (`apt-get install postfix`).
 """
 
@@ -32,6 +33,7 @@ from benchmarks.smtp_adapter import smtp_sink, smtp_source  # noqa: E402
 
 TARGET = 0.3
 CHUNK = 5_000
+SEND_MESSAGES_BATCH = 50
 HTML = ("<html><body><h1>Hello {{name}}</h1>"
         + "<p>Our spring collection is here, {{name}}. Everything in the shop is new this week.</p>" * 40
         + "<p>Your code: {{code}}</p></body></html>")
@@ -57,9 +59,10 @@ def main() -> None:
         print(f"ratio pinfold / smtp-source: {rate / baseline:.2f}x (target >= {TARGET}x: {verdict})")
         if args.api_messages:
             api_database = stack.enter_context(postgres_database()) if args.database == "postgres" else ""
-            accepted, delivered = api(api_database, port, args.api_messages)
-            print(f"SendEmail through boto3, 4 clients: {accepted:,.0f} accepted/s, {delivered:,.0f} delivered/s "
-                  f"({delivered / baseline:.2f}x smtp-source)")
+            for api_name, (accepted, delivered) in api(api_database, port, args.api_messages).items():
+                label = "SendEmail, 1 recipient a call" if api_name == "ses" else "SendMessages, 50 addresses a call"
+                print(f"{label}, 4 boto3 clients: {accepted:,.0f} accepted/s, {delivered:,.0f} delivered/s "
+                      f"({delivered / baseline:.2f}x smtp-source)")
 
 
 def _sender(ctx, admin, dkim: bool):
@@ -129,44 +132,64 @@ def _counts(ctx) -> dict[str, int]:
         return email_messages.counts(conn)
 
 
-def _client_sends(target, count: int, offset: int) -> tuple[float, float]:
+def _client_sends(target, api_name: str, project: str, count: int, offset: int) -> tuple[float, float]:
+    """One client's share: SendEmail one recipient a call, or SendMessages 50 addresses a call."""
     import boto3
     from botocore.config import Config
 
-    client = boto3.client("sesv2", endpoint_url=target.endpoint_url, region_name=target.region,
-                          aws_access_key_id=target.access_key_id, aws_secret_access_key=target.secret_access_key,
+    client = boto3.client("sesv2" if api_name == "ses" else "pinpoint", endpoint_url=target.endpoint_url,
+                          region_name=target.region, aws_access_key_id=target.access_key_id,
+                          aws_secret_access_key=target.secret_access_key,
                           config=Config(retries={"total_max_attempts": 1}))
-    client.get_account()  # connect and warm up before the clock starts
+    body = {"Subject": {"Data": "Your receipt"}, "Body": {"Html": {"Data": HTML}, "Text": {"Data": "Thanks"}}}
+    (client.get_account if api_name == "ses" else client.get_apps)()  # connect before the clock starts
     started = time.time()
-    for n in range(offset, offset + count):
-        client.send_email(FromEmailAddress="news@shop.example.com", Destination={"ToAddresses": [f"a{n}@example.org"]},
-                          Content={"Simple": {"Subject": {"Data": "Your receipt"},
-                                              "Body": {"Html": {"Data": HTML}, "Text": {"Data": "Thanks"}}}})
+    if api_name == "ses":
+        for n in range(offset, offset + count):
+            client.send_email(FromEmailAddress="news@shop.example.com", Content={"Simple": body},
+                              Destination={"ToAddresses": [f"a{n}@example.org"]})
+    else:
+        simple = {"Subject": body["Subject"], "HtmlPart": body["Body"]["Html"], "TextPart": body["Body"]["Text"]}
+        for first in range(offset, offset + count, SEND_MESSAGES_BATCH):
+            addresses = {f"p{n}@example.org": {"ChannelType": "EMAIL"}
+                         for n in range(first, min(offset + count, first + SEND_MESSAGES_BATCH))}
+            client.send_messages(ApplicationId=project, MessageRequest={
+                "Addresses": addresses, "MessageConfiguration": {"EmailMessage": {"SimpleEmail": simple}}})
     return started, time.time()
 
 
-def api(database_url: str, port: int, count: int) -> tuple[float, float]:
+def api(database_url: str, port: int, count: int) -> dict[str, tuple[float, float]]:
+    """(accepted/s, delivered/s) for SendEmail and for SendMessages, four boto3 client processes each."""
     from benchmarks.servers import Target, pinfold_server
     from pinfold.config import Settings
+    from pinfold.services import channels
     from pinfold.services.context import Context
 
     relay = f"smtp://127.0.0.1:{port}?starttls=off&connections=4"
+    rates = {}
     with pinfold_server(database_url, PINFOLD_EMAIL_RELAY=relay) as server:
         ctx = Context.open(Settings(data_dir=server.data_dir, database_url=database_url), migrate=False)
         caller, placed = _sender_on_server(ctx, server)
+        project = placed["project_id"]
+        channels.update_email(ctx, caller, project, {
+            "FromAddress": "news@shop.example.com",
+            "Identity": f"arn:aws:ses:{caller.region}:{caller.account_id}:identity/news@shop.example.com"})
         target = Target(server.target.endpoint_url, caller.region, placed["key"], placed["secret"])
         share = count // 4
-        with multiprocessing.get_context("spawn").Pool(4) as pool:
-            spans = pool.starmap(_client_sends, [(target, share, k * share) for k in range(4)])
-        started = min(first for first, _ in spans)
-        accepted = max(last for _, last in spans) - started
-        while _waiting(ctx):
-            time.sleep(0.05)
-        delivered = time.time() - started
-        if _counts(ctx) != {"delivered": share * 4}:
-            raise RuntimeError(f"not every message was delivered: {_counts(ctx)}")
+        for api_name in ("ses", "pinpoint"):
+            before = _counts(ctx).get("delivered", 0)
+            with multiprocessing.get_context("spawn").Pool(4) as pool:
+                spans = pool.starmap(_client_sends, [(target, api_name, project, share, k * share) for k in range(4)])
+            started = min(first for first, _ in spans)
+            accepted = max(last for _, last in spans) - started
+            while _waiting(ctx):
+                time.sleep(0.05)
+            delivered = time.time() - started
+            if _counts(ctx) != {"delivered": before + share * 4}:
+                raise RuntimeError(f"not every message was delivered: {_counts(ctx)}")
+            rates[api_name] = (share * 4 / accepted, share * 4 / delivered)
         ctx.close()
-    return share * 4 / accepted, share * 4 / delivered
+    return rates
 
 
 def _sender_on_server(ctx, server):
