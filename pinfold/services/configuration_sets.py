@@ -95,13 +95,18 @@ def decode_after(token: str | None, kind: str) -> str | None:
     return position[1]
 
 
-def _require(conn, caller: Caller, name: str) -> dict:
-    """The set's row if the caller may see it; NotFound (never Forbidden) otherwise."""
-    found = store.row(conn, caller.account_id, caller.region, name)
+def visible_row(conn, caller: Caller, repository, name: str, missing: str) -> dict:
+    """A configuration set's or template's row if the caller may see it; NotFound (never Forbidden)
+    otherwise, so resources of other tenants look absent."""
+    found = repository.row(conn, caller.account_id, caller.region, name)
     visible = visible_arns(conn, caller)
-    if found is None or (visible is not None and store.arn(caller.account_id, caller.region, name) not in visible):
-        raise NotFound(f"Configuration set {name} does not exist.")
+    if found is None or (visible is not None and repository.arn(caller.account_id, caller.region, name) not in visible):
+        raise NotFound(missing)
     return found
+
+
+def _require(conn, caller: Caller, name: str) -> dict:
+    return visible_row(conn, caller, store, name, f"Configuration set {name} does not exist.")
 
 
 def _administer(conn, caller: Caller, name: str) -> dict:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import base64
 from email.parser import BytesHeaderParser
 
-import orjson
-
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import InvalidInput, MessageRejected, NotFound, PinfoldError
 from pinfold.services import email_sending as sending
 from pinfold.services.context import Context
+from pinfold.services.ses_templates import template_data
 from pinfold.store import ses_templates
 
 MAX_BULK_ENTRIES = 50
@@ -106,7 +105,7 @@ def _bulk_recipient(conn, sender: sending.Sender, caller: Caller, entry: dict, d
     replacement = ((entry.get("ReplacementEmailContent") or {}).get("ReplacementTemplate") or {})
     data = default_data
     if replacement.get("ReplacementTemplateData"):
-        data = {**default_data, **_template_data(replacement["ReplacementTemplateData"])}
+        data = {**default_data, **template_data(replacement["ReplacementTemplateData"])}
     return {"to": to, "cc": cc, "bcc": bcc, "data": data}
 
 
@@ -146,7 +145,7 @@ def _template_definition(conn, sender: sending.Sender, template: dict, request: 
         headers=[[h["Name"], h["Value"]] for h in template.get("Headers") or []],
         attachments=template.get("Attachments"), tags=_tags(request),
         list_unsubscribe=bool(request.get("ListManagementOptions")))
-    return definition, _template_data(template.get("TemplateData") or "{}")
+    return definition, template_data(template.get("TemplateData") or "{}")
 
 
 def _raw_definition(sender: sending.Sender, data: bytes, headers, request: dict) -> dict:
@@ -155,16 +154,6 @@ def _raw_definition(sender: sending.Sender, data: bytes, headers, request: dict)
     definition["summary_headers"] = [[name, str(value)] for name, value in headers.items()
                                      if name.lower() in ("from", "to", "subject", "mime-version", "content-type")]
     return definition
-
-
-def _template_data(text: str) -> dict:
-    try:
-        data = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        raise InvalidInput("TemplateData must be a JSON object", field="TemplateData") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("TemplateData must be a JSON object", field="TemplateData")
-    return data
 
 
 def _tags(request: dict) -> dict:

@@ -15,7 +15,7 @@ import orjson
 
 from pinfold.domain import ids
 from pinfold.domain.access import Caller
-from pinfold.domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from pinfold.domain.errors import Conflict, InvalidInput, LimitExceeded
 from pinfold.domain.paging import encode_token
 from pinfold.domain.templates import render
 from pinfold.services.configuration_sets import (
@@ -24,6 +24,7 @@ from pinfold.services.configuration_sets import (
     decode_after,
     page_size,
     visible_arns,
+    visible_row,
 )
 from pinfold.services.context import Context
 from pinfold.services.ses_tenants import tag_list, tags_of
@@ -52,12 +53,7 @@ def _content(content: dict) -> dict:
 
 
 def _require(conn, caller: Caller, name: str) -> dict:
-    """The template's row if the caller may see it; NotFound (never Forbidden) otherwise."""
-    found = store.row(conn, caller.account_id, caller.region, name)
-    visible = visible_arns(conn, caller)
-    if found is None or (visible is not None and store.arn(caller.account_id, caller.region, name) not in visible):
-        raise NotFound(f"Template {name} does not exist.")
-    return found
+    return visible_row(conn, caller, store, name, f"Template {name} does not exist.")
 
 
 def create(ctx: Context, caller: Caller, name: str, content: dict, tags: list[dict] | None = None) -> None:
@@ -123,7 +119,8 @@ def delete(ctx: Context, caller: Caller, name: str) -> None:
         tag_store.delete_tags(conn, arn)
 
 
-def _data(raw: str) -> dict:
+def template_data(raw: str) -> dict:
+    """SES TemplateData: a JSON object, or InvalidInput."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -135,7 +132,7 @@ def _data(raw: str) -> dict:
 
 def preview(ctx: Context, caller: Caller, name: str, raw_data: str) -> str:
     """The MIME message a send of this template with this data would carry (a preview, not the bulk path)."""
-    data = _data(raw_data)
+    data = template_data(raw_data)
     with ctx.db.read() as conn:
         row = _require(conn, caller, name)
     message = EmailMessage(policy=SMTP)

@@ -7,6 +7,7 @@ import email
 import json
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -39,6 +40,25 @@ def _events(ctx) -> list[dict]:
 
 def _types(ctx) -> list[str]:
     return [record["event_type"] for record in _events(ctx)]
+
+
+@contextmanager
+def _sender_with(tmp_path, database_url, **settings):
+    """A context of its own (for email settings of its own) with an ma-mp tenant's account in
+    production and a verified sender; yields (ctx, account caller)."""
+    from pinfold.config import Settings
+    from pinfold.services.context import Context
+
+    ctx = Context.open(Settings(data_dir=tmp_path / "own", database_url=database_url, **settings))
+    try:
+        admin = operator(ctx)
+        tenant, _ = onboard(ctx, admin, "acme", "ma-mp")
+        caller = account_caller(ctx, admin, tenant["account_id"])
+        _verified_sender(ctx, admin, caller)
+        email_account.set_production(ctx, admin, caller.account_id, max_rate=1000)
+        yield ctx, caller
+    finally:
+        ctx.close()
 
 
 @pytest.fixture
@@ -159,44 +179,35 @@ class _Relay:
 
 
 def test_a_relay_that_goes_down_mid_send_loses_nothing_and_sends_nothing_twice(tmp_path, database_url):
-    from pinfold.config import Settings
-    from pinfold.services.context import Context
     from tests.conftest import free_port
 
     relay = _Relay(free_port())
     relay.start()
-    settings = Settings(data_dir=tmp_path / "relay", database_url=database_url, email_batch=10,
-                        email_relay=f"smtp://127.0.0.1:{relay.port}?starttls=off&connections=2")
-    ctx = Context.open(settings)
     try:
-        admin = operator(ctx)
-        tenant, _ = onboard(ctx, admin, "acme", "ma-mp")
-        caller = account_caller(ctx, admin, tenant["account_id"])
-        _verified_sender(ctx, admin, caller)
-        email_account.set_production(ctx, admin, caller.account_id, max_rate=1000)
-        ids = [ses_send.send_email(ctx, caller, _simple([f"r{n}@example.org"]))["MessageId"] for n in range(30)]
-        delivery = EmailDelivery(ctx)
-        assert delivery.run_once() == 10  # the first ten get through
-        relay.stop()  # the relay goes down
-        assert delivery.run_once() == 10  # ten are refused for now: tried again later
-        with ctx.db.read() as conn:
-            assert email_messages.counts(conn) == {"delivered": 10, "queued": 20}
-        relay.start()
-        # Pass after pass, as if each retry wait had passed; the adapter itself waits a few real seconds
-        # before trying a relay that refused a connection again.
-        later, deadline = time.time(), time.monotonic() + 20
-        while _pending(ctx) and time.monotonic() < deadline:
-            later += 300
-            if not delivery.worker.run_once(now=later):
-                time.sleep(0.2)
-        with ctx.db.read() as conn:
-            assert email_messages.counts(conn) == {"delivered": 30}
-        assert sorted(relay.received) == sorted(ids)  # every message once, none twice
-        assert _types(ctx).count("_email.send") == 30 and _types(ctx).count("_email.delivered") == 30
-        delivery.stop()
+        with _sender_with(tmp_path, database_url, email_batch=10,
+                          email_relay=f"smtp://127.0.0.1:{relay.port}?starttls=off&connections=2") as (ctx, caller):
+            ids = [ses_send.send_email(ctx, caller, _simple([f"r{n}@example.org"]))["MessageId"] for n in range(30)]
+            delivery = EmailDelivery(ctx)
+            assert delivery.run_once() == 10  # the first ten get through
+            relay.stop()  # the relay goes down
+            assert delivery.run_once() == 10  # ten are refused for now: tried again later
+            with ctx.db.read() as conn:
+                assert email_messages.counts(conn) == {"delivered": 10, "queued": 20}
+            relay.start()
+            # Pass after pass, as if each retry wait had passed; the adapter itself waits a few real
+            # seconds before trying a relay that refused a connection again.
+            later, deadline = time.time(), time.monotonic() + 20
+            while _pending(ctx) and time.monotonic() < deadline:
+                later += 300
+                if not delivery.worker.run_once(now=later):
+                    time.sleep(0.2)
+            with ctx.db.read() as conn:
+                assert email_messages.counts(conn) == {"delivered": 30}
+            assert sorted(relay.received) == sorted(ids)  # every message once, none twice
+            assert _types(ctx).count("_email.send") == 30 and _types(ctx).count("_email.delivered") == 30
+            delivery.stop()
     finally:
         relay.stop()
-        ctx.close()
 
 
 def _pending(ctx) -> int:
@@ -368,40 +379,30 @@ def onboard_account(ctx, project_id: str) -> str:
 
 
 def test_a_configuration_sets_sending_pool_chooses_the_relay(tmp_path, database_url):
-    from pinfold.config import Settings
     from pinfold.services import configuration_sets
-    from pinfold.services.context import Context
     from tests.conftest import free_port
 
     default, marketing = _Relay(free_port()), _Relay(free_port())
     for relay in (default, marketing):
         relay.start()
-    settings = Settings(data_dir=tmp_path / "pools", database_url=database_url,
-                        email_relay=f"smtp://127.0.0.1:{default.port}?starttls=off",
-                        email_pools=f"marketing=smtp://127.0.0.1:{marketing.port}?starttls=off")
-    ctx = Context.open(settings)
     try:
-        admin = operator(ctx)
-        tenant, _ = onboard(ctx, admin, "acme", "ma-mp")
-        caller = account_caller(ctx, admin, tenant["account_id"])
-        _verified_sender(ctx, admin, caller)
-        email_account.set_production(ctx, admin, caller.account_id, max_rate=1000)
-        configuration_sets.create(ctx, caller, {"ConfigurationSetName": "promotions",
-                                                "DeliveryOptions": {"SendingPoolName": "marketing"}})
-        configuration_sets.create(ctx, caller, {"ConfigurationSetName": "elsewhere",
-                                                "DeliveryOptions": {"SendingPoolName": "no-such-pool"}})
-        promo = ses_send.send_email(ctx, caller, _simple(["a@example.org"], ConfigurationSetName="promotions"))
-        receipt = ses_send.send_email(ctx, caller, _simple(["b@example.org"]))
-        fallback = ses_send.send_email(ctx, caller, _simple(["c@example.org"], ConfigurationSetName="elsewhere"))
-        delivery = EmailDelivery(ctx)
-        delivery.run_once()
-        delivery.stop()
+        with _sender_with(tmp_path, database_url, email_relay=f"smtp://127.0.0.1:{default.port}?starttls=off",
+                          email_pools=f"marketing=smtp://127.0.0.1:{marketing.port}?starttls=off") as (ctx, caller):
+            configuration_sets.create(ctx, caller, {"ConfigurationSetName": "promotions",
+                                                    "DeliveryOptions": {"SendingPoolName": "marketing"}})
+            configuration_sets.create(ctx, caller, {"ConfigurationSetName": "elsewhere",
+                                                    "DeliveryOptions": {"SendingPoolName": "no-such-pool"}})
+            promo = ses_send.send_email(ctx, caller, _simple(["a@example.org"], ConfigurationSetName="promotions"))
+            receipt = ses_send.send_email(ctx, caller, _simple(["b@example.org"]))
+            fallback = ses_send.send_email(ctx, caller, _simple(["c@example.org"], ConfigurationSetName="elsewhere"))
+            delivery = EmailDelivery(ctx)
+            delivery.run_once()
+            delivery.stop()
         assert marketing.received == [promo["MessageId"]]
         assert sorted(default.received) == sorted([receipt["MessageId"], fallback["MessageId"]])
     finally:
         default.stop()
         marketing.stop()
-        ctx.close()
 
 
 def test_raw_and_bulk_sends(ctx, sending):
@@ -441,8 +442,6 @@ def test_raw_and_bulk_sends(ctx, sending):
 def test_a_relay_that_keeps_deferring_ends_in_a_soft_bounce(tmp_path, database_url):
     from aiosmtpd.controller import Controller
 
-    from pinfold.config import Settings
-    from pinfold.services.context import Context
     from tests.conftest import free_port
 
     class Deferring:
@@ -451,38 +450,28 @@ def test_a_relay_that_keeps_deferring_ends_in_a_soft_bounce(tmp_path, database_u
 
     relay = Controller(Deferring(), hostname="127.0.0.1", port=free_port())
     relay.start()
-    settings = Settings(data_dir=tmp_path / "defer", database_url=database_url, email_retry_seconds=10,
-                        email_max_delivery_seconds=60,
-                        email_relay=f"smtp://127.0.0.1:{relay.port}?starttls=off")
-    ctx = Context.open(settings)
     try:
-        admin = operator(ctx)
-        tenant, _ = onboard(ctx, admin, "acme", "ma-mp")
-        caller = account_caller(ctx, admin, tenant["account_id"])
-        _verified_sender(ctx, admin, caller)
-        email_account.set_production(ctx, admin, caller.account_id)
-        ses_send.send_email(ctx, caller, _simple(["later@example.org"]))
-        delivery = EmailDelivery(ctx)
-        start = time.time()
-        waits = []
-        for _ in range(10):
-            handled = delivery.worker.run_once(now=start + sum(waits))
-            with ctx.db.read() as conn:
-                due = email_messages.next_due(conn)
-            if due is None:
-                break
-            waits.append(due - (start + sum(waits)))
-            assert handled == 1
-        assert [round(w) for w in waits[:3]] == [10, 20, 40]  # doubling waits
-        assert _types(ctx) == ["_email.send", "_email.softbounce"]
-        softbounce = _events(ctx)[-1]["facets"]["email_channel"]["mail_event"]["bounce"]
-        assert softbounce["bounce_type"] == "Transient" and "451" in softbounce["bounced_recipients"][0][
-            "diagnostic_code"]
-        assert suppression.list_page(ctx, caller)["SuppressedDestinationSummaries"] == []  # soft: not suppressed
-        delivery.stop()
+        with _sender_with(tmp_path, database_url, email_retry_seconds=10, email_max_delivery_seconds=60,
+                          email_relay=f"smtp://127.0.0.1:{relay.port}?starttls=off") as (ctx, caller):
+            ses_send.send_email(ctx, caller, _simple(["later@example.org"]))
+            delivery = EmailDelivery(ctx)
+            start, waits = time.time(), []
+            for _ in range(10):
+                handled = delivery.worker.run_once(now=start + sum(waits))
+                with ctx.db.read() as conn:
+                    due = email_messages.next_due(conn)
+                if due is None:
+                    break
+                waits.append(due - (start + sum(waits)))
+                assert handled == 1
+            assert [round(w) for w in waits[:3]] == [10, 20, 40]  # doubling waits
+            assert _types(ctx) == ["_email.send", "_email.softbounce"]
+            bounce = _events(ctx)[-1]["facets"]["email_channel"]["mail_event"]["bounce"]
+            assert bounce["bounce_type"] == "Transient" and "451" in bounce["bounced_recipients"][0]["diagnostic_code"]
+            assert suppression.list_page(ctx, caller)["SuppressedDestinationSummaries"] == []  # soft: no entry
+            delivery.stop()
     finally:
         relay.stop()
-        ctx.close()
 
 
 def test_send_users_messages_reaches_each_email_endpoint_of_a_user(ctx, sending):
