@@ -11,16 +11,19 @@ Raw SQL is for organization and account operators only. A tenant's or a project 
 hold records that are not theirs (sa-sp tenants share one project), and raw SQL could read those
 files directly, so those callers get the named views with equality filters, never free SQL.
 
-Only file:// lakes are read for now: an s3:// lake is refused with InvalidInput.
+An s3:// lake (or any non-local one) is read through pyarrow: the engine lists the Parquet files
+under the caller's folder once, when it opens, and DuckDB scans them as a registered Arrow dataset.
+That DuckDB has no way of its own to reach S3, so the confinement holds by construction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 import duckdb
+import pyarrow.dataset as pads
+import pyarrow.fs as pafs
 
 from pinfold.analytics import views
 from pinfold.domain.access import Caller, TenantScope
@@ -62,23 +65,17 @@ def reach_of(caller: Caller) -> Reach:
     raise Forbidden("These credentials cannot read analytics")
 
 
-def lake_root(lake_url: str) -> str:
-    """The local folder of a file:// lake."""
-    if urlparse(lake_url).scheme != "file":
-        raise InvalidInput(f"Analytics reads local (file://) lakes only for now, not {lake_url!r}", field="lake_url")
-    return Lake(lake_url).root
-
-
 class Engine:
     """Named views (and, for operators, SQL) over one caller's share of the lake; close it when done."""
 
-    def __init__(self, root: str, reach: Reach) -> None:
+    def __init__(self, lake: Lake, reach: Reach) -> None:
         self.reach = reach
-        folder = f"{root.rstrip('/')}/{reach.folder}"
+        folder = f"{lake.root.rstrip('/')}/{reach.folder}"
+        local = isinstance(lake.filesystem, pafs.LocalFileSystem)
         self._con = duckdb.connect(":memory:")
         try:
-            self._create_views(folder)
-            self._confine(folder)
+            self._create_views(folder if local else None, None if local else _remote_files(lake, folder))
+            self._confine(folder if local else None)
         except BaseException:
             self._con.close()
             raise
@@ -92,13 +89,17 @@ class Engine:
     def close(self) -> None:
         self._con.close()
 
-    def _create_views(self, folder: str) -> None:
+    def _create_views(self, folder: str | None, remote) -> None:
+        """`lake_records` over the local folder's files, or over `remote` (an Arrow dataset or None)."""
         con = self._con
         columns = ", ".join(f'"{name}"' for name in SCHEMA.names)
-        if _has_files(folder):
+        if folder is not None and _has_files(folder):
             con.execute(f"""CREATE VIEW lake_records AS SELECT {columns}
                             FROM read_parquet({_literal(folder + '**/*.parquet')}, hive_partitioning = true,
                                               hive_types_autocast = false, union_by_name = true)""")
+        elif remote is not None:
+            con.register("remote_records", remote)
+            con.execute(f"CREATE VIEW lake_records AS SELECT {columns} FROM remote_records")
         else:  # DuckDB cannot read a glob that matches nothing: stand in an empty table of the same shape
             con.register("no_records", SCHEMA.empty_table())
             con.execute(f"CREATE TABLE lake_records AS SELECT {columns} FROM no_records")
@@ -108,10 +109,11 @@ class Engine:
         for view in views.VIEWS:
             con.execute(f"CREATE VIEW {view.name} AS {view.sql}")
 
-    def _confine(self, folder: str) -> None:
+    def _confine(self, folder: str | None) -> None:
         con = self._con
         con.execute("SET temp_directory = ''")  # else DuckDB also allows its spill folder
-        con.execute(f"SET allowed_directories = [{_literal(folder)}]")
+        if folder is not None:
+            con.execute(f"SET allowed_directories = [{_literal(folder)}]")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
 
@@ -165,7 +167,9 @@ def list_views() -> list[dict]:
 
 def open_for(ctx: Context, caller: Caller) -> Engine:
     """An engine over the default lake that shows exactly what `caller` may see."""
-    return Engine(lake_root(ctx.settings.resolved_lake_url), reach_of(caller))
+    from pinfold.services.imports import s3_settings
+
+    return Engine(Lake(ctx.settings.resolved_lake_url, s3_settings(ctx)), reach_of(caller))
 
 
 def viewer_for(ctx: Context, caller: Caller, tenant_id: str | None) -> Caller:
@@ -181,6 +185,15 @@ def viewer_for(ctx: Context, caller: Caller, tenant_id: str | None) -> Caller:
     scope = TenantScope(row["id"], row["model"], row["project_id"], row["attribute_key"], row["attribute_value"])
     return Caller(principal_id=caller.principal_id, account_id=row["account_id"], region=row["region"],
                   scope="tenant", tenant=scope, request_id=caller.request_id)
+
+
+def _remote_files(lake: Lake, folder: str):
+    """An Arrow dataset of the Parquet files under `folder` of a remote lake, or None when there are none."""
+    found = lake.filesystem.get_file_info(pafs.FileSelector(folder, recursive=True, allow_not_found=True))
+    paths = sorted(info.path for info in found if info.path.endswith(".parquet"))
+    if not paths:
+        return None
+    return pads.dataset(paths, schema=SCHEMA, format="parquet", filesystem=lake.filesystem)
 
 
 def _has_files(folder: str) -> bool:

@@ -145,7 +145,7 @@ def test_only_operators_run_sql_and_only_over_their_own_files(ctx):
     write(ctx, acme_row, globex_row)
     with engine.open_for(ctx, acme) as lake, pytest.raises(Forbidden, match="named views"):
         lake.sql("SELECT * FROM all_events")
-    everything = f"{engine.lake_root(ctx.settings.resolved_lake_url)}/events/**/*.parquet"
+    everything = f"{Lake(ctx.settings.resolved_lake_url).root}/events/**/*.parquet"
     with engine.open_for(ctx, account_caller(ctx, admin, acme_row["account_id"])) as lake:
         assert lake.sql("SELECT DISTINCT tenant_id FROM all_events")["rows"] == [{"tenant_id": "acme"}]
         with pytest.raises(Forbidden):

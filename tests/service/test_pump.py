@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from nats.js.errors import NotFoundError
 
+from pinfold.analytics.engine import open_for
 from pinfold.config import Settings
 from pinfold.domain.errors import Forbidden, InvalidInput
 from pinfold.events import pump as pump_module
@@ -214,6 +215,18 @@ def test_the_lake_can_live_in_s3(tmp_path, database_url, moto_s3):
         table = pq.read_table(tmp_path / "one.parquet")
         assert table.num_rows == 25
         assert {row["tenant_id"] for row in table.column("pinfold").to_pylist()} == {"acme"}
+        # Analytics reads the S3 lake too, each caller only its own part of it.
+        other, other_caller = onboard(ctx, admin, "globex", "ma-mp")
+        _send(ctx, other_caller, other["project_id"], "g-1", 5)
+        assert Pump(ctx).run_once(flush=True).delivered == 5
+        with open_for(ctx, caller) as lake:
+            assert lake.view("all_events", limit=100)["rows"][0]["tenant_id"] == "acme"
+            assert len(lake.view("all_events", limit=100)["rows"]) == 25
+        with open_for(ctx, admin) as lake:
+            counts = lake.sql("SELECT tenant_id, count(*) AS n FROM all_events GROUP BY 1 ORDER BY 1")["rows"]
+            assert counts == [{"tenant_id": "acme", "n": 25}, {"tenant_id": "globex", "n": 5}]
+            with pytest.raises(Forbidden):  # the engine itself cannot reach S3 or local files
+                lake.sql(f"SELECT count(*) FROM read_parquet('{tmp_path}/one.parquet')")
     finally:
         ctx.close()
 
