@@ -517,3 +517,38 @@ def test_a_configuration_set_with_open_and_click_destinations_turns_tracking_on(
     bodies = [p.read_text() for p in (ctx.settings.data_dir / "mailbox").rglob("*.eml")]
     tracked = [body for body in bodies if "/t/c/" in body]
     assert len(tracked) == 1 and "/t/o/" not in tracked[0]  # clicks only: no destination wants opens
+
+
+def test_a_tenant_scoped_suppression_list_keeps_one_tenants_bounces_to_itself(ctx):
+    from pinfold.services import configuration_sets, endpoints, ses_tenants
+
+    admin = operator(ctx)
+    (acme, acme_caller), (globex, globex_caller) = (onboard(ctx, admin, name, "sa-mp") for name in ("acme", "globex"))
+    owner = account_caller(ctx, admin, acme["account_id"])
+    _verified_sender(ctx, admin, owner)
+    email_account.set_production(ctx, admin, owner.account_id)
+    arn = f"arn:aws:ses:{owner.region}:{owner.account_id}"
+    for name in ("acme", "globex"):
+        configuration_sets.create(ctx, owner, {"ConfigurationSetName": f"{name}-set"})
+        ses_tenants.create(ctx, owner, {"TenantName": name})
+        for resource in (f"{arn}:identity/example.com", f"{arn}:configuration-set/{name}-set"):
+            ses_tenants.associate(ctx, owner, name, resource)
+    ses_tenants.put_suppression_attributes(ctx, owner, "acme", ["BOUNCE", "COMPLAINT"], "TENANT")
+    for caller, tenant in ((acme_caller, acme), (globex_caller, globex)):
+        endpoints.update_endpoint(ctx, caller, tenant["project_id"], "x", {"ChannelType": "EMAIL",
+                                                                        "Address": "x@example.org"})
+    delivery = EmailDelivery(ctx)
+    first = ses_send.send_email(ctx, acme_caller, _simple(["x@example.org"], ConfigurationSetName="acme-set"))
+    delivery.run_once()
+    _bounce_for(ctx, first["MessageId"], "x@example.org")
+    later = [ses_send.send_email(ctx, caller, _simple(["x@example.org"], ConfigurationSetName=f"{name}-set"))
+             for caller, name in ((globex_caller, "globex"), (acme_caller, "acme"))]
+    delivery.run_once()
+    with ctx.db.read() as conn:
+        found = [email_messages.get(conn, sent["MessageId"]) for sent in later]
+    by_tenant = {message["tenant_id"]: message["status"] for message in found}
+    assert by_tenant == {"acme": "suppressed", "globex": "delivered"}
+    assert suppression.get(ctx, owner, "x@example.org", tenant_name="acme")["Reason"] == "BOUNCE"
+    with pytest.raises(NotFound):  # the account's own list never heard of it
+        suppression.get(ctx, owner, "x@example.org")
+    delivery.stop()
