@@ -20,9 +20,12 @@ import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_POSTGRES = postgresql.dialect()
 SETTLE_MIN_ROWS = 10_000  # bulk changes smaller than this leave statistics to autovacuum
 COPY_MIN_ROWS = 50  # below this a PostgreSQL COPY costs more round trips than the INSERT it replaces
 
@@ -353,7 +356,10 @@ def _bulk_statement(dialect: str, table: sa.Table, kind: str, columns: tuple[str
     def mark(name: str) -> str:
         if dialect != "postgresql":
             return "?"
-        return "CAST(%s AS jsonb)" if isinstance(table.c[name].type, sa.JSON) else "%s"
+        kind = table.c[name].type.dialect_impl(_POSTGRES)
+        if isinstance(kind, sa.JSON):
+            return f"CAST(%s AS {'jsonb' if isinstance(kind, JSONB) else 'json'})"
+        return "%s"
 
     if kind == "delete":
         return f"DELETE FROM {table.name} WHERE " + " AND ".join(f"{name} = {mark(name)}" for name in columns)

@@ -6,14 +6,13 @@ Revises: 0009
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-Json = sa.JSON().with_variant(JSONB(), "postgresql")
+JsonText = sa.JSON()  # stored and read back whole: plain json on PostgreSQL
 
 
 def upgrade() -> None:
@@ -26,7 +25,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.String(64)),
         sa.Column("ses_tenant", sa.String(64)),
         sa.Column("configuration_set", sa.String(64)),
-        sa.Column("definition", Json, nullable=False),  # sender, content or template, tags
+        sa.Column("definition", JsonText, nullable=False),  # sender, content or template, tags
         sa.Column("created_at", sa.Float, nullable=False),
     )
     op.create_table(
@@ -35,14 +34,14 @@ def upgrade() -> None:
         sa.Column("batch_id", sa.String(40), nullable=False),
         sa.Column("account_id", sa.String(12), nullable=False),
         sa.Column("region", sa.String(32), nullable=False),
-        sa.Column("recipient", Json, nullable=False),  # to, cc, bcc, endpoint_id, substitutions
+        sa.Column("recipient", JsonText, nullable=False),  # to, cc, bcc, endpoint_id, substitutions
         # queued → sending → delivered | bounced | suppressed | failed (rendering) | soft_bounced
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("due_at", sa.Float, nullable=False),  # queued: next attempt; sending: lease expiry
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("sent_at", sa.Float),  # first handed to the relay (the _email.send moment)
         sa.Column("detail", sa.Text),
-        sa.Column("mail", Json),  # the mail object of its event records, kept for later feedback
+        sa.Column("mail", JsonText),  # the mail object of its event records, kept for later feedback
         sa.Column("created_at", sa.Float, nullable=False),
     )
     op.create_index("ix_email_messages_due", "email_messages", ["due_at"],
