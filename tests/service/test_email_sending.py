@@ -241,6 +241,22 @@ def test_bounce_reports_and_complaints_by_smtp_reach_the_suppression_list(ctx, s
     entry = suppression.get(ctx, caller, "gone@example.org")
     assert entry["Reason"] == "BOUNCE"
 
+    complained = ses_send.send_email(ctx, caller, _simple(["angry@example.org"]))["MessageId"]
+    delivery.run_once()
+    arf = ("From: fbl@isp.example\r\nTo: fbl@pinfold.localhost\r\nSubject: Complaint\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/report; report-type=feedback-report; boundary=f\r\n\r\n"
+           "--f\r\nContent-Type: text/plain\r\n\r\nA complaint.\r\n"
+           "--f\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: ISP-FBL/1.0\r\n"
+           "Version: 1\r\nOriginal-Rcpt-To: angry@example.org\r\n"
+           f"--f\r\nContent-Type: text/rfc822-headers\r\n\r\nX-Pinfold-Message-Id: {complained}\r\n\r\n--f--\r\n")
+    with FeedbackListener("127.0.0.1", 0, lambda report: feedback.record_report(ctx, report)) as listener:
+        with smtplib.SMTP("127.0.0.1", listener.port) as client:
+            client.sendmail("fbl@isp.example", ["fbl@pinfold.localhost"], arf.encode())
+    complaint = _events(ctx)[-1]
+    assert complaint["event_type"] == "_email.complaint"
+    assert complaint["facets"]["email_channel"]["mail_event"]["complaint"]["complaint_feedback_type"] == "abuse"
+    assert suppression.get(ctx, caller, "angry@example.org")["Reason"] == "COMPLAINT"
+
 
 def _bounce_for(ctx, message_id: str, address: str) -> None:
     from pinfold.channels.base import Feedback
