@@ -568,3 +568,22 @@ def test_a_tenant_scoped_suppression_list_keeps_one_tenants_bounces_to_itself(ct
     with pytest.raises(NotFound):  # the account's own list never heard of it
         suppression.get(ctx, owner, "x@example.org")
     delivery.stop()
+
+
+def test_a_paused_configuration_set_or_account_refuses_sends_until_resumed(ctx, sending):
+    from pinfold.domain.errors import SendingPaused
+    from pinfold.services import configuration_sets
+
+    admin, caller, _delivery = sending
+    email_account.set_production(ctx, admin, caller.account_id)
+    configuration_sets.create(ctx, caller, {"ConfigurationSetName": "news"})
+    configuration_sets.put_sending(ctx, caller, "news", {"SendingEnabled": False})
+    with pytest.raises(SendingPaused, match="news"):
+        ses_send.send_email(ctx, caller, _simple([f"success@{SIMULATOR}"], ConfigurationSetName="news"))
+    configuration_sets.put_sending(ctx, caller, "news", {"SendingEnabled": True})
+    assert ses_send.send_email(ctx, caller, _simple([f"success@{SIMULATOR}"], ConfigurationSetName="news"))
+    email_account.put_sending(ctx, caller, False)
+    with pytest.raises(SendingPaused):
+        ses_send.send_email(ctx, caller, _simple([f"success@{SIMULATOR}"]))
+    with ctx.db.read() as conn:
+        assert email_messages.counts(conn) == {"queued": 1}
