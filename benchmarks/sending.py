@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +47,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--api-messages", type=int, default=4_000)
     parser.add_argument("--dkim", action="store_true", help="send from a DKIM-signing domain identity")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="`pinfold worker` processes sending beside the benchmark's own sending thread")
     args = parser.parse_args()
     with ExitStack() as stack:
         port = stack.enter_context(smtp_sink())
@@ -52,8 +56,9 @@ def main() -> None:
         print(f"smtp-source -s 4 -m {args.messages} -l 4096: {baseline:9,.0f} msg/s")
         database_url = stack.enter_context(postgres_database()) if args.database == "postgres" else ""
         data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pinfold-email-")))
-        rate, queued_rate, peak = bulk(data_dir, database_url, port, args.messages, args.dkim)
-        print(f"pinfold bulk ({args.database}{', DKIM' if args.dkim else ''}): {rate:9,.0f} msg/s end to end "
+        rate, queued_rate, peak = bulk(data_dir, database_url, port, args.messages, args.dkim, args.workers)
+        extra = f", +{args.workers} worker process(es)" if args.workers else ""
+        print(f"pinfold bulk ({args.database}{', DKIM' if args.dkim else ''}{extra}): {rate:9,.0f} msg/s end to end "
               f"(queueing alone {queued_rate:,.0f} msg/s), peak RSS {peak / 1024:.0f} MiB")
         verdict = "met" if rate / baseline >= TARGET else "NOT met"
         print(f"ratio pinfold / smtp-source: {rate / baseline:.2f}x (target >= {TARGET}x: {verdict})")
@@ -79,14 +84,15 @@ def _sender(ctx, admin, dkim: bool):
     return caller, placed
 
 
-def bulk(data_dir: Path, database_url: str, port: int, count: int, dkim: bool) -> tuple[float, float, int]:
+def bulk(data_dir: Path, database_url: str, port: int, count: int, dkim: bool,
+         workers: int = 0) -> tuple[float, float, int]:
     from pinfold.config import Settings
     from pinfold.sending.delivery import EmailDelivery
     from pinfold.services import email_sending
     from pinfold.services.context import Context
 
-    settings = Settings(data_dir=data_dir, database_url=database_url,
-                        email_relay=f"smtp://127.0.0.1:{port}?starttls=off&connections=4")
+    relay = f"smtp://127.0.0.1:{port}?starttls=off&connections=4"
+    settings = Settings(data_dir=data_dir, database_url=database_url, email_relay=relay)
     ctx = Context.open(settings)
     from pinfold.services import organization
     from tests.service.helpers import caller_for_credentials
@@ -106,11 +112,17 @@ def bulk(data_dir: Path, database_url: str, port: int, count: int, dkim: bool) -
                                                   text="Hello {{name}}, code {{code}}")
             email_sending.enqueue(conn, sender, definition, recipients)
     queued = time.perf_counter() - started
+    env = {**os.environ, "PINFOLD_DATA_DIR": str(data_dir), "PINFOLD_DATABASE_URL": database_url,
+           "PINFOLD_EMAIL_RELAY": relay, "PINFOLD_LOG_LEVEL": "warning"}
+    helpers = [subprocess.Popen([sys.executable, "-m", "pinfold", "worker"], env=env) for _ in range(workers)]
     delivery.start()  # the sending threads a server runs (PINFOLD_EMAIL_WORKERS)
     while _waiting(ctx):
         time.sleep(0.1)
     elapsed = time.perf_counter() - started
     delivery.stop()
+    for helper in helpers:
+        helper.terminate()
+        helper.wait(30)
     counts = _counts(ctx)
     ctx.close()
     if counts != {"delivered": count}:

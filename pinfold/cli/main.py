@@ -87,12 +87,8 @@ def serve(host: str = typer.Option(None, envvar="PINFOLD_HOST"), port: int = typ
     typer.echo(f"Pinfold serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", err=True)
     options = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
                "access_log": False, "http": "httptools", "loop": "uvloop"}
-    from pinfold.events.pump import Pump
-    from pinfold.sending.delivery import EmailDelivery
-    from pinfold.services.runner import JobRunner
-
     # One job runner, event pump and email sender per server, in the parent process.
-    background = [JobRunner(ctx).start(), Pump(ctx).start(), EmailDelivery(ctx).start()]
+    background = _background(ctx, feedback_listener=True)
     try:
         if workers <= 1:
             uvicorn.run(create_app(ctx), **options)
@@ -100,8 +96,42 @@ def serve(host: str = typer.Option(None, envvar="PINFOLD_HOST"), port: int = typ
         os.environ["PINFOLD_DATA_DIR"] = str(settings.data_dir)  # workers read their settings from here
         uvicorn.run("pinfold.api.app:app_from_env", factory=True, workers=workers, **options)
     finally:
-        for worker in background:
-            worker.stop()
+        for part in background:
+            part.stop()
+
+
+def _background(ctx: Context, *, feedback_listener: bool) -> list:
+    """The work that runs beside requests: imports and exports, the event pump (one per database,
+    by lease), and email sending (workers share the queue; each message goes out once)."""
+    from pinfold.events.pump import Pump
+    from pinfold.sending.delivery import EmailDelivery
+    from pinfold.services.runner import JobRunner
+
+    return [JobRunner(ctx).start(), Pump(ctx).start(), EmailDelivery(ctx, listen=feedback_listener).start()]
+
+
+@app.command()
+def worker(data_dir: Path | None = DataDir) -> None:
+    """Run background work without serving requests: sending, imports and exports, the event pump.
+
+    Start as many as the database can feed, beside `pinfold serve`; SIGTERM or Ctrl-C stops one
+    after its current pass. Only `serve` listens for bounce reports (PINFOLD_FEEDBACK_SMTP)."""
+    import signal
+    import threading
+
+    ctx = Context.open(Settings.from_env(data_dir=data_dir))
+    runtime.settle()
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    background = _background(ctx, feedback_listener=False)
+    typer.echo(f"Pinfold worker running (data in {ctx.settings.data_dir})", err=True)
+    try:
+        stop.wait()
+    finally:
+        for part in background:
+            part.stop()
+        ctx.close()
 
 
 @admin_app.command("bootstrap")

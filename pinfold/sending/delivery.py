@@ -20,13 +20,13 @@ log = logging.getLogger("pinfold.sending")
 
 
 class EmailDelivery:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, *, listen: bool = True) -> None:
         self.ctx = ctx
         self._reports: queue.SimpleQueue[Feedback] = queue.SimpleQueue()
         self.relays = Relays(ctx.settings, self._reports.put)
         self.worker = SendWorker(ctx, self.relays, after_pass=self.drain)
         self.listener = None
-        if ctx.settings.feedback_smtp:
+        if listen and ctx.settings.feedback_smtp:
             from pinfold.channels.inbound import FeedbackListener
 
             host, _, port = ctx.settings.feedback_smtp.rpartition(":")
