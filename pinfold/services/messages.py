@@ -26,6 +26,7 @@ from pinfold.store import channels as channel_store
 from pinfold.store import endpoints as endpoint_store
 from pinfold.store import templates as template_store
 
+MAX_RECIPIENTS = 100  # SendMessages: addresses and endpoints together; SendUsersMessages: user ids
 _QUEUED = {"DeliveryStatus": "SUCCESSFUL", "StatusCode": 200, "StatusMessage": "Queued for delivery"}
 
 
@@ -36,6 +37,9 @@ def _failure(message: str, status: str = "PERMANENT_FAILURE", code: int = 400) -
 def send_messages(ctx: Context, caller: Caller, project_id: str, request: dict) -> dict:
     addresses = request.get("Addresses") or {}
     endpoint_ids = list(request.get("Endpoints") or {})
+    if len(addresses) + len(endpoint_ids) > MAX_RECIPIENTS:
+        raise InvalidInput(f"A message can go to at most {MAX_RECIPIENTS} recipients (Addresses and Endpoints "
+                           "together)", field="MessageRequest")
     with ctx.db.write() as conn:
         project = project_service.require(conn, caller, project_id)
         plan = _Plan(ctx, conn, caller, project, request)
@@ -53,6 +57,8 @@ def send_messages(ctx: Context, caller: Caller, project_id: str, request: dict) 
 
 def send_users_messages(ctx: Context, caller: Caller, project_id: str, request: dict) -> dict:
     users = request.get("Users") or {}
+    if len(users) > MAX_RECIPIENTS:
+        raise InvalidInput(f"A message can go to at most {MAX_RECIPIENTS} users", field="Users")
     with ctx.db.write() as conn:
         project = project_service.require(conn, caller, project_id)
         plan = _Plan(ctx, conn, caller, project, request)

@@ -587,3 +587,22 @@ def test_a_paused_configuration_set_or_account_refuses_sends_until_resumed(ctx, 
         ses_send.send_email(ctx, caller, _simple([f"success@{SIMULATOR}"]))
     with ctx.db.read() as conn:
         assert email_messages.counts(conn) == {"queued": 1}
+
+
+def test_direct_messages_go_to_at_most_100_recipients_or_users(ctx, sending):
+    from pinfold.domain.errors import InvalidInput
+    from pinfold.services import messages
+
+    admin, _caller, _delivery = sending
+    project = onboard(ctx, admin, "shop", "sa-mp")[0]["project_id"]
+    owner = account_caller(ctx, admin, onboard_account(ctx, project))
+    content = {"EmailMessage": {"SimpleEmail": {"Subject": {"Data": "Hi"}, "TextPart": {"Data": "Hello"}}}}
+    too_many = {f"a{n}@example.org": {"ChannelType": "EMAIL"} for n in range(60)}
+    with pytest.raises(InvalidInput, match="at most 100 recipients"):
+        messages.send_messages(ctx, owner, project, {"Addresses": too_many, "MessageConfiguration": content,
+                                                     "Endpoints": {f"e{n}": {} for n in range(41)}})
+    with pytest.raises(InvalidInput, match="at most 100 users"):
+        messages.send_users_messages(ctx, owner, project, {"Users": {f"u{n}": {} for n in range(101)},
+                                                           "MessageConfiguration": content})
+    with ctx.db.read() as conn:
+        assert email_messages.counts(conn) == {}
