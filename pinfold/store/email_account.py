@@ -104,20 +104,22 @@ def rate_excess(tat: float, now: float, count: int, max_rate: float) -> tuple[fl
     return (excess if excess > 1e-9 else 0.0), max(tat, now) + cost
 
 
-# The minute this process last pruned each account's window. Skipping a prune only leaves expired
-# buckets counted a little longer (the check errs on the side of refusing); whoever prunes subtracts.
+# The minute in which this process last found nothing to prune in each account's window: buckets
+# expire only when the minute turns, so until then the lookup is skipped. A prune that found
+# something is not remembered (its transaction may yet roll back), so the next request looks again.
 _pruned: dict[tuple[str, str], int] = {}
 
 
 def _prune_window(conn: Connection, account_id: str, region: str, minute: int) -> int:
     """Drop minute buckets that left the 24 h window; returns how many messages they held."""
     if _pruned.get((account_id, region)) == minute:
-        return 0  # at most once a minute: a bucket expires only when the minute turns
-    _pruned[(account_id, region)] = minute
+        return 0
     key = {"a": account_id, "r": region, "m": minute - WINDOW_MINUTES}
     expired = conn.execute(_EXPIRED_SUM, key).scalar()
     if expired:
         conn.execute(_EXPIRED_DELETE, key)
+    else:
+        _pruned[(account_id, region)] = minute
     return int(expired)
 
 

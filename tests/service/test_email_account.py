@@ -112,6 +112,15 @@ def test_the_daily_quota_rolls_over_24_hours(ctx, admin):
         assert store.sent_last_24h(conn, account, region, NOW + 86_401) == 200
 
 
+def test_a_refused_send_does_not_keep_expired_messages_counted(ctx, admin):
+    account, region = admin.account_id, admin.region
+    assert _take(ctx, account, region, 200, NOW) == 0.0
+    later = NOW + 86_400 + 120  # the whole day's 200 have left the window
+    with pytest.raises(LimitExceeded):  # too many even for an empty window: refused, and rolled back
+        _take(ctx, account, region, 201, later)
+    assert _take(ctx, account, region, 200, later + 1) == 0.0  # the same minute: the window is empty again
+
+
 def test_the_quota_is_per_account(ctx, admin):
     tenant, _caller = onboard(ctx, admin, "own-account", "ma-mp")
     _take(ctx, admin.account_id, admin.region, 200, NOW)
