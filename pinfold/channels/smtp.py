@@ -232,16 +232,17 @@ class _Session:
             self.dead = True
 
     def _refuse_early(self, message: OutgoingEmail) -> Outcome | None:
-        """Outcomes decided without asking the server: unsafe addresses, needed extensions, size."""
+        """Outcomes decided without asking the server: unsafe addresses, needed extensions, size.
+        These are "skipped", not bounces: no recipient said no, so nobody should be suppressed."""
         addresses = (message.sender, *message.recipients)
         if not message.recipients or any("\r" in a or "\n" in a or "<" in a or ">" in a for a in addresses):
-            return Outcome("permanent", "invalid envelope address", enhanced="5.1.3")
+            return Outcome("skipped", "invalid envelope address", enhanced="5.1.3")
         if not all(a.isascii() for a in addresses) and "SMTPUTF8" not in self.features:
-            return Outcome("permanent", "the address needs SMTPUTF8, which the relay does not offer",
+            return Outcome("skipped", "the address needs SMTPUTF8, which the relay does not offer",
                            enhanced="5.6.7")
         limit = self.features.get("SIZE", "")
         if limit.isdigit() and 0 < int(limit) < len(message.data):
-            return Outcome("permanent", f"message of {len(message.data)} bytes exceeds the relay's "
+            return Outcome("skipped", f"message of {len(message.data)} bytes exceeds the relay's "
                            f"SIZE limit of {limit}", enhanced="5.3.4")
         return None
 

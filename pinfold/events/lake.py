@@ -122,11 +122,12 @@ class Lake:
                                      functools.partial(self._parquet, to_table(members))))
         return written
 
-    def write_json(self, events: list[dict], batch: str) -> str:
+    def write_json(self, events: list[dict], batch: str, account_id: str) -> str:
         """SES-shaped events as newline-delimited JSON (what a Firehose delivers by default): one file
-        per batch under ses-events/date=<day of the batch's first message>/, replaced if written again."""
+        per batch under ses-events/account=<id>/date=<day of the batch's first message>/, replaced if
+        written again. The account keeps two accounts' delivery streams of one name apart."""
         day = events[0]["mail"]["timestamp"][:10]
-        folder = f"{self.root}/ses-events/date={day}"
+        folder = f"{self.root}/ses-events/account={account_id}/date={day}"
         body = b"".join(orjson.dumps(event) + b"\n" for event in events)
 
         def write(target: str) -> None:

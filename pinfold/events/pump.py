@@ -203,7 +203,7 @@ class Pump:
         """Deliver SES-shaped events to a configuration set's destination (see events/ses_events.py)."""
         events = [ses_event(row["record"]) for row in rows]
         if target["sink"] == "lake":
-            self._firehose_at(target["target"]).write_json(events, batch)
+            self._firehose_at(target["target"]).write_json(events, batch, target["account_id"])
         elif target["sink"] == "nats":
             stream = target["target"]
             subject = f"{stream}.{target['account_id']}.{stream_name(target['configuration_set'])}"

@@ -9,7 +9,7 @@ message renders it for its recipient, adds tracking, builds the MIME message and
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pinfold.channels import mime
 from pinfold.channels.base import OutgoingEmail
@@ -23,8 +23,8 @@ class Composer:
 
     mail_domain: str
     public_url: str
-    tracking_key: bytes
-    decrypt: object  # ciphertext -> text, for DKIM keys (kept out of logs and reprs)
+    tracking_key: bytes = field(repr=False)
+    decrypt: object = field(repr=False)  # ciphertext -> text, for DKIM keys
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def compose(composer: Composer, definition: dict, message_id: str, recipient: di
                                                message_id=message_id, opens=bool(track.get("opens")),
                                                clicks=bool(track.get("clicks")))
     unsubscribe = None
-    if definition.get("list_unsubscribe"):
+    if definition.get("list_unsubscribe") and recipient.get("endpoint_id"):  # it opts that endpoint out
         unsubscribe = (tracking.unsubscribe_url(composer.public_url, composer.tracking_key, message_id),
                        f"mailto:unsubscribe@{composer.mail_domain}?subject=unsubscribe%20{message_id}")
     headers = [tuple(pair) for pair in definition.get("headers") or ()]

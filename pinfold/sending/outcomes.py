@@ -10,12 +10,15 @@ services/feedback.py with the same builder.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from pinfold.domain import ids
 from pinfold.events.records import Origin, email_event, mail_facet
 from pinfold.store import configuration_sets, email_account, outbox, ses_tenants, suppression
 from pinfold.store import email_messages as store
+
+log = logging.getLogger("pinfold.sending")
 
 SIMULATOR_DOMAIN = "simulator.amazonses.com"  # its mail never touches the suppression list, as in SES
 MAX_RETRY_WAIT = 3600.0
@@ -49,9 +52,15 @@ def facet(message_id: str, mail: dict, sent_at: float, destination: list[str]) -
 
 
 def record(ctx, conn, claimed: list, *, now: float) -> None:
-    """Write every claimed message's outcome, its events and any suppression it causes."""
+    """Write every claimed message's outcome, its events and any suppression it causes, for the
+    messages whose lease still holds (a lost lease means another worker has them: log and leave)."""
+    held = store.still_held(conn, [(item.row["id"], item.row["due_at"]) for item in claimed])
+    lost = [item.row["id"] for item in claimed if item.row["id"] not in held]
+    if lost:
+        log.warning("the lease on %d message(s) ran out during delivery; another worker records them "
+                    "(they may have been sent twice), e.g. %s", len(lost), lost[0])
     results, events = [], []
-    for item in claimed:
+    for item in (item for item in claimed if item.row["id"] in held):
         result, item_events = _decide(ctx, conn, item, now)
         results.append(result)
         events.extend(item_events)
@@ -93,9 +102,13 @@ def _decide(ctx, conn, item, now: float) -> tuple[dict, list[dict]]:
                                                "recipients": accepted,
                                                "processing_time_millis": int((now - row["created_at"]) * 1000)}})
         for address, refusal in outcome.refused.items():
-            emit("_email.hardbounce",
-                 bounce_detail("Permanent", "General", [address], refusal.enhanced, _reply(refusal)))
-            suppress(conn, batch, row["id"], [address], "BOUNCE")
+            if refusal.status == "permanent":
+                emit("_email.hardbounce",
+                     bounce_detail("Permanent", "General", [address], refusal.enhanced, _reply(refusal)))
+                suppress(conn, batch, row["id"], [address], "BOUNCE")
+            else:  # refused for now (greylisting): the others got it; this one is a soft bounce, not retried
+                emit("_email.softbounce",
+                     bounce_detail("Transient", "General", [address], refusal.enhanced, _reply(refusal)))
         return {**result, "status": "delivered", "detail": _reply(outcome)}, events
     if outcome.status == "permanent":
         emit("_email.hardbounce", bounce_detail("Permanent", "General", envelope, outcome.enhanced, _reply(outcome)))

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from pinfold.channels.base import Outcome
 from pinfold.channels.registry import Relays
-from pinfold.domain.templates import TemplateError
+from pinfold.domain.errors import PinfoldError
 from pinfold.sending import compose as composing
 from pinfold.sending import outcomes
 from pinfold.services.context import Context
@@ -31,7 +31,9 @@ from pinfold.store import suppression
 
 log = logging.getLogger("pinfold.sending")
 
-LEASE_SECONDS = 120.0
+# How long a claimed chunk is ours. Outcomes are recorded only while the lease still holds (see
+# outcomes.record), so a pass that overran it cannot overwrite what another worker decided since.
+LEASE_SECONDS = 300.0
 SIGNING_THREADS = 2  # how long a claimed chunk is ours; far longer than one delivery round
 
 
@@ -173,8 +175,11 @@ class SendWorker:
         try:
             item.composed = composing.compose(self.composer, item.batch["definition"], item.row["id"],
                                               item.row["recipient"])
-        except TemplateError as error:
+        except PinfoldError as error:  # a template that will not render, a header that cannot be written
             item.failure = error.message
+        except Exception as error:  # never let one message hold its whole chunk hostage
+            log.exception("message %s could not be composed", item.row["id"])
+            item.failure = f"The message could not be built: {type(error).__name__}"
 
 
 def _envelope(recipient: dict) -> list[str]:

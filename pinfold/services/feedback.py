@@ -3,9 +3,10 @@ and opens, clicks and one-click unsubscribes (tracking links). Each becomes its 
 with the original message's tenant, and bounces and complaints update the suppression list as the
 account's, tenant's or configuration set's reasons say.
 
-Reports are matched to messages by Pinfold's message id. A report about a message Pinfold no longer
-knows (purged, or never sent by it) is logged and dropped. A repeated report (a sender retrying after
-a temporary failure) changes nothing the second time.
+Reports are matched to messages by Pinfold's message id, and count only for recipients that message
+went to. A report about a message Pinfold no longer knows (purged, or never sent by it) is logged and
+dropped. A repeated report (a sender retrying after a temporary failure) changes nothing the second
+time; each recipient of a message can bounce or complain once.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from pinfold.store import projects as project_store
 
 log = logging.getLogger("pinfold.feedback")
 
-# The state a message moves to on each report; a report that finds it there already is a repeat.
+# The state a message moves to on a report (a bounced message stays bounced). Repeats are told by
+# the (kind, recipient) pairs the message's `mail` keeps under "reported".
 _AFTER = {"Permanent": "bounced", "Transient": "soft_bounced", "complaint": "complained"}
 
 
@@ -39,20 +41,24 @@ def record_report(ctx: Context, feedback: Feedback) -> bool:
         if message is None or message["mail"] is None:
             log.info("feedback for unknown message %s ignored", feedback.message_id)
             return False
-        state = _AFTER["complaint" if feedback.kind == "complaint" else feedback.bounce_type or "Permanent"]
-        if message["status"] == state or (message["status"] == "bounced" and state == "soft_bounced"):
+        kind = "complaint" if feedback.kind == "complaint" else feedback.bounce_type or "Permanent"
+        recipients = _named_recipients(feedback, message)
+        reported = set(message["mail"].get("reported") or [])
+        fresh = [address for address in recipients if f"{kind}:{address}" not in reported]
+        if not fresh:  # nobody it names received this message, or each was reported already
             return True
         now = time.time()
-        recipients = [address.lower() for address in feedback.recipients] or _envelope(message)
-        event_type, detail, reason = _shape(feedback, recipients)
+        event_type, detail, reason = _shape(feedback, fresh)
         batch = _batch_of(message)
         _emit(conn, message, event_type, detail, now)
         if reason is not None:
             batch["settings"] = outcomes.batch_settings(conn, batch)
-            outcomes.suppress(conn, batch, message["id"], recipients, reason)
-        store.finish(conn, [{"id": message["id"], "status": state, "due_at": message["due_at"],
+            outcomes.suppress(conn, batch, message["id"], fresh, reason)
+        mail = {**message["mail"], "reported": sorted(reported | {f"{kind}:{address}" for address in fresh})}
+        status = message["status"] if message["status"] == "bounced" else _AFTER[kind]
+        store.finish(conn, [{"id": message["id"], "status": status, "due_at": message["due_at"],
                              "attempts": message["attempts"], "sent_at": message["sent_at"],
-                             "detail": feedback.detail[:500], "mail": message["mail"]}])
+                             "detail": feedback.detail[:500], "mail": mail}])
     return True
 
 
@@ -91,6 +97,16 @@ def link_of(ctx: Context, message_id: str, index: int) -> str | None:
         message = store.get(conn, message_id)
     links = ((message or {}).get("mail") or {}).get("links") or []
     return links[index] if 0 <= index < len(links) else None
+
+
+def _named_recipients(feedback: Feedback, message: dict) -> list[str]:
+    """The recipients a report names that this message went to. A report names nobody else: anyone
+    who saw a message id could otherwise suppress any address. A report that names no one counts for
+    the message's only recipient, never for several."""
+    envelope = {address.lower() for address in _envelope(message)}
+    if not feedback.recipients:
+        return sorted(envelope) if len(envelope) == 1 else []
+    return sorted({address.lower() for address in feedback.recipients} & envelope)
 
 
 def _shape(feedback: Feedback, recipients: list[str]) -> tuple[str, dict, str | None]:

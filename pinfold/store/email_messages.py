@@ -40,10 +40,23 @@ def claim(conn: Connection, *, now: float, lease_seconds: float, limit: int) -> 
     statement = (email_messages.update().where(email_messages.c.id.in_(due.scalar_subquery()))
                  .values(status="sending", due_at=now + lease_seconds)
                  .returning(email_messages.c.id, email_messages.c.batch_id, email_messages.c.recipient,
-                            email_messages.c.attempts, email_messages.c.sent_at, email_messages.c.created_at))
+                            email_messages.c.attempts, email_messages.c.sent_at, email_messages.c.created_at,
+                            email_messages.c.due_at))
     claimed = [dict(row) for row in conn.execute(statement).mappings()]
     claimed.sort(key=lambda row: row["created_at"])
     return claimed
+
+
+def still_held(conn: Connection, leases: list[tuple[str, float]]) -> set[str]:
+    """Which of these (message id, lease expiry) claims are still ours: nobody has claimed or
+    finished the message since (a pass that overran its lease loses the message to the next)."""
+    held = set()
+    for first in range(0, len(leases), 500):
+        chunk = dict(leases[first:first + 500])
+        query = (sa.select(email_messages.c.id, email_messages.c.due_at)
+                 .where(email_messages.c.id.in_(sorted(chunk)), _WAITING_SQL, email_messages.c.status == "sending"))
+        held.update(found.id for found in conn.execute(query) if found.due_at == chunk[found.id])
+    return held
 
 
 def batches(conn: Connection, ids: set[str]) -> dict[str, dict]:

@@ -83,7 +83,9 @@ def test_each_destination_gets_the_event_types_it_matches_in_ses_shape(ctx, webh
     EmailDelivery(ctx).run_once()
     pump.run_once(flush=True)
 
-    files = list(Path(ctx.settings.firehose_location("ses-files").removeprefix("file://")).rglob("*.json"))
+    location = Path(ctx.settings.firehose_location("ses-files").removeprefix("file://"))
+    files = list(location.rglob("*.json"))
+    assert all(f"account={account}" in str(path) for path in files)  # accounts' streams of one name stay apart
     in_files = [json.loads(line) for path in files for line in path.read_text().splitlines()]
     assert sorted(e["eventType"] for e in in_files) == ["Bounce", "Send", "Send"]
     bounce = next(e for e in in_files if e["eventType"] == "Bounce")

@@ -4,6 +4,7 @@ delivered, and produce their `_email.*` records; bounces and complaints land in 
 from __future__ import annotations
 
 import email
+import functools
 import json
 import threading
 import time
@@ -606,3 +607,22 @@ def test_direct_messages_go_to_at_most_100_recipients_or_users(ctx, sending):
                                                            "MessageConfiguration": content})
     with ctx.db.read() as conn:
         assert email_messages.counts(conn) == {}
+
+
+def test_reports_count_only_for_the_messages_own_recipients_each_once(ctx, sending):
+    from pinfold.channels.base import Feedback
+    from pinfold.services import feedback
+
+    admin, caller, delivery = sending
+    email_account.set_production(ctx, admin, caller.account_id)
+    message_id = ses_send.send_email(ctx, caller, _simple(["a@dest.org", "B@dest.org"]))["MessageId"]
+    delivery.run_once()
+    report = functools.partial(Feedback, "bounce", message_id=message_id, bounce_type="Permanent", status="5.1.1")
+    feedback.record_report(ctx, report(recipients=("ceo@bigcustomer.com",)))  # forged: not a recipient
+    feedback.record_report(ctx, report(recipients=()))  # names nobody, and the message had two recipients
+    feedback.record_report(ctx, report(recipients=("a@dest.org",)))
+    feedback.record_report(ctx, report(recipients=("b@dest.org",)))  # the same DSN's second recipient
+    feedback.record_report(ctx, report(recipients=("a@dest.org",)))  # a repeat
+    listed = {entry["EmailAddress"] for entry in suppression.list_page(ctx, caller)["SuppressedDestinationSummaries"]}
+    assert listed == {"a@dest.org", "b@dest.org"}
+    assert _types(ctx).count("_email.hardbounce") == 2
