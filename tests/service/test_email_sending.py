@@ -626,3 +626,35 @@ def test_reports_count_only_for_the_messages_own_recipients_each_once(ctx, sendi
     listed = {entry["EmailAddress"] for entry in suppression.list_page(ctx, caller)["SuppressedDestinationSummaries"]}
     assert listed == {"a@dest.org", "b@dest.org"}
     assert _types(ctx).count("_email.hardbounce") == 2
+
+
+def test_a_message_that_cannot_be_built_fails_alone(ctx, sending):
+    admin, caller, delivery = sending
+    email_account.set_production(ctx, admin, caller.account_id)
+    bad = _simple([f"success@{SIMULATOR}"])
+    bad["Content"]["Simple"]["Headers"] = [{"Name": "Message-ID", "Value": "<mine@example.com>"}]
+    ses_send.send_email(ctx, caller, bad)
+    good = ses_send.send_email(ctx, caller, _simple([f"success@{SIMULATOR}"]))["MessageId"]
+    assert delivery.run_once() == 2
+    with ctx.db.read() as conn:
+        assert email_messages.counts(conn) == {"delivered": 1, "failed": 1}
+        assert email_messages.get(conn, good)["status"] == "delivered"
+
+
+def test_a_pass_that_outlived_its_lease_records_nothing(ctx, sending):
+    from pinfold.sending import worker as worker_module
+
+    admin, caller, delivery = sending
+    email_account.set_production(ctx, admin, caller.account_id)
+    ses_send.send_email(ctx, caller, _simple([f"success@{SIMULATOR}"]))
+    slow = delivery.worker
+    claimed = slow._prepare()  # this worker claims, then stalls past its lease
+    later = time.time() + worker_module.LEASE_SECONDS + 1
+    other = EmailDelivery(ctx)
+    assert other.worker.run_once(now=later) == 1  # another worker takes the message over and sends it
+    slow._send(claimed)
+    slow._finish(claimed)  # the stalled pass wakes up: it must not overwrite the other's outcome
+    with ctx.db.read() as conn:
+        assert email_messages.counts(conn) == {"delivered": 1}
+    assert _types(ctx) == ["_email.send", "_email.delivered"]  # recorded once, by the worker holding it
+    other.stop()
