@@ -29,6 +29,7 @@ _BARE_EOL = re.compile(rb"\r\n|\r|\n")
 # Replies to MAIL FROM that say the relay wants (other) credentials: the relay's configuration is at
 # fault, not the recipient, so they must not become hard bounces that suppress the address.
 _AUTH_CODES = frozenset({530, 535, 538})
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})  # credentials may go in clear only to this host
 _CHUNK_LIMIT = 64  # messages one pooled connection takes from a batch before others get a turn
 # After a failed connection attempt, callers fail fast for this long instead of each waiting out
 # its own connect timeout against a relay that is down.
@@ -414,14 +415,19 @@ class SmtpRelay:
         if greeting.code != 220:
             raise _Unavailable(_transient(f"relay greeting: {greeting}"))
         self._expect(session.ehlo(self.helo_name), "EHLO")
+        encrypted = False
         if self.starttls != "off" and "STARTTLS" in session.features:
             self._expect(session.command("STARTTLS"), "STARTTLS")
             self._wrap_tls(session)
             self._expect(session.ehlo(self.helo_name), "EHLO after STARTTLS")
+            encrypted = True
         elif self.starttls == "require":
             # A relay that cannot encrypt is a configuration fault: retry later rather than bounce.
             raise _Unavailable(_transient("the relay does not offer STARTTLS and TLS is required"))
         if self.username is not None:
+            if not encrypted and self.host not in _LOOPBACK:
+                # Someone between here and the relay could have stripped STARTTLS to read the password.
+                raise _Unavailable(_transient("refusing to send relay credentials without TLS"))
             self._authenticate(session)
 
     def _wrap_tls(self, session: _Session) -> None:

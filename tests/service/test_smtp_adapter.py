@@ -518,3 +518,16 @@ def test_simulator_roles():
     assert simulator_role("Complaint@Simulator.AmazonSES.com") == "complaint"
     assert simulator_role("bounce@example.com") is None
     assert simulator_role("@simulator.amazonses.com") is None
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_credentials_never_cross_the_network_in_clear(aiosmtpd_server, relays, monkeypatch):
+    from pinfold.channels import smtp
+
+    handler = Recorder()
+    port = aiosmtpd_server(handler, auth_required=True, auth_require_tls=False,
+                           authenticator=lambda *args: AuthResult(success=True, handled=False))
+    monkeypatch.setattr(smtp, "_LOOPBACK", frozenset())  # as if the relay were another host
+    outcome, = relays(port, username="ses-user", password="s3cret-pass").deliver([email("a@example.test")])
+    assert outcome.status == "transient" and "without TLS" in outcome.detail
+    assert handler.received == []
