@@ -21,6 +21,7 @@ from pinfold.domain.errors import InvalidInput, NotFound, PinfoldError, Throttle
 from pinfold.services import email_sending as sending
 from pinfold.services import events as event_service
 from pinfold.services import projects as project_service
+from pinfold.services import templates as template_service
 from pinfold.services.context import Context
 from pinfold.store import channels as channel_store
 from pinfold.store import endpoints as endpoint_store
@@ -209,7 +210,7 @@ def _template(conn, caller: Caller, project: dict, config: dict | None) -> dict 
     version = config.get("Version")
     found = template_store.get(conn, project["account_id"], project["region"], config["Name"], "EMAIL",
                                int(version) if version else None)
-    owner = caller.tenant_id
+    owner = template_service.owner_of(caller)
     if found is None or (owner is not None and found["tenant_id"] not in (None, owner)):
         raise NotFound(f"Template not found: {config['Name']}")
     return found

@@ -209,3 +209,25 @@ def test_concurrent_new_versions_each_get_their_own_number(ctx, admin):
         list(pool.map(add, range(12)))
     page = templates.versions_page(ctx, admin, "busy", EMAIL, None, None)
     assert [item["Version"] for item in page["Item"]] == [str(n) for n in range(1, 14)]
+
+
+def test_a_project_key_reads_the_operators_templates_and_changes_none(ctx, admin):
+    from pinfold.services import organization
+    from tests.service.helpers import caller_for_credentials
+
+    place, tenant = onboard(ctx, admin, "alpha", "sa-mp")
+    operator = account_caller(ctx, admin, place["account_id"])
+    templates.create(ctx, operator, "house-style", EMAIL, _email("house"))
+    templates.create(ctx, tenant, "alpha-welcome", EMAIL, _email("alpha"))
+    key = caller_for_credentials(ctx, organization.create_access_key(
+        ctx, admin, scope="project", account_id=place["account_id"], project_id=place["project_id"]))
+    assert templates.get(ctx, key, "house-style", EMAIL)["Subject"] == "house"
+    with pytest.raises(NotFound):
+        templates.get(ctx, key, "alpha-welcome", EMAIL)
+    for call in (lambda: templates.update(ctx, key, "house-style", EMAIL, _email("x")),
+                 lambda: templates.delete(ctx, key, "house-style", EMAIL),
+                 lambda: templates.create(ctx, key, "mine", EMAIL, _email("x"))):
+        with pytest.raises(Forbidden):
+            call()
+    assert [t["TemplateName"] for t in templates.list_page(ctx, key, None, None, None, None)["Item"]] == [
+        "house-style"]
