@@ -60,20 +60,20 @@ def list_page(conn: Connection, account_id: str, region: str, *, after: str | No
 
 
 def registry_match(conn: Connection, account_id: str, region: str, name: str) -> str | None:
-    """The registry tenant (not offboarded) of this account and region whose id, else name, is `name`."""
-    query = sa.select(registry.c.id, registry.c.name).where(
+    """The registry tenant (not offboarded, not yet linked) of this account and region whose id is
+    `name`. Only the id links: display names are not unique and could name another tenant's id."""
+    query = sa.select(registry.c.id).where(
         registry.c.account_id == account_id, registry.c.region == region, registry.c.status != "offboarded",
-        sa.or_(registry.c.id == name, registry.c.name == name))
-    rows = conn.execute(query.order_by(registry.c.id)).all()
-    by_id = [row.id for row in rows if row.id == name]
-    return (by_id or [row.id for row in rows] or [None])[0]
+        registry.c.id == name,
+        ~sa.exists().where(tenants_table.c.registry_tenant_id == registry.c.id))
+    return conn.execute(query).scalar()
 
 
 def for_registry_tenant(conn: Connection, tenant_id: str) -> dict | None:
     """The SES tenant a registry tenant's credentials act as: the one linked to it, else an unlinked one
-    in its account and region named after its id or its name (created before the tenant was onboarded)."""
+    in its account and region named after its id (created before the tenant was onboarded)."""
     linked = conn.execute(sa.select(tenants_table).where(tenants_table.c.registry_tenant_id == tenant_id)
-                          ).mappings().first()
+                          .order_by(tenants_table.c.created_at)).mappings().first()
     if linked is not None:
         return dict(linked)
     entry = conn.execute(sa.select(registry).where(registry.c.id == tenant_id)).mappings().first()
@@ -81,9 +81,9 @@ def for_registry_tenant(conn: Connection, tenant_id: str) -> dict | None:
         return None
     query = sa.select(tenants_table).where(
         _key(tenants_table, entry["account_id"], entry["region"]), tenants_table.c.registry_tenant_id.is_(None),
-        tenants_table.c.name.in_([entry["id"], entry["name"]]))
-    rows = {row["name"]: dict(row) for row in conn.execute(query).mappings()}
-    return rows.get(entry["id"]) or rows.get(entry["name"])
+        tenants_table.c.name == entry["id"])
+    found = conn.execute(query).mappings().first()
+    return dict(found) if found else None
 
 
 def associate(conn: Connection, account_id: str, region: str, name: str, resource_arn: str, resource_type: str,

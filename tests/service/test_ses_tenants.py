@@ -52,20 +52,26 @@ def test_create_get_list_delete(ctx, admin):
         ses_tenants.delete(ctx, admin, "t-one")
 
 
-def test_ses_tenants_link_to_registry_tenants_by_id_or_name(ctx, admin, shared):
+def test_ses_tenants_link_to_registry_tenants_by_id_only(ctx, admin, shared):
     ses_tenants.create(ctx, shared["admin"], {"TenantName": "alpha"})
     with ctx.db.read() as conn:
         linked = store.get(conn, shared["account"], admin.region, "alpha")
         assert linked["registry_tenant_id"] == "alpha"
         assert store.for_registry_tenant(conn, "alpha")["name"] == "alpha"
         assert store.for_registry_tenant(conn, "beta") is None
-    # Created before the registry tenant is onboarded: matched by the tenant's name when it arrives.
-    ses_tenants.create(ctx, shared["admin"], {"TenantName": "Gamma-Corp"})
+    # Created before the registry tenant is onboarded: matched by the tenant's id when it arrives.
+    ses_tenants.create(ctx, shared["admin"], {"TenantName": "gamma"})
     from pinfold.services import tenants
 
     tenants.onboard(ctx, admin, tenant_id="gamma", model="sa-sp", name="Gamma-Corp")
     with ctx.db.read() as conn:
-        assert store.for_registry_tenant(conn, "gamma")["name"] == "Gamma-Corp"
+        assert store.for_registry_tenant(conn, "gamma")["name"] == "gamma"
+    # Display names link nothing: they are not unique, and one could be another tenant's id.
+    tenants.onboard(ctx, admin, tenant_id="t1", model="sa-sp", name="delta")
+    ses_tenants.create(ctx, shared["admin"], {"TenantName": "delta"})
+    with ctx.db.read() as conn:
+        assert store.for_registry_tenant(conn, "t1") is None
+        assert store.get(conn, shared["account"], admin.region, "delta")["registry_tenant_id"] is None
     # A same-named SES tenant in another account is not this registry tenant's.
     ses_tenants.create(ctx, admin, {"TenantName": "beta"})
     with ctx.db.read() as conn:
