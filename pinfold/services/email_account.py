@@ -14,7 +14,7 @@ import uuid
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import InvalidInput, NotFound
 from pinfold.services.context import Context
-from pinfold.services.ses_tenants import require_admin
+from pinfold.services.ses_tenants import is_admin, require_admin
 from pinfold.store import accounts
 from pinfold.store import email_account as store
 
@@ -35,7 +35,7 @@ def get_account(ctx: Context, caller: Caller) -> dict:
         "SendingEnabled": current["sending_enabled"],
         "SuppressionAttributes": {"SuppressedReasons": list(current["suppressed_reasons"])},
     }
-    if current["details"]:
+    if current["details"] and is_admin(caller):  # the operator's contacts and use case, not a tenant's to read
         response["Details"] = current["details"]
     return response
 

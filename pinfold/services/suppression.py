@@ -2,8 +2,9 @@
 DeleteSuppressedDestination, for the account's list or (with TenantName) an SES tenant's own list.
 
 The account's list holds every tenant's recipients, so callers confined to one project may look up
-an address they know and add one, but neither list it nor remove entries from it; their own SES
-tenant's list is theirs to manage.
+an address they know (without the ids of the message that put it there), but neither add to it,
+list it nor remove entries from it: adding would let one tenant stop mail to another's customers.
+Their own SES tenant's list is theirs to manage.
 """
 
 from __future__ import annotations
@@ -26,21 +27,21 @@ def _address(address: str) -> str:
     return address
 
 
-def _list_name(conn, caller: Caller, tenant_name: str | None, *, listing_or_removing: bool = False) -> str:
-    """The list a request names; refuses confined callers what would expose or weaken the shared list."""
+def _list_name(conn, caller: Caller, tenant_name: str | None, *, changing_or_listing: bool = False) -> str:
+    """The list a request names; refuses confined callers what would expose or change the shared list."""
     if tenant_name:
         return require_tenant(conn, caller, tenant_name)["name"]
-    if listing_or_removing and not is_admin(caller):
+    if changing_or_listing and not is_admin(caller):
         raise Forbidden("The account's suppression list holds every tenant's recipients: these credentials cannot "
-                        "list it or remove entries from it (name your SES tenant with TenantName for its own list)")
+                        "list or change it (name your SES tenant with TenantName for its own list)")
     return store.ACCOUNT_LIST
 
 
-def _destination(row: dict) -> dict:
+def _destination(row: dict, *, with_ids: bool = True) -> dict:
     destination = {"EmailAddress": row["address"], "Reason": row["reason"], "LastUpdateTime": row["updated_at"]}
     attributes = {key: row[column] for key, column in (("MessageId", "message_id"), ("FeedbackId", "feedback_id"))
                   if row[column]}
-    if attributes:
+    if attributes and with_ids:
         destination["Attributes"] = attributes
     if row["tenant_name"]:
         destination["TenantName"] = row["tenant_name"]
@@ -50,7 +51,7 @@ def _destination(row: dict) -> dict:
 def put(ctx: Context, caller: Caller, address: str, reason: str, tenant_name: str | None = None) -> None:
     address = _address(address)
     with ctx.db.write() as conn:
-        list_name = _list_name(conn, caller, tenant_name)
+        list_name = _list_name(conn, caller, tenant_name, changing_or_listing=True)
         store.put(conn, caller.account_id, caller.region, list_name, address, reason, time.time())
 
 
@@ -66,13 +67,14 @@ def get(ctx: Context, caller: Caller, address: str, tenant_name: str | None = No
         row = store.get(conn, caller.account_id, caller.region, list_name, address)
     if row is None:
         raise _missing(address, list_name)
-    return _destination(row)
+    # Which message put a shared-list address there is another tenant's business.
+    return _destination(row, with_ids=bool(list_name) or is_admin(caller))
 
 
 def delete(ctx: Context, caller: Caller, address: str, tenant_name: str | None = None) -> None:
     address = _address(address)
     with ctx.db.write() as conn:
-        list_name = _list_name(conn, caller, tenant_name, listing_or_removing=True)
+        list_name = _list_name(conn, caller, tenant_name, changing_or_listing=True)
         if not store.delete(conn, caller.account_id, caller.region, list_name, address):
             raise _missing(address, list_name)
 
@@ -86,7 +88,7 @@ def list_page(ctx: Context, caller: Caller, *, tenant_name: str | None = None, r
               token: str | None = None) -> dict:
     limit, after = page_args(page_size, token, default=1000)
     with ctx.db.read() as conn:
-        list_name = _list_name(conn, caller, tenant_name, listing_or_removing=True)
+        list_name = _list_name(conn, caller, tenant_name, changing_or_listing=True)
         rows = store.list_page(conn, caller.account_id, caller.region, list_name, after=after, limit=limit,
                                reasons=reasons, start=_epoch(start), end=_epoch(end))
     summaries = [{"EmailAddress": row["address"], "Reason": row["reason"], "LastUpdateTime": row["updated_at"]}

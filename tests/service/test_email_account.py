@@ -64,6 +64,11 @@ def test_confined_callers_cannot_change_the_shared_account(ctx, admin):
         with pytest.raises(Forbidden, match="confined to one project"):
             change()
     assert email_account.get_account(ctx, caller)["SendingEnabled"] is True
+    owner = account_caller(ctx, admin, _tenant["account_id"])
+    email_account.put_details(ctx, owner, {"MailType": "MARKETING", "WebsiteURL": "https://isv.example",
+                                           "ContactLanguage": "EN", "UseCaseDescription": "newsletters"})
+    assert email_account.get_account(ctx, owner)["Details"]["WebsiteURL"] == "https://isv.example"
+    assert "Details" not in email_account.get_account(ctx, caller)  # the operator's, not the tenant's
 
 
 def test_sending_and_suppression_attributes(ctx, admin):

@@ -67,17 +67,25 @@ def test_listing_filters_by_reason_and_date_and_pages(ctx, admin):
     assert window["SuppressedDestinationSummaries"][0]["LastUpdateTime"] == 1_700_000_000 + 86_400
 
 
-def test_confined_tenants_may_look_up_and_add_but_not_list_or_remove_the_account_list(ctx, admin, shared):
+def test_confined_tenants_may_look_up_but_not_change_or_list_the_account_list(ctx, admin, shared):
+    from pinfold.store import suppression as suppression_store
+
     alpha = shared["alpha"]
-    suppression.put(ctx, shared["admin"], "gone@example.com", "BOUNCE")
-    assert suppression.get(ctx, alpha, "gone@example.com")["Reason"] == "BOUNCE"
-    suppression.put(ctx, alpha, "angry@example.com", "COMPLAINT")
+    with ctx.db.write() as conn:  # a bounce of another tenant's mail put it there
+        suppression_store.add(conn, shared["account"], admin.region, "gone@example.com", "BOUNCE",
+                              message_id="m-of-another-tenant")
+    found = suppression.get(ctx, alpha, "gone@example.com")
+    assert found["Reason"] == "BOUNCE" and "Attributes" not in found  # not which message it was
+    assert suppression.get(ctx, shared["admin"], "gone@example.com")["Attributes"]["MessageId"] == "m-of-another-tenant"
+    # Adding would let one tenant stop mail to another tenant's customers.
+    with pytest.raises(Forbidden, match="every tenant's recipients"):
+        suppression.put(ctx, alpha, "someone-elses-customer@example.com", "COMPLAINT")
     with pytest.raises(Forbidden, match="every tenant's recipients"):
         suppression.list_page(ctx, alpha)
     with pytest.raises(Forbidden):
         suppression.delete(ctx, alpha, "gone@example.com")
     listed = suppression.list_page(ctx, shared["admin"])["SuppressedDestinationSummaries"]
-    assert {s["EmailAddress"] for s in listed} == {"gone@example.com", "angry@example.com"}
+    assert {s["EmailAddress"] for s in listed} == {"gone@example.com"}
 
 
 def test_a_tenant_manages_its_own_list_and_cannot_reach_anothers(ctx, admin, shared):
