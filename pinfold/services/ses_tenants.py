@@ -207,6 +207,7 @@ def associate(ctx: Context, caller: Caller, name: str, resource_arn: str) -> Non
     require_admin(caller, "associate resources with SES tenants")
     with ctx.db.write() as conn:
         require_tenant(conn, caller, name)
+        ses_tenants.lock_resource(conn, _canonical(resource_arn))  # before its existence is checked
         arn, kind = _resource(conn, caller, resource_arn)
         lock_keys(conn, "ses-tenant-resources", [f"{caller.account_id}/{caller.region}/{name}"])
         if arn in ses_tenants.resources(conn, caller.account_id, caller.region, name):

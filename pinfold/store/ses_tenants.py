@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from pinfold.store.database import lock_keys
 from pinfold.store.tables import ses_tenant_resources as resources_table
 from pinfold.store.tables import ses_tenants as tenants_table
 from pinfold.store.tables import tenants as registry
@@ -84,6 +85,12 @@ def for_registry_tenant(conn: Connection, tenant_id: str) -> dict | None:
         tenants_table.c.name == entry["id"])
     found = conn.execute(query).mappings().first()
     return dict(found) if found else None
+
+
+def lock_resource(conn: Connection, resource_arn: str) -> None:
+    """Until the transaction ends, no association of this resource is made or checked by anyone else:
+    an association and the resource's deletion cannot cross (PostgreSQL; SQLite has one writer)."""
+    lock_keys(conn, "ses-tenant-resource", [resource_arn])
 
 
 def associate(conn: Connection, account_id: str, region: str, name: str, resource_arn: str, resource_type: str,
