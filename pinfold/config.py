@@ -37,6 +37,8 @@ class Settings:
     # Where an event stream's Kinesis ARN publishes (NATS JetStream), and where a Firehose ARN's
     # delivery stream writes Parquet ({name} is the delivery stream's name).
     nats_url: str = "nats://127.0.0.1:4222"
+    # A sink (stream, event destination) failing this long stops holding the outbox back for the rest.
+    sink_give_up_seconds: float = 86_400.0
     firehose_url: str = "file://{data_dir}/firehose/{name}"
     # Where domain identities' DKIM records are looked up: "host[:port]" (empty: the system's resolver),
     # and how long one lookup may take before the identity simply stays PENDING.
@@ -99,6 +101,7 @@ class Settings:
             "lake_roll_rows": int(env.get("PINFOLD_LAKE_ROLL_ROWS", "20000")),
             "lake_roll_seconds": float(env.get("PINFOLD_LAKE_ROLL_SECONDS", "10")),
             "nats_url": env.get("PINFOLD_NATS_URL", cls.nats_url),
+            "sink_give_up_seconds": float(env.get("PINFOLD_SINK_GIVE_UP_SECONDS", "86400")),
             "firehose_url": env.get("PINFOLD_FIREHOSE_URL", cls.firehose_url),
             "dns_resolver": env.get("PINFOLD_DNS_RESOLVER", ""),
             "dns_timeout": float(env.get("PINFOLD_DNS_TIMEOUT", "3")),

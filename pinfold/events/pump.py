@@ -71,6 +71,7 @@ class Pump:
         self._publisher: Publisher | None = None
         self._retry_at: dict[str, float] = {}
         self._trimmed_through = 0
+        self._given_up: set[str] = set()
         self._lease: Lease | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -233,10 +234,21 @@ class Pump:
             store.update_sink(conn, name, failing_since=cursor["failing_since"] or time.time(), last_error=message)
 
     def _trim(self) -> None:
-        """Drop outbox records every sink holds (only when the slowest sink has moved on)."""
+        """Drop outbox records every sink holds (only when the slowest sink has moved on). A sink
+        that has failed for longer than PINFOLD_SINK_GIVE_UP_SECONDS no longer holds the outbox back:
+        one tenant's dead destination must not fill the database for everyone. It misses what is
+        trimmed meanwhile, which is logged."""
         with self.ctx.db.read() as conn:
             cursors = store.sinks(conn)
-        through = min((cursor["delivered_seq"] for cursor in cursors), default=0)
+        give_up = time.time() - self.ctx.settings.sink_give_up_seconds
+        waited_for = [cursor for cursor in cursors if not cursor["failing_since"] or cursor["failing_since"] > give_up]
+        for cursor in cursors:
+            if cursor not in waited_for and cursor["name"] not in self._given_up:
+                self._given_up.add(cursor["name"])
+                since = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(cursor["failing_since"]))
+                log.error("event sink %s has failed since %s; the outbox no longer waits for it, and it will "
+                          "miss records", cursor["name"], since)
+        through = min((cursor["delivered_seq"] for cursor in waited_for), default=0)
         if through > self._trimmed_through:
             with self.ctx.db.write() as conn:
                 store.trim_outbox(conn, through)

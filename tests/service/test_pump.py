@@ -269,3 +269,25 @@ def test_an_idle_pump_opens_no_write_transaction(ctx, monkeypatch):
     _send(ctx, acme_caller, acme["project_id"], "a-1", 1)
     assert pump.run_once(flush=True).delivered == 1
     assert writes  # new records: the cursor moves and the outbox is trimmed
+
+
+def test_a_sink_failing_for_a_day_stops_holding_the_outbox_back(ctx):
+    import time
+
+    admin = operator(ctx)
+    acme, acme_caller = onboard(ctx, admin, "acme", "sa-mp")
+    dead = "arn:aws:kinesis:us-east-1:1:stream/dead"
+    with ctx.db.write() as conn:
+        stream_store.ensure_sink(conn, "lake", 0)
+        stream_store.ensure_sink(conn, dead, 0)
+    _send(ctx, acme_caller, acme["project_id"], "a-1", 10)
+    pump = Pump(ctx)
+    with ctx.db.write() as conn:
+        stream_store.update_sink(conn, "lake", delivered_seq=stream_store.last_seq(conn))  # the lake has them all
+        stream_store.update_sink(conn, dead, failing_since=time.time() - 3600)
+    pump._trim()
+    assert _outbox_size(ctx) == 10  # failing for an hour: its records wait for it
+    with ctx.db.write() as conn:
+        stream_store.update_sink(conn, dead, failing_since=time.time() - ctx.settings.sink_give_up_seconds - 1)
+    pump._trim()
+    assert _outbox_size(ctx) == 0  # given up on: the others' records no longer wait for it
