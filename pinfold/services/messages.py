@@ -83,6 +83,7 @@ class _Plan:
         self.ctx, self.conn, self.caller, self.project = ctx, conn, caller, project
         self.results: dict[tuple[str, str], dict] = {}
         self.queued: list[tuple[tuple[str, str], dict]] = []
+        self._addresses: set[str] = set()
         configuration = request.get("MessageConfiguration") or {}
         self.email = configuration.get("EmailMessage") or {}
         self.default = configuration.get("DefaultMessage") or {}
@@ -156,6 +157,10 @@ class _Plan:
         if not self.content_given:
             raise InvalidInput("The request needs an EmailMessage with SimpleEmail or RawEmail, or an "
                                "EmailTemplate", field="MessageConfiguration")
+        if address.lower() in self._addresses:  # one message per address and request, as Pinpoint does
+            self.results[key] = {**_failure("The address is already a recipient of this request", "DUPLICATE"),
+                                 **({"Address": address} if key[0] == "endpoint" else {})}
+            return
         try:
             problem = sending.recipient_problem(self.conn, self.sender, self.caller, [address])
         except InvalidInput as error:
@@ -164,6 +169,7 @@ class _Plan:
             self.results[key] = _failure(problem)
             return
         self.queued.append((key, recipient))
+        self._addresses.add(address.lower())
 
     def commit(self) -> None:
         if not self.queued:

@@ -658,3 +658,24 @@ def test_a_pass_that_outlived_its_lease_records_nothing(ctx, sending):
         assert email_messages.counts(conn) == {"delivered": 1}
     assert _types(ctx) == ["_email.send", "_email.delivered"]  # recorded once, by the worker holding it
     other.stop()
+
+
+def test_an_address_named_twice_in_one_request_gets_one_message(ctx, sending):
+    from pinfold.services import channels, endpoints, messages
+
+    admin, _caller, delivery = sending
+    project = onboard(ctx, admin, "shop", "sa-mp")[0]["project_id"]
+    owner = account_caller(ctx, admin, onboard_account(ctx, project))
+    _verified_sender(ctx, admin, owner)
+    email_account.set_production(ctx, admin, owner.account_id)
+    identity = f"arn:aws:ses:{owner.region}:{owner.account_id}:identity/example.com"
+    channels.update_email(ctx, owner, project, {"FromAddress": "shop@example.com", "Identity": identity})
+    address = f"success@{SIMULATOR}"
+    endpoints.update_endpoint(ctx, owner, project, "e1", {"ChannelType": "EMAIL", "Address": address})
+    content = {"EmailMessage": {"SimpleEmail": {"Subject": {"Data": "Hi"}, "TextPart": {"Data": "Hello"}}}}
+    response = messages.send_messages(ctx, owner, project, {"Addresses": {address: {"ChannelType": "EMAIL"}},
+                                                            "Endpoints": {"e1": {}},
+                                                            "MessageConfiguration": content})["MessageResponse"]
+    assert response["Result"][address]["DeliveryStatus"] == "SUCCESSFUL"
+    assert response["EndpointResult"]["e1"]["DeliveryStatus"] == "DUPLICATE"
+    assert delivery.run_once() == 1
