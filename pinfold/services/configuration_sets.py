@@ -225,11 +225,7 @@ def delete(ctx: Context, caller: Caller, name: str) -> None:
     with ctx.db.write() as conn:
         _administer(conn, caller, name)
         arn = store.arn(caller.account_id, caller.region, name)
-        ses_tenants.lock_resource(conn, arn)  # no association may slip in before the delete
-        tenants = ses_tenants.resource_tenants(conn, caller.account_id, caller.region, arn)
-        if tenants:
-            raise Conflict(f"Configuration set {name} is associated with tenant(s) {', '.join(sorted(tenants))}; "
-                           "remove the associations first")
+        ses_tenants.refuse_if_associated(conn, caller.account_id, caller.region, arn, f"Configuration set {name}")
         store.delete(conn, caller.account_id, caller.region, name)
         tag_store.delete_tags(conn, arn)
 

@@ -197,11 +197,8 @@ def delete(ctx: Context, caller: Caller, name: str) -> None:
     with ctx.db.write() as conn:
         row = _require(conn, caller, name)
         arn = identity_arn(caller.account_id, caller.region, row["identity"])
-        ses_tenants.lock_resource(conn, arn)  # no association may slip in before the delete
-        tenants = ses_tenants.resource_tenants(conn, caller.account_id, caller.region, arn)
-        if tenants:
-            raise Conflict(f"Email identity {row['identity']} is associated with tenant {', '.join(tenants)}; "
-                           "remove the association (DeleteTenantResourceAssociation) first")
+        ses_tenants.refuse_if_associated(conn, caller.account_id, caller.region, arn,
+                                         f"Email identity {row['identity']}")
         email_identities.delete(conn, caller.account_id, caller.region, row["identity"])
         tag_store.delete_tags(conn, arn)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from pinfold.domain.errors import Conflict
 from pinfold.store.database import lock_keys
 from pinfold.store.tables import ses_tenant_resources as resources_table
 from pinfold.store.tables import ses_tenants as tenants_table
@@ -91,6 +92,17 @@ def lock_resource(conn: Connection, resource_arn: str) -> None:
     """Until the transaction ends, no association of this resource is made or checked by anyone else:
     an association and the resource's deletion cannot cross (PostgreSQL; SQLite has one writer)."""
     lock_keys(conn, "ses-tenant-resource", [resource_arn])
+
+
+def refuse_if_associated(conn: Connection, account_id: str, region: str, resource_arn: str, what: str) -> None:
+    """Before deleting a resource: Conflict while any SES tenant uses it, and no association can slip
+    in between this check and the delete (the resource's lock is held to the end of the transaction)."""
+    lock_resource(conn, resource_arn)
+    tenants = resource_tenants(conn, account_id, region, resource_arn)
+    if tenants:
+        noun = "tenant" if len(tenants) == 1 else "tenants"
+        raise Conflict(f"{what} is associated with {noun} {', '.join(sorted(tenants))}; remove the "
+                       "association (DeleteTenantResourceAssociation) first")
 
 
 def associate(conn: Connection, account_id: str, region: str, name: str, resource_arn: str, resource_type: str,

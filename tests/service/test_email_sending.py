@@ -62,6 +62,21 @@ def _sender_with(tmp_path, database_url, **settings):
         ctx.close()
 
 
+def _email_project(ctx, admin) -> tuple[str, object]:
+    """An sa-mp tenant's project whose account is in production with a verified sender and whose
+    email channel is set up; returns (project id, the account's caller)."""
+    from pinfold.services import channels
+
+    project = onboard(ctx, admin, "shop", "sa-mp")[0]["project_id"]
+    owner = account_caller(ctx, admin, onboard_account(ctx, project))
+    _verified_sender(ctx, admin, owner)
+    email_account.set_production(ctx, admin, owner.account_id)
+    identity = f"arn:aws:ses:{owner.region}:{owner.account_id}:identity/example.com"
+    channels.update_email(ctx, owner, project, {"FromAddress": "shop@example.com", "Identity": identity,
+                                                "Enabled": True})
+    return project, owner
+
+
 @pytest.fixture
 def sending(ctx):
     admin = operator(ctx)
@@ -346,16 +361,10 @@ def test_opens_clicks_and_one_click_unsubscribe_become_events_and_opt_the_endpoi
     from starlette.testclient import TestClient
 
     from pinfold.api.app import create_app
-    from pinfold.services import channels, endpoints, messages
+    from pinfold.services import endpoints, messages
 
     admin, _caller, delivery = sending
-    project = onboard(ctx, admin, "shop", "sa-mp")[0]["project_id"]
-    project_owner = account_caller(ctx, admin, onboard_account(ctx, project))
-    _verified_sender(ctx, admin, project_owner)
-    email_account.set_production(ctx, admin, project_owner.account_id)
-    identity = f"arn:aws:ses:{project_owner.region}:{project_owner.account_id}:identity/example.com"
-    channels.update_email(ctx, project_owner, project, {"FromAddress": "shop@example.com", "Identity": identity,
-                                                        "Enabled": True})
+    project, project_owner = _email_project(ctx, admin)
     endpoints.update_endpoint(ctx, project_owner, project, "ann", {"ChannelType": "EMAIL",
                                                                    "Address": "ann@example.org"})
     html = '<html><body><a href="https://example.com/sale">Sale</a></body></html>'
@@ -492,15 +501,10 @@ def test_a_relay_that_keeps_deferring_ends_in_a_soft_bounce(tmp_path, database_u
 
 
 def test_send_users_messages_reaches_each_email_endpoint_of_a_user(ctx, sending):
-    from pinfold.services import channels, endpoints, messages
+    from pinfold.services import endpoints, messages
 
     admin, _caller, delivery = sending
-    project = onboard(ctx, admin, "shop", "sa-mp")[0]["project_id"]
-    owner = account_caller(ctx, admin, onboard_account(ctx, project))
-    _verified_sender(ctx, admin, owner)
-    email_account.set_production(ctx, admin, owner.account_id)
-    identity = f"arn:aws:ses:{owner.region}:{owner.account_id}:identity/example.com"
-    channels.update_email(ctx, owner, project, {"FromAddress": "shop@example.com", "Identity": identity})
+    project, owner = _email_project(ctx, admin)
     for endpoint_id, address, opt_out in (("a", f"success+a@{SIMULATOR}", "NONE"),
                                           ("b", f"success+b@{SIMULATOR}", "ALL")):
         endpoints.update_endpoint(ctx, owner, project, endpoint_id, {
@@ -661,15 +665,10 @@ def test_a_pass_that_outlived_its_lease_records_nothing(ctx, sending):
 
 
 def test_an_address_named_twice_in_one_request_gets_one_message(ctx, sending):
-    from pinfold.services import channels, endpoints, messages
+    from pinfold.services import endpoints, messages
 
     admin, _caller, delivery = sending
-    project = onboard(ctx, admin, "shop", "sa-mp")[0]["project_id"]
-    owner = account_caller(ctx, admin, onboard_account(ctx, project))
-    _verified_sender(ctx, admin, owner)
-    email_account.set_production(ctx, admin, owner.account_id)
-    identity = f"arn:aws:ses:{owner.region}:{owner.account_id}:identity/example.com"
-    channels.update_email(ctx, owner, project, {"FromAddress": "shop@example.com", "Identity": identity})
+    project, owner = _email_project(ctx, admin)
     address = f"success@{SIMULATOR}"
     endpoints.update_endpoint(ctx, owner, project, "e1", {"ChannelType": "EMAIL", "Address": address})
     content = {"EmailMessage": {"SimpleEmail": {"Subject": {"Data": "Hi"}, "TextPart": {"Data": "Hello"}}}}
