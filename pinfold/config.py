@@ -61,6 +61,9 @@ class Settings:
     feedback_smtp: str = ""
     # The address mail recipients reach Pinfold at, for open/click tracking and one-click unsubscribe.
     public_url: str = ""
+    # SES v2 contact lists each owner may create: the account itself, and each confined tenant or
+    # project sharing it (SES allows one per account; see docs/decisions.md).
+    contact_lists_per_owner: int = 1
 
     @property
     def resolved_lake_url(self) -> str:
@@ -114,6 +117,7 @@ class Settings:
             "email_workers": int(env.get("PINFOLD_EMAIL_WORKERS", "1")),
             "feedback_smtp": env.get("PINFOLD_FEEDBACK_SMTP", ""),
             "public_url": env.get("PINFOLD_PUBLIC_URL", ""),
+            "contact_lists_per_owner": int(env.get("PINFOLD_CONTACT_LISTS_PER_OWNER", "1")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

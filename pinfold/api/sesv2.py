@@ -1,5 +1,6 @@
 """SES v2 (`sesv2`) operations: a table from operation name to a thin handler."""
 
+from pinfold.api import sesv2_contacts
 from pinfold.services import (
     configuration_sets,
     email_account,
@@ -243,3 +244,5 @@ def _send_bulk_email(ctx, caller, p):
 
 
 HANDLERS.update({"SendEmail": _send_email, "SendBulkEmail": _send_bulk_email})
+
+HANDLERS.update(sesv2_contacts.HANDLERS)  # contact lists and contacts

@@ -16,6 +16,9 @@ from pinfold.channels.base import OutgoingEmail
 from pinfold.domain import dkim, tracking
 from pinfold.domain.templates import compile_template
 
+# SES's placeholder for the unsubscribe link in the body of a send with ListManagementOptions.
+UNSUBSCRIBE_PLACEHOLDER = "amazonSESUnsubscribeUrl"
+
 
 @dataclass(frozen=True)
 class Composer:
@@ -38,6 +41,12 @@ def compose(composer: Composer, definition: dict, message_id: str, recipient: di
     if definition["kind"] == "raw":
         return _raw(composer, definition, message_id, recipient)
     data = recipient.get("data") or {}
+    managed = definition.get("list_management")  # an SES send naming a contact list: its link opts out
+    unsubscribe_url = None
+    if definition.get("list_unsubscribe") and (recipient.get("endpoint_id") or managed):
+        unsubscribe_url = tracking.unsubscribe_url(composer.public_url, composer.tracking_key, message_id)
+    if managed and unsubscribe_url:
+        data = {**data, UNSUBSCRIBE_PLACEHOLDER: unsubscribe_url}
     defaults = definition.get("defaults") or {}
     subject = _render(definition.get("subject") or "", data, defaults, escape=False)
     html = _render(definition.get("html"), data, defaults, escape=True)
@@ -49,9 +58,8 @@ def compose(composer: Composer, definition: dict, message_id: str, recipient: di
                                                message_id=message_id, opens=bool(track.get("opens")),
                                                clicks=bool(track.get("clicks")))
     unsubscribe = None
-    if definition.get("list_unsubscribe") and recipient.get("endpoint_id"):  # it opts that endpoint out
-        unsubscribe = (tracking.unsubscribe_url(composer.public_url, composer.tracking_key, message_id),
-                       f"mailto:unsubscribe@{composer.mail_domain}?subject=unsubscribe%20{message_id}")
+    if unsubscribe_url:  # it opts the endpoint out, or the contact out of the send's topic
+        unsubscribe = (unsubscribe_url, f"mailto:unsubscribe@{composer.mail_domain}?subject=unsubscribe%20{message_id}")
     headers = [tuple(pair) for pair in definition.get("headers") or ()]
     data_bytes = mime.build_message(
         message_id=message_id, mail_domain=composer.mail_domain, from_addr=definition["from"],

@@ -24,7 +24,7 @@ from pinfold.channels.base import Outcome
 from pinfold.channels.registry import Relays
 from pinfold.domain.errors import PinfoldError
 from pinfold.sending import compose as composing
-from pinfold.sending import outcomes
+from pinfold.sending import outcomes, subscriptions
 from pinfold.services.context import Context
 from pinfold.store import email_messages as store
 from pinfold.store import suppression
@@ -113,6 +113,7 @@ class SendWorker:
         with self.ctx.db.read() as conn:
             claimed = [Claimed(row, batch) for row, batch in zip(rows, self._batches_of(conn, rows), strict=True)]
             self._check_suppression(conn, claimed)
+            subscriptions.mark_unsubscribed(conn, claimed)
         to_compose = [item for item in claimed if item.suppressed is None]
         if any(item.batch["definition"].get("dkim") for item in to_compose):
             # RSA signing lets go of the GIL: two threads sign on both cores (bulk 1,373 → 1,653 msg/s).

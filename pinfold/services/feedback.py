@@ -18,6 +18,7 @@ from pinfold.channels.base import Feedback
 from pinfold.domain import ids
 from pinfold.domain.access import Caller
 from pinfold.sending import outcomes
+from pinfold.services import contact_lists
 from pinfold.services import endpoints as endpoint_service
 from pinfold.services.context import Context
 from pinfold.store import email_messages as store
@@ -78,6 +79,7 @@ def record_engagement(ctx: Context, kind: str, message_id: str, link: str | None
         else:
             _emit(conn, message, "_email.unsubscribe", {"unsubscribe": seen}, time.time())
             _opt_out(conn, message)
+            contact_lists.opt_out(conn, message)
 
 
 def _opt_out(conn, message: dict) -> None:

@@ -12,6 +12,7 @@ from email.parser import BytesHeaderParser
 
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import InvalidInput, MessageRejected, NotFound, PinfoldError
+from pinfold.services import contact_lists
 from pinfold.services import email_sending as sending
 from pinfold.services.context import Context
 from pinfold.services.ses_templates import template_data
@@ -54,6 +55,7 @@ def send_email(ctx: Context, caller: Caller, request: dict) -> dict:
             definition, data = _simple_definition(sender, content["Simple"], request), {}
         else:
             raise InvalidInput("Content needs Simple, Raw or Template", field="Content")
+        _manage_list(conn, caller, definition, request)
         sending.take_quota(conn, sender, len(everyone))
         [message_id] = sending.enqueue(conn, sender, definition, [{"to": to, "cc": cc, "bcc": bcc, "data": data}])
     return {"MessageId": message_id}
@@ -70,6 +72,7 @@ def send_bulk_email(ctx: Context, caller: Caller, request: dict) -> dict:
             raise InvalidInput("FromEmailAddress is required", field="FromEmailAddress")
         sender = _sender(conn, caller, request, from_header)
         definition, default_data = _template_definition(conn, sender, template, request)
+        _manage_list(conn, caller, definition, request)
         results: list[dict | None] = []
         accepted: list[tuple[int, dict]] = []
         for index, entry in enumerate(entries):
@@ -91,6 +94,13 @@ def _sender(conn, caller: Caller, request: dict, from_header: str) -> sending.Se
                                   project_id=caller.pinned_project() or "", from_header=from_header,
                                   configuration_set=request.get("ConfigurationSetName"),
                                   tenant_name=request.get("TenantName"))
+
+
+def _manage_list(conn, caller: Caller, definition: dict, request: dict) -> None:
+    """Name the send's contact list and topic in its definition: the worker skips opted-out contacts."""
+    managed = contact_lists.list_management(conn, caller, request.get("ListManagementOptions"))
+    if managed is not None:
+        definition["list_management"] = managed
 
 
 def _bulk_recipient(conn, sender: sending.Sender, caller: Caller, entry: dict, default_data: dict) -> dict:

@@ -452,3 +452,31 @@ email_messages = sa.Table(
     sa.Index("ix_email_messages_batch", "batch_id"),
     sa.Index("ix_email_messages_created", "created_at"),
 )
+
+# --- SES v2 contact lists and contacts (migration 0012) ---------------------------------------------
+
+contact_lists = sa.Table(
+    "contact_lists", metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(80)),
+    sa.Column("description", sa.Text),
+    sa.Column("topics", Json, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
+
+contacts = sa.Table(
+    "contacts", metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("contact_list", sa.String(64), primary_key=True),
+    sa.Column("address_key", sa.String(320), primary_key=True),
+    sa.Column("email_address", sa.String(320), nullable=False),
+    sa.Column("topic_preferences", Json, nullable=False),
+    sa.Column("unsubscribe_all", sa.Boolean, nullable=False),
+    sa.Column("attributes_data", sa.Text),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)
