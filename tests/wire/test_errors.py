@@ -64,7 +64,7 @@ def test_unknown_path_is_an_aws_shaped_error(server):
 
 @pytest.mark.parametrize("service, call", [
     ("pinpoint", lambda c: c.create_campaign(ApplicationId="a" * 32, WriteCampaignRequest={})),
-    ("sesv2", lambda c: c.list_contact_lists()),
+    ("sesv2", lambda c: c.get_deliverability_dashboard_options()),
     ("pinpoint-sms-voice-v2", lambda c: c.describe_pools()),
 ])
 def test_unimplemented_operations_are_named(server, service, call):
