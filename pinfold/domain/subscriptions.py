@@ -34,6 +34,8 @@ def receives(contact: dict | None, defaults: dict[str, str], topic: str | None) 
         return True
     if topic is None:
         return not contact["unsubscribe_all"]
+    if topic not in defaults:  # removed from the list after the send: an opt-out given for it still holds
+        return not contact["unsubscribe_all"] and contact["topic_preferences"].get(topic) != OPT_OUT
     return status_for(contact, defaults, topic) == OPT_IN
 
 

@@ -19,6 +19,7 @@ from tests.service.helpers import account_caller, onboard
 TOPICS = [{"TopicName": "sports", "DisplayName": "Sports", "DefaultSubscriptionStatus": "OPT_IN"},
           {"TopicName": "cycling", "DisplayName": "Cycling", "Description": "Bikes",
            "DefaultSubscriptionStatus": "OPT_OUT"}]
+SPORTS_OUT = [{"TopicName": "sports", "SubscriptionStatus": "OPT_OUT"}]
 
 
 def _list(ctx, caller, name: str = "news", topics=TOPICS, **extra) -> None:
@@ -309,3 +310,32 @@ def test_list_management_options_must_name_a_visible_list_and_one_of_its_topics(
     with pytest.raises(InvalidInput, match="Topic golf does not exist in list news"):
         _send(ctx, caller, "ann@example.org", topic="golf")
     assert _statuses(ctx) == {}  # nothing queued for a refused send
+
+
+def test_bulk_sends_skip_opted_out_contacts_entry_by_entry(ctx, sender):
+    caller, delivery = sender
+    _list(ctx, caller)
+    _contact(ctx, caller, "out@example.org", TopicPreferences=SPORTS_OUT)
+    _contact(ctx, caller, "in@example.org")
+    result = ses_send.send_bulk_email(ctx, caller, {
+        "FromEmailAddress": "news@example.com",
+        "ListManagementOptions": {"ContactListName": "news", "TopicName": "sports"},
+        "DefaultContent": {"Template": {"TemplateContent": {"Subject": "Hi", "Text": "{{amazonSESUnsubscribeUrl}}"}}},
+        "BulkEmailEntries": [{"Destination": {"ToAddresses": [to]}} for to in ("out@example.org", "in@example.org")]})
+    assert [entry["Status"] for entry in result["BulkEmailEntryResults"]] == ["SUCCESS", "SUCCESS"]  # as SES: accepted
+    assert delivery.run_once() == 2
+    assert _statuses(ctx) == {"delivered": 1, "suppressed": 1}
+    [mailed] = _mailed(ctx)
+    assert mailed["To"] == "in@example.org" and "/t/u/" in mailed.get_payload(decode=True).decode()
+
+
+def test_a_topic_removed_after_the_send_still_honours_opt_outs_given_for_it(ctx, sender):
+    caller, delivery = sender
+    _list(ctx, caller)
+    _contact(ctx, caller, "out@example.org", TopicPreferences=SPORTS_OUT)
+    _contact(ctx, caller, "quiet@example.org")  # no preference: the topic's default (OPT_IN) applied
+    _send(ctx, caller, "out@example.org")
+    _send(ctx, caller, "quiet@example.org")
+    service.update_list(ctx, caller, "news", {"Topics": TOPICS[1:]})  # sports is gone before delivery
+    assert delivery.run_once() == 2
+    assert _statuses(ctx) == {"delivered": 1, "suppressed": 1}
