@@ -205,6 +205,22 @@ def test_tenants_sharing_an_account_see_only_their_own_lists(ctx, admin, model):
     _list(ctx, owner, "house")  # and have their own allowance too
 
 
+def test_a_project_key_sees_only_the_lists_it_made(ctx, admin, project):
+    from pinfold.services import organization
+    from tests.service.helpers import caller_for_credentials
+
+    creds = organization.create_access_key(ctx, admin, scope="project", account_id=admin.account_id,
+                                           project_id=project)
+    confined = caller_for_credentials(ctx, creds)
+    _list(ctx, admin, "house")
+    _list(ctx, confined, "project-news")
+    assert [row["ContactListName"] for row in service.list_lists(ctx, confined, None, None)["ContactLists"]] == [
+        "project-news"]
+    with pytest.raises(NotFound):
+        service.get_list(ctx, confined, "house")
+    assert service.get_list(ctx, admin, "project-news")["ContactListName"] == "project-news"
+
+
 def test_ma_mp_accounts_keep_separate_lists(ctx, admin):
     _, a = onboard(ctx, admin, "a", "ma-mp")
     _, b = onboard(ctx, admin, "b", "ma-mp")
