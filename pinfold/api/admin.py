@@ -17,7 +17,7 @@ from pinfold.api.admin_analytics import analytics_router
 from pinfold.api.gateway import Request as WireRequest
 from pinfold.api.gateway import authenticate
 from pinfold.domain.access import Caller
-from pinfold.domain.errors import PinfoldError
+from pinfold.domain.errors import InvalidSignature, PinfoldError
 from pinfold.domain.ids import new_request_id
 from pinfold.services import organization, segments, tenants
 from pinfold.services.context import Context
@@ -83,13 +83,20 @@ class KeyRequest(BaseModel):
     name: str = "operator"
 
 
+def refuse_encoded_slash(raw_path: str) -> None:
+    """The admin routes match the decoded path, so a %2F would route where the signed path does not lead."""
+    if "%2f" in raw_path.lower():
+        raise InvalidSignature(f"The admin API's paths take no encoded '/': '{raw_path[:200]}'.")
+
+
 def create_admin_app(ctx: Context) -> FastAPI:
     app = FastAPI(title="Pinfold admin API", version="1", openapi_url="/admin/openapi.json",
                   docs_url="/admin/docs", redoc_url=None)
 
     async def caller(request: Request) -> Caller:
-        wire = WireRequest(request.method, request.scope.get("raw_path", b"").decode("latin-1")
-                           or request.url.path, request.url.query,
+        raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+        refuse_encoded_slash(raw_path)
+        wire = WireRequest(request.method, raw_path, request.url.query,
                            {k.lower(): v for k, v in request.headers.items()}, await request.body())
         return await anyio.to_thread.run_sync(
             lambda: authenticate(ctx, wire, new_request_id(), service=SIGNING_NAME)
