@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import anyio
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -17,7 +17,7 @@ from pinfold.api.admin_analytics import analytics_router
 from pinfold.api.gateway import Request as WireRequest
 from pinfold.api.gateway import authenticate
 from pinfold.domain.access import Caller
-from pinfold.domain.errors import InvalidSignature, PinfoldError
+from pinfold.domain.errors import InvalidInput, InvalidSignature, PinfoldError
 from pinfold.domain.ids import new_request_id
 from pinfold.services import organization, segments, tenants
 from pinfold.services.context import Context
@@ -26,6 +26,9 @@ SIGNING_NAME = "pinfold"
 STATUS = {"invalid_input": 400, "limit_exceeded": 400, "not_found": 404, "conflict": 409, "forbidden": 403,
           "auth_failure": 403, "payload_too_large": 413, "throttled": 429, "not_implemented": 501,
           "message_rejected": 400, "sending_paused": 403, "mail_from_not_verified": 400}
+MAX_PAGE = 1000  # every admin listing is paged: at most this many items per response
+MAX_PROJECT_CAP = 1_000_000  # far above any real need, far below the integer column's range
+NEXT_TOKEN_HEADER = "X-Pinfold-Next-Token"
 
 
 class Tenant(BaseModel):
@@ -73,7 +76,7 @@ class Offboarded(BaseModel):
 
 
 class ProjectCap(BaseModel):
-    cap: int = Field(ge=1)
+    cap: int = Field(ge=1, le=MAX_PROJECT_CAP)
 
 
 class KeyRequest(BaseModel):
@@ -89,6 +92,24 @@ def refuse_encoded_slash(raw_path: str) -> None:
         raise InvalidSignature(f"The admin API's paths take no encoded '/': '{raw_path[:200]}'.")
 
 
+def refuse_nul(raw_path: str, query: str, body: bytes) -> None:
+    """NUL is in no valid admin value, and PostgreSQL cannot store it: refuse it before any handler runs."""
+    if "%00" in raw_path or "\x00" in query or "%00" in query or b"\x00" in body or b"\\u0000" in body:
+        raise InvalidInput("The request contains a NUL character, which no admin value may hold")
+
+
+def page(items: list, limit: int, next_token: str | None, response: Response) -> list:
+    """One page of a listing; the token for the next page, if any, goes in the X-Pinfold-Next-Token header."""
+    start = 0
+    if next_token:
+        if not next_token.isascii() or not next_token.isdigit() or len(next_token) > 9:
+            raise InvalidInput(f"next_token {next_token[:40]!r} is not one this API issued", field="next_token")
+        start = int(next_token)
+    if start + limit < len(items):
+        response.headers[NEXT_TOKEN_HEADER] = str(start + limit)
+    return items[start:start + limit]
+
+
 def create_admin_app(ctx: Context) -> FastAPI:
     app = FastAPI(title="Pinfold admin API", version="1", openapi_url="/admin/openapi.json",
                   docs_url="/admin/docs", redoc_url=None)
@@ -96,8 +117,10 @@ def create_admin_app(ctx: Context) -> FastAPI:
     async def caller(request: Request) -> Caller:
         raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
         refuse_encoded_slash(raw_path)
+        body = await request.body()
+        refuse_nul(raw_path, request.url.query, body)
         wire = WireRequest(request.method, raw_path, request.url.query,
-                           {k.lower(): v for k, v in request.headers.items()}, await request.body())
+                           {k.lower(): v for k, v in request.headers.items()}, body)
         return await anyio.to_thread.run_sync(
             lambda: authenticate(ctx, wire, new_request_id(), service=SIGNING_NAME)
         )
@@ -112,8 +135,11 @@ def create_admin_app(ctx: Context) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/admin/v1/tenants", response_model=list[Tenant])
-    def list_tenants(status: str | None = None, model: str | None = None, who: Caller = Depends(caller)):
-        return tenants.list_all(ctx, who, status=status, model=model)
+    def list_tenants(response: Response, status: str | None = None, model: str | None = None,
+                     limit: int = Query(MAX_PAGE, ge=1, le=MAX_PAGE), next_token: str | None = None,
+                     who: Caller = Depends(caller)):
+        """Oldest first, `limit` at a time; pass the X-Pinfold-Next-Token header back as `next_token`."""
+        return page(tenants.list_all(ctx, who, status=status, model=model), limit, next_token, response)
 
     @app.post("/admin/v1/tenants", response_model=Onboarded, status_code=201)
     def onboard(body: OnboardRequest, who: Caller = Depends(caller)):
@@ -136,24 +162,26 @@ def create_admin_app(ctx: Context) -> FastAPI:
         return tenants.offboard(ctx, who, tenant_id)
 
     @app.get("/admin/v1/accounts")
-    def list_accounts(who: Caller = Depends(caller)) -> list[dict]:
-        return organization.list_accounts(ctx, who)
+    def list_accounts(response: Response, limit: int = Query(MAX_PAGE, ge=1, le=MAX_PAGE),
+                      next_token: str | None = None, who: Caller = Depends(caller)) -> list[dict]:
+        """Oldest first, `limit` at a time; pass the X-Pinfold-Next-Token header back as `next_token`."""
+        return page(organization.list_accounts(ctx, who), limit, next_token, response)
 
     @app.put("/admin/v1/accounts/{account_id}/project-cap")
     def set_project_cap(account_id: str, body: ProjectCap, who: Caller = Depends(caller)) -> dict:
         return organization.set_project_cap(ctx, who, account_id, body.cap)
 
     @app.get("/admin/v1/projects/{project_id}/segments/{segment_id}/size")
-    def segment_size(project_id: str, segment_id: str, version: int | None = None, tenant: str | None = None,
-                     who: Caller = Depends(caller)) -> dict:
+    def segment_size(project_id: str, segment_id: str, version: int | None = Query(None, ge=1, le=2**31 - 1),
+                     tenant: str | None = None, who: Caller = Depends(caller)) -> dict:
         viewer = segments.operator_view(ctx, who, project_id, tenant)
         return {"size": segments.size(ctx, viewer, project_id, segment_id, version)}
 
     @app.get("/admin/v1/projects/{project_id}/segments/{segment_id}/preview")
-    def segment_preview(project_id: str, segment_id: str, limit: int = 20, tenant: str | None = None,
-                        who: Caller = Depends(caller)) -> dict:
+    def segment_preview(project_id: str, segment_id: str, limit: int = Query(20, ge=1, le=MAX_PAGE),
+                        tenant: str | None = None, who: Caller = Depends(caller)) -> dict:
         viewer = segments.operator_view(ctx, who, project_id, tenant)
-        return {"endpoints": segments.preview(ctx, viewer, project_id, segment_id, min(limit, 1000))}
+        return {"endpoints": segments.preview(ctx, viewer, project_id, segment_id, limit)}
 
     @app.post("/admin/v1/access-keys", response_model=Credentials, status_code=201)
     def create_key(body: KeyRequest, who: Caller = Depends(caller)):
