@@ -10,7 +10,9 @@ from typing import Any, Literal
 
 import anyio
 from fastapi import Depends, FastAPI, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from pinfold.api.admin_analytics import analytics_router
@@ -29,6 +31,7 @@ STATUS = {"invalid_input": 400, "limit_exceeded": 400, "not_found": 404, "confli
 MAX_PAGE = 1000  # every admin listing is paged: at most this many items per response
 MAX_PROJECT_CAP = 1_000_000  # far above any real need, far below the integer column's range
 NEXT_TOKEN_HEADER = "X-Pinfold-Next-Token"
+DOCS_ASSETS = "/admin/docs/assets"
 
 
 class Tenant(BaseModel):
@@ -110,9 +113,26 @@ def page(items: list, limit: int, next_token: str | None, response: Response) ->
     return items[start:start + limit]
 
 
+def add_docs(app: FastAPI) -> None:
+    """Serve the Swagger UI at /admin/docs from the swagger-ui-bundle package, so it works offline."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="swagger-ui")
+
+    @app.get("/admin/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url, title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
+
+
 def create_admin_app(ctx: Context) -> FastAPI:
+    # FastAPI's own docs page loads its scripts from a CDN; add_docs serves them from Pinfold.
     app = FastAPI(title="Pinfold admin API", version="1", openapi_url="/admin/openapi.json",
-                  docs_url="/admin/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None)
+    add_docs(app)
 
     async def caller(request: Request) -> Caller:
         raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path

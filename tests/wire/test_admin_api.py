@@ -102,3 +102,20 @@ def test_tenant_keys_read_the_named_views_and_their_kpis(server, tenant):
     assert admin_request(server, creds, "GET", "/admin/v1/analytics/views").status_code == 200
     assert admin_request(server, creds, "GET", "/admin/v1/analytics/views/all_events?limit=5").status_code == 200
     assert admin_request(server, creds, "GET", "/admin/v1/analytics/kpis?since=7d").status_code == 200
+
+
+def test_swagger_ui_is_served_from_pinfold_itself(server):
+    import re
+
+    import httpx
+
+    page = httpx.get(f"{server.url}/admin/docs")
+    assert page.status_code == 200 and "SwaggerUIBundle" in page.text
+    urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", page.text)
+    assert urls and all(url.startswith("/admin/") for url in urls), urls
+    assert "http://" not in page.text and "https://" not in page.text
+    for url in urls:
+        asset = httpx.get(f"{server.url}{url}")
+        assert asset.status_code == 200 and len(asset.content) > 100, url
+    assert "javascript" in httpx.get(f"{server.url}/admin/docs/assets/swagger-ui-bundle.js").headers["content-type"]
+    assert "text/css" in httpx.get(f"{server.url}/admin/docs/assets/swagger-ui.css").headers["content-type"]
