@@ -119,3 +119,10 @@ def test_swagger_ui_is_served_from_pinfold_itself(server):
         assert asset.status_code == 200 and len(asset.content) > 100, url
     assert "javascript" in httpx.get(f"{server.url}/admin/docs/assets/swagger-ui-bundle.js").headers["content-type"]
     assert "text/css" in httpx.get(f"{server.url}/admin/docs/assets/swagger-ui.css").headers["content-type"]
+
+
+def test_a_tenant_cannot_be_placed_in_a_region_that_is_not_served(server):
+    response = admin_request(server, server.admin, "POST", "/admin/v1/tenants",
+                             {"tenant_id": "elsewhere", "model": "ma-mp", "region": "xx-fake-1"})
+    assert response.status_code == 400 and "xx-fake-1" in response.json()["error"]["message"]
+    assert admin_request(server, server.admin, "GET", "/admin/v1/tenants/elsewhere").status_code == 404

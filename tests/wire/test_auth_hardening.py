@@ -124,3 +124,12 @@ def test_a_session_token_pinfold_did_not_issue_is_refused(server):
     code, status, message = _error(client.get_apps)
     assert (code, status) == ("UnrecognizedClientException", 403)
     assert message == "The security token included in the request is invalid."
+
+
+def test_the_admin_api_needs_a_signed_body_too(server):
+    body = json.dumps({"tenant_id": f"u{uuid.uuid4().hex[:8]}", "model": "ma-mp"}).encode()
+    status, _, answer = _raw(server, server.admin, "POST", "/admin/v1/tenants", body=body, service="pinfold",
+                             headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
+    assert status == 403 and "signed payload" in answer["error"]["message"]
+    tenant_id = json.loads(body)["tenant_id"]
+    assert signed_request(server, server.admin, "pinfold", "GET", f"/admin/v1/tenants/{tenant_id}").status_code == 404
