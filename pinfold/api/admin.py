@@ -10,10 +10,12 @@ from typing import Any, Literal
 
 import anyio
 from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
 from pinfold.api.admin_analytics import analytics_router
 from pinfold.api.gateway import Request as WireRequest
@@ -128,6 +130,30 @@ def add_docs(app: FastAPI) -> None:
         )
 
 
+def _failure(code: str, message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def add_error_shapes(app: FastAPI) -> None:
+    """Every admin refusal, FastAPI's own included, has the one shape {"error": {"code", "message"}}."""
+
+    @app.exception_handler(PinfoldError)
+    async def _error(_request: Request, error: PinfoldError) -> JSONResponse:
+        return _failure(error.code, error.message, STATUS.get(error.code, 500))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        # Name the field and the rule, never echo the value (it may be long, binary or secret).
+        problems = [f"{'.'.join(str(part) for part in e.get('loc', ()) if part != 'body') or 'body'}: {e.get('msg')}"
+                    for e in error.errors()[:5]]
+        return _failure("invalid_input", "; ".join(problems) or "The request is not valid", 400)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, error: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "invalid_input")
+        return _failure(code, str(error.detail), error.status_code)
+
+
 def create_admin_app(ctx: Context) -> FastAPI:
     # FastAPI's own docs page loads its scripts from a CDN; add_docs serves them from Pinfold.
     app = FastAPI(title="Pinfold admin API", version="1", openapi_url="/admin/openapi.json",
@@ -145,10 +171,7 @@ def create_admin_app(ctx: Context) -> FastAPI:
             lambda: authenticate(ctx, wire, new_request_id(), service=SIGNING_NAME)
         )
 
-    @app.exception_handler(PinfoldError)
-    async def _error(_request: Request, error: PinfoldError) -> JSONResponse:
-        return JSONResponse({"error": {"code": error.code, "message": error.message}},
-                            status_code=STATUS.get(error.code, 500))
+    add_error_shapes(app)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict:
