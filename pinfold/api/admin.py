@@ -91,10 +91,11 @@ class KeyRequest(BaseModel):
     name: str = "operator"
 
 
-def refuse_encoded_slash(raw_path: str) -> None:
-    """The admin routes match the decoded path, so a %2F would route where the signed path does not lead."""
-    if "%2f" in raw_path.lower():
-        raise InvalidSignature(f"The admin API's paths take no encoded '/': '{raw_path[:200]}'.")
+def refuse_encoded_path(raw_path: str) -> None:
+    """The admin routes match the decoded path and no admin id needs escaping, so a path with any
+    %-escape (%2F, %61dmin) would be routed by a path other than the one that was signed: refused."""
+    if "%" in raw_path:
+        raise InvalidSignature(f"The admin API's paths take no percent-encoded characters: '{raw_path[:200]}'.")
 
 
 def refuse_nul(raw_path: str, query: str, body: bytes) -> None:
@@ -162,9 +163,9 @@ def create_admin_app(ctx: Context) -> FastAPI:
 
     async def caller(request: Request) -> Caller:
         raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
-        refuse_encoded_slash(raw_path)
         body = await request.body()
         refuse_nul(raw_path, request.url.query, body)
+        refuse_encoded_path(raw_path)
         wire = WireRequest(request.method, raw_path, request.url.query,
                            {k.lower(): v for k, v in request.headers.items()}, body)
         return await anyio.to_thread.run_sync(
