@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     region: str = "us-east-1"
+    # More regions a request's credential scope may name (comma-separated); `region` is always served.
+    regions: str = ""
     # Fernet key for secrets at rest; when empty, Pinfold keeps one in `<data_dir>/master.key`.
     master_key: str = field(default="", repr=False)
     default_project_cap: int = 100
@@ -65,6 +68,11 @@ class Settings:
     # project sharing it (SES allows one per account; see docs/decisions.md).
     contact_lists_per_owner: int = 1
 
+    @functools.cached_property
+    def served_regions(self) -> frozenset[str]:
+        """The regions requests may be signed for: PINFOLD_REGION and any listed in PINFOLD_REGIONS."""
+        return frozenset(name.strip() for name in self.regions.split(",") if name.strip()) | {self.region}
+
     @property
     def resolved_lake_url(self) -> str:
         return self.lake_url or (self.data_dir / "lake").resolve().as_uri()
@@ -90,6 +98,7 @@ class Settings:
             "host": env.get("PINFOLD_HOST", "127.0.0.1"),
             "port": int(env.get("PINFOLD_PORT", "8080")),
             "region": env.get("PINFOLD_REGION", "us-east-1"),
+            "regions": env.get("PINFOLD_REGIONS", ""),
             "master_key": env.get("PINFOLD_MASTER_KEY", ""),
             "default_project_cap": int(env.get("PINFOLD_DEFAULT_PROJECT_CAP", "100")),
             "log_level": env.get("PINFOLD_LOG_LEVEL", "info"),

@@ -146,7 +146,7 @@ class Engine:
     def _run(self, query: str, params: list, max_rows: int | None) -> dict:
         try:
             cursor = self._con.execute(query, params)
-            if cursor.description is None:
+            if cursor is None or cursor.description is None:  # None: the text held no statement (";")
                 return {"columns": [], "rows": [], "truncated": False}
             columns = [column[0] for column in cursor.description]
             rows = cursor.fetchall() if max_rows is None else cursor.fetchmany(max_rows + 1)

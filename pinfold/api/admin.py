@@ -9,15 +9,19 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import anyio
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
 from pinfold.api.admin_analytics import analytics_router
 from pinfold.api.gateway import Request as WireRequest
 from pinfold.api.gateway import authenticate
 from pinfold.domain.access import Caller
-from pinfold.domain.errors import PinfoldError
+from pinfold.domain.errors import InvalidInput, InvalidSignature, PinfoldError
 from pinfold.domain.ids import new_request_id
 from pinfold.services import organization, segments, tenants
 from pinfold.services.context import Context
@@ -26,6 +30,10 @@ SIGNING_NAME = "pinfold"
 STATUS = {"invalid_input": 400, "limit_exceeded": 400, "not_found": 404, "conflict": 409, "forbidden": 403,
           "auth_failure": 403, "payload_too_large": 413, "throttled": 429, "not_implemented": 501,
           "message_rejected": 400, "sending_paused": 403, "mail_from_not_verified": 400}
+MAX_PAGE = 1000  # every admin listing is paged: at most this many items per response
+MAX_PROJECT_CAP = 1_000_000  # far above any real need, far below the integer column's range
+NEXT_TOKEN_HEADER = "X-Pinfold-Next-Token"
+DOCS_ASSETS = "/admin/docs/assets"
 
 
 class Tenant(BaseModel):
@@ -73,7 +81,7 @@ class Offboarded(BaseModel):
 
 
 class ProjectCap(BaseModel):
-    cap: int = Field(ge=1)
+    cap: int = Field(ge=1, le=MAX_PROJECT_CAP)
 
 
 class KeyRequest(BaseModel):
@@ -83,30 +91,99 @@ class KeyRequest(BaseModel):
     name: str = "operator"
 
 
+def refuse_encoded_path(raw_path: str) -> None:
+    """The admin routes match the decoded path and no admin id needs escaping, so a path with any
+    %-escape (%2F, %61dmin) would be routed by a path other than the one that was signed: refused."""
+    if "%" in raw_path:
+        raise InvalidSignature(f"The admin API's paths take no percent-encoded characters: '{raw_path[:200]}'.")
+
+
+def refuse_nul(raw_path: str, query: str, body: bytes) -> None:
+    """NUL is in no valid admin value, and PostgreSQL cannot store it: refuse it before any handler runs."""
+    if "%00" in raw_path or "\x00" in query or "%00" in query or b"\x00" in body or b"\\u0000" in body:
+        raise InvalidInput("The request contains a NUL character, which no admin value may hold")
+
+
+def page(items: list, limit: int, next_token: str | None, response: Response) -> list:
+    """One page of a listing; the token for the next page, if any, goes in the X-Pinfold-Next-Token header."""
+    start = 0
+    if next_token:
+        if not next_token.isascii() or not next_token.isdigit() or len(next_token) > 9:
+            raise InvalidInput(f"next_token {next_token[:40]!r} is not one this API issued", field="next_token")
+        start = int(next_token)
+    if start + limit < len(items):
+        response.headers[NEXT_TOKEN_HEADER] = str(start + limit)
+    return items[start:start + limit]
+
+
+def add_docs(app: FastAPI) -> None:
+    """Serve the Swagger UI at /admin/docs from the swagger-ui-bundle package, so it works offline."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="swagger-ui")
+
+    @app.get("/admin/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url, title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
+
+
+def _failure(code: str, message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def add_error_shapes(app: FastAPI) -> None:
+    """Every admin refusal, FastAPI's own included, has the one shape {"error": {"code", "message"}}."""
+
+    @app.exception_handler(PinfoldError)
+    async def _error(_request: Request, error: PinfoldError) -> JSONResponse:
+        return _failure(error.code, error.message, STATUS.get(error.code, 500))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        # Name the field and the rule, never echo the value (it may be long, binary or secret).
+        problems = [f"{'.'.join(str(part) for part in e.get('loc', ()) if part != 'body') or 'body'}: {e.get('msg')}"
+                    for e in error.errors()[:5]]
+        return _failure("invalid_input", "; ".join(problems) or "The request is not valid", 400)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, error: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "invalid_input")
+        return _failure(code, str(error.detail), error.status_code)
+
+
 def create_admin_app(ctx: Context) -> FastAPI:
+    # FastAPI's own docs page loads its scripts from a CDN; add_docs serves them from Pinfold.
     app = FastAPI(title="Pinfold admin API", version="1", openapi_url="/admin/openapi.json",
-                  docs_url="/admin/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None)
+    add_docs(app)
 
     async def caller(request: Request) -> Caller:
-        wire = WireRequest(request.method, request.scope.get("raw_path", b"").decode("latin-1")
-                           or request.url.path, request.url.query,
-                           {k.lower(): v for k, v in request.headers.items()}, await request.body())
+        raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+        body = await request.body()
+        refuse_nul(raw_path, request.url.query, body)
+        refuse_encoded_path(raw_path)
+        wire = WireRequest(request.method, raw_path, request.url.query,
+                           {k.lower(): v for k, v in request.headers.items()}, body)
         return await anyio.to_thread.run_sync(
             lambda: authenticate(ctx, wire, new_request_id(), service=SIGNING_NAME)
         )
 
-    @app.exception_handler(PinfoldError)
-    async def _error(_request: Request, error: PinfoldError) -> JSONResponse:
-        return JSONResponse({"error": {"code": error.code, "message": error.message}},
-                            status_code=STATUS.get(error.code, 500))
+    add_error_shapes(app)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict:
         return {"status": "ok"}
 
     @app.get("/admin/v1/tenants", response_model=list[Tenant])
-    def list_tenants(status: str | None = None, model: str | None = None, who: Caller = Depends(caller)):
-        return tenants.list_all(ctx, who, status=status, model=model)
+    def list_tenants(response: Response, status: str | None = None, model: str | None = None,
+                     limit: int = Query(MAX_PAGE, ge=1, le=MAX_PAGE), next_token: str | None = None,
+                     who: Caller = Depends(caller)):
+        """Oldest first, `limit` at a time; pass the X-Pinfold-Next-Token header back as `next_token`."""
+        return page(tenants.list_all(ctx, who, status=status, model=model), limit, next_token, response)
 
     @app.post("/admin/v1/tenants", response_model=Onboarded, status_code=201)
     def onboard(body: OnboardRequest, who: Caller = Depends(caller)):
@@ -129,24 +206,26 @@ def create_admin_app(ctx: Context) -> FastAPI:
         return tenants.offboard(ctx, who, tenant_id)
 
     @app.get("/admin/v1/accounts")
-    def list_accounts(who: Caller = Depends(caller)) -> list[dict]:
-        return organization.list_accounts(ctx, who)
+    def list_accounts(response: Response, limit: int = Query(MAX_PAGE, ge=1, le=MAX_PAGE),
+                      next_token: str | None = None, who: Caller = Depends(caller)) -> list[dict]:
+        """Oldest first, `limit` at a time; pass the X-Pinfold-Next-Token header back as `next_token`."""
+        return page(organization.list_accounts(ctx, who), limit, next_token, response)
 
     @app.put("/admin/v1/accounts/{account_id}/project-cap")
     def set_project_cap(account_id: str, body: ProjectCap, who: Caller = Depends(caller)) -> dict:
         return organization.set_project_cap(ctx, who, account_id, body.cap)
 
     @app.get("/admin/v1/projects/{project_id}/segments/{segment_id}/size")
-    def segment_size(project_id: str, segment_id: str, version: int | None = None, tenant: str | None = None,
-                     who: Caller = Depends(caller)) -> dict:
+    def segment_size(project_id: str, segment_id: str, version: int | None = Query(None, ge=1, le=2**31 - 1),
+                     tenant: str | None = None, who: Caller = Depends(caller)) -> dict:
         viewer = segments.operator_view(ctx, who, project_id, tenant)
         return {"size": segments.size(ctx, viewer, project_id, segment_id, version)}
 
     @app.get("/admin/v1/projects/{project_id}/segments/{segment_id}/preview")
-    def segment_preview(project_id: str, segment_id: str, limit: int = 20, tenant: str | None = None,
-                        who: Caller = Depends(caller)) -> dict:
+    def segment_preview(project_id: str, segment_id: str, limit: int = Query(20, ge=1, le=MAX_PAGE),
+                        tenant: str | None = None, who: Caller = Depends(caller)) -> dict:
         viewer = segments.operator_view(ctx, who, project_id, tenant)
-        return {"endpoints": segments.preview(ctx, viewer, project_id, segment_id, min(limit, 1000))}
+        return {"endpoints": segments.preview(ctx, viewer, project_id, segment_id, limit)}
 
     @app.post("/admin/v1/access-keys", response_model=Credentials, status_code=201)
     def create_key(body: KeyRequest, who: Caller = Depends(caller)):

@@ -9,17 +9,30 @@ app's PinfoldError handler unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from pinfold.analytics.engine import DEFAULT_LIMIT, MAX_ROWS, list_views, open_for, viewer_for
-from pinfold.analytics.kpis import daily_kpis
+from pinfold.analytics.kpis import daily_kpis, parse_since
 from pinfold.domain.access import Caller
+from pinfold.domain.errors import InvalidInput
 from pinfold.services.context import Context
 
 _NOT_FILTERS = frozenset({"tenant_id", "limit"})
+MAX_KPI_DAYS = 366  # one response lists at most this many days (a day is one row)
+
+
+def check_since(since: str, now: datetime) -> None:
+    """`since` must parse and reach back at most MAX_KPI_DAYS days; InvalidInput otherwise."""
+    try:
+        first = parse_since(since[:64], now)
+    except (OverflowError, ValueError):
+        raise InvalidInput(f"since {since[:64]!r} is out of range", field="since") from None
+    if first < now - timedelta(days=MAX_KPI_DAYS):
+        raise InvalidInput(f"since may reach back at most {MAX_KPI_DAYS} days; got {since[:64]!r}", field="since")
 
 
 class SqlRequest(BaseModel):
@@ -63,7 +76,9 @@ def analytics_router(ctx: Context, caller: Callable[..., Any]) -> APIRouter:
     @router.get("/analytics/kpis")
     def kpis(tenant_id: str | None = None, project_id: str | None = None, since: str = "7d",
              who: Caller = Depends(caller)) -> dict:
-        """Email and SMS counts and rates per day since `since` (7d, 24h, 2w or an ISO date), with totals."""
+        """Email and SMS counts and rates per day since `since` (7d, 24h, 2w or an ISO date, at most
+        366 days back), with totals."""
+        check_since(since, datetime.now(UTC))
         return daily_kpis(ctx, who, tenant_id=tenant_id, project_id=project_id, since=since)
 
     return router

@@ -16,18 +16,27 @@ from pinfold.api import pinpoint, sesv2, sms_voice
 from pinfold.api.protocol import (
     ServiceSpec,
     SignedRequest,
+    UnknownOperation,
     WireResponse,
+    check_scope,
     detect_service,
     load_services,
     parse_authorization,
     parse_query,
     parse_request,
+    refuse_session_token,
     serialize_error,
     serialize_response,
     verify_signature,
 )
 from pinfold.domain.access import Caller
-from pinfold.domain.errors import AuthFailure, NotImplementedOperation, PayloadTooLarge, PinfoldError
+from pinfold.domain.errors import (
+    AuthFailure,
+    InvalidSignature,
+    NotImplementedOperation,
+    PayloadTooLarge,
+    PinfoldError,
+)
 from pinfold.domain.ids import new_request_id
 from pinfold.services import identity
 from pinfold.services.context import Context
@@ -70,18 +79,38 @@ class Request:
         return self._signed
 
 
-def authenticate(ctx: Context, request: Request, request_id: str, *, service: str | None = None) -> Caller:
-    """Verify the SigV4 signature and return the Caller; `service` pins the expected signing name."""
+def authenticate(ctx: Context, request: Request, request_id: str, *, service: str) -> Caller:
+    """Verify the SigV4 signature for signing name `service` and return the Caller.
+
+    The scope and token are checked before the key is looked up, so a request for a region Pinfold
+    does not serve never reaches a handler (it would start fresh quotas and lists there).
+    """
     signed = request.signed()
+    check_scope(signed, regions=ctx.settings.served_regions, service=service)
+    refuse_session_token(request.headers, request.raw_query)
     secret, principal = identity.lookup_key(ctx, signed.access_key_id)
     verify_signature(
         signed, secret_key=secret, method=request.method, raw_path=request.raw_path,
         raw_query=request.raw_query, headers=request.headers, body=request.body,
         now=datetime.now(UTC),
     )
-    if service is not None and signed.service != service:
-        raise AuthFailure(f"Credential should be scoped to correct service: '{service}'.")
     return identity.caller_for(principal, region=signed.region, request_id=request_id)
+
+
+def unserved(services: dict[str, ServiceSpec], request: Request) -> tuple[ServiceSpec | None, PinfoldError]:
+    """Why a request that names none of our services is refused, and whose error shape says it (4xx)."""
+    by_path = detect_service(services, signing_name=None, target=request.headers.get("x-amz-target"),
+                             path=request.raw_path)
+    try:
+        signed = request.signed()
+    except AuthFailure as error:  # unsigned or malformed: AWS's front door answers 403 for these
+        return by_path, error
+    if by_path is not None:
+        return by_path, InvalidSignature(
+            f"Credential should be scoped to correct service: '{by_path.signing_name}'.")
+    return None, UnknownOperation(
+        f"Credential scope names service '{signed.service[:64]}', which Pinfold does not serve; "
+        f"it serves {', '.join(sorted(services))}")
 
 
 class AwsGateway:
@@ -94,12 +123,13 @@ class AwsGateway:
     def handle(self, request: Request) -> WireResponse:
         request_id = new_request_id()
         spec = self._service_of(request)
+        if spec is None:
+            shape, refusal = unserved(self.services, request)
+            return serialize_error(shape, refusal, request_id)
         try:
-            if spec is None:
-                raise PinfoldError("This request names no AWS service that Pinfold serves")
             if request.body is None:
                 raise PayloadTooLarge(f"Request payload exceeds the {MAX_PAYLOAD // (1024 * 1024)} MB limit")
-            caller = authenticate(self.ctx, request, request_id)
+            caller = authenticate(self.ctx, request, request_id, service=spec.signing_name)
             query = parse_query(request.raw_query)
             operation, labels = spec.router.match(
                 request.method, request.raw_path, query, request.headers.get("x-amz-target")

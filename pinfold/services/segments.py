@@ -195,6 +195,8 @@ def members(ctx: Context, caller: Caller, project_id: str, segment_id: str,
         def rule_of(source_id: str, number: int | None) -> SegmentRule | _ImportedRule:
             if (source_id, number) not in rules:
                 row = store.get_version(conn, source_id, number or store.get(conn, project_id, source_id)["version"])
+                if row is None:
+                    raise NotFound(f"Segment {source_id} has no version {number}")
                 if "ImportDefinition" in row["definition"]:
                     rules[(source_id, number)] = _ImportedRule(job_store.member_ids(conn, source_id))
                 else:

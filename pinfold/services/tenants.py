@@ -27,6 +27,9 @@ def onboard(ctx: Context, caller: Caller, *, tenant_id: str, model: str, name: s
     if not _TENANT_ID.match(tenant_id):
         raise InvalidInput("Tenant id must be 1-64 letters, digits, '-' or '_'", field="tenant_id")
     region = region or ctx.settings.region
+    if region not in ctx.settings.served_regions:  # its credentials could sign for nothing Pinfold serves
+        raise InvalidInput(f"Region {region[:64]!r} is not served here (PINFOLD_REGION, PINFOLD_REGIONS)",
+                           field="region")
     with ctx.db.write() as conn:
         if tenants.get_tenant(conn, tenant_id) is not None:
             raise Conflict(f"Tenant {tenant_id} already exists in the registry")

@@ -8,12 +8,18 @@ from urllib.parse import urlsplit
 
 import pytest
 from botocore.auth import SigV4Auth
-from botocore.awsrequest import create_request_object, prepare_request_dict
+from botocore.awsrequest import AWSRequest, create_request_object, prepare_request_dict
 from botocore.credentials import Credentials
 from botocore.serialize import create_serializer
 
-from pinfold.api.protocol import load_services, parse_authorization, verify_signature
-from pinfold.domain.errors import IncompleteSignature, InvalidSignature, MissingAuthentication
+from pinfold.api.protocol import (
+    check_scope,
+    load_services,
+    parse_authorization,
+    refuse_session_token,
+    verify_signature,
+)
+from pinfold.domain.errors import IncompleteSignature, InvalidSignature, MissingAuthentication, UnrecognizedClient
 
 SERVICES = load_services()
 ACCESS_KEY, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -123,8 +129,21 @@ def test_arn_labels_are_double_encoded_the_way_botocore_signs_them(monkeypatch):
     verify(method, path, query, headers, body)
 
 
-def test_unsigned_payload_and_date_header_variants_verify(monkeypatch):
-    verify(*signed_wire(monkeypatch, *SIGNED_CASES[0], unsigned_payload=True))
+def test_unsigned_payload_is_refused(monkeypatch):
+    """The body must be covered by the signature: botocore's UNSIGNED-PAYLOAD signature does not verify."""
+    with pytest.raises(InvalidSignature, match="requires a signed payload"):
+        verify(*signed_wire(monkeypatch, *SIGNED_CASES[0], unsigned_payload=True))
+
+
+@pytest.mark.parametrize("marker", ["STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                                    "unsigned-payload"])
+def test_streaming_payload_markers_are_refused(monkeypatch, marker):
+    method, path, query, headers, body = signed_wire(monkeypatch, *SIGNED_CASES[5])
+    with pytest.raises(InvalidSignature, match="requires a signed payload"):
+        verify(method, path, query, {**headers, "X-Amz-Content-SHA256": marker}, body)
+
+
+def test_date_header_variant_verifies(monkeypatch):
     method, path, query, headers, body = signed_wire(monkeypatch, *SIGNED_CASES[5], use_date=True)
     assert "X-Amz-Date" not in headers
     verify(method, path, query, headers, body)
@@ -255,3 +274,48 @@ def test_host_must_be_signed(monkeypatch):
     }
     with pytest.raises(InvalidSignature, match="'Host'"):
         verify(method, path, query, headers, body)
+
+
+def _signed_for_url(monkeypatch, url: str, service: str = "mobiletargeting"):
+    """Sign a GET for a literal URL, as botocore would if handed that path."""
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: SIGNED_AT.replace(tzinfo=None))
+    request = AWSRequest(method="GET", url=url, data=b"")
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET), service, "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    split = urlsplit(prepared.url)
+    return "GET", split.path, split.query, {**dict(prepared.headers.items()), "Host": split.netloc}, b""
+
+
+@pytest.mark.parametrize("path", [
+    "/v1/apps/../apps/x", "/v1/apps/./x", "/v1//apps/x", "/v1/apps/%2e%2e/apps/x", "/v1/apps/%2E/x",
+    "/v1/apps/x/..",
+])
+def test_paths_that_normalise_to_another_path_are_refused(monkeypatch, path):
+    """botocore signs the normalised path; the router would see the raw one, so it is refused."""
+    wire = _signed_for_url(monkeypatch, f"{ENDPOINT}{path}")
+    assert wire[1] == path
+    with pytest.raises(InvalidSignature, match="must be canonical"):
+        verify(*wire)
+
+
+@pytest.mark.parametrize("path", ["/v1/apps/x", "/v1/apps/a.b/.hidden/..x", "/v1/apps/a%2Fb", "/v1/apps/x/", "/"])
+def test_canonical_paths_still_verify(monkeypatch, path):
+    verify(*_signed_for_url(monkeypatch, f"{ENDPOINT}{path}"))
+
+
+def test_scope_must_name_a_served_region_and_the_expected_service(monkeypatch):
+    signed = parse_authorization(signed_wire(monkeypatch, *SIGNED_CASES[2])[3])
+    check_scope(signed, regions=frozenset({"us-east-1"}), service="mobiletargeting")
+    with pytest.raises(InvalidSignature) as region:
+        check_scope(signed, regions=frozenset({"eu-west-1"}), service="mobiletargeting")
+    assert region.value.message == "Credential should be scoped to a valid region, not 'us-east-1'."
+    with pytest.raises(InvalidSignature) as service:
+        check_scope(signed, regions=frozenset({"us-east-1"}), service="pinfold")
+    assert service.value.message == "Credential should be scoped to correct service: 'pinfold'."
+
+
+def test_any_session_token_is_refused():
+    refuse_session_token({"Host": "x"}, "a=1")
+    for headers, query in [({"X-Amz-Security-Token": "FwoGZX"}, ""), ({}, "X-Amz-Security-Token=FwoGZX")]:
+        with pytest.raises(UnrecognizedClient, match="^The security token included in the request is invalid.$"):
+            refuse_session_token(headers, query)

@@ -8,7 +8,13 @@ from pinfold.api.protocol.models import ServiceSpec, WireResponse, detect_servic
 from pinfold.api.protocol.parsing import parse_query, parse_request
 from pinfold.api.protocol.routing import Router
 from pinfold.api.protocol.serialization import serialize_response
-from pinfold.api.protocol.sigv4 import SignedRequest, parse_authorization, verify_signature
+from pinfold.api.protocol.sigv4 import (
+    SignedRequest,
+    check_scope,
+    parse_authorization,
+    refuse_session_token,
+    verify_signature,
+)
 
 __all__ = [
     "Router",
@@ -16,12 +22,14 @@ __all__ = [
     "SignedRequest",
     "UnknownOperation",
     "WireResponse",
+    "check_scope",
     "detect_service",
     "error_code_and_status",
     "load_services",
     "parse_authorization",
     "parse_query",
     "parse_request",
+    "refuse_session_token",
     "serialize_error",
     "serialize_response",
     "verify_signature",

@@ -15,12 +15,14 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote
 
-from pinfold.domain.errors import IncompleteSignature, InvalidSignature, MissingAuthentication
+from pinfold.domain.errors import IncompleteSignature, InvalidSignature, MissingAuthentication, UnrecognizedClient
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 _BASIC_FORMAT = "%Y%m%dT%H%M%SZ"
 _MAX_SKEW = timedelta(minutes=15)
-_UNHASHED_PAYLOADS = ("UNSIGNED-PAYLOAD", "STREAMING-")  # markers that stand in for a body hash
+# Markers that stand in for a body hash; these APIs take no streamed or unsigned bodies.
+_UNHASHED_PAYLOADS = ("UNSIGNED-PAYLOAD", "STREAMING-")
+_INVALID_TOKEN = "The security token included in the request is invalid."
 _MISMATCH = (
     "The request signature we calculated does not match the signature you provided. Check your AWS "
     "Secret Access Key and signing method. Consult the service documentation for details."
@@ -166,15 +168,47 @@ def _canonical_query(raw_query: str) -> str:
 
 
 def _payload_hash(headers: dict[str, str], body: bytes) -> str:
+    """The body's sha256; a declared x-amz-content-sha256 must be that same hash, never a marker."""
     declared = headers.get("x-amz-content-sha256")
-    if declared and declared.startswith(_UNHASHED_PAYLOADS):
-        return declared
+    if declared and declared.strip().upper().startswith(_UNHASHED_PAYLOADS):
+        raise InvalidSignature(
+            f"x-amz-content-sha256 '{declared}' is not accepted: this API requires a signed payload "
+            "(the body's SHA-256)."
+        )
     actual = hashlib.sha256(body).hexdigest()
     if declared and not hmac.compare_digest(declared.lower(), actual):
         raise InvalidSignature(
             "The provided 'x-amz-content-sha256' header does not match what was computed."
         )
     return declared or actual
+
+
+def check_scope(signed: SignedRequest, *, regions: frozenset[str], service: str) -> None:
+    """The credential scope must name a region this installation serves and the expected service."""
+    if signed.region not in regions:
+        raise InvalidSignature(f"Credential should be scoped to a valid region, not '{signed.region}'.")
+    if signed.service != service:
+        raise InvalidSignature(f"Credential should be scoped to correct service: '{service}'.")
+
+
+def refuse_session_token(headers: Mapping[str, str], raw_query: str) -> None:
+    """Pinfold issues no session tokens, so a request carrying one is refused rather than the token ignored."""
+    if "x-amz-security-token" in _lowered(headers) or "x-amz-security-token=" in raw_query.lower():
+        raise UnrecognizedClient(_INVALID_TOKEN)
+
+
+def check_canonical_path(raw_path: str) -> None:
+    """Refuse a path that SigV4 normalisation would change: the router must see what was signed."""
+    # Fast path: a path with no dot, no doubled slash and no encoded dot is already canonical.
+    if "//" not in raw_path and "/." not in raw_path and "%2e" not in raw_path.lower():
+        return
+    segments = raw_path.split("/")[1:-1] if raw_path.endswith("/") else raw_path.split("/")[1:]
+    for segment in segments:
+        if not segment or unquote(segment) in (".", ".."):
+            raise InvalidSignature(
+                f"The request path must be canonical (no empty, '.' or '..' segments, encoded or not): "
+                f"'{raw_path[:200]}'."
+            )
 
 
 def verify_signature(
@@ -189,6 +223,7 @@ def verify_signature(
     now: datetime,
 ) -> None:
     """Recompute the SigV4 signature; InvalidSignature if it differs or the time is over 15 min off."""
+    check_canonical_path(raw_path)
     lowered = _lowered(headers)
     moment, stamp = _request_time(lowered, lowered.get("authorization", ""))
     _check_skew(moment, stamp, now)
