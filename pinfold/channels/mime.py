@@ -193,11 +193,29 @@ def _text_part(content: str, subtype: str) -> tuple[bytes, bytes]:
     return headers.encode(), body
 
 
+def stored_attachments(attachments: Sequence[Mapping] | None) -> list[dict]:
+    """SES v2 `Attachment` members checked as the builder will use them, RawContent as base64 text.
+
+    A send keeps these in its queued (JSON) definition, so a bad attachment is refused when the send
+    is accepted rather than failing every delivery later.
+    """
+    stored = []
+    for attachment in attachments or ():
+        if not isinstance(attachment, Mapping) or attachment.get("RawContent") is None \
+                or not attachment.get("FileName"):
+            raise InvalidInput("each attachment needs RawContent and FileName", field="Attachments")
+        _attachment(attachment)
+        raw = attachment["RawContent"]
+        text = raw if isinstance(raw, str) else base64.b64encode(bytes(raw)).decode()
+        stored.append({**attachment, "RawContent": text})
+    return stored
+
+
 def _attachment(attachment: Mapping) -> tuple[bytes, bytes]:
     raw = attachment["RawContent"]
     try:  # bytes are the content; a string is its base64 text, as the wire and JSON documents carry it
         raw = base64.b64decode(raw, validate=True) if isinstance(raw, str) else bytes(raw)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         raise InvalidInput("attachment RawContent must be bytes or base64 text", field="Attachments") from error
     filename = _no_breaks(str(attachment["FileName"]))
     kind = attachment.get("ContentType") or mimetypes.guess_type(filename)[0] or "application/octet-stream"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from email.parser import BytesHeaderParser
 
+from pinfold.channels import mime
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import InvalidInput, MessageRejected, NotFound, PinfoldError
 from pinfold.services import contact_lists
@@ -132,7 +133,7 @@ def _simple_definition(sender: sending.Sender, simple: dict, request: dict) -> d
         sender, subject=(simple.get("Subject") or {}).get("Data", ""), html=(body.get("Html") or {}).get("Data"),
         text=(body.get("Text") or {}).get("Data"), reply_to=request.get("ReplyToAddresses"),
         headers=[[h["Name"], h["Value"]] for h in simple.get("Headers") or []],
-        attachments=simple.get("Attachments"), tags=_tags(request),
+        attachments=mime.stored_attachments(simple.get("Attachments")), tags=_tags(request),
         list_unsubscribe=bool(request.get("ListManagementOptions")))
 
 
@@ -153,7 +154,7 @@ def _template_definition(conn, sender: sending.Sender, template: dict, request: 
         sender, subject=parts.get("Subject") or "", html=parts.get("Html"), text=parts.get("Text"),
         template_name=name, reply_to=request.get("ReplyToAddresses"),
         headers=[[h["Name"], h["Value"]] for h in template.get("Headers") or []],
-        attachments=template.get("Attachments"), tags=_tags(request),
+        attachments=mime.stored_attachments(template.get("Attachments")), tags=_tags(request),
         list_unsubscribe=bool(request.get("ListManagementOptions")))
     return definition, template_data(template.get("TemplateData") or "{}")
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import email
 import email.utils
+import json
 import re
 from email import policy
 
 import dkim as dkimpy
 import pytest
 
+from pinfold.channels import mime
 from pinfold.channels.mime import build_message, encode_header, prepare_raw
 from pinfold.domain import dkim
 from pinfold.domain.errors import InvalidInput
@@ -155,6 +157,18 @@ def test_attachments_regular_and_inline():
     assert_wire_clean(data)
     with pytest.raises(InvalidInput):
         build(attachments=[{"RawContent": "not base64!", "FileName": "x.bin"}])
+
+
+def test_stored_attachments_are_json_ready_and_checked_up_front():
+    pdf = bytes(range(256))
+    stored = mime.stored_attachments([{"RawContent": pdf, "FileName": "a.pdf", "ContentId": "c1"}])
+    assert json.loads(json.dumps(stored)) == [
+        {"RawContent": base64.b64encode(pdf).decode(), "FileName": "a.pdf", "ContentId": "c1"}]
+    assert parse(build(attachments=stored)).get_payload()[1].get_content() == pdf
+    for bad in ({"RawContent": b"x"}, {"FileName": "a.txt"}, {"RawContent": b"x", "FileName": "a\nB: c"},
+                {"RawContent": b"x", "FileName": "a.txt", "ContentType": "text/plain\r\nX: y"}):
+        with pytest.raises(InvalidInput):
+            mime.stored_attachments([bad])
 
 
 def test_prepare_raw_strips_bcc_adds_ids_and_returns_the_envelope():
