@@ -103,10 +103,11 @@ def _dkim_columns(signing: dict | None, secrets_box) -> dict:
 
 def _dkim_attributes(conn, row: dict) -> dict:
     if row["identity_type"] != "DOMAIN":
-        # An address is signed with its domain's key when the domain is a verified, signing identity.
-        signer = email_identities.sending_identity(conn, row["account_id"], row["region"], row["identity"])
-        signed = bool(signer and signer["dkim"])
-        return {"SigningEnabled": signed, "Status": "SUCCESS" if signed else "NOT_STARTED", "Tokens": []}
+        # An address is signed with its domain's key when the domain is a verified, signing identity,
+        # unless the address has opted out (its own dkim_signing_enabled).
+        key = email_identities.domain_signing_key(conn, row["account_id"], row["region"], row["identity"])
+        return {"SigningEnabled": bool(key and row["dkim_signing_enabled"]),
+                "Status": "SUCCESS" if key else "NOT_STARTED", "Tokens": []}
     attributes = {"SigningEnabled": row["dkim_signing_enabled"], "Status": row["dkim_status"],
                   "Tokens": [row["dkim_selector"]], "SigningAttributesOrigin": row["dkim_origin"],
                   "CurrentSigningKeyLength": row["dkim_key_length"],
@@ -123,8 +124,9 @@ def create(ctx: Context, caller: Caller, request: dict) -> dict:
     tags = tags_of(request)
     if kind != "DOMAIN" and request.get("DkimSigningAttributes"):
         raise InvalidInput("DKIM signing attributes apply to domain identities", field="DkimSigningAttributes")
+    # An address follows its domain's DKIM signing until it opts out (put_dkim_signing).
     row = {"account_id": caller.account_id, "region": caller.region, "identity": name, "identity_type": kind,
-           "verification_status": "PENDING", "dkim_signing_enabled": False, "created_at": time.time(),
+           "verification_status": "PENDING", "dkim_signing_enabled": kind != "DOMAIN", "created_at": time.time(),
            "configuration_set": request.get("ConfigurationSetName")}
     if kind == "DOMAIN":
         row.update(_dkim_columns(request.get("DkimSigningAttributes"), ctx.secrets))
@@ -204,11 +206,18 @@ def delete(ctx: Context, caller: Caller, name: str) -> None:
 
 
 def put_dkim_signing(ctx: Context, caller: Caller, name: str, enabled: bool) -> None:
+    """Turn a domain's signing on or off; an address may opt out of its domain's signing, and back in
+    only while one of its domains signs (an address has no key of its own)."""
     require_admin(caller, "change DKIM signing")
     with ctx.db.write() as conn:
         row = _require(conn, caller, name)
-        if row["identity_type"] != "DOMAIN":
-            raise InvalidInput("DKIM signing is set on the domain identity, not on an address", field="EmailIdentity")
+        if row["identity_type"] != "DOMAIN" and enabled:
+            domains = email_identities.covering_domains(conn, caller.account_id, caller.region, row["identity"])
+            if not any(domain["dkim_signing_enabled"] for domain in domains):
+                domain = row["identity"].rpartition("@")[2]
+                raise InvalidInput(f"{row['identity']} is signed with its domain's DKIM key, and no domain identity "
+                                   f"covering it signs: create or enable DKIM signing on {domain} first",
+                                   field="EmailIdentity")
         email_identities.update(conn, caller.account_id, caller.region, row["identity"],
                                 dkim_signing_enabled=bool(enabled))
 

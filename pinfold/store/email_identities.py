@@ -105,8 +105,20 @@ def sending_identity(conn: Connection, account_id: str, region: str, from_addres
     }
 
 
+def covering_domains(conn: Connection, account_id: str, region: str, address: str) -> list[dict]:
+    """The domain identities that cover an address, most specific first."""
+    return [row for row in _covering(conn, account_id, region, address) if row["identity_type"] == "DOMAIN"]
+
+
+def domain_signing_key(conn: Connection, account_id: str, region: str, address: str) -> dict | None:
+    """The key the address's domains would sign it with, whatever the address identity itself says."""
+    return _signing_key(covering_domains(conn, account_id, region, address))
+
+
 def _signing_key(rows: list[dict]) -> dict | None:
     for row in rows:
+        if row["identity_type"] == "EMAIL_ADDRESS" and not row["dkim_signing_enabled"]:
+            return None  # the address has opted out of its domain's signing
         if (row["identity_type"] == "DOMAIN" and row["verification_status"] == VERIFIED
                 and row["dkim_signing_enabled"] and row["dkim_status"] == VERIFIED
                 and row["dkim_private_ciphertext"]):

@@ -93,3 +93,22 @@ def test_0009_new_outbox_records_follow_every_cursor_even_after_a_full_trim(data
             last = seq
             conn.exec_driver_sql("DELETE FROM event_outbox")
     db.dispose()
+
+
+def test_0013_keeps_stored_addresses_signing_with_their_domain(database_url):
+    from pinfold.store import email_identities
+
+    db = _empty(database_url)
+    db.migrate("0012")
+    with db.write() as conn:
+        for name, kind, signing in (("shop.example", "DOMAIN", True), ("news@shop.example", "EMAIL_ADDRESS", False)):
+            conn.execute(sa.text("INSERT INTO email_identities (account_id, region, identity, identity_type, "
+                                 "verification_status, dkim_status, dkim_signing_enabled, dkim_private_ciphertext, "
+                                 "dkim_selector, created_at) VALUES ('000000000001', 'us-east-1', :name, :kind, "
+                                 "'SUCCESS', 'SUCCESS', :signing, 'k', 's', 0)"),
+                         {"name": name, "kind": kind, "signing": signing})
+    db.migrate()
+    with db.read() as conn:  # before 0013 an address's flag was unused and false; now false means opted out
+        found = email_identities.sending_identity(conn, "000000000001", "us-east-1", "news@shop.example")
+    assert found["dkim"]["domain"] == "shop.example"
+    db.dispose()
