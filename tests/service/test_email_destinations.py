@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -101,8 +102,9 @@ def test_each_destination_gets_the_event_types_it_matches_in_ses_shape(ctx, webh
     assert _read_stream(f"{topic}-off", f"{topic}-off.>") == []  # a disabled destination hears nothing
 
     [(headers, body)] = received
-    signature = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
-    assert headers["X-Pinfold-Signature"] == signature
+    signed = headers["X-Pinfold-Timestamp"].encode() + b"." + body  # the timestamp is signed too
+    assert headers["X-Pinfold-Signature"] == "v1=" + hmac.new(b"s3cret", signed, hashlib.sha256).hexdigest()
+    assert abs(int(headers["X-Pinfold-Timestamp"]) - time.time()) < 120
     assert sorted(e["eventType"] for e in json.loads(body)) == ["Bounce", "Delivery", "Send", "Send"]
 
 
