@@ -12,6 +12,8 @@ from pinfold.domain.errors import Forbidden, InvalidInput, NotFound
 MODELS = ("sa-sp", "sa-mp", "ma-mp")
 SCOPES = ("organization", "account", "project", "tenant")
 DEFAULT_TENANT_ATTRIBUTE = "TenantId"
+# Pinpoint's words for a project that is missing, deleted, or (here) out of the caller's reach.
+APPLICATION_NOT_FOUND = "Application not found"
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class Caller:
         """Raise NotFound (not Forbidden: the project must look absent) if it is out of reach."""
         pinned = self.pinned_project()
         if pinned is not None and pinned != project_id:
-            raise NotFound(f"Resource not found: project {project_id}")
+            raise NotFound(APPLICATION_NOT_FOUND)
 
     def check_can_create_projects(self) -> None:
         if self.pinned_project() is not None:

@@ -72,7 +72,7 @@ def _require(conn, caller: Caller, name: str) -> dict:
         if identity_arn(caller.account_id, caller.region, row["identity"]) not in _tenant_arns(conn, caller):
             row = None
     if row is None:
-        raise NotFound(f"Email identity {name} does not exist")
+        raise NotFound(f"Email identity {name} does not exist.")
     return row
 
 
@@ -297,7 +297,7 @@ def _record_dns_check(ctx: Context, row: dict) -> dict:
     with ctx.db.write() as conn:
         current = email_identities.get(conn, row["account_id"], row["region"], row["identity"])
         if current is None:
-            raise NotFound(f"Email identity {row['identity']} does not exist")
+            raise NotFound(f"Email identity {row['identity']} does not exist.")
         if current["verification_status"] == "SUCCESS":  # confirmed meanwhile: keep it
             return current
         email_identities.update(conn, row["account_id"], row["region"], row["identity"], **values)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pinfold.domain import ids
-from pinfold.domain.access import Caller
+from pinfold.domain.access import APPLICATION_NOT_FOUND, Caller
 from pinfold.domain.arns import project_arn
 from pinfold.domain.errors import Conflict, LimitExceeded, NotFound
 from pinfold.domain.paging import decode_token, encode_token, page_size
@@ -30,7 +30,7 @@ def require(conn, caller: Caller, project_id: str) -> dict:
     caller.check_project(project_id)
     row = projects.get_project(conn, caller.account_id, caller.region, project_id)
     if row is None:
-        raise NotFound(f"Resource not found: project {project_id}")
+        raise NotFound(APPLICATION_NOT_FOUND)
     return row
 
 

@@ -46,7 +46,7 @@ def _stream(conn, caller: Caller, project_id: str) -> dict:
     _project(conn, caller, project_id)
     row = store.get(conn, project_id)
     if row is None:
-        raise NotFound(f"Resource not found: event stream of application {project_id}")
+        raise NotFound("Resource not found")  # AWS's words; the path names the application
     return row
 
 
