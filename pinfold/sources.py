@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pinfold.domain.errors import InvalidInput, NotFound
+from pinfold.domain.errors import Forbidden, InvalidInput, NotFound
 
 READ_CHUNK = 1024 * 1024
 # A "line" with no newline in sight would otherwise grow until memory runs out.
@@ -50,9 +51,12 @@ class ObjectRef:
 
 
 def list_objects(url: str, s3: S3Settings) -> list[ObjectRef]:
-    """Every object under the URL (a single object, or a prefix including sub-folders), sorted by URL."""
-    scheme, location = _parse(url)
-    refs = _list_files(url, location) if scheme == "file" else _list_s3(url, location, s3)
+    """Every object at or below the URL (a single object, or a folder including sub-folders), sorted by URL.
+
+    "Below" is by whole components: `s3://b/t1` covers `t1` and `t1/...`, never `t10/...`.
+    """
+    where = locate(url)
+    refs = _list_files(url, where) if where.scheme == "file" else _list_s3(url, where, s3)
     if not refs:
         raise NotFound(f"No objects found under {url}")
     return sorted(refs, key=lambda ref: ref.url)
@@ -70,54 +74,122 @@ def read_lines(ref: ObjectRef, s3: S3Settings) -> Iterator[bytes]:
 
 def write_object(url: str, chunks: Iterable[bytes], s3: S3Settings) -> int:
     """Write an object (file:// creates parent folders; s3:// multipart for large bodies); returns bytes written."""
-    scheme, location = _parse(url)
-    if scheme == "file":
-        return _write_file(url, location, chunks)
-    bucket, key = location
-    if not key or key.endswith("/"):
+    where = locate(url)
+    if where.folder or len(where.parts) < 2:
         raise InvalidInput(f"Cannot write {url}: the URL names a folder, not an object")
-    return _write_s3(url, bucket, key, chunks, s3)
+    if where.scheme == "file":
+        return _write_file(url, Path("/", *where.parts), chunks)
+    return _write_s3(url, where.parts[0], "/".join(where.parts[1:]), chunks, s3)
 
 
 # --- URLs -------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Location:
+    """A URL after decoding and resolution: what is checked is exactly what is read or written.
+
+    `parts` are the resolved path's components for file:// (symlinks followed) and the bucket then
+    the key's segments for s3:// (dot segments resolved, empty segments dropped).
+    """
+
+    scheme: str
+    parts: tuple[str, ...]
+    folder: bool = False
+
+    @property
+    def url(self) -> str:
+        tail = "/" if self.folder and len(self.parts) > (1 if self.scheme == "s3" else 0) else ""
+        if self.scheme == "file":
+            return Path("/", *self.parts).as_uri() + tail
+        return f"s3://{'/'.join(self.parts)}{tail}"
+
+    def within(self, prefix: Location) -> bool:
+        """True when this location is the prefix or lies below it, compared component by component."""
+        return self.scheme == prefix.scheme and self.parts[:len(prefix.parts)] == prefix.parts
+
+
+def locate(url: str) -> Location:
+    """Parse, percent-decode and resolve a file:// or s3:// URL; anything malformed is InvalidInput.
+
+    Nothing may be checked against a raw URL: `file:///a/b/../c`, `%2e%2e` and a symlink all name
+    somewhere other than their text, so a prefix check on the string would be worthless.
+    """
+    scheme, location = _parse(url)
+    if scheme == "s3":
+        bucket, key = location
+        return Location("s3", (bucket, *_key_segments(url, key)), folder=not key or key.endswith("/"))
+    return Location("file", location.parts[1:], folder=url.endswith("/"))
+
+
 def _parse(url: str) -> tuple[str, Path | tuple[str, str]]:
-    """("file", absolute Path) or ("s3", (bucket, key prefix)); anything else is InvalidInput."""
+    """("file", resolved absolute Path) or ("s3", (bucket, raw key)); anything else is InvalidInput."""
+    if "\x00" in url:
+        raise InvalidInput("The URL holds a NUL character")
     scheme, sep, rest = url.partition("://")
     scheme = scheme.lower()
     if not sep or scheme not in ("file", "s3"):
         raise InvalidInput(f"Unsupported URL {url!r}: use file:///absolute/path or s3://bucket/prefix")
     if scheme == "s3":
-        # S3 keys are taken verbatim, as Pinpoint does: '#', '?' and '%' are ordinary key characters.
         bucket, _, key = rest.partition("/")
-        if not bucket:
-            raise InvalidInput(f"Malformed S3 URL {url!r}: it names no bucket")
+        if not _BUCKET.fullmatch(bucket):
+            raise InvalidInput(f"Malformed S3 URL {url!r}: {bucket!r} is not a bucket name")
         return "s3", (bucket, key)
     if rest.startswith("localhost/"):
         rest = rest[len("localhost"):]
-    if not rest.startswith("/"):
+    path = unquote(rest)
+    if not path.startswith("/") or "\x00" in path:
         raise InvalidInput(f"Malformed file URL {url!r}: the path must be absolute (file:///abs/path)")
-    return "file", Path(unquote(rest)).resolve()
+    try:
+        return "file", Path(path).resolve()
+    except (OSError, RuntimeError) as error:  # a symlink loop, or a path too long to resolve
+        raise InvalidInput(f"Cannot resolve {url}: {error}") from error
+
+
+_BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+
+
+def _key_segments(url: str, key: str) -> list[str]:
+    """The key's segments with `.` and `..` resolved as in a path, and `//` read as `/`.
+
+    S3 itself takes keys verbatim, but S3-compatible stores and the tools that copy files out of
+    them do not all agree, so a key is given one meaning here and that meaning is what is used.
+    A segment that only percent-decodes to a dot segment is refused rather than guessed at.
+    """
+    resolved: list[str] = []
+    for segment in key.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if not resolved:
+                raise Forbidden(f"{url} climbs above its bucket")
+            resolved.pop()
+        elif unquote(segment) in (".", ".."):
+            raise Forbidden(f"{url} holds an encoded dot segment ({segment!r})")
+        else:
+            resolved.append(segment)
+    return resolved
 
 
 # --- Local files ------------------------------------------------------------------------------------
 
 
-def _list_files(url: str, path: Path) -> list[ObjectRef]:
-    """The file itself, or every regular, non-hidden file below the directory."""
+def _list_files(url: str, where: Location) -> list[ObjectRef]:
+    """The file itself, or every regular, non-hidden file below the folder that resolves inside it."""
+    root = Path("/", *where.parts)
     try:
-        if path.is_file():
-            return [ObjectRef(path.as_uri(), path.stat().st_size)]
-        if not path.is_dir():
+        if root.is_file():
+            return [ObjectRef(root.as_uri(), root.stat().st_size)]
+        if not root.is_dir():
             return []
         refs = []
-        for folder, dirs, names in os.walk(path, onerror=_raise):
+        for folder, dirs, names in os.walk(root, onerror=_raise):
             dirs[:] = [name for name in dirs if not name.startswith(".")]
             for name in names:
                 child = Path(folder, name)
-                if not name.startswith(".") and child.is_file():
-                    refs.append(ObjectRef(child.as_uri(), child.stat().st_size))
+                # A symlink may point anywhere; only what lands inside the folder is listed.
+                if not name.startswith(".") and child.is_file() and child.resolve().is_relative_to(root):
+                    refs.append(ObjectRef(child.resolve().as_uri(), child.stat().st_size))
         return refs
     except OSError as error:
         raise InvalidInput(f"Cannot read {url}: {error.strerror or error}") from error
@@ -129,7 +201,8 @@ def _raise(error: OSError) -> None:
 
 def _file_chunks(url: str, path: Path) -> Iterator[bytes]:
     try:
-        stream = path.open("rb")
+        # The path was resolved when listed; a symlink put in its place since is not followed.
+        stream = os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
     except OSError as error:
         raise InvalidInput(f"Cannot read {url}: {error.strerror or error}") from error
     return _guarded(url, _read_stream(stream))
@@ -166,7 +239,9 @@ def _write_file(url: str, path: Path, chunks: Iterable[bytes]) -> int:
 @lru_cache(maxsize=32)
 def _client(s3: S3Settings):
     """One botocore client per settings (clients are thread-safe and slow to build)."""
-    options = {"retries": {"mode": "standard", "max_attempts": 3}}
+    # Users point their own AWS clients at Pinfold with AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3 or a
+    # profile's endpoint_url; Pinfold's S3 must follow only its own settings, or it would call itself.
+    options = {"retries": {"mode": "standard", "max_attempts": 3}, "ignore_configured_endpoint_urls": True}
     if s3.endpoint_url:
         # S3-compatible servers often lack virtual-host buckets and the newer default checksums.
         options.update(s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
@@ -190,14 +265,19 @@ def _s3_errors(verb: str, url: str) -> Iterator[None]:
         raise InvalidInput(f"Cannot {verb} {url}: {error}") from error
 
 
-def _list_s3(url: str, location: tuple[str, str], s3: S3Settings) -> list[ObjectRef]:
-    bucket, prefix = location
+def _list_s3(url: str, where: Location, s3: S3Settings) -> list[ObjectRef]:
+    bucket, key = where.parts[0], "/".join(where.parts[1:])
+    folder = f"{key}/" if key else ""
     refs = []
     with _s3_errors("list", url):
-        for page in _client(s3).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for page in _client(s3).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
             for item in page.get("Contents", ()):
-                if not item["Key"].endswith("/"):  # a folder marker, not data
-                    refs.append(ObjectRef(f"s3://{bucket}/{item['Key']}", item["Size"]))
+                name = item["Key"]
+                if name != key and not name.startswith(folder):
+                    continue  # `t1` lists t1 and t1/..., not t10/...
+                if name.endswith("/") or any(part in (".", "..") for part in name.split("/")):
+                    continue  # a folder marker, or a key no store reads the same way
+                refs.append(ObjectRef(f"s3://{bucket}/{name}", item["Size"]))
     return refs
 
 

@@ -167,7 +167,7 @@ def list_views() -> list[dict]:
 
 def open_for(ctx: Context, caller: Caller) -> Engine:
     """An engine over the default lake that shows exactly what `caller` may see."""
-    from pinfold.services.imports import s3_settings
+    from pinfold.services.storage import s3_settings
 
     return Engine(Lake(ctx.settings.resolved_lake_url, s3_settings(ctx)), reach_of(caller))
 

@@ -200,6 +200,12 @@ def _classify(column: str) -> tuple[str, str] | None:
 
 def _check_columns(name: str, header: list[str], unknown: list[str], places: dict[str, dict[str, list[int]]]) -> None:
     """Reject unknown columns, repeats of single-valued ones, and a header that identifies no endpoint."""
+    if unknown and len(unknown) == len(header):
+        # Nothing in the first line is a Pinpoint column, so it may not be an import file at all (any
+        # file the server can read): say so without repeating a byte of it.
+        hint = " (this looks like JSON: use Format JSON)" if header[0].startswith("{") else ""
+        raise InvalidInput(f"{name}: the first line names none of the supported columns, so this is not a CSV "
+                           f"endpoint file{hint}. Supported: {_SUPPORTED_COLUMNS}")
     if unknown:
         listed = ", ".join(repr(column[:60]) for column in unknown[:10])
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
@@ -335,7 +341,7 @@ def _check_item(item: dict) -> None:
             datetime.fromisoformat(item["EffectiveDate"])
         except ValueError:
             raise _Reject(f"EffectiveDate {item['EffectiveDate'][:60]!r} is not an ISO 8601 date") from None
-    if "Id" not in item and not ("ChannelType" in item and "Address" in item):
+    if "Id" not in item and not (item.get("ChannelType") and item.get("Address")):
         raise _Reject("new endpoints need ChannelType and Address; updates need Id")
     if channel in ("SMS", "VOICE") and "Address" in item and not _E164.fullmatch(item["Address"]):
         raise _Reject(f"Address {item['Address'][:60]!r} is not an E.164 phone number "

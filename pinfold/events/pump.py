@@ -63,7 +63,7 @@ class Pump:
         self.ctx = ctx
         self.interval = interval
         settings = ctx.settings
-        from pinfold.services.imports import s3_settings
+        from pinfold.services.storage import s3_settings
 
         self._s3 = s3_settings(ctx)
         self.lake = Lake(settings.resolved_lake_url, self._s3)

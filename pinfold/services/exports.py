@@ -1,23 +1,24 @@
 """Export jobs: a project's (or one segment's) endpoints as JSON lines, in GetEndpoint's shape.
 
-A job writes one object, `<S3UrlPrefix>/<job id>.jsonl`, streaming. A job picked up again after a
-crash writes that object again from the start, so an export is never left half written.
+A job writes one object, `<S3UrlPrefix>/<job id>.gz`: gzip-compressed JSON lines, as Pinpoint
+writes them and as code that reads exports expects. It streams; a job picked up again after a crash
+writes that object again from the start, so an export is never left half written.
 """
 
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Iterator
 
 import orjson
 
 from pinfold import sources
 from pinfold.domain.access import Caller
-from pinfold.domain.errors import InvalidInput, NotFound
-from pinfold.services import jobs
+from pinfold.domain.errors import NotFound
+from pinfold.services import jobs, storage
 from pinfold.services import segments as segment_service
 from pinfold.services.context import Context
-from pinfold.services.imports import check_storage_prefix, s3_settings
 from pinfold.services.jobs import Progress
 from pinfold.store import endpoints as endpoint_store
 from pinfold.store import jobs as store
@@ -27,10 +28,7 @@ REPORT_EVERY = 10_000  # endpoints between progress reports (and heartbeats)
 
 def create(ctx: Context, caller: Caller, project_id: str, request: dict) -> dict:
     """CreateExportJob: record the job; a runner writes the file."""
-    prefix = request["S3UrlPrefix"]
-    if not prefix.startswith(("s3://", "file://")):
-        raise InvalidInput("S3UrlPrefix must be an s3:// or file:// URL", field="S3UrlPrefix")
-    check_storage_prefix(ctx, caller, prefix)
+    storage.authorize(ctx, caller, request["S3UrlPrefix"], field="S3UrlPrefix")
     segment_id, version = request.get("SegmentId"), request.get("SegmentVersion")
     if segment_id:
         with ctx.db.read() as conn:
@@ -51,8 +49,8 @@ def list_page(ctx: Context, caller: Caller, project_id: str, raw_size: str | Non
     return jobs.list_page(ctx, caller, project_id, "EXPORT", raw_size, token, segment_id)
 
 
-def object_url(job: dict) -> str:
-    return f"{job['definition']['S3UrlPrefix'].rstrip('/')}/{job['id']}.jsonl"
+def object_url(prefix: str, job: dict) -> str:
+    return f"{prefix.rstrip('/')}/{job['id']}.gz"
 
 
 def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) -> None:
@@ -61,8 +59,9 @@ def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) 
     job["progress"] = progress
     with ctx.db.write() as conn:
         store.update(conn, job["id"], status="PROCESSING", progress=progress, heartbeat_at=time.time())
+    prefix = storage.authorize(ctx, caller, job["definition"]["S3UrlPrefix"], field="S3UrlPrefix")
     lines = _lines(ctx, job, _endpoints(ctx, caller, job), on_progress)
-    sources.write_object(object_url(job), lines, s3_settings(ctx))
+    sources.write_object(object_url(prefix, job), _gzipped(lines), storage.s3_settings(ctx))
     progress["CompletedPieces"] = 1
     jobs.finish(ctx, job, "COMPLETED")
 
@@ -80,6 +79,15 @@ def _endpoints(ctx: Context, caller: Caller, job: dict) -> Iterator[dict]:
     with ctx.db.read() as conn:
         for row in endpoint_store.iter_with_attributes(conn, project_id, confined[1] if confined else None):
             yield {**row.document, "ApplicationId": project_id}
+
+
+def _gzipped(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks as one gzip stream, compressed as they come (memory stays bounded)."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # 16+: a gzip header and trailer
+    for chunk in chunks:
+        if packed := compressor.compress(chunk):
+            yield packed
+    yield compressor.flush()
 
 
 def _lines(ctx: Context, job: dict, endpoints: Iterator[dict], on_progress: Progress) -> Iterator[bytes]:

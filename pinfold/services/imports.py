@@ -14,10 +14,10 @@ import uuid
 
 from pinfold import sources
 from pinfold.domain.access import Caller
-from pinfold.domain.errors import Forbidden, InvalidInput, PinfoldError
+from pinfold.domain.errors import InvalidInput, PinfoldError
 from pinfold.domain.imports import ParsedRow, RowFailure, UserIdsRow, parse_file
 from pinfold.services import endpoints as endpoint_service
-from pinfold.services import jobs
+from pinfold.services import jobs, storage
 from pinfold.services import segments as segment_service
 from pinfold.services.context import Context
 from pinfold.services.jobs import Progress
@@ -27,29 +27,9 @@ from pinfold.store import jobs as store
 CHUNK = 5000
 
 
-def s3_settings(ctx: Context) -> sources.S3Settings:
-    s = ctx.settings
-    return sources.S3Settings(endpoint_url=s.s3_endpoint_url or None, region=s.s3_region,
-                              access_key_id=s.s3_access_key_id or None,
-                              secret_access_key=s.s3_secret_access_key or None)
-
-
-def check_storage_prefix(ctx: Context, caller: Caller, url: str) -> None:
-    """Tenant credentials may only read and write under their own configured prefixes."""
-    if caller.tenant is None:
-        return
-    allowed = [template.strip().format(tenant_id=caller.tenant_id, data_dir=ctx.settings.data_dir.resolve())
-               for template in ctx.settings.tenant_storage_prefixes.split(",") if template.strip()]
-    if not any(url.startswith(prefix) for prefix in allowed):
-        raise Forbidden(f"Tenant {caller.tenant_id} may only use storage under: {', '.join(allowed)}")
-
-
 def create(ctx: Context, caller: Caller, project_id: str, request: dict, *, run_here: bool = False) -> dict:
     """CreateImportJob: record the job for a runner (or, with `run_here`, for the caller to run now)."""
-    url = request["S3Url"]
-    if not url.startswith(("s3://", "file://")):
-        raise InvalidInput("S3Url must be an s3:// or file:// URL", field="S3Url")
-    check_storage_prefix(ctx, caller, url)
+    storage.authorize(ctx, caller, request["S3Url"], field="S3Url")
     if request.get("DefineSegment") and not (request.get("SegmentName") or request.get("SegmentId")):
         raise InvalidInput("DefineSegment needs a SegmentName (or the SegmentId to import into)", field="SegmentName")
     if request.get("SegmentId"):
@@ -60,8 +40,20 @@ def create(ctx: Context, caller: Caller, project_id: str, request: dict, *, run_
     definition = {k: request.get(k) for k in ("DefineSegment", "ExternalId", "Format", "RegisterEndpoints", "RoleArn",
                                               "S3Url", "SegmentId", "SegmentName") if request.get(k) is not None}
     job = jobs.insert(ctx, caller, project_id, "IMPORT", definition, segment_id=request.get("SegmentId"),
-                      run_here=run_here)
+                      run_here=run_here, prepare=lambda conn, project, job: _prepare(conn, caller, project, job))
     return jobs.response(job)
+
+
+def _prepare(conn, caller: Caller, project: dict, job: dict) -> None:
+    """Complete the definition as Pinpoint answers it at creation: ExternalId, and the SegmentId it defines.
+
+    ExternalId is the deprecated account id field; without one, the project's account id is shown.
+    """
+    definition = job["definition"]
+    definition.setdefault("ExternalId", project["account_id"])
+    if definition.get("DefineSegment") and not job["segment_id"]:
+        job["segment_id"] = segment_service.create_imported_in(conn, caller, project, definition["SegmentName"],
+                                                               _segment_definition(definition, project))
 
 
 def get(ctx: Context, caller: Caller, project_id: str, job_id: str) -> dict:
@@ -75,8 +67,8 @@ def list_page(ctx: Context, caller: Caller, project_id: str, raw_size: str | Non
 
 def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) -> None:
     project, caller = jobs.project_and_caller(ctx, job, caller)
-    definition, progress, s3 = job["definition"], job["progress"], s3_settings(ctx)
-    objects = sources.list_objects(definition["S3Url"], s3)
+    definition, progress, s3 = job["definition"], job["progress"], storage.s3_settings(ctx)
+    objects = sources.list_objects(storage.authorize(ctx, caller, definition["S3Url"], field="S3Url"), s3)
     progress["TotalPieces"] = len(objects)
     segment_id = job["segment_id"] or _define_segment(ctx, caller, project, job)
     with ctx.db.write() as conn:
@@ -102,12 +94,18 @@ def _record_size(conn, job: dict) -> None:
 
 
 def _define_segment(ctx: Context, caller: Caller, project: dict, job: dict) -> str | None:
+    """The segment of a job queued before segments were made at creation (an upgrade's leftovers)."""
     definition = job["definition"]
     if not definition.get("DefineSegment"):
         return None
-    return segment_service.create_imported(ctx, caller, project["id"], definition["SegmentName"], {
-        "ExternalId": definition.get("ExternalId", job["id"]), "Format": definition["Format"],
-        "RoleArn": definition.get("RoleArn", ""), "S3Url": definition["S3Url"], "Size": 0, "ChannelCounts": {}})
+    return segment_service.create_imported(ctx, caller, project["id"], definition["SegmentName"],
+                                           _segment_definition(definition, project))
+
+
+def _segment_definition(definition: dict, project: dict) -> dict:
+    """The ImportDefinition of the segment an import job defines, before any row is imported."""
+    return {"ExternalId": definition.get("ExternalId", project["account_id"]), "Format": definition["Format"],
+            "RoleArn": definition.get("RoleArn", ""), "S3Url": definition["S3Url"], "Size": 0, "ChannelCounts": {}}
 
 
 def _import_object(ctx, caller, project, job, rows, index: int, skip_to: int, on_progress: Progress) -> None:
@@ -150,6 +148,7 @@ def _commit_chunk(ctx, caller: Caller, project: dict, job: dict, chunk: list, ch
 
 def _write_rows(conn, caller: Caller, project: dict, rows: list[ParsedRow], failures: list[str]) -> list[dict]:
     """Upsert the rows; if the chunk as a whole is refused, row by row so each failure names its line."""
+    rows = _complete_or_known(conn, project["id"], rows, failures)
     if not rows:
         return []
     items = [(_endpoint_id(conn, project["id"], row.item), row.item) for row in rows]
@@ -166,6 +165,22 @@ def _write_rows(conn, caller: Caller, project: dict, rows: list[ParsedRow], fail
         except PinfoldError as error:
             failures.append(f"{row.file}:{row.line}: {error.message}")
     return written
+
+
+def _complete_or_known(conn, project_id: str, rows: list[ParsedRow], failures: list[str]) -> list[ParsedRow]:
+    """Rows that may be written: a new endpoint needs a ChannelType and an Address, as Pinpoint's guide says.
+
+    A row with an Id but no channel or address can only update an endpoint that exists already.
+    """
+    partial = [row for row in rows if not (row.item.get("ChannelType") and row.item.get("Address"))]
+    if not partial:
+        return rows
+    known = set(endpoint_store.get_many(conn, project_id, [row.item["Id"] for row in partial]))
+    known.update(row.item.get("Id") for row in rows if row.item.get("ChannelType") and row.item.get("Address"))
+    refused = {id(row) for row in partial if row.item["Id"] not in known}
+    failures += [f"{row.file}:{row.line}: endpoint {row.item['Id'][:60]!r} does not exist, and a new endpoint "
+                 "needs both ChannelType and Address" for row in partial if id(row) in refused]
+    return [row for row in rows if id(row) not in refused]
 
 
 def _endpoint_id(conn, project_id: str, item: dict) -> str:

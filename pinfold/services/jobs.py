@@ -40,14 +40,19 @@ def response(job: dict) -> dict:
 
 
 def insert(ctx: Context, caller: Caller, project_id: str, job_type: str, definition: dict, *,
-           segment_id: str | None, run_here: bool = False) -> dict:
-    """Record a job for a runner, or (`run_here`) already claimed by the caller, who runs it with run_job."""
+           segment_id: str | None, run_here: bool = False, prepare=None) -> dict:
+    """Record a job for a runner, or (`run_here`) already claimed by the caller, who runs it with run_job.
+
+    `prepare(conn, project, job)` may complete the job (its segment, say) in the same transaction.
+    """
     job = {"id": ids.new_project_id(), "job_type": job_type, "project_id": project_id,
            "principal_id": caller.principal_id, "status": "INITIALIZING" if run_here else "CREATED",
            "definition": definition, "progress": fresh_progress(), "segment_id": segment_id,
            "created_at": ids.iso_now(), "completed_at": None, "heartbeat_at": time.time() if run_here else None}
     with ctx.db.write() as conn:
-        project_service.require(conn, caller, project_id)
+        project = project_service.require(conn, caller, project_id)
+        if prepare is not None:
+            prepare(conn, project, job)
         store.insert(conn, job)
     return job
 

@@ -232,15 +232,20 @@ class _ImportedRule:
 
 def create_imported(ctx: Context, caller: Caller, project_id: str, name: str, import_definition: dict) -> str:
     """A new IMPORT segment for an import job to fill; returns its id."""
-    owner, now = _owner(caller), ids.iso_now()
-    segment = {"id": ids.new_project_id(), "project_id": project_id, "name": name, "segment_type": "IMPORT",
-               "version": 1, "tenant_id": owner, "created_at": now, "modified_at": now}
     with ctx.db.write() as conn:
         project = project_service.require(conn, caller, project_id)
-        store.insert(conn, segment, {"ImportDefinition": import_definition})
-        if owner is not None:
-            arn = segment_arn(project["region"], project["account_id"], project_id, segment["id"])
-            tag_store.put_tags(conn, arn, {"tenant": owner})
+        return create_imported_in(conn, caller, project, name, import_definition)
+
+
+def create_imported_in(conn, caller: Caller, project: dict, name: str, import_definition: dict) -> str:
+    """create_imported inside the caller's transaction, for a project it has already checked."""
+    owner, now = _owner(caller), ids.iso_now()
+    segment = {"id": ids.new_project_id(), "project_id": project["id"], "name": name, "segment_type": "IMPORT",
+               "version": 1, "tenant_id": owner, "created_at": now, "modified_at": now}
+    store.insert(conn, segment, {"ImportDefinition": import_definition})
+    if owner is not None:
+        arn = segment_arn(project["region"], project["account_id"], project["id"], segment["id"])
+        tag_store.put_tags(conn, arn, {"tenant": owner})
     return segment["id"]
 
 

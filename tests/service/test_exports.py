@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -12,8 +13,9 @@ from tests.service.helpers import onboard
 
 
 def _read(url: str) -> list[dict]:
+    """An export object: gzip-compressed JSON lines, as Pinpoint writes them."""
     path = url.removeprefix("file://")
-    with open(path) as handle:
+    with gzip.open(path, "rt") as handle:
         return [json.loads(line) for line in handle]
 
 
@@ -30,14 +32,14 @@ def test_a_project_or_a_segment_version_exports_as_get_endpoint_shapes(ctx, admi
     endpoints.update_batch(ctx, admin, project, items)
     done = _export(ctx, admin, project, S3UrlPrefix=(tmp_path / "out").as_uri())
     assert (done["JobStatus"], done["TotalProcessed"], done["CompletedPieces"]) == ("COMPLETED", 5, 1)
-    written = _read(f"{(tmp_path / 'out').as_uri()}/{done['Id']}.jsonl")
+    written = _read(f"{(tmp_path / 'out').as_uri()}/{done['Id']}.gz")
     assert written == [endpoints.get(ctx, admin, project, f"e{n}") for n in range(5)]
     gold = segments.create(ctx, admin, project, {"Name": "gold", "Dimensions": {
         "Attributes": {"plan": {"AttributeType": "INCLUSIVE", "Values": ["gold"]}}}})
     segments.update(ctx, admin, project, gold["Id"], {"Dimensions": {}})  # version 2: everyone
     first = _export(ctx, admin, project, S3UrlPrefix=(tmp_path / "seg").as_uri(), SegmentId=gold["Id"],
                     SegmentVersion=1)
-    assert [e["Id"] for e in _read(f"{(tmp_path / 'seg').as_uri()}/{first['Id']}.jsonl")] == ["e1", "e3"]
+    assert [e["Id"] for e in _read(f"{(tmp_path / 'seg').as_uri()}/{first['Id']}.gz")] == ["e1", "e3"]
     assert [j["Id"] for j in exports.list_page(ctx, admin, project, None, None, gold["Id"])["Item"]] == [first["Id"]]
     with pytest.raises(NotFound):
         exports.create(ctx, admin, project, {"RoleArn": "r", "S3UrlPrefix": (tmp_path / "x").as_uri(),
@@ -54,6 +56,6 @@ def test_a_shared_project_tenant_exports_only_its_endpoints_to_its_prefix(ctx, a
         exports.create(ctx, a, project, {"RoleArn": "r", "S3UrlPrefix": (tmp_path / "anywhere").as_uri()})
     own = (ctx.settings.data_dir.resolve() / "imports" / "acme" / "exports").as_uri()
     done = _export(ctx, a, project, S3UrlPrefix=own)
-    assert [e["Id"] for e in _read(f"{own}/{done['Id']}.jsonl")] == ["a1"]
+    assert [e["Id"] for e in _read(f"{own}/{done['Id']}.gz")] == ["a1"]
     with pytest.raises(NotFound):  # and globex cannot even see acme's job
         exports.get(ctx, b, project, done["Id"])

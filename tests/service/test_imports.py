@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from pinfold.domain.errors import Forbidden
+from pinfold.domain.errors import Forbidden, NotFound
 from pinfold.services import endpoints, imports, jobs, segments
 from pinfold.store import jobs as job_store
 from tests.service.helpers import onboard
@@ -140,3 +140,42 @@ def test_an_import_into_an_existing_segment_adds_to_it(ctx, admin, project, tmp_
     assert sorted(e["Id"] for e in segments.members(ctx, admin, project, segment_id)) == ["a", "b", "c"]
     assert [j["Id"] for j in imports.list_page(ctx, admin, project, None, None, segment_id)["Item"]] == [
         first["Id"], second["Id"]]
+
+
+def test_the_creation_answer_names_the_segment_and_external_id(ctx, admin, project, tmp_path):
+    (tmp_path / "people.csv").write_text("ChannelType,Address\nEMAIL,a@example.com\n")
+    created = imports.create(ctx, admin, project, {"S3Url": (tmp_path / "people.csv").as_uri(), "Format": "CSV",
+                                                   "RoleArn": "r", "DefineSegment": True, "SegmentName": "fresh"})
+    segment_id = created["Definition"]["SegmentId"]
+    assert created["Definition"]["ExternalId"] == admin.account_id
+    assert segments.get(ctx, admin, project, segment_id)["Name"] == "fresh"  # it exists before the job runs
+    assert jobs.run_next(ctx)
+    done = imports.get(ctx, admin, project, created["Id"])
+    assert done["Definition"]["SegmentId"] == segment_id and done["Definition"]["ExternalId"] == admin.account_id
+    assert segments.get(ctx, admin, project, segment_id)["ImportDefinition"]["Size"] == 1
+    given = imports.create(ctx, admin, project, {"S3Url": (tmp_path / "people.csv").as_uri(), "Format": "CSV",
+                                                 "RoleArn": "r", "ExternalId": "ext-1"})
+    assert given["Definition"]["ExternalId"] == "ext-1" and "SegmentId" not in given["Definition"]
+
+
+def test_a_new_endpoint_needs_a_channel_and_an_address(ctx, admin, project, tmp_path):
+    endpoints.update_endpoint(ctx, admin, project, "known", {"ChannelType": "EMAIL", "Address": "k@example.com"})
+    (tmp_path / "people.csv").write_text(
+        "Id,ChannelType,Address,Attributes.plan\n"
+        "known,,,gold\n"  # an update of an existing endpoint: fine without them
+        "new-1,EMAIL,,gold\n"  # line 3: new, no address
+        "new-2,,n2@example.com,gold\n"  # line 4: new, no channel
+        ",EMAIL,,gold\n"  # line 5: no id and no address
+        "new-3,EMAIL,n3@example.com,gold\n")
+    (tmp_path / "people.json").write_text('{"Id": "new-4", "ChannelType": "EMAIL", "Address": ""}\n'
+                                          '{"ChannelType": "EMAIL", "Address": ""}\n')
+    done = _import(ctx, admin, project, (tmp_path / "people.csv").as_uri())
+    assert (done["TotalProcessed"], done["TotalFailures"]) == (5, 3)
+    assert sorted(int(f.split(": ")[0].rsplit(":", 1)[1]) for f in done["Failures"]) == [3, 4, 5]
+    assert endpoints.get(ctx, admin, project, "known")["Attributes"]["plan"] == ["gold"]
+    assert endpoints.get(ctx, admin, project, "new-3")["Address"] == "n3@example.com"
+    for missing in ("new-1", "new-2"):
+        with pytest.raises(NotFound):
+            endpoints.get(ctx, admin, project, missing)
+    done = _import(ctx, admin, project, (tmp_path / "people.json").as_uri(), Format="JSON")
+    assert (done["TotalProcessed"], done["TotalFailures"]) == (2, 2)

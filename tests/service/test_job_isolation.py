@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -31,7 +32,7 @@ def _exported(ctx, caller, project: str, tenant_id: str, **request) -> list[str]
     url = (_prefix(ctx, tenant_id) / "out").as_uri()
     done = _run(ctx, caller, project, exports.create, exports.get, {"RoleArn": "r", "S3UrlPrefix": url, **request})
     assert done["JobStatus"] == "COMPLETED", done
-    with open(_prefix(ctx, tenant_id) / "out" / f"{done['Id']}.jsonl") as handle:
+    with gzip.open(_prefix(ctx, tenant_id) / "out" / f"{done['Id']}.gz", "rt") as handle:
         return sorted(json.loads(line)["Id"] for line in handle)
 
 

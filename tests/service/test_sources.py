@@ -182,3 +182,29 @@ def test_overlong_line_is_invalid_input(tmp_path: Path, monkeypatch):
     target.write_bytes(b"short\n" + b"z" * 50 + b"\n")
     with pytest.raises(InvalidInput, match="line 2 is longer than 10 bytes"):
         list(read_lines(ObjectRef(target.as_uri(), 57), S3Settings()))
+
+
+def test_pinfold_s3_clients_ignore_the_endpoints_users_configure_for_their_own_clients(tmp_path, monkeypatch):
+    """AWS_ENDPOINT_URL and friends point users' clients at Pinfold; Pinfold's S3 must not follow them."""
+    import socket
+
+    from pinfold import sources
+    from pinfold.events.lake import Lake
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0)
+    trap = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    (tmp_path / "config").write_text(f"[default]\nregion = us-east-1\nendpoint_url = {trap}\n")
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.setenv(name, trap)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    sources._client.cache_clear()
+    settings = S3Settings(access_key_id="test", secret_access_key="test")
+    with pytest.raises(InvalidInput):  # AWS itself is out of reach here; what matters is who was called
+        list_objects("s3://some-bucket/x/", settings)
+    with pytest.raises(OSError):
+        Lake("s3://some-bucket/lake", settings).filesystem.get_file_info("some-bucket/lake/x")
+    with pytest.raises(BlockingIOError):
+        listener.accept()  # nobody knocked
+    listener.close()
+    sources._client.cache_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 import uuid
@@ -84,8 +85,8 @@ def test_export_to_s3_through_boto3(server):
         assert time.monotonic() < deadline, job
         time.sleep(0.2)
     assert (job["JobStatus"], job["TotalProcessed"]) == ("COMPLETED", 3)
-    key = f"{tenant['tenant']['tenant_id']}/exports/{created['Id']}.jsonl"
-    body = s3.get_object(Bucket="pinfold-imports", Key=key)["Body"].read().decode()
+    key = f"{tenant['tenant']['tenant_id']}/exports/{created['Id']}.gz"
+    body = gzip.decompress(s3.get_object(Bucket="pinfold-imports", Key=key)["Body"].read()).decode()
     exported = [json.loads(line) for line in body.splitlines()]
     assert exported == [pinpoint.get_endpoint(ApplicationId=project, EndpointId=f"x{n}")["EndpointResponse"]
                         for n in range(3)]
