@@ -6,6 +6,7 @@ import gzip
 import json
 import time
 import uuid
+from pathlib import Path
 
 import boto3
 import pytest
@@ -68,6 +69,26 @@ def test_tenants_import_only_under_their_prefix(server):
             "S3Url": "s3://pinfold-imports/someone-else/", "Format": "CSV", "RoleArn": "r"})
     assert caught.value.response["Error"]["Code"] == "ForbiddenException"
     assert "may only use storage under" in caught.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize("model", ["sa-sp", "sa-mp", "ma-mp"])
+def test_a_tenant_cannot_climb_out_of_its_prefix_through_boto3(server, model):
+    tenant = onboard(server, model)
+    tenant_id, project = tenant["tenant"]["tenant_id"], tenant["tenant"]["project_id"]
+    pinpoint = make_client(server, tenant["credentials"])
+    own = (Path(server.env["PINFOLD_DATA_DIR"]).resolve() / "imports" / tenant_id).as_uri()
+    for url in (f"{own}/../../master.key", f"{own}/%2e%2e/%2e%2e/master.key", "file:///etc/passwd",
+                f"s3://pinfold-imports/{tenant_id}/../other/"):
+        for call, request in ((pinpoint.create_import_job, {"ImportJobRequest": {
+                                   "S3Url": url, "Format": "CSV", "RoleArn": "r"}}),
+                              (pinpoint.create_export_job, {"ExportJobRequest": {"S3UrlPrefix": url, "RoleArn": "r"}})):
+            with pytest.raises(ClientError) as caught:
+                call(ApplicationId=project, **request)
+            error = caught.value.response["Error"]
+            assert error["Code"] == "ForbiddenException", (url, error)
+            assert str(Path(server.env["PINFOLD_DATA_DIR"]).resolve()) not in error["Message"]
+            assert f"file://{{data_dir}}/imports/{tenant_id}/" in error["Message"]
+    assert pinpoint.get_import_jobs(ApplicationId=project)["ImportJobsResponse"]["Item"] == []
 
 
 def test_export_to_s3_through_boto3(server):
