@@ -6,7 +6,7 @@ Each handler takes the parsed input (model member names) and returns the output 
 from __future__ import annotations
 
 from pinfold.analytics import kpis
-from pinfold.domain.errors import InvalidInput
+from pinfold.domain.numbers import whole_number
 from pinfold.services import channels as channel_service
 from pinfold.services import endpoints, events, exports, imports, messages, projects, segments, streams, tags
 from pinfold.services import templates as template_service
@@ -231,9 +231,7 @@ def _update_template_active_version(ctx, caller, p):
 
 def _version_number(raw: str) -> int:
     # The model types Version as a string; Pinpoint's versions are whole numbers from 1.
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidInput(f"Version must be a whole number of at least 1, not {raw!r}", field="Version")
-    return int(raw)
+    return whole_number(raw, field="Version")
 
 
 # These walk every endpoint of a project, so the gateway keeps them off the event loop.

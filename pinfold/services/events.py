@@ -23,6 +23,7 @@ from pinfold.store import tenants as tenant_store
 
 MAX_EVENT_ATTRIBUTE_KEYS = 40  # attributes + metrics per event
 MAX_EVENT_ATTRIBUTE_VALUE = 200
+MAX_EVENT_TYPE = 64  # the outbox's event_type column
 _ACCEPTED = {"Message": "Accepted", "StatusCode": 202}
 
 
@@ -94,6 +95,8 @@ def _failed_item(error: PinfoldError, item: dict) -> dict:
 
 def _normalise(event: dict) -> dict:
     """Check an event against the ingestion limits and parse its timestamps to epoch ms."""
+    if not 0 < len(event["EventType"]) <= MAX_EVENT_TYPE:
+        raise PinfoldError(f"EventType must be 1 to {MAX_EVENT_TYPE} characters long")
     attributes, metrics = event.get("Attributes") or {}, event.get("Metrics") or {}
     if len(attributes) + len(metrics) > MAX_EVENT_ATTRIBUTE_KEYS:
         raise PinfoldError(f"An event can have at most {MAX_EVENT_ATTRIBUTE_KEYS} attribute and metric keys")

@@ -18,6 +18,7 @@ import base64
 
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import InvalidInput, NotFound, PinfoldError, Throttled
+from pinfold.domain.numbers import whole_number
 from pinfold.services import email_sending as sending
 from pinfold.services import events as event_service
 from pinfold.services import projects as project_service
@@ -214,8 +215,8 @@ def _template(conn, caller: Caller, project: dict, config: dict | None) -> dict 
     if not config or not config.get("Name"):
         return None
     version = config.get("Version")
-    found = template_store.get(conn, project["account_id"], project["region"], config["Name"], "EMAIL",
-                               int(version) if version else None)
+    number = whole_number(version, field="TemplateConfiguration.EmailTemplate.Version") if version else None
+    found = template_store.get(conn, project["account_id"], project["region"], config["Name"], "EMAIL", number)
     owner = template_service.owner_of(caller)
     if found is None or (owner is not None and found["tenant_id"] not in (None, owner)):
         raise NotFound(f"Template not found: {config['Name']}")

@@ -14,6 +14,7 @@ from pinfold.domain import ids
 from pinfold.domain.access import Caller
 from pinfold.domain.arns import segment_arn
 from pinfold.domain.errors import InvalidInput, NotFound
+from pinfold.domain.numbers import whole_number
 from pinfold.domain.paging import decode_token, encode_token, page_size
 from pinfold.domain.segments import Narrowing, SegmentRule, compile_segment
 from pinfold.domain.tags import check_tags
@@ -159,7 +160,7 @@ def list_page(ctx: Context, caller: Caller, project_id: str, raw_size: str | Non
 def versions_page(ctx: Context, caller: Caller, project_id: str, segment_id: str, raw_size: str | None,
                   token: str | None) -> dict:
     size = page_size(raw_size)
-    after = int(decode_token(token)[1]) if token else 0
+    after = whole_number(decode_token(token)[1], field="Token", low=0) if token else 0
     with ctx.db.read() as conn:
         project, segment = require(conn, caller, project_id, segment_id)
         rows = store.versions_page(conn, segment_id, after=after, limit=size + 1)
@@ -194,7 +195,10 @@ def members(ctx: Context, caller: Caller, project_id: str, segment_id: str,
 
         def rule_of(source_id: str, number: int | None) -> SegmentRule | _ImportedRule:
             if (source_id, number) not in rules:
-                row = store.get_version(conn, source_id, number or store.get(conn, project_id, source_id)["version"])
+                source = store.get(conn, project_id, source_id) if number is None else None
+                if number is None and source is None:  # a source segment deleted since
+                    raise NotFound(f"Segment {source_id} does not exist")
+                row = store.get_version(conn, source_id, number or source["version"])
                 if row is None:
                     raise NotFound(f"Segment {source_id} has no version {number}")
                 if "ImportDefinition" in row["definition"]:

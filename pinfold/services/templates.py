@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from pinfold.domain import ids
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import Forbidden, InvalidInput, LimitExceeded, NotFound
+from pinfold.domain.numbers import whole_number
 from pinfold.domain.paging import decode_token, encode_token, page_size
 from pinfold.domain.tags import check_tags
 from pinfold.domain.templates import compile_template
@@ -62,9 +63,7 @@ def check_type(raw: str | None) -> str:
 def _version_number(raw: str | None, field: str = "Version") -> int | None:
     if raw in (None, ""):
         return None
-    if not str(raw).isdigit() or int(raw) < 1:
-        raise InvalidInput(f"{field} must be a version number (a whole number from 1), not {raw!r}", field=field)
-    return int(raw)
+    return whole_number(raw, field=field)
 
 
 def _require(conn, caller: Caller, name: str, template_type: str, *, write: bool = False) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
 
+from pinfold.domain.errors import InvalidInput
+
+log = logging.getLogger("pinfold.store")
 MIGRATIONS = Path(__file__).parent / "migrations"
 _POSTGRES = postgresql.dialect()
 SETTLE_MIN_ROWS = 10_000  # bulk changes smaller than this leave statistics to autovacuum
@@ -55,13 +59,16 @@ class Database:
         if not self.is_sqlite:
             # No pre-ping: it cost a round trip per request. After a PostgreSQL restart the first
             # request on each stale connection fails (a 500 that AWS SDKs retry) and the pool reconnects.
-            return sa.create_engine(self.url, pool_size=10, max_overflow=20, pool_recycle=1800, **common)
+            engine = sa.create_engine(self.url, pool_size=10, max_overflow=20, pool_recycle=1800, **common)
+            sa.event.listen(engine, "handle_error", refuse_unstorable_value)
+            return engine
         if self.url.database and self.url.database != ":memory:":
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
             self.url, connect_args={"check_same_thread": False, "timeout": 30}, **common
         )
         sa.event.listen(engine, "connect", _configure_sqlite)
+        sa.event.listen(engine, "handle_error", refuse_unstorable_value)
         return engine
 
     @contextmanager
@@ -242,6 +249,21 @@ def _configure_sqlite(dbapi_conn, _record) -> None:
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.execute("PRAGMA wal_autocheckpoint=0")  # the Database's checkpointer thread does it
     cursor.close()
+
+
+def refuse_unstorable_value(context: sa.engine.ExceptionContext) -> InvalidInput | None:
+    """The one place a database's refusal of a value becomes InvalidInput (a 400), not a 500.
+
+    PostgreSQL refuses NUL in text, a string longer than its varchar, a number out of an integer
+    column's range, a date past its calendar (all DataError); SQLite refuses integers past 64 bits
+    (OverflowError). The services validate what they know first; this is the net under them.
+    """
+    error = context.original_exception
+    if not isinstance(context.sqlalchemy_exception, sa.exc.DataError) and not isinstance(error, OverflowError):
+        return None
+    reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
+    log.warning("the database refused a value from a request: %s", reason)
+    return InvalidInput(f"A value in the request cannot be stored: {reason}")
 
 
 def is_unique_violation(error: sa.exc.IntegrityError) -> bool:

@@ -151,18 +151,32 @@ def test_parse_returns_exactly_what_the_boto3_caller_passed(spec, op_name, param
     assert round_trip(spec, op_name, params) == params
 
 
+# NUL is the one character refused everywhere (test_nul_is_refused_in_every_place_a_string_can_be).
+_TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+
+
 @settings(max_examples=50, deadline=None)
 @given(
-    arn=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40),
-    keys=st.lists(
-        st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=10),
-        min_size=1,
-        max_size=4,
-    ),
+    arn=st.text(_TEXT, min_size=1, max_size=40),
+    keys=st.lists(st.text(_TEXT, min_size=1, max_size=10), min_size=1, max_size=4),
 )
 def test_labels_and_repeated_query_values_survive_any_text(arn, keys):
     params = {"ResourceArn": arn, "TagKeys": keys}
     assert round_trip(PINPOINT, "UntagResource", params) == params
+
+
+@pytest.mark.parametrize(("spec", "op_name", "params", "field"), [
+    (PINPOINT, "UntagResource", {"ResourceArn": "arn\x00", "TagKeys": ["k"]}, "ResourceArn"),
+    (PINPOINT, "UntagResource", {"ResourceArn": "arn", "TagKeys": ["k", "\x00"]}, "TagKeys[1]"),
+    (PINPOINT, "TagResource", {"ResourceArn": "arn", "TagsModel": {"tags": {"k\x00": "v"}}}, "TagsModel.tags.k\x00"),
+    (PINPOINT, "TagResource", {"ResourceArn": "arn", "TagsModel": {"tags": {"k": "\x00"}}}, "TagsModel.tags.k"),
+    (SMS, "SendTextMessage", {"DestinationPhoneNumber": "+12065550100", "MessageType": "\x00"}, "MessageType"),
+])
+def test_nul_is_refused_in_every_place_a_string_can_be(spec, op_name, params, field):
+    with pytest.raises(InvalidInput) as caught:
+        round_trip(spec, op_name, params)
+    assert caught.value.field == field
+    assert caught.value.message == f"{field} must not contain the NUL character"
 
 
 def parse(spec, op_name: str, body: bytes = b"", *, labels=None, query=None, headers=None) -> dict:

@@ -104,6 +104,8 @@ def _range_checker(shape: Shape) -> Callable[[int | float], None] | None:
 
 def _plain_string(value: Any) -> str:
     if isinstance(value, str):
+        if "\x00" in value:  # no AWS string carries NUL, and PostgreSQL text cannot store it
+            raise FieldError("", " must not contain the NUL character")
         return value
     raise FieldError("", " must be a string")
 
@@ -117,8 +119,7 @@ def _string(shape: Shape) -> Decoder:
     choices = ", ".join(shape.enum)
 
     def decode(value: Any) -> str:
-        if not isinstance(value, str):
-            raise FieldError("", " must be a string")
+        _plain_string(value)
         if allowed is not None:
             if value in allowed:
                 return value
