@@ -134,7 +134,7 @@ def create(ctx: Context, caller: Caller, request: dict) -> dict:
         # Serializes creations in the account (PostgreSQL), so the limit and the duplicate check hold.
         lock_keys(conn, "email-identities", [f"{caller.account_id}/{caller.region}"])
         if email_identities.get(conn, caller.account_id, caller.region, name) is not None:
-            raise Conflict(f"Email identity {name} already exists")
+            raise Conflict(f"Email identity {name} already exist.")  # sic: SES's exact words
         if email_identities.count(conn, caller.account_id, caller.region) >= MAX_IDENTITIES:
             raise LimitExceeded(f"Identity limit exceeded: at most {MAX_IDENTITIES} identities per account and region")
         if row["configuration_set"]:

@@ -1,5 +1,5 @@
-"""NotFoundException messages in AWS's wording where it is known (docs/decisions.md, "Error
-messages"), through boto3 against a real server."""
+"""NotFoundException (and a few other) messages in AWS's wording where it is known (docs/decisions.md,
+"Error messages"), through boto3 against a real server."""
 
 from __future__ import annotations
 
@@ -54,3 +54,11 @@ def test_sesv2_missing_resources(server):
             (lambda: ses.get_email_template(TemplateName="nope"), "Template nope does not exist."),
             (lambda: ses.get_contact_list(ContactListName="nope"), "List with name nope does not exist.")):
         assert _error(call) == ("NotFoundException", 404, message)
+
+
+def test_sesv2_duplicate_identity(server):
+    placed = onboard(server, "ma-mp")
+    ses = make_client(server, placed["credentials"], "sesv2")
+    ses.create_email_identity(EmailIdentity="twice.example.com")
+    assert _error(lambda: ses.create_email_identity(EmailIdentity="twice.example.com")) == (
+        "AlreadyExistsException", 400, "Email identity twice.example.com already exist.")  # sic, as SES says it
