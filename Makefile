@@ -36,8 +36,15 @@ $(SMTP_SINK):
 	  postfix stop >/dev/null 2>&1 || true; \
 	else echo "smtp-sink (Postfix) is missing: its tests will skip, or fail under CI=true"; fi
 
+# The AWS CLI v1 that Debian and pip still install (botocore 1.43.0) sends the older bindings of
+# some SES v2 operations; tests/wire/test_older_bindings.py drives it (skips without it, fails under CI=true).
+OLD_AWSCLI := .venv-awscli-old/bin/aws
+$(OLD_AWSCLI):
+	$(PYTHON) -m venv .venv-awscli-old
+	.venv-awscli-old/bin/pip install --quiet awscli==1.45.0 botocore==1.43.0
+
 # The whole suite on SQLite, then again on PostgreSQL (which must be there when CI=true).
-test: $(TEST_STAMP) $(SMTP_SINK)
+test: $(TEST_STAMP) $(SMTP_SINK) $(OLD_AWSCLI)
 	$(BIN)/ruff check .
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
@@ -52,4 +59,4 @@ bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .pinfold .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-awscli-old .pinfold .pytest_cache .hypothesis

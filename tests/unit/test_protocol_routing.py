@@ -19,6 +19,7 @@ from pinfold.api.protocol import (
     parse_query,
     parse_request,
 )
+from pinfold.api.protocol.older_bindings import OLDER_BINDINGS
 
 SERVICES = load_services()
 PINPOINT, SESV2, SMS = SERVICES["mobiletargeting"], SERVICES["ses"], SERVICES["sms-voice"]
@@ -206,3 +207,19 @@ def test_detect_service(signing_name, target, path, expected):
 def test_services_are_loaded_once_and_keyed_by_signing_name():
     assert load_services() is SERVICES
     assert {spec.protocol for spec in SERVICES.values()} == {"rest-json", "json"}
+
+
+@pytest.mark.parametrize("binding", OLDER_BINDINGS["sesv2"], ids=lambda binding: binding.operation)
+def test_an_older_binding_routes_to_its_operation_and_reads_its_query_members(binding):
+    path = re.sub(r"\{[^}]+\}", "x", binding.request_uri)
+    query = {member: ["7" if member == "PageSize" else "t"] for member in binding.query}
+    found, labels = SESV2.router.match(binding.method, path, query, None)
+    assert found.name == binding.operation
+    assert found.input_shape.members.keys() == SESV2.model.operation_model(binding.operation).input_shape.members.keys()
+    body = b'{"SigningAttributesOrigin": "AWS_SES"}'  # required by one of them, ignored by the rest
+    params = parse_request(SESV2, found, labels, query, {}, body)
+    assert {member: params[member] for member in binding.query} == {
+        member: 7 if member == "PageSize" else "t" for member in binding.query}
+    pinned = SESV2.model.operation_model(binding.operation).http
+    assert SESV2.router.match(pinned["method"], re.sub(r"\{[^}]+\}", "x", pinned["requestUri"]), {}, None)[0].name \
+        == binding.operation

@@ -48,18 +48,20 @@ class ServiceSpec:
 @functools.cache
 def load_services() -> dict[str, ServiceSpec]:
     """The three services keyed by SigV4 signing name; loaded once because model loading is slow."""
+    from pinfold.api.protocol.older_bindings import older_operations
     from pinfold.api.protocol.routing import Router
 
     session = botocore.session.get_session()
     services: dict[str, ServiceSpec] = {}
     for name in SERVICE_NAMES:
-        model = session.get_service_model(name)
+        description = session.get_service_data(name)
+        model = ServiceModel(description, service_name=name)
         spec = ServiceSpec(
             name=name,
             signing_name=model.signing_name,
             protocol=model.protocol,
             model=model,
-            router=Router(model),
+            router=Router(model, older=older_operations(description, name)),
         )
         services[spec.signing_name] = spec
     return services

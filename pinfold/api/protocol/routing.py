@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -76,9 +76,12 @@ def _split(raw_path: str) -> list[str]:
 
 
 class Router:
-    """Finds the operation for a request; the index is built once so matching does no compiling."""
+    """Finds the operation for a request; the index is built once so matching does no compiling.
 
-    def __init__(self, model: ServiceModel) -> None:
+    `older` are operations bound as older models bound them (see older_bindings.py); they route too.
+    """
+
+    def __init__(self, model: ServiceModel, older: Iterable[OperationModel] = ()) -> None:
         self.model = model
         self.target_prefix: str | None = model.metadata.get("targetPrefix")
         self._json = model.protocol == "json"
@@ -87,11 +90,11 @@ class Router:
         self._fixed: dict[tuple[str, int], list[_Template]] = {}
         self._greedy: dict[str, list[_Template]] = {}
         if not self._json:
-            self._build_index(model)
+            self._build_index([*map(model.operation_model, model.operation_names), *older])
 
-    def _build_index(self, model: ServiceModel) -> None:
-        for name in model.operation_names:
-            template = _compile(model.operation_model(name))
+    def _build_index(self, operations: list[OperationModel]) -> None:
+        for operation in operations:
+            template = _compile(operation)
             method = template.operation.http["method"].upper()
             if template.greedy is None:
                 self._fixed.setdefault((method, template.length), []).append(template)
