@@ -6,6 +6,7 @@ emits events. Those are the sending pipeline's decisions, made from the `Outcome
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -35,12 +36,18 @@ class OutgoingEmail:
     data: bytes  # the complete RFC 5322 message, CRLF line endings
 
 
+# Told (position in the batch, outcome) as soon as a message's outcome is known, so the pipeline can
+# write it down while the rest of the batch is still on its way (it may be called from any thread).
+Acknowledged = Callable[[int, Outcome], None]
+
+
 class EmailAdapter(Protocol):
-    """Delivers batches of email; `deliver` returns one Outcome per message, in order."""
+    """Delivers batches of email; `deliver` returns one Outcome per message, in order, and before it
+    returns has passed each one to `acknowledged` (when given) as it became known."""
 
     name: str
 
-    def deliver(self, messages: list[OutgoingEmail]) -> list[Outcome]: ...
+    def deliver(self, messages: list[OutgoingEmail], acknowledged: Acknowledged | None = None) -> list[Outcome]: ...
 
     def close(self) -> None: ...
 

@@ -5,6 +5,7 @@ at simulator.amazonses.com, also with a +label) the way SES's simulator does.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import threading
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pinfold.channels.base import Feedback, Outcome, OutgoingEmail
+from pinfold.channels.base import Acknowledged, Feedback, Outcome, OutgoingEmail
 
 SIMULATOR_DOMAIN = "simulator.amazonses.com"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -32,6 +33,8 @@ def simulator_role(address: str) -> str | None:
 
 class Mailbox:
     """Records mail under `directory/<UTC date>/<message id>.eml`; simulates bounces and complaints.
+    A message delivered again (after a crash) is kept beside the first as `<message id>.2.eml`, and
+    so on, so every delivery can be counted.
 
     `on_feedback` is called at the end of `deliver`, before it returns, for each simulated complaint.
     """
@@ -43,12 +46,14 @@ class Mailbox:
         self.on_feedback = on_feedback
         self._made: set[str] = set()
 
-    def deliver(self, messages: list[OutgoingEmail]) -> list[Outcome]:
+    def deliver(self, messages: list[OutgoingEmail], acknowledged: Acknowledged | None = None) -> list[Outcome]:
         """One outcome per message; complaints are reported after every message has been stored."""
         outcomes, complaints = [], []
-        for message in messages:
+        for index, message in enumerate(messages):
             outcome, complained = self._deliver_one(message)
             outcomes.append(outcome)
+            if acknowledged is not None:
+                acknowledged(index, outcome)
             if complained:
                 complaints.append(Feedback(
                     kind="complaint", recipients=tuple(complained), message_id=message.message_id,
@@ -90,10 +95,18 @@ class Mailbox:
         if day not in self._made:  # racing threads both run mkdir, which exist_ok makes harmless
             folder.mkdir(parents=True, exist_ok=True)
             self._made.add(day)
-        name = f"{_UNSAFE.sub('_', message.message_id)}.eml"
+        stem = _UNSAFE.sub("_", message.message_id)
         envelope = f"Return-Path: <{message.sender}>\r\nX-Pinfold-Envelope-To: {', '.join(recipients)}\r\n"
-        partial = folder / f".{name}.{threading.get_ident()}.tmp"
+        partial = folder / f".{stem}.{os.getpid()}.{threading.get_ident()}.tmp"
         with open(partial, "wb") as out:
             out.write(envelope.encode() + message.data)
-        os.replace(partial, folder / name)  # readers never see half a message
-        return f"{day}/{name}"
+        try:
+            for copy in itertools.count(1):
+                name = f"{stem}.eml" if copy == 1 else f"{stem}.{copy}.eml"
+                try:  # a link, unlike a rename, never replaces: readers never see half a message or lose one
+                    os.link(partial, folder / name)
+                    return f"{day}/{name}"
+                except FileExistsError:
+                    continue
+        finally:
+            partial.unlink()

@@ -16,7 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, NamedTuple
 
-from pinfold.channels.base import Outcome, OutgoingEmail
+from pinfold.channels.base import Acknowledged, Outcome, OutgoingEmail
 
 log = logging.getLogger(__name__)
 
@@ -294,15 +294,16 @@ class SmtpRelay:
     def __repr__(self) -> str:  # never show the password
         return f"SmtpRelay({self.name!r}, {self.host!r}, {self.port}, username={self.username!r})"
 
-    def deliver(self, messages: list[OutgoingEmail]) -> list[Outcome]:
-        """Deliver in order of the returned outcomes; batches are spread over the pool's sessions."""
+    def deliver(self, messages: list[OutgoingEmail], acknowledged: Acknowledged | None = None) -> list[Outcome]:
+        """Deliver in order of the returned outcomes; batches are spread over the pool's sessions, and
+        `acknowledged` hears of each outcome on the session's thread as soon as the relay answers."""
         if self._closed:
             raise RuntimeError(f"SMTP relay {self.name} is closed")
         if not messages:
             return []
         size = min(_CHUNK_LIMIT, -(-len(messages) // self.max_connections))
-        chunks = [messages[i:i + size] for i in range(0, len(messages), size)]
-        futures = [self._workers.submit(self._deliver_chunk, chunk) for chunk in chunks]
+        futures = [self._workers.submit(self._deliver_chunk, messages[first:first + size], first, acknowledged)
+                   for first in range(0, len(messages), size)]
         return [outcome for future in futures for outcome in future.result()]
 
     def close(self) -> None:
@@ -314,19 +315,27 @@ class SmtpRelay:
         for session in idle:
             session.close()
 
-    def _deliver_chunk(self, messages: list[OutgoingEmail]) -> list[Outcome]:
+    def _deliver_chunk(self, messages: list[OutgoingEmail], offset: int = 0,
+                       acknowledged: Acknowledged | None = None) -> list[Outcome]:
         outcomes: list[Outcome] = []
+
+        def known(outcome: Outcome) -> None:
+            if acknowledged is not None:
+                acknowledged(offset + len(outcomes), outcome)
+            outcomes.append(outcome)
+
         session: _Session | None = None
         try:
-            for index, message in enumerate(messages):
+            for message in messages:
                 if session is None:
                     try:
                         session = self._checkout()
                     except _Unavailable as down:
-                        outcomes.extend(down.outcome for _ in messages[index:])
+                        for _ in messages[len(outcomes):]:
+                            known(down.outcome)
                         break
                 outcome, session = self._send(session, message)
-                outcomes.append(outcome)
+                known(outcome)
                 if session is not None and session.transactions >= self.messages_per_connection:
                     session.close()
                     session = None

@@ -298,6 +298,23 @@ def test_pool_reuses_connections_across_calls(aiosmtpd_server, relays):
     assert handler.opened == relay.connections_opened == 3  # 4 + 4 + 2 messages
 
 
+def test_each_outcome_is_acknowledged_as_the_relay_answers_once_and_in_its_place(aiosmtpd_server, relays):
+    handler = Recorder(pipelining=True)
+    relay = relays(aiosmtpd_server(handler), max_connections=3)
+    heard: list[tuple[int, object, int]] = []
+    messages = [email(f"{'unknown' if n % 7 == 0 else 'ok'}{n}@example.test") for n in range(200)]
+    outcomes = relay.deliver(messages, lambda index, outcome: heard.append((index, outcome, len(handler.received))))
+    assert sorted(index for index, _, _ in heard) == list(range(200))
+    assert all(outcomes[index] == outcome for index, outcome, _ in heard)
+    # heard as the relay answered, not when the whole batch was done
+    assert min(received for _, _, received in heard) < 10
+    down = relays(free_port())  # nothing listens: every message is acknowledged with the refusal
+    heard.clear()
+    outcomes = down.deliver(messages[:5], lambda index, outcome: heard.append((index, outcome, 0)))
+    assert [(index, outcome) for index, outcome, _ in sorted(heard, key=lambda h: h[0])] == list(enumerate(outcomes))
+    assert {outcome.status for outcome in outcomes} == {"transient"}
+
+
 def test_dropped_pooled_connection_is_replaced_without_losing_the_message(aiosmtpd_server, relays):
     handler = Recorder()
     port = aiosmtpd_server(handler)
@@ -486,6 +503,18 @@ def test_smtp_sink_refusals_and_hangups(smtp_sink, relays):
 
 
 # -- the mailbox simulator ----------------------------------------------------------------------------------
+
+
+def test_the_mailbox_keeps_every_delivery_of_a_message(tmp_path):
+    mailbox = Mailbox(tmp_path / "mail")
+    message = email("b@example.test")
+    first, second, third = (mailbox.deliver([message])[0] for _ in range(3))  # as after two crashes
+    stored = sorted(path.relative_to(tmp_path / "mail").as_posix() for path in (tmp_path / "mail").rglob("*.eml"))
+    assert stored == sorted([first.remote_id, second.remote_id, third.remote_id])
+    copies = [f"{message.message_id}.eml", f"{message.message_id}.2.eml", f"{message.message_id}.3.eml"]
+    assert sorted(name.split("/")[1] for name in stored) == sorted(copies)
+    assert all(path.read_bytes().endswith(message.data) for path in (tmp_path / "mail").rglob("*.eml"))
+    assert not list((tmp_path / "mail").rglob("*.tmp"))
 
 
 def test_mailbox_stores_mail_and_simulates_ses_addresses(tmp_path):
