@@ -51,10 +51,11 @@ def facet(message_id: str, mail: dict, sent_at: float, destination: list[str]) -
                       subject=mail["subject"], to=mail["to"])
 
 
-def record(ctx, conn, claimed: list, *, now: float) -> None:
-    """Write every claimed message's outcome, its events and any suppression it causes, for the
-    messages whose lease still holds (a lost lease means another worker has them: log and leave)."""
-    held = store.still_held(conn, [(item.row["id"], item.row["due_at"]) for item in claimed])
+def record(ctx, conn, claimed: list, *, now: float, lease_expires: float) -> None:
+    """Write each message's outcome, its events and any suppression it causes, for the messages
+    still held under the lease that expires at `lease_expires` (a lost lease means another worker
+    has them: log and leave)."""
+    held = store.still_held(conn, [(item.row["id"], lease_expires) for item in claimed])
     lost = [item.row["id"] for item in claimed if item.row["id"] not in held]
     if lost:
         log.warning("the lease on %d message(s) ran out during delivery; another worker records them "

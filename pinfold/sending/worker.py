@@ -1,15 +1,18 @@
 """Sending workers: claim due messages, apply suppression, compose, deliver, record outcomes and events.
 
-Each pass claims a chunk of due messages under a lease, so a worker that dies leaves them to be
-claimed again when the lease runs out. The adapter only reports what happened; this module decides:
-a 2xx is delivered, a 5xx a hard bounce (the address joins the suppression list when the account's or
-the configuration set's reasons say so), a 4xx or an unreachable relay is tried again later with
-doubling waits until the delivery budget is spent (then a soft bounce). Outcomes, the suppression
-entries they cause and their event records are written in one transaction.
+Each pass claims a chunk of due messages under a short lease that a heartbeat renews while the pass
+runs (sending/claims.py): a worker that dies leaves them to be claimed again within LEASE_SECONDS,
+a live one keeps them. The adapter only reports what happened; this module decides: a 2xx is
+delivered, a 5xx a hard bounce (the address joins the suppression list when the account's or the
+configuration set's reasons say so), a 4xx or an unreachable relay is tried again later with
+doubling waits until the delivery budget is spent (then a soft bounce). Outcomes are written as the
+relay acknowledges them, GROUP_SIZE at a time: each group's states, the suppression entries they
+cause and their event records in one transaction.
 
-A message the relay accepted is marked delivered only when that transaction commits. A worker killed
-between the two sends it again once its lease expires: delivery is at least once at the relay
-boundary, as with every mail transfer agent.
+A message the relay accepted is marked delivered only when its group commits. A worker killed
+between the two sends that group again once its lease expires: delivery is at least once at the
+relay boundary, as with every mail transfer agent, and a crash repeats at most one group plus one
+message per relay connection (per sending thread).
 """
 
 from __future__ import annotations
@@ -25,16 +28,23 @@ from pinfold.channels.registry import Relays
 from pinfold.domain.errors import PinfoldError
 from pinfold.sending import compose as composing
 from pinfold.sending import outcomes, subscriptions
+from pinfold.sending.claims import Lease, Recorder
 from pinfold.services.context import Context
 from pinfold.store import email_messages as store
 from pinfold.store import suppression
 
 log = logging.getLogger("pinfold.sending")
 
-# How long a claimed chunk is ours. Outcomes are recorded only while the lease still holds (see
-# outcomes.record), so a pass that overran it cannot overwrite what another worker decided since.
-LEASE_SECONDS = 300.0
-SIGNING_THREADS = 2  # how long a claimed chunk is ours; far longer than one delivery round
+# How long a claimed chunk is ours without a heartbeat (one beats every quarter of it): a dead
+# worker's messages are due again this long after its last beat. Outcomes are recorded only while
+# the lease still holds (see outcomes.record), so a pass that lost it cannot overwrite what another
+# worker decided since.
+LEASE_SECONDS = 20.0
+MAX_PASS_SECONDS = 900.0  # a wedged pass stops renewing after this, and its messages are taken over
+# Outcomes are committed this many at a time, or once the oldest has waited GROUP_SECONDS (a slow relay).
+GROUP_SIZE = 50
+GROUP_SECONDS = 0.5
+SIGNING_THREADS = 2
 
 
 @dataclass
@@ -48,6 +58,18 @@ class Claimed:
     failure: str | None = None  # why it could not be composed
     outcome: Outcome | None = None
     checks: dict = field(default_factory=dict)
+
+
+@dataclass
+class Pass:
+    """One pass's claimed messages, the lease they are held under and the recorder of their outcomes."""
+
+    claimed: list[Claimed]
+    lease: Lease
+    recorder: Recorder
+
+    def __len__(self) -> int:
+        return len(self.claimed)
 
 
 class SendWorker:
@@ -97,19 +119,33 @@ class SendWorker:
     def run_once(self, *, now: float | None = None) -> int:
         """Claim, check, compose, deliver and record one chunk; returns how many messages it handled.
         `now` (tests) stands for the clock at the start and the end of the pass."""
-        claimed = self._prepare(now)
-        if claimed:
-            self._send(claimed)
-            self._finish(claimed, now)
-        return len(claimed)
+        work = self._prepare(now)
+        if work is None:
+            return 0
+        try:
+            self._send(work)
+        finally:
+            self._finish(work)
+        return len(work)
 
-    def _prepare(self, now: float | None = None) -> list[Claimed]:
-        """Claim due messages, mark the suppressed ones, compose the rest."""
-        now = time.time() if now is None else now
+    def _prepare(self, now: float | None = None) -> Pass | None:
+        """Claim due messages under a beating lease, mark the suppressed ones, compose the rest."""
+        start = time.time() if now is None else now
         with self.ctx.db.write() as conn:
-            rows = store.claim(conn, now=now, lease_seconds=LEASE_SECONDS, limit=self.ctx.settings.email_batch)
+            rows = store.claim(conn, now=start, lease_seconds=LEASE_SECONDS, limit=self.ctx.settings.email_batch)
         if not rows:
-            return []
+            return None
+        lease = Lease(self.ctx.db, [row["id"] for row in rows], rows[0]["due_at"], seconds=LEASE_SECONDS,
+                      renew_for=MAX_PASS_SECONDS).beat()
+        recorder = Recorder(lease, lambda group, expires: self._record(group, expires, now),
+                            size=GROUP_SIZE, seconds=GROUP_SECONDS)
+        try:
+            return Pass(self._check_and_compose(rows), lease, recorder)
+        except BaseException:
+            lease.end()
+            raise
+
+    def _check_and_compose(self, rows: list[dict]) -> list[Claimed]:
         with self.ctx.db.read() as conn:
             claimed = [Claimed(row, batch) for row, batch in zip(rows, self._batches_of(conn, rows), strict=True)]
             self._check_suppression(conn, claimed)
@@ -123,16 +159,30 @@ class SendWorker:
                 self._compose(item)
         return claimed
 
-    def _send(self, claimed: list[Claimed]) -> None:
-        self._deliver([item for item in claimed if item.composed is not None])
+    def _send(self, work: Pass) -> None:
+        """Deliver; every outcome goes to the recorder as it is known (the undeliverable ones first)."""
+        for item in work.claimed:
+            if item.composed is None:  # suppressed, or it could not be built: decided already
+                work.recorder.add(item)
+        self._deliver(work, [item for item in work.claimed if item.composed is not None])
 
-    def _finish(self, claimed: list[Claimed], now: float | None = None) -> None:
-        with self.ctx.db.write() as conn:
-            outcomes.record(self.ctx, conn, claimed, now=time.time() if now is None else now)
+    def _finish(self, work: Pass) -> None:
+        """Record the last group, let the lease go, then the reports the pass caused."""
+        try:
+            work.recorder.close()
+        finally:
+            work.lease.end()
+        if work.recorder.failed is not None:  # those messages come back when the lease runs out
+            raise work.recorder.failed
         if self.after_pass is not None:
             self.after_pass()
 
-    def _deliver(self, ready: list[Claimed]) -> None:
+    def _record(self, group: list[Claimed], lease_expires: float, now: float | None) -> None:
+        with self.ctx.db.write() as conn:
+            outcomes.record(self.ctx, conn, group, now=time.time() if now is None else now,
+                            lease_expires=lease_expires)
+
+    def _deliver(self, work: Pass, ready: list[Claimed]) -> None:
         """Hand each message to the relay its configuration set's sending pool names."""
         by_relay: dict[tuple, list[Claimed]] = {}
         for item in ready:
@@ -140,8 +190,12 @@ class SendWorker:
             by_relay.setdefault((settings["sending_pool"], settings["require_tls"]), []).append(item)
         for (pool, require_tls), items in by_relay.items():
             adapter = self.relays.pick(pool, require_tls=require_tls)
-            for item, outcome in zip(items, adapter.deliver([item.composed.email for item in items]), strict=True):
-                item.outcome = outcome
+
+            def acknowledged(index: int, outcome: Outcome, items: list[Claimed] = items) -> None:
+                items[index].outcome = outcome
+                work.recorder.add(items[index])
+
+            adapter.deliver([item.composed.email for item in items], acknowledged)
 
     def _batches_of(self, conn, rows: list[dict]) -> list[dict]:
         """Each row's batch, with the account's and configuration set's settings as they were when

@@ -47,6 +47,18 @@ def claim(conn: Connection, *, now: float, lease_seconds: float, limit: int) -> 
     return claimed
 
 
+def renew(conn: Connection, ids: list[str], *, held_until: float, until: float) -> int:
+    """Move the lease on those of these messages still held until `held_until` to `until`."""
+    renewed = 0
+    for first in range(0, len(ids), 500):
+        statement = (email_messages.update()
+                     .where(email_messages.c.id.in_(ids[first:first + 500]), email_messages.c.status == "sending",
+                            email_messages.c.due_at == held_until)
+                     .values(due_at=until))
+        renewed += conn.execute(statement).rowcount
+    return renewed
+
+
 def still_held(conn: Connection, leases: list[tuple[str, float]]) -> set[str]:
     """Which of these (message id, lease expiry) claims are still ours: nobody has claimed or
     finished the message since (a pass that overran its lease loses the message to the next)."""

@@ -1,0 +1,129 @@
+"""Crashes while sending: outcomes are written in small groups as the relay acknowledges them, a dead
+worker's messages are taken over within 30 s, a live worker's never, and the mailbox keeps every
+delivery so duplicates can be counted (test_smtp_adapter.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import threading
+import time
+
+from aiosmtpd.controller import Controller
+
+from pinfold.config import Settings
+from pinfold.sending import worker as worker_module
+from pinfold.sending.delivery import EmailDelivery
+from pinfold.services import ses_send
+from pinfold.services.context import Context
+from pinfold.store import email_messages
+from tests.conftest import free_port
+from tests.service.test_email_sending import SIMULATOR, _sender_with, _simple
+
+
+class _GatedRelay:
+    """A real SMTP server (aiosmtpd) that accepts `open_for` messages, then holds every further one
+    at the end of its data until `gate` is set."""
+
+    def __init__(self, open_for: int) -> None:
+        self.open_for = open_for
+        self.gate = threading.Event()
+        self.received: list[str] = []
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, server_kwargs={"decode_data": False})
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        while len(self.received) >= self.open_for and not self.gate.is_set():
+            await asyncio.sleep(0.02)
+        self.received.append(email.message_from_bytes(envelope.original_content)["X-Pinfold-Message-Id"])
+        return "250 2.0.0 Ok"
+
+    def url(self, connections: int) -> str:
+        return f"smtp://127.0.0.1:{self.port}?starttls=off&connections={connections}"
+
+
+def _wait(predicate, timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return predicate()
+
+
+def _counts(ctx) -> dict[str, int]:
+    with ctx.db.read() as conn:
+        return email_messages.counts(conn)
+
+
+def test_outcomes_are_committed_in_small_groups_as_the_relay_acknowledges_them(tmp_path, database_url):
+    relay = _GatedRelay(open_for=180)
+    relay.controller.start()
+    connections = 2
+    try:
+        with _sender_with(tmp_path, database_url, email_relay=relay.url(connections)) as (ctx, caller):
+            ids = [ses_send.send_email(ctx, caller, _simple([f"r{n}@example.org"]))["MessageId"] for n in range(300)]
+            delivery = EmailDelivery(ctx)
+            sending = threading.Thread(target=delivery.run_once)  # one pass claims all 300
+            sending.start()
+            try:
+                assert _wait(lambda: len(relay.received) == 180)
+                # The pass is stuck at the relay with 180 accepted; a crash now must repeat no more than
+                # the group not yet committed and one message per connection.
+                assert worker_module.GROUP_SIZE <= 100
+                bound = worker_module.GROUP_SIZE + connections
+                assert _wait(lambda: 180 - _counts(ctx).get("delivered", 0) <= bound, timeout=10), _counts(ctx)
+                assert sending.is_alive()
+            finally:
+                relay.gate.set()
+                sending.join(30)
+            assert _counts(ctx) == {"delivered": 300}
+            assert sorted(relay.received) == sorted(ids)
+            delivery.stop()
+    finally:
+        relay.gate.set()
+        relay.controller.stop()
+
+
+def test_a_dead_workers_messages_are_taken_over_within_30_seconds(tmp_path, database_url):
+    with _sender_with(tmp_path, database_url) as (ctx, caller):
+        ids = {ses_send.send_email(ctx, caller, _simple([f"success+{n}@{SIMULATOR}"]))["MessageId"] for n in range(3)}
+        dead = EmailDelivery(ctx)
+        work = dead.worker._prepare()  # claims the three...
+        work.lease.end()  # ...and dies: no heartbeat renews its lease any more
+        other = EmailDelivery(ctx)
+        assert other.worker.run_once(now=time.time() + 30) == 3
+        assert _counts(ctx) == {"delivered": 3}
+        assert {path.name.split(".")[0] for path in (ctx.settings.data_dir / "mailbox").rglob("*.eml")} == ids
+        other.stop()
+
+
+def test_a_live_workers_lease_is_renewed_so_nobody_takes_its_messages(tmp_path, database_url, monkeypatch):
+    monkeypatch.setattr(worker_module, "LEASE_SECONDS", 1.0)  # heartbeats every quarter second
+    relay = _GatedRelay(open_for=0)  # the relay holds the pass for several lease lengths
+    relay.controller.start()
+    try:
+        with _sender_with(tmp_path, database_url, email_relay=relay.url(1)) as (ctx, caller):
+            ids = [ses_send.send_email(ctx, caller, _simple([f"r{n}@example.org"]))["MessageId"] for n in range(5)]
+            slow = EmailDelivery(ctx)
+            sending = threading.Thread(target=slow.run_once)
+            sending.start()
+            # Another process on the same database, delivering to its own mailbox if it ever gets one.
+            other_ctx = Context.open(Settings(data_dir=tmp_path / "other", database_url=database_url))
+            other = EmailDelivery(other_ctx)
+            try:
+                assert _wait(lambda: _counts(ctx) == {"sending": 5})
+                taken, deadline = 0, time.monotonic() + 3.5
+                while time.monotonic() < deadline:
+                    taken += other.run_once()
+                    time.sleep(0.1)
+                assert taken == 0 and sending.is_alive()
+            finally:
+                relay.gate.set()
+                sending.join(30)
+                other.stop()
+                other_ctx.close()
+            assert _counts(ctx) == {"delivered": 5}
+            assert sorted(relay.received) == sorted(ids)  # each once
+            slow.stop()
+    finally:
+        relay.gate.set()
+        relay.controller.stop()
