@@ -435,3 +435,18 @@ def test_header_values_are_validated_and_header_names_are_case_insensitive():
 def test_parse_query_keeps_repeats_blank_values_and_literal_plus():
     query = parse_query("tagKeys=a%20b&tagKeys=c%2Bd&flag&x=1+2&&empty=")
     assert query == {"tagKeys": ["a b", "c+d"], "flag": [""], "x": ["1+2"], "empty": [""]}
+
+
+def test_integers_are_32_bits_and_longs_64_whatever_json_allows():
+    settings = b'{"JourneyLimits": {"TotalCap": %d}}'
+    labels = {"application-id": "a"}
+    error = invalid(PINPOINT, "UpdateApplicationSettings", settings % 2**31, labels=labels)
+    assert (error.field, error.message) == (
+        "WriteApplicationSettingsRequest.JourneyLimits.TotalCap",
+        "WriteApplicationSettingsRequest.JourneyLimits.TotalCap must be a 32-bit integer")
+    assert invalid(PINPOINT, "UpdateApplicationSettings", b'{"JourneyLimits": {"TotalCap": 1e23}}',
+                   labels=labels).message.endswith("must be a 32-bit integer")
+    parsed = parse(PINPOINT, "UpdateApplicationSettings", settings % (2**31 - 1), labels=labels)
+    assert parsed["WriteApplicationSettingsRequest"]["JourneyLimits"]["TotalCap"] == 2**31 - 1
+    error = invalid(SMS, "SetTextMessageSpendLimitOverride", b'{"MonthlyLimit": %d}' % 2**63)
+    assert error.message == "MonthlyLimit must be a 64-bit integer"

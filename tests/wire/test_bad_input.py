@@ -111,3 +111,11 @@ def test_a_segment_whose_source_was_deleted_is_a_404_not_a_500(server, pinpoint,
     response = admin_request(server, server.admin, "GET", f"/admin/v1/projects/{app_id}/segments/{built}/size")
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("cap", [2**31, 10**23])
+def test_an_integer_past_32_bits_is_a_400_not_a_failure_to_store_it(pinpoint, app_id, cap):
+    code, status, message = _refusal(pinpoint.update_application_settings, ApplicationId=app_id,
+                                     WriteApplicationSettingsRequest={"JourneyLimits": {"TotalCap": cap}})
+    assert (code, status) == ("BadRequestException", 400)
+    assert message == "WriteApplicationSettingsRequest.JourneyLimits.TotalCap must be a 32-bit integer"

@@ -133,8 +133,14 @@ def _string(shape: Shape) -> Decoder:
     return decode
 
 
+# Smithy's integer is 32 bits and its long 64; a model min/max narrows these further.
+_WIDTHS = {"integer": 32, "long": 64}
+
+
 def _integer(shape: Shape) -> Decoder:
     check = _range_checker(shape)
+    bits = _WIDTHS.get(shape.type_name, 64)
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
     def decode(value: Any) -> int:
         if type(value) is not int:
@@ -142,6 +148,8 @@ def _integer(shape: Shape) -> Decoder:
                 value = int(value)
             else:
                 raise FieldError("", " must be an integer")
+        if not low <= value <= high:
+            raise FieldError("", f" must be a {bits}-bit integer")
         if check is not None:
             check(value)
         return value
