@@ -55,6 +55,7 @@ from pinfold.services.context import Context
 
 RANGE = timedelta(days=31)
 RETENTION = timedelta(days=90)  # Pinpoint answers only ranges that start less than 90 days ago
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 _SINCE = re.compile(r"^(\d+)([hdw])$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
@@ -180,7 +181,9 @@ def application_date_range_kpi(ctx: Context, caller: Caller, project_id: str, kp
 
 def _range(start_time, end_time) -> tuple[datetime, datetime]:
     end = _instant(end_time, "EndTime") if end_time is not None else datetime.now(UTC)
-    start = _instant(start_time, "StartTime") if start_time is not None else end - RANGE
+    # max(): an EndTime in the first days of year 1 has no full range before it (a start that would
+    # be before year 1 overflows); its range starts at the earliest instant and fails retention below.
+    start = _instant(start_time, "StartTime") if start_time is not None else max(end, _EARLIEST + RANGE) - RANGE
     if start > end:
         raise InvalidInput("StartTime must not be after EndTime", field="StartTime")
     if end - start > RANGE:

@@ -8,7 +8,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import admin_request, make_client, onboard
+from tests.conftest import admin_request, make_client, onboard, signed_request
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +119,11 @@ def test_an_integer_past_32_bits_is_a_400_not_a_failure_to_store_it(pinpoint, ap
                                      WriteApplicationSettingsRequest={"JourneyLimits": {"TotalCap": cap}})
     assert (code, status) == ("BadRequestException", 400)
     assert message == "WriteApplicationSettingsRequest.JourneyLimits.TotalCap must be a 32-bit integer"
+
+
+@pytest.mark.parametrize("query", ["end-time=0001-01-01", "end-time=0001-01-15T00%3A00%3A00Z"])
+def test_a_kpi_range_ending_in_year_one_is_a_400(server, tenant, app_id, query):
+    path = f"/v1/apps/{app_id}/kpis/daterange/email-open-rate?{query}"
+    response = signed_request(server, tenant["credentials"], "mobiletargeting", "GET", path)
+    assert (response.status_code, response.headers["x-amzn-errortype"]) == (400, "BadRequestException"), response.text
+    assert response.json()["message"] == "StartTime must be less than 90 days ago"
