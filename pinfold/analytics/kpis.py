@@ -64,7 +64,10 @@ def parse_since(text: str, now: datetime) -> datetime:
     """The start of a look-back window: `24h`, `7d`, `2w` before `now`, or an ISO date or time (UTC)."""
     match = _SINCE.match(text.strip())
     if match:
-        return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
+        try:
+            return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
+        except OverflowError:  # further back than datetime reaches
+            raise InvalidInput(f"since {text[:64]!r} reaches back before year 1", field="since") from None
     try:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError:

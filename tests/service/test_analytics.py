@@ -260,3 +260,9 @@ def test_admin_routes_keep_tenants_to_views(ctx):
     assert client.get("/admin/v1/analytics/views/all_events", params={"tenant_id": "globex"}).status_code == 403
     totals = client.get("/admin/v1/analytics/kpis", params={"since": "3d"}).json()["totals"]
     assert (totals["sends"], totals["sms_sends"]) == (5, 3)
+
+
+@pytest.mark.parametrize("since", ["99999999999999d", "9999999999w", "999999999999h"])
+def test_a_look_back_past_year_one_is_invalid_input(since):
+    with pytest.raises(InvalidInput, match="reaches back before year 1"):
+        kpis.parse_since(since, datetime.now(UTC))
