@@ -261,6 +261,10 @@ def refuse_unstorable_value(context: sa.engine.ExceptionContext) -> InvalidInput
     error = context.original_exception
     if not isinstance(context.sqlalchemy_exception, sa.exc.DataError) and not isinstance(error, OverflowError):
         return None
+    return _unstorable(error)
+
+
+def _unstorable(error: Exception) -> InvalidInput:
     reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
     log.warning("the database refused a value from a request: %s", reason)
     return InvalidInput(f"A value in the request cannot be stored: {reason}")
@@ -362,10 +366,15 @@ def execute_many(conn: Connection, table: sa.Table, kind: str, columns: tuple[st
 
 def _copy(conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """PostgreSQL inserts by COPY: for 1,000 outbox rows it took 12 ms where executemany took 20."""
-    with conn.connection.driver_connection.cursor().copy(
-            f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    import psycopg
+
+    try:
+        with conn.connection.driver_connection.cursor().copy(
+                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.DataError as error:  # COPY goes around SQLAlchemy, so refuse_unstorable_value never sees it
+        raise _unstorable(error) from None
 
 
 def json_text(value) -> str:

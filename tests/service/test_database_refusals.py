@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from pinfold.domain.errors import InvalidInput
+from pinfold.store.database import COPY_MIN_ROWS, execute_many
 from tests.conftest import ON_POSTGRES
 
 
@@ -31,3 +32,12 @@ def test_postgresql_refusals_of_a_value_are_invalid_input(ctx, column, value):
 def test_other_database_errors_stay_internal(ctx):
     with pytest.raises(sa.exc.DBAPIError), ctx.db.read() as conn:
         conn.execute(sa.text("SELECT * FROM no_such_table"))
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="COPY is PostgreSQL's bulk path")
+def test_a_refusal_inside_a_bulk_copy_is_invalid_input_too(ctx):
+    table = sa.Table("refused_copy", sa.MetaData(), sa.Column("v", sa.String(4)))
+    rows = [("ok",)] * COPY_MIN_ROWS + [("far too long",)]
+    with pytest.raises(InvalidInput, match="cannot be stored"), ctx.db.write() as conn:
+        conn.execute(sa.text("CREATE TEMPORARY TABLE refused_copy (v VARCHAR(4))"))
+        execute_many(conn, table, "insert", ("v",), rows)
