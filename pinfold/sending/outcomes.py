@@ -51,21 +51,20 @@ def facet(message_id: str, mail: dict, sent_at: float, destination: list[str]) -
                       subject=mail["subject"], to=mail["to"])
 
 
+class LeaseLost(Exception):
+    """Some of a group's messages are no longer held; the transaction must be rolled back."""
+
+
 def record(ctx, conn, claimed: list, *, now: float, lease_expires: float) -> None:
-    """Write each message's outcome, its events and any suppression it causes, for the messages
-    still held under the lease that expires at `lease_expires` (a lost lease means another worker
-    has them: log and leave)."""
-    held = store.still_held(conn, [(item.row["id"], lease_expires) for item in claimed])
-    lost = [item.row["id"] for item in claimed if item.row["id"] not in held]
-    if lost:
-        log.warning("the lease on %d message(s) ran out during delivery; another worker records them "
-                    "(they may have been sent twice), e.g. %s", len(lost), lost[0])
+    """Write each message's outcome, its events and any suppression it causes, all held under the
+    lease that expires at `lease_expires`; raises LeaseLost (roll back) if any is not."""
     results, events = [], []
-    for item in (item for item in claimed if item.row["id"] in held):
+    for item in claimed:
         result, item_events = _decide(ctx, conn, item, now)
         results.append(result)
         events.extend(item_events)
-    store.finish(conn, results)
+    if store.finish_held(conn, results, held_until=lease_expires) != len(results):
+        raise LeaseLost()
     outbox.append(conn, events)
 
 

@@ -178,9 +178,23 @@ class SendWorker:
             self.after_pass()
 
     def _record(self, group: list[Claimed], lease_expires: float, now: float | None) -> None:
-        with self.ctx.db.write() as conn:
-            outcomes.record(self.ctx, conn, group, now=time.time() if now is None else now,
-                            lease_expires=lease_expires)
+        """One group in one transaction; messages whose lease was lost are left to the worker that
+        took them over (the check is in the write itself, so it costs nothing when all are held)."""
+        while group:
+            try:
+                with self.ctx.db.write() as conn:
+                    outcomes.record(self.ctx, conn, group, now=time.time() if now is None else now,
+                                    lease_expires=lease_expires)
+                return
+            except outcomes.LeaseLost:
+                with self.ctx.db.read() as conn:
+                    held = store.still_held(conn, [(item.row["id"], lease_expires) for item in group])
+                lost = [item.row["id"] for item in group if item.row["id"] not in held]
+                if not lost:
+                    raise RuntimeError("the database counted fewer outcomes written than messages held") from None
+                log.warning("the lease on %d message(s) ran out during delivery; another worker records them "
+                            "(they may have been sent twice), e.g. %s", len(lost), lost[0])
+                group = [item for item in group if item.row["id"] in held]
 
     def _deliver(self, work: Pass, ready: list[Claimed]) -> None:
         """Hand each message to the relay its configuration set's sending pool names."""

@@ -348,20 +348,21 @@ def _upsert_statement(dialect: str, table: sa.Table, columns: tuple[str, ...], k
 
 
 def execute_many(conn: Connection, table: sa.Table, kind: str, columns: tuple[str, ...], rows: list[tuple],
-                 keys: tuple[str, ...] = ()) -> None:
+                 keys: tuple[str, ...] = ()) -> int | None:
     """Run one statement over many rows of plain tuples, straight through the driver.
 
     For the bulk paths (imports write hundreds of thousands of rows) where building SQLAlchemy
     parameters per row cost more than the database's own work. `kind` is "insert", "upsert" (on
     `keys`), "update" (sets `columns` where `keys` match; each row is the columns' values, then the
     keys') or "delete" (rows match on every one of `columns`). JSON columns take serialized text.
+    Returns how many rows changed (None after a COPY, which does not say).
     """
     if not rows:
-        return
+        return 0
     if conn.dialect.name == "postgresql" and kind == "insert" and len(rows) >= COPY_MIN_ROWS:
         _copy(conn, table, columns, rows)
-        return
-    conn.exec_driver_sql(_bulk_statement(conn.dialect.name, table, kind, columns, keys), rows)
+        return None
+    return conn.exec_driver_sql(_bulk_statement(conn.dialect.name, table, kind, columns, keys), rows).rowcount
 
 
 def _copy(conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple]) -> None:

@@ -83,6 +83,14 @@ def finish(conn: Connection, results: list[dict]) -> None:
     execute_many(conn, email_messages, "update", _FINISH_COLUMNS, rows, ("id",))
 
 
+def finish_held(conn: Connection, results: list[dict], *, held_until: float) -> int:
+    """Record the outcomes of those messages still held under the lease that runs out at
+    `held_until` (the check and the write are one statement); returns how many were."""
+    rows = [(r["status"], r["due_at"], r["attempts"], r["sent_at"], r["detail"],
+             None if r["mail"] is None else json_text(r["mail"]), r["id"], "sending", held_until) for r in results]
+    return execute_many(conn, email_messages, "update", _FINISH_COLUMNS, rows, ("id", "status", "due_at"))
+
+
 def get(conn: Connection, message_id: str) -> dict | None:
     """A message with its batch's account, project and tenant (for feedback that names it)."""
     query = (sa.select(email_messages, email_batches.c.project_id, email_batches.c.tenant_id,

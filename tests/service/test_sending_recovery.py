@@ -17,6 +17,8 @@ from pinfold.sending.delivery import EmailDelivery
 from pinfold.services import ses_send
 from pinfold.services.context import Context
 from pinfold.store import email_messages
+from pinfold.store import outbox as outbox_store
+from pinfold.store.tables import email_messages as email_messages_table
 from tests.conftest import free_port
 from tests.service.test_email_sending import SIMULATOR, _sender_with, _simple
 
@@ -127,3 +129,23 @@ def test_a_live_workers_lease_is_renewed_so_nobody_takes_its_messages(tmp_path, 
     finally:
         relay.gate.set()
         relay.controller.stop()
+
+
+def test_a_group_records_only_the_messages_still_held_and_their_events(tmp_path, database_url):
+    with _sender_with(tmp_path, database_url) as (ctx, caller):
+        kept, taken = (ses_send.send_email(ctx, caller, _simple([f"success+{n}@{SIMULATOR}"]))["MessageId"]
+                       for n in range(2))
+        delivery = EmailDelivery(ctx)
+        work = delivery.worker._prepare()
+        with ctx.db.write() as conn:  # another worker took one message over (as after a lost lease)
+            conn.execute(email_messages_table.update().where(email_messages_table.c.id == taken)
+                         .values(due_at=time.time() + 600))
+        delivery.worker._send(work)
+        delivery.worker._finish(work)
+        with ctx.db.read() as conn:
+            assert email_messages.get(conn, kept)["status"] == "delivered"
+            assert email_messages.get(conn, taken)["status"] == "sending"  # the other worker's to record
+            records = outbox_store.read_after(conn, 0, 100)
+        assert sorted((row["record"]["facets"]["email_channel"]["mail_event"]["mail"]["message_id"], row["event_type"])
+                      for row in records) == [(kept, "_email.delivered"), (kept, "_email.send")]
+        delivery.stop()
