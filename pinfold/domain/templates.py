@@ -196,7 +196,8 @@ class _Compiler:
         return or_word
 
     def path(self, path: _Path, depth: int, *, note: bool = True) -> Callable[[_Scope], Any]:
-        steps = tuple((name, int(name) if name.isdigit() else None) for name in path.segments)
+        # isascii: '²' is isdigit() but not an int(); such a segment is a key like any other word
+        steps = tuple((name, int(name) if name.isascii() and name.isdigit() else None) for name in path.segments)
         if note:
             self._note(path, depth)
         if path.data:

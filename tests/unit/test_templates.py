@@ -59,6 +59,11 @@ def test_index_segments_and_segment_literals_with_spaces():
     assert out("{{a/b}} {{a.[0 x]}}", {"a": {"b": "slash", "0 x": "odd"}}) == "slash odd"
 
 
+def test_a_digit_like_segment_that_is_not_ascii_is_a_key_not_an_index():
+    # '²' and '٣' pass str.isdigit(); int('²') raises, so '{{items.²}}' was an internal error.
+    assert out("{{a.²}}|{{a.[²]}}|{{a.٣}}|{{l.²}}", {"a": {"²": "sq", "٣": "three"}, "l": ["x", "y"]}) == "sq|sq|three|"
+
+
 def test_numbers_and_booleans_render_like_handlebars():
     data = {**ENDPOINT, "t": True, "f": False, "z": 0}
     assert out("{{Metrics.Visits}} {{Metrics.Spend}} {{t}} {{f}} {{z}}", data) == "3 19.21 true false 0"

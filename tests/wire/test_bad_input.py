@@ -127,3 +127,12 @@ def test_a_kpi_range_ending_in_year_one_is_a_400(server, tenant, app_id, query):
     response = signed_request(server, tenant["credentials"], "mobiletargeting", "GET", path)
     assert (response.status_code, response.headers["x-amzn-errortype"]) == (400, "BadRequestException"), response.text
     assert response.json()["message"] == "StartTime must be less than 90 days ago"
+
+
+def test_a_template_naming_a_digit_like_key_is_stored_and_renders(server, tenant, pinpoint):
+    ses = make_client(server, tenant["credentials"], "sesv2")
+    ses.create_email_template(TemplateName="superscript", TemplateContent={"Subject": "s", "Text": "{{a.²}}"})
+    rendered = ses.test_render_email_template(TemplateName="superscript", TemplateData='{"a": {"²": "squared"}}')
+    assert "squared" in rendered["RenderedTemplate"]
+    pinpoint.create_email_template(TemplateName="superscript", EmailTemplateRequest={"Subject": "s",
+                                                                                     "TextPart": "{{items.²}}"})
