@@ -216,6 +216,8 @@ def _lex_path(source: _Source, start: int) -> tuple[_Path, int]:
     else:
         first = _segment(text, at)
         if first is None:
+            if at >= len(text):  # '{{../' at the very end
+                raise source.error(start, "the tag is never closed with '}}'")
             raise source.error(start, f"unexpected {text[at]!r} in the tag")
         if first[0] == "this" and text[at] != "[" and not path.data:
             path.scoped = True

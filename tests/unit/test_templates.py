@@ -246,6 +246,8 @@ def test_syntax_errors_name_the_line_and_column():
     assert "line 2, column 3: '{{#each}}' is never closed" in fails("x\n  {{#each a}}")
     assert "line 1, column 4: the tag is never closed" in fails("ab {{foo")
     assert "comment is never closed" in fails("{{!-- open")
+    for unclosed in ("{{../", "{{{../", "x {{./", "{{or else../"):  # these ran off the end (IndexError)
+        assert "the tag is never closed with '}}'" in fails(unclosed)
     assert "{{else}} outside a block" in fails("a{{else}}b")
     assert "closes no block" in fails("{{/if}}")
     assert "only one {{else}}" in fails("{{#if a}}{{else}}{{else}}{{/if}}")

@@ -136,3 +136,13 @@ def test_a_template_naming_a_digit_like_key_is_stored_and_renders(server, tenant
     assert "squared" in rendered["RenderedTemplate"]
     pinpoint.create_email_template(TemplateName="superscript", EmailTemplateRequest={"Subject": "s",
                                                                                      "TextPart": "{{items.²}}"})
+
+
+def test_a_template_ending_in_an_open_parent_path_is_a_400(server, tenant, pinpoint):
+    ses = make_client(server, tenant["credentials"], "sesv2")
+    ses.create_email_template(TemplateName="open-path", TemplateContent={"Subject": "s", "Text": "Hi {{../"})
+    code, status, message = _refusal(ses.test_render_email_template, TemplateName="open-path", TemplateData="{}")
+    assert (code, status) == ("BadRequestException", 400)
+    assert "the tag is never closed" in message
+    assert _refusal(pinpoint.create_email_template, TemplateName="open-path",
+                    EmailTemplateRequest={"Subject": "s", "TextPart": "Hi {{../"})[:2] == ("BadRequestException", 400)
