@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pinfold.domain.errors import InvalidInput
@@ -455,3 +455,23 @@ def test_helper_output_is_escaped_by_double_braces_only():
     encoded = base64.b64encode(b"<b>").decode()
     assert render("{{decode64 v}}|{{{decode64 v}}}", {"v": encoded}) == "&lt;b&gt;|<b>"
     assert render("{{encode64 'ab'}}", {}) == "YWI&#x3D;"
+
+
+# Handlebars pieces in any order: whatever the source, compiling and rendering either works or
+# raises the engine's own errors, never an IndexError, ValueError or RecursionError (a 500 at the edge).
+_PIECES = st.sampled_from([
+    "{{", "}}", "{{{", "}}}", "#each ", "#if ", "#with ", "#unless ", "/each", "/if", "/with", "/unless", "else",
+    "a", ".", "[", "]", "²", "0", "99999999999999999999999", "@index", "@root", "../", "./", "this", " ", "'x'",
+    '"y"', "formatDate ", "> p", '#* inline "p"', "/inline", "~", "!", "--", "=", "(", ")", "-1", "1e999",
+    "lookup ", "add ", "eq ", "or ",
+])
+
+
+@settings(max_examples=1500, derandomize=True, database=None, deadline=None)
+@given(source=st.lists(_PIECES, max_size=14).map("".join),
+       data=st.sampled_from([{}, {"a": ["x", "y"]}, {"a": {"²": 1, "b": [1, 2]}}, {"a": "2026-01-01"}]))
+def test_any_source_renders_or_raises_a_template_error(source, data):
+    try:
+        out(source, data)
+    except InvalidInput:  # TemplateError is one
+        pass
