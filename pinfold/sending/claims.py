@@ -70,8 +70,9 @@ class Lease:
 
 
 class Recorder:
-    """Collects finished messages and records them in groups of `size` (or once the oldest waited
-    `seconds`), each group in one transaction under the lease. Safe to call from relay threads."""
+    """Collects finished messages and records them in groups of `size` (sooner when an outcome finds
+    the oldest waiting `seconds`), each group in one transaction under the lease. Safe to call from
+    relay threads; what is left is recorded by `close()` at the end of the pass."""
 
     def __init__(self, lease: Lease, write: Callable[[list, float], None], *, size: int, seconds: float) -> None:
         self.lease = lease

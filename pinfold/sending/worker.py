@@ -41,7 +41,7 @@ log = logging.getLogger("pinfold.sending")
 # worker decided since.
 LEASE_SECONDS = 20.0
 MAX_PASS_SECONDS = 900.0  # a wedged pass stops renewing after this, and its messages are taken over
-# Outcomes are committed this many at a time, or once the oldest has waited GROUP_SECONDS (a slow relay).
+# Outcomes are committed this many at a time, or when one finds the oldest waiting GROUP_SECONDS (a slow relay).
 GROUP_SIZE = 50
 GROUP_SECONDS = 0.5
 SIGNING_THREADS = 2
