@@ -18,6 +18,7 @@ WAITING = ("queued", "sending")
 # Written exactly as the due index's predicate: both databases use a partial index only for a query
 # whose condition they can prove implies it, and a bound parameter proves nothing.
 _WAITING_SQL = sa.text("status IN ('queued', 'sending')")
+_LEASED_SQL = sa.text("status = 'sending'")  # the leased index's predicate, likewise
 _FINISH_COLUMNS = ("status", "due_at", "attempts", "sent_at", "detail", "mail")
 _MESSAGE_COLUMNS = ("id", "batch_id", "account_id", "region", "recipient", "status", "due_at", "attempts",
                     "created_at")
@@ -32,9 +33,18 @@ def add(conn: Connection, batch: dict, messages: list[dict]) -> None:
 
 
 def claim(conn: Connection, *, now: float, lease_seconds: float, limit: int) -> list[dict]:
-    """Take up to `limit` messages that are due (or whose holder's lease ran out) for `lease_seconds`."""
+    """Take up to `limit` messages that are due for `lease_seconds`: first those whose holder's lease
+    ran out (they were first in line when it took them), then the queue in order of due time."""
+    claimed = _take(conn, _LEASED_SQL, now=now, lease_seconds=lease_seconds, limit=limit)
+    if len(claimed) < limit:
+        claimed += _take(conn, _WAITING_SQL, now=now, lease_seconds=lease_seconds, limit=limit - len(claimed))
+    claimed.sort(key=lambda row: row["created_at"])
+    return claimed
+
+
+def _take(conn: Connection, which, *, now: float, lease_seconds: float, limit: int) -> list[dict]:
     due = (sa.select(email_messages.c.id)
-           .where(_WAITING_SQL, email_messages.c.due_at <= now)
+           .where(which, email_messages.c.due_at <= now)
            .order_by(email_messages.c.due_at).limit(limit)
            .with_for_update(skip_locked=True))
     statement = (email_messages.update().where(email_messages.c.id.in_(due.scalar_subquery()))
@@ -42,9 +52,7 @@ def claim(conn: Connection, *, now: float, lease_seconds: float, limit: int) -> 
                  .returning(email_messages.c.id, email_messages.c.batch_id, email_messages.c.recipient,
                             email_messages.c.attempts, email_messages.c.sent_at, email_messages.c.created_at,
                             email_messages.c.due_at))
-    claimed = [dict(row) for row in conn.execute(statement).mappings()]
-    claimed.sort(key=lambda row: row["created_at"])
-    return claimed
+    return [dict(row) for row in conn.execute(statement).mappings()]
 
 
 def renew(conn: Connection, ids: list[str], *, held_until: float, until: float) -> int:

@@ -449,6 +449,8 @@ email_messages = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Index("ix_email_messages_due", "due_at", sqlite_where=sa.text("status IN ('queued', 'sending')"),
              postgresql_where=sa.text("status IN ('queued', 'sending')")),
+    sa.Index("ix_email_messages_leased", "due_at", sqlite_where=sa.text("status = 'sending'"),  # migration 0014
+             postgresql_where=sa.text("status = 'sending'")),
     sa.Index("ix_email_messages_batch", "batch_id"),
     sa.Index("ix_email_messages_created", "created_at"),
 )

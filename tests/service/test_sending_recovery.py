@@ -98,6 +98,21 @@ def test_a_dead_workers_messages_are_taken_over_within_30_seconds(tmp_path, data
         other.stop()
 
 
+def test_a_dead_workers_messages_go_before_the_queue_that_formed_behind_them(tmp_path, database_url):
+    with _sender_with(tmp_path, database_url, email_batch=3) as (ctx, caller):
+        first = [ses_send.send_email(ctx, caller, _simple([f"success+a{n}@{SIMULATOR}"]))["MessageId"]
+                 for n in range(3)]
+        dead = EmailDelivery(ctx)
+        dead.worker._prepare().lease.end()  # claims the first three and dies
+        behind = [ses_send.send_email(ctx, caller, _simple([f"success+b{n}@{SIMULATOR}"]))["MessageId"]
+                  for n in range(3)]
+        other = EmailDelivery(ctx)
+        assert other.worker.run_once(now=time.time() + 30) == 3
+        with ctx.db.read() as conn:
+            assert [email_messages.get(conn, i)["status"] for i in first + behind] == ["delivered"] * 3 + ["queued"] * 3
+        other.stop()
+
+
 def test_a_live_workers_lease_is_renewed_so_nobody_takes_its_messages(tmp_path, database_url, monkeypatch):
     monkeypatch.setattr(worker_module, "LEASE_SECONDS", 1.0)  # heartbeats every quarter second
     relay = _GatedRelay(open_for=0)  # the relay holds the pass for several lease lengths
