@@ -32,6 +32,7 @@ from pinfold.sending.claims import Lease, Recorder
 from pinfold.services.context import Context
 from pinfold.store import email_messages as store
 from pinfold.store import suppression
+from pinfold.store.database import commit_without_flush
 
 log = logging.getLogger("pinfold.sending")
 
@@ -183,6 +184,10 @@ class SendWorker:
         while group:
             try:
                 with self.ctx.db.write() as conn:
+                    # Waiting for a WAL flush on each of a claim's twenty group commits cost PostgreSQL
+                    # bulk sending a tenth (1,749 msg/s with the wait, 1,914 without). A group lost in a
+                    # database crash is only redone: its messages are still `sending` and go out again.
+                    commit_without_flush(conn)
                     outcomes.record(self.ctx, conn, group, now=time.time() if now is None else now,
                                     lease_expires=lease_expires)
                 return

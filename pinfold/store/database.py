@@ -276,6 +276,16 @@ def is_unique_violation(error: sa.exc.IntegrityError) -> bool:
     return "unique" in text or "duplicate key" in text
 
 
+def commit_without_flush(conn: Connection) -> None:
+    """Let this transaction's commit return before its WAL reaches disk (PostgreSQL).
+
+    Only for writes that are safe to redo: a database crash may lose the last few such commits, never
+    reorder them. SQLite in WAL mode with synchronous=NORMAL already commits this way.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+
 def lock_keys(conn: Connection, namespace: str, keys: list[str]) -> None:
     """Hold a lock on each (namespace, key) until the transaction ends, so read-merge-write is atomic.
 

@@ -164,3 +164,29 @@ def test_a_group_records_only_the_messages_still_held_and_their_events(tmp_path,
         assert sorted((row["record"]["facets"]["email_channel"]["mail_event"]["mail"]["message_id"], row["event_type"])
                       for row in records) == [(kept, "_email.delivered"), (kept, "_email.send")]
         delivery.stop()
+
+
+def test_outcome_groups_commit_without_waiting_for_the_wal_flush(tmp_path, database_url, monkeypatch):
+    """Each group's transaction asks for it; on PostgreSQL that is synchronous_commit off for that
+    transaction alone (the claim that follows still waits for its flush)."""
+    relaxed = []
+    original = worker_module.commit_without_flush
+
+    def spy(conn):
+        original(conn)
+        if conn.dialect.name == "postgresql":
+            relaxed.append(conn.exec_driver_sql("SHOW synchronous_commit").scalar())
+        else:
+            relaxed.append("off")  # SQLite's synchronous=NORMAL commits this way already
+
+    monkeypatch.setattr(worker_module, "commit_without_flush", spy)
+    with _sender_with(tmp_path, database_url) as (ctx, caller):
+        for n in range(3):
+            ses_send.send_email(ctx, caller, _simple([f"success+{n}@{SIMULATOR}"]))
+        delivery = EmailDelivery(ctx)
+        assert delivery.worker.run_once() == 3
+        assert relaxed == ["off"] and _counts(ctx) == {"delivered": 3}
+        with ctx.db.write() as conn:
+            if conn.dialect.name == "postgresql":
+                assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        delivery.stop()
