@@ -38,12 +38,15 @@ class OutgoingEmail:
 
 # Told (position in the batch, outcome) as soon as a message's outcome is known, so the pipeline can
 # write it down while the rest of the batch is still on its way (it may be called from any thread).
-Acknowledged = Callable[[int, Outcome], None]
+# Answering False asks the adapter to try no more of the batch: the pipeline can no longer record
+# outcomes (it lost its lease, or its database), and a message not tried is one not sent twice.
+Acknowledged = Callable[[int, Outcome], bool | None]
 
 
 class EmailAdapter(Protocol):
-    """Delivers batches of email; `deliver` returns one Outcome per message, in order, and before it
-    returns has passed each one to `acknowledged` (when given) as it became known."""
+    """Delivers batches of email; `deliver` returns one Outcome per message tried, in order, and before
+    it returns has passed each one to `acknowledged` (when given) as it became known. Every message is
+    tried unless `acknowledged` answers False."""
 
     name: str
 

@@ -47,18 +47,18 @@ class Mailbox:
         self._made: set[str] = set()
 
     def deliver(self, messages: list[OutgoingEmail], acknowledged: Acknowledged | None = None) -> list[Outcome]:
-        """One outcome per message; complaints are reported after every message has been stored."""
+        """One outcome per message tried; complaints are reported after every message has been stored."""
         outcomes, complaints = [], []
         for index, message in enumerate(messages):
             outcome, complained = self._deliver_one(message)
             outcomes.append(outcome)
-            if acknowledged is not None:
-                acknowledged(index, outcome)
             if complained:
                 complaints.append(Feedback(
                     kind="complaint", recipients=tuple(complained), message_id=message.message_id,
                     detail="simulated complaint from the mailbox simulator", feedback_type="abuse",
                     reporting_mta=SIMULATOR_DOMAIN))
+            if acknowledged is not None and acknowledged(index, outcome) is False:
+                break
         for feedback in complaints:
             if self.on_feedback is not None:
                 self.on_feedback(feedback)

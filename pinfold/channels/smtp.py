@@ -13,7 +13,7 @@ import socket
 import ssl
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Literal, NamedTuple
 
 from pinfold.channels.base import Acknowledged, Outcome, OutgoingEmail
@@ -304,6 +304,9 @@ class SmtpRelay:
         size = min(_CHUNK_LIMIT, -(-len(messages) // self.max_connections))
         futures = [self._workers.submit(self._deliver_chunk, messages[first:first + size], first, acknowledged)
                    for first in range(0, len(messages), size)]
+        # Every session finishes before a failure is raised: an acknowledgement arriving after the
+        # pass has given up could not be recorded, and its message would be sent again.
+        wait(futures)
         return [outcome for future in futures for outcome in future.result()]
 
     def close(self) -> None:
@@ -319,10 +322,11 @@ class SmtpRelay:
                        acknowledged: Acknowledged | None = None) -> list[Outcome]:
         outcomes: list[Outcome] = []
 
-        def known(outcome: Outcome) -> None:
-            if acknowledged is not None:
-                acknowledged(offset + len(outcomes), outcome)
+        def known(outcome: Outcome) -> bool:
+            """Note the outcome; False when the pipeline wants no more of this batch tried."""
+            go_on = acknowledged is None or acknowledged(offset + len(outcomes), outcome) is not False
             outcomes.append(outcome)
+            return go_on
 
         session: _Session | None = None
         try:
@@ -332,10 +336,12 @@ class SmtpRelay:
                         session = self._checkout()
                     except _Unavailable as down:
                         for _ in messages[len(outcomes):]:
-                            known(down.outcome)
+                            if not known(down.outcome):
+                                break
                         break
                 outcome, session = self._send(session, message)
-                known(outcome)
+                if not known(outcome):
+                    break
                 if session is not None and session.transactions >= self.messages_per_connection:
                     session.close()
                     session = None

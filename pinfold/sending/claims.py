@@ -34,12 +34,17 @@ class Lease:
         self.renew_until = time.time() + renew_for  # a wedged pass lets go eventually
         self.lock = threading.Lock()  # held while recording, so a renewal never moves the token mid-check
         self._ended = threading.Event()
+        self._gave_up = False
         self._thread: threading.Thread | None = None
 
     def beat(self) -> Lease:
         self._thread = threading.Thread(target=self._beat, name="pinfold-lease", daemon=True)
         self._thread.start()
         return self
+
+    def holding(self) -> bool:
+        """True while the messages are still ours: renewed in time, and not past the pass's limit."""
+        return not self._gave_up and time.time() < self.expires
 
     def end(self) -> None:
         self._ended.set()
@@ -61,6 +66,7 @@ class Lease:
     def _beat(self) -> None:
         while not self._ended.wait(self.seconds / 4):
             if time.time() >= self.renew_until:
+                self._gave_up = True
                 log.warning("a sending pass ran past its time; its %d message(s) will be taken over", len(self.ids))
                 return
             try:
@@ -84,15 +90,23 @@ class Recorder:
         self._lock = threading.Lock()
         self._closed = False
 
-    def add(self, item) -> None:
+    def add(self, item) -> bool:
+        """Take a finished message; False when no more should be sent in this pass, because what is
+        sent now could not be recorded (a group failed to commit, or the lease is gone): those
+        messages stay claimed and are sent once, by whoever takes them over."""
         with self._lock:  # held while a full group commits: the bound on what a crash repeats
             if self._closed:
-                return
+                return False
             if not self._pending:
                 self._oldest = time.monotonic()
             self._pending.append(item)
             if len(self._pending) >= self.size or time.monotonic() - self._oldest >= self.seconds:
                 self._commit()
+            return self.accepting()
+
+    def accepting(self) -> bool:
+        """True while what is sent now can still be recorded by this pass."""
+        return not self._closed and self.failed is None and self.lease.holding()
 
     def close(self) -> None:
         """Record what is left; later additions (a relay thread still finishing) are dropped: their

@@ -208,11 +208,13 @@ class SendWorker:
             settings = item.batch["settings"]
             by_relay.setdefault((settings["sending_pool"], settings["require_tls"]), []).append(item)
         for (pool, require_tls), items in by_relay.items():
+            if not work.recorder.accepting():
+                return  # the rest stay claimed, unsent, for whoever takes them over
             adapter = self.relays.pick(pool, require_tls=require_tls)
 
-            def acknowledged(index: int, outcome: Outcome, items: list[Claimed] = items) -> None:
+            def acknowledged(index: int, outcome: Outcome, items: list[Claimed] = items) -> bool:
                 items[index].outcome = outcome
-                work.recorder.add(items[index])
+                return work.recorder.add(items[index])
 
             adapter.deliver([item.composed.email for item in items], acknowledged)
 

@@ -9,6 +9,7 @@ import email
 import threading
 import time
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from pinfold.config import Settings
@@ -114,7 +115,7 @@ def test_a_dead_workers_messages_go_before_the_queue_that_formed_behind_them(tmp
 
 
 def test_a_live_workers_lease_is_renewed_so_nobody_takes_its_messages(tmp_path, database_url, monkeypatch):
-    monkeypatch.setattr(worker_module, "LEASE_SECONDS", 1.0)  # heartbeats every quarter second
+    monkeypatch.setattr(worker_module, "LEASE_SECONDS", 3.0)  # heartbeats every 0.75 s
     relay = _GatedRelay(open_for=0)  # the relay holds the pass for several lease lengths
     relay.controller.start()
     try:
@@ -128,7 +129,7 @@ def test_a_live_workers_lease_is_renewed_so_nobody_takes_its_messages(tmp_path, 
             other = EmailDelivery(other_ctx)
             try:
                 assert _wait(lambda: _counts(ctx) == {"sending": 5})
-                taken, deadline = 0, time.monotonic() + 3.5
+                taken, deadline = 0, time.monotonic() + 8
                 while time.monotonic() < deadline:
                     taken += other.run_once()
                     time.sleep(0.1)
@@ -189,4 +190,52 @@ def test_outcome_groups_commit_without_waiting_for_the_wal_flush(tmp_path, datab
         with ctx.db.write() as conn:
             if conn.dialect.name == "postgresql":
                 assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+        delivery.stop()
+
+
+def test_a_pass_that_cannot_record_sends_no_more(tmp_path, database_url, monkeypatch):
+    """One group fails to commit (the database went away for a moment): the pass stops sending, so
+    only that group is sent again by whoever takes the messages over, not the rest of the claim."""
+    from pinfold.sending import outcomes
+
+    monkeypatch.setattr(worker_module, "GROUP_SIZE", 2)
+    real_record, failures = outcomes.record, [RuntimeError("the database went away")]
+
+    def record_once_failing(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real_record(*args, **kwargs)
+
+    monkeypatch.setattr(outcomes, "record", record_once_failing)
+    with _sender_with(tmp_path, database_url) as (ctx, caller):
+        ids = {ses_send.send_email(ctx, caller, _simple([f"success+{n}@{SIMULATOR}"]))["MessageId"] for n in range(6)}
+        mailbox = ctx.settings.data_dir / "mailbox"
+        first = EmailDelivery(ctx)
+        with pytest.raises(RuntimeError, match="went away"):
+            first.worker.run_once()
+        assert len(list(mailbox.rglob("*.eml"))) == 2  # the failed group; the other four were never tried
+        assert _counts(ctx) == {"sending": 6}
+        other = EmailDelivery(ctx)
+        assert other.worker.run_once(now=time.time() + 30) == 6
+        assert _counts(ctx) == {"delivered": 6}
+        delivered = [path.name.split(".")[0] for path in mailbox.rglob("*.eml")]
+        assert set(delivered) == ids and len(delivered) == 8  # the failed group twice, the rest once
+        first.stop()
+        other.stop()
+
+
+def test_a_pass_whose_lease_is_gone_sends_no_more(tmp_path, database_url, monkeypatch):
+    """As when renewals stopped in time (the database was out of reach, or the pass ran past its
+    limit): the rest of the claim is left for whoever takes it over, unsent."""
+    from pinfold.sending import claims
+
+    with _sender_with(tmp_path, database_url) as (ctx, caller):
+        mailbox = ctx.settings.data_dir / "mailbox"
+        monkeypatch.setattr(claims.Lease, "holding", lambda self: len(list(mailbox.rglob("*.eml"))) < 2)
+        for n in range(5):
+            ses_send.send_email(ctx, caller, _simple([f"success+{n}@{SIMULATOR}"]))
+        delivery = EmailDelivery(ctx)
+        delivery.worker.run_once()
+        assert len(list(mailbox.rglob("*.eml"))) == 2
+        assert _counts(ctx) == {"delivered": 2, "sending": 3}
         delivery.stop()

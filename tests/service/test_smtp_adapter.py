@@ -560,3 +560,43 @@ def test_credentials_never_cross_the_network_in_clear(aiosmtpd_server, relays, m
     outcome, = relays(port, username="ses-user", password="s3cret-pass").deliver([email("a@example.test")])
     assert outcome.status == "transient" and "without TLS" in outcome.detail
     assert handler.received == []
+
+
+def test_adapters_try_no_more_of_a_batch_once_the_pipeline_says_stop(tmp_path, relays, smtp_sink):
+    """An acknowledgement answering False (the pass lost its lease or its database) ends the batch:
+    what was not tried is not sent, and is sent once by whoever takes it over."""
+    heard = []
+
+    def stop_after_two(index, outcome):
+        heard.append(index)
+        return len(heard) < 2
+
+    mailbox = Mailbox(tmp_path / "mail")
+    outcomes = mailbox.deliver([email(f"m{n}@example.test") for n in range(5)], stop_after_two)
+    assert len(outcomes) == 2 and heard == [0, 1]
+    assert len(list((tmp_path / "mail").rglob("*.eml"))) == 2
+
+    heard.clear()
+    sink, _ = smtp_sink()
+    outcomes = relays(sink, max_connections=1).deliver([email(f"r{n}@example.test") for n in range(5)],
+                                                       stop_after_two)
+    assert [outcome.status for outcome in outcomes] == ["delivered", "delivered"] and heard == [0, 1]
+
+
+def test_a_failing_session_waits_for_the_others_before_the_batch_fails():
+    relay = SmtpRelay("test", "127.0.0.1", 9, max_connections=2)
+    heard = []
+
+    def chunk(messages, offset=0, acknowledged=None):
+        if offset == 0:
+            raise RuntimeError("this session broke")
+        time.sleep(0.3)
+        for index in range(len(messages)):
+            acknowledged(offset + index, None)
+        return [None] * len(messages)
+
+    relay._deliver_chunk = chunk
+    with pytest.raises(RuntimeError, match="this session broke"):
+        relay.deliver([email(f"r{n}@example.test") for n in range(4)], lambda index, outcome: heard.append(index))
+    assert heard == [2, 3]  # the other session's outcomes were all heard before the failure was raised
+    relay.close()
