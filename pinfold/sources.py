@@ -44,10 +44,14 @@ class S3Settings:
 
 @dataclass(frozen=True)
 class ObjectRef:
-    """One object: its full URL (file:///abs/path or s3://bucket/key) and its size in bytes."""
+    """One object: its full URL (file:///abs/path or s3://bucket/key) and its size in bytes.
+
+    `root` is the folder (or file) it was listed under: reading a file checks it is still there.
+    """
 
     url: str
     size: int
+    root: Path | None = field(default=None, compare=False)
 
 
 def list_objects(url: str, s3: S3Settings) -> list[ObjectRef]:
@@ -67,18 +71,26 @@ def read_lines(ref: ObjectRef, s3: S3Settings) -> Iterator[bytes]:
 
     The object is opened now, so a missing or unreadable one raises InvalidInput before any line.
     """
-    scheme, location = _parse(ref.url)
-    chunks = _file_chunks(ref.url, location) if scheme == "file" else _s3_chunks(ref.url, location, s3)
-    return _split_lines(ref.url, chunks)
+    if ref.url.startswith("file://"):
+        return _split_lines(ref.url, _file_chunks(ref.url, _file_path(ref.url), ref.root))
+    _scheme, location = _parse(ref.url)
+    return _split_lines(ref.url, _s3_chunks(ref.url, location, s3))
 
 
-def write_object(url: str, chunks: Iterable[bytes], s3: S3Settings) -> int:
-    """Write an object (file:// creates parent folders; s3:// multipart for large bodies); returns bytes written."""
+def write_object(url: str, chunks: Iterable[bytes], s3: S3Settings, *, within: str | None = None) -> int:
+    """Write an object (file:// creates parent folders; s3:// multipart for large bodies); returns bytes written.
+
+    A file is written only inside `within` (a folder URL), checked on the folder actually opened.
+    """
+    if url.startswith("file://"):
+        path = _file_path(url)
+        if url.endswith("/") or path == Path("/"):
+            raise InvalidInput(f"Cannot write {url}: the URL names a folder, not a file")
+        root = Path("/", *locate(within).parts) if within else None
+        return _write_file(url, path, chunks, root)
     where = locate(url)
     if where.folder or len(where.parts) < 2:
         raise InvalidInput(f"Cannot write {url}: the URL names a folder, not an object")
-    if where.scheme == "file":
-        return _write_file(url, Path("/", *where.parts), chunks)
     return _write_s3(url, where.parts[0], "/".join(where.parts[1:]), chunks, s3)
 
 
@@ -135,15 +147,21 @@ def _parse(url: str) -> tuple[str, Path | tuple[str, str]]:
         if not _BUCKET.fullmatch(bucket):
             raise InvalidInput(f"Malformed S3 URL {url!r}: {bucket!r} is not a bucket name")
         return "s3", (bucket, key)
+    try:
+        return "file", _file_path(url).resolve()
+    except (OSError, RuntimeError) as error:  # a symlink loop, or a path too long to resolve
+        raise InvalidInput(f"Cannot resolve {url}: {error}") from error
+
+
+def _file_path(url: str) -> Path:
+    """The absolute path a file:// URL spells, percent-decoded but not resolved."""
+    rest = url.partition("://")[2]
     if rest.startswith("localhost/"):
         rest = rest[len("localhost"):]
     path = unquote(rest)
     if not path.startswith("/") or "\x00" in path:
         raise InvalidInput(f"Malformed file URL {url!r}: the path must be absolute (file:///abs/path)")
-    try:
-        return "file", Path(path).resolve()
-    except (OSError, RuntimeError) as error:  # a symlink loop, or a path too long to resolve
-        raise InvalidInput(f"Cannot resolve {url}: {error}") from error
+    return Path(path)
 
 
 _BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
@@ -179,7 +197,7 @@ def _list_files(url: str, where: Location) -> list[ObjectRef]:
     root = Path("/", *where.parts)
     try:
         if root.is_file():
-            return [ObjectRef(root.as_uri(), root.stat().st_size)]
+            return [ObjectRef(root.as_uri(), root.stat().st_size, root)]
         if not root.is_dir():
             return []
         refs = []
@@ -189,7 +207,7 @@ def _list_files(url: str, where: Location) -> list[ObjectRef]:
                 child = Path(folder, name)
                 # A symlink may point anywhere; only what lands inside the folder is listed.
                 if not name.startswith(".") and child.is_file() and child.resolve().is_relative_to(root):
-                    refs.append(ObjectRef(child.resolve().as_uri(), child.stat().st_size))
+                    refs.append(ObjectRef(child.resolve().as_uri(), child.stat().st_size, root))
         return refs
     except OSError as error:
         raise InvalidInput(f"Cannot read {url}: {error.strerror or error}") from error
@@ -199,13 +217,38 @@ def _raise(error: OSError) -> None:
     raise error
 
 
-def _file_chunks(url: str, path: Path) -> Iterator[bytes]:
+def _file_chunks(url: str, path: Path, root: Path | None) -> Iterator[bytes]:
     try:
-        # The path was resolved when listed; a symlink put in its place since is not followed.
-        stream = os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb")
+        # The path was resolved when listed; a symlink put in its place since is not followed, and
+        # one put in place of a folder above it is caught by _opened_within.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as error:
         raise InvalidInput(f"Cannot read {url}: {error.strerror or error}") from error
+    try:
+        _opened_within(fd, path, root, url)
+        stream = os.fdopen(fd, "rb")
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        if isinstance(error, OSError):
+            raise InvalidInput(f"Cannot read {url}: {error.strerror or error}") from error
+        raise
     return _guarded(url, _read_stream(stream))
+
+
+def _opened_within(fd: int, path: Path, root: Path | None, url: str) -> None:
+    """Refuse what was opened unless it is the file (or folder) that `path` resolves to now, inside `root`.
+
+    Comparing device and inode of the open descriptor with those of the resolved path closes the
+    race a symlink swapped in and out around the open would otherwise win.
+    """
+    try:
+        resolved = path.resolve()
+        same = os.path.samestat(os.fstat(fd), os.stat(resolved))
+    except (OSError, RuntimeError):
+        same, resolved = False, path
+    if not same or (root is not None and resolved != root and not resolved.is_relative_to(root)):
+        raise Forbidden(f"{url} no longer lies where it was checked")
 
 
 def _read_stream(stream) -> Iterator[bytes]:
@@ -214,22 +257,35 @@ def _read_stream(stream) -> Iterator[bytes]:
             yield chunk
 
 
-def _write_file(url: str, path: Path, chunks: Iterable[bytes]) -> int:
-    """Write beside the target, then rename, so readers never see a half-written file."""
-    if url.endswith("/"):
-        raise InvalidInput(f"Cannot write {url}: the URL names a folder, not a file")
-    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
+def _write_file(url: str, path: Path, chunks: Iterable[bytes], root: Path | None) -> int:
+    """Write beside the target, then rename, so readers never see a half-written file.
+
+    Everything happens relative to the opened parent folder, after checking that folder is inside
+    `root`: the rename replaces a symlink planted at the target instead of writing through it.
+    """
+    name, partial = path.name, f".{path.name}.{uuid.uuid4().hex}.partial"
+    parent = path.parent.resolve()
+    if root is not None and parent != root and not parent.is_relative_to(root):
+        raise Forbidden(f"Cannot write {url}: its folder lies outside where it may be written")
     written = 0
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with partial.open("wb") as out:
+        parent.mkdir(parents=True, exist_ok=True)
+        folder = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as error:
+        raise InvalidInput(f"Cannot write {url}: {error.strerror or error}") from error
+    try:
+        _opened_within(folder, parent, root, url)
+        out = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder)
+        with os.fdopen(out, "wb") as stream:
             for chunk in chunks:
-                written += out.write(chunk)
-        os.replace(partial, path)
+                written += stream.write(chunk)
+        os.replace(partial, name, src_dir_fd=folder, dst_dir_fd=folder)
     except OSError as error:
         raise InvalidInput(f"Cannot write {url}: {error.strerror or error}") from error
     finally:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(partial, dir_fd=folder)
+        os.close(folder)
     return written
 
 

@@ -59,9 +59,11 @@ def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) 
     job["progress"] = progress
     with ctx.db.write() as conn:
         store.update(conn, job["id"], status="PROCESSING", progress=progress, heartbeat_at=time.time())
+    # The object's own URL is checked too: a symlink planted where it will be written must not lead out.
     prefix = storage.authorize(ctx, caller, job["definition"]["S3UrlPrefix"], field="S3UrlPrefix")
+    target = storage.authorize(ctx, caller, object_url(prefix, job), field="S3UrlPrefix")
     lines = _lines(ctx, job, _endpoints(ctx, caller, job), on_progress)
-    sources.write_object(object_url(prefix, job), _gzipped(lines), storage.s3_settings(ctx))
+    sources.write_object(target, _gzipped(lines), storage.s3_settings(ctx), within=prefix)
     progress["CompletedPieces"] = 1
     jobs.finish(ctx, job, "COMPLETED")
 

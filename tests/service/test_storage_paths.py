@@ -185,3 +185,51 @@ def test_exports_are_gzipped_json_lines_named_after_the_job(ctx, admin):
     written = folder / "out" / f"{job['Id']}.gz"
     with gzip.open(written, "rt") as handle:
         assert sorted(json.loads(line)["Id"] for line in handle) == ["a", "b"]
+
+
+def test_a_file_swapped_for_a_symlink_after_listing_is_not_read(tmp_path):
+    mine, theirs = tmp_path / "t1", tmp_path / "t2"
+    (mine / "sub").mkdir(parents=True)
+    theirs.mkdir()
+    (theirs / "secret.csv").write_text("Id\nsecret\n")
+    (theirs / "a.csv").write_text("Id\nalso-secret\n")
+    (mine / "a.csv").write_text("Id\nmine\n")
+    (mine / "sub" / "a.csv").write_text("Id\nmine\n")
+    refs = sources.list_objects(mine.as_uri() + "/", sources.S3Settings())
+    (mine / "a.csv").unlink()
+    (mine / "a.csv").symlink_to(theirs / "secret.csv")  # the file itself becomes a link...
+    (mine / "sub" / "a.csv").unlink()
+    (mine / "sub").rmdir()
+    (mine / "sub").symlink_to(theirs, target_is_directory=True)  # ...and a folder above the other
+    for ref in refs:
+        with pytest.raises((Forbidden, InvalidInput)):
+            list(sources.read_lines(ref, sources.S3Settings()))
+
+
+def test_an_export_never_writes_through_a_planted_symlink(tmp_path):
+    folder, victim = tmp_path / "t1" / "out", tmp_path / "t2" / "victim.csv"
+    folder.mkdir(parents=True)
+    victim.parent.mkdir()
+    victim.write_text("precious\n")
+    (folder / "job1.gz").symlink_to(victim)
+    written = sources.write_object((folder / "job1.gz").as_uri(), [b"exported\n"], sources.S3Settings(),
+                                   within=folder.as_uri())
+    assert written == 9 and victim.read_text() == "precious\n"
+    assert not (folder / "job1.gz").is_symlink() and (folder / "job1.gz").read_bytes() == b"exported\n"
+    (tmp_path / "t1" / "elsewhere").symlink_to(victim.parent, target_is_directory=True)
+    with pytest.raises(Forbidden):
+        sources.write_object((tmp_path / "t1" / "elsewhere" / "x.gz").as_uri(), [b"x"], sources.S3Settings(),
+                             within=folder.as_uri())
+    assert sorted(path.name for path in victim.parent.iterdir()) == ["victim.csv"]
+
+
+@pytest.mark.parametrize("two_tenants", ["sa-mp"], indirect=True)
+def test_an_export_job_whose_object_is_a_planted_symlink_fails_and_writes_nothing_outside(ctx, two_tenants):
+    attacker, project, own, victim = two_tenants
+    (own / "out").mkdir()
+    job = exports.create(ctx, attacker, project, {"RoleArn": "r", "S3UrlPrefix": (own / "out").as_uri()})
+    (own / "out" / f"{job['Id']}.gz").symlink_to(victim / "people.csv")  # planted between request and run
+    assert jobs.run_next(ctx)
+    done = exports.get(ctx, attacker, project, job["Id"])
+    assert done["JobStatus"] == "FAILED" and "may only use storage" in done["Failures"][0]
+    assert (victim / "people.csv").read_text() == "ChannelType,Address\nEMAIL,alice@example.com\n"
