@@ -5,6 +5,7 @@ at simulator.amazonses.com, also with a +label) the way SES's simulator does.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import re
@@ -97,9 +98,10 @@ class Mailbox:
             self._made.add(day)
         stem = _UNSAFE.sub("_", message.message_id)
         envelope = f"Return-Path: <{message.sender}>\r\nX-Pinfold-Envelope-To: {', '.join(recipients)}\r\n"
+        content = envelope.encode() + message.data
         partial = folder / f".{stem}.{os.getpid()}.{threading.get_ident()}.tmp"
         with open(partial, "wb") as out:
-            out.write(envelope.encode() + message.data)
+            out.write(content)
         try:
             for copy in itertools.count(1):
                 name = f"{stem}.eml" if copy == 1 else f"{stem}.{copy}.eml"
@@ -108,5 +110,26 @@ class Mailbox:
                     return f"{day}/{name}"
                 except FileExistsError:
                     continue
+                except OSError as error:
+                    if error.errno not in _NO_HARD_LINKS:
+                        raise
+                    if _claim(folder / name, content):
+                        return f"{day}/{name}"
         finally:
             partial.unlink()
+
+
+# What os.link answers on a filesystem without hard links (some network and FUSE mounts).
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV}
+
+
+def _claim(path: Path, content: bytes) -> bool:
+    """Create `path` only if no copy has that name yet, then fill it (a reader may see it half written
+    for a moment, which is all a filesystem without hard links allows); False when the name is taken."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as out:
+        out.write(content)
+    return True

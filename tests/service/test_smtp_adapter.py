@@ -600,3 +600,21 @@ def test_a_failing_session_waits_for_the_others_before_the_batch_fails():
         relay.deliver([email(f"r{n}@example.test") for n in range(4)], lambda index, outcome: heard.append(index))
     assert heard == [2, 3]  # the other session's outcomes were all heard before the failure was raised
     relay.close()
+
+
+def test_the_mailbox_works_where_the_filesystem_has_no_hard_links(tmp_path, monkeypatch):
+    import errno
+
+    def refuse(*_args, **_kwargs):
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr("pinfold.channels.mailbox.os.link", refuse)
+    mailbox = Mailbox(tmp_path / "mail")
+    message = email("b@example.test")
+    outcomes = [mailbox.deliver([message])[0] for _ in range(3)]
+    assert [outcome.status for outcome in outcomes] == ["delivered"] * 3
+    stored = sorted(path.name for path in (tmp_path / "mail").rglob("*.eml"))
+    assert stored == sorted([f"{message.message_id}.eml", f"{message.message_id}.2.eml",
+                             f"{message.message_id}.3.eml"])
+    assert all(path.read_bytes().endswith(message.data) for path in (tmp_path / "mail").rglob("*.eml"))
+    assert not list((tmp_path / "mail").rglob("*.tmp"))
