@@ -10,6 +10,7 @@ pure-Python RSA measured about 6 ms per message against 0.3 ms, too slow for bul
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import re
 import time
@@ -31,23 +32,66 @@ _WSP_RUN = re.compile(rb"[ \t]+")
 _WSP_CHANGING_RUN = re.compile(rb"\t[ \t]*| [ \t]+")
 
 
-def generate_key() -> tuple[str, str]:
-    """A new RSA 2048 key pair: (private key PEM, public key as base64 DER for the p= tag)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-    public_der = key.public_key().public_bytes(serialization.Encoding.DER,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
-    return private_pem, base64.b64encode(public_der).decode()
+def generate_key(bits: int = 2048) -> tuple[str, str]:
+    """A new RSA key pair: (private key PEM, public key as base64 DER for the p= tag)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    return _private_pem(key), _public_b64(key)
+
+
+def import_key(text: str) -> tuple[str, str, int]:
+    """(PEM, public base64, bits) of an RSA private key given as PEM or base64 DER; ValueError if it is not one."""
+    try:
+        if "-----BEGIN" in text:
+            key = serialization.load_pem_private_key(text.encode(), password=None)
+        else:
+            key = serialization.load_der_private_key(base64.b64decode("".join(text.split())), password=None)
+    except (ValueError, TypeError, binascii.Error):
+        raise ValueError("not a PEM or base64 DER private key") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("not an RSA private key")
+    return _private_pem(key), _public_b64(key), key.key_size
+
+
+def _public_b64(key: rsa.RSAPrivateKey) -> str:
+    """The key's public half as base64 DER (SubjectPublicKeyInfo), as the p= tag holds it."""
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode()
+
+
+def _private_pem(key: rsa.RSAPrivateKey) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def txt_record(domain: str, selector: str, public_b64: str) -> dict:
+    """The TXT record (name, type, value) that publishes a public key; the names are not checked here."""
+    return {"name": f"{selector}._domainkey.{domain.rstrip('.').lower()}", "type": "TXT",
+            "value": f"v=DKIM1; k=rsa; p={public_b64}"}
+
+
+def txt_strings(value: str) -> list[str]:
+    """The value cut into the character-strings a TXT record holds: each at most 255 bytes of UTF-8.
+
+    Cut by bytes, not characters, and never inside a character; a DKIM value is ASCII, where the two agree.
+    """
+    strings: list[str] = []
+    start = size = 0
+    for index, char in enumerate(value):
+        width = len(char.encode())
+        if size + width > _TXT_CHUNK:
+            strings.append(value[start:index])
+            start, size = index, 0
+        size += width
+    if start < len(value):
+        strings.append(value[start:])
+    return strings
 
 
 def dns_records(domain: str, selector: str, public_b64: str) -> list[dict]:
-    """The TXT record to publish; `strings` splits the value into the 255-byte pieces DNS needs."""
+    """The TXT record to publish, with `strings`: its value split into the 255-byte pieces DNS needs."""
     _check_names(domain, selector)
-    value = f"v=DKIM1; k=rsa; p={public_b64}"
-    strings = [value[i:i + _TXT_CHUNK] for i in range(0, len(value), _TXT_CHUNK)]
-    return [{"name": f"{selector}._domainkey.{domain.rstrip('.').lower()}", "type": "TXT", "value": value,
-             "strings": strings}]
+    record = txt_record(domain, selector, public_b64)
+    return [{**record, "strings": txt_strings(record["value"])}]
 
 
 def record_matches(txt: str, public_b64: str) -> bool:

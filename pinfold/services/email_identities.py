@@ -12,17 +12,15 @@ that record in DNS verifies the domain; an organization administrator may also c
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 import secrets
 import time
 
 import dns.exception
 import dns.resolver
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pinfold.config import Settings
+from pinfold.domain import dkim
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from pinfold.services.context import Context
@@ -92,7 +90,7 @@ def _dkim_columns(signing: dict | None, secrets_box) -> dict:
         origin = "EXTERNAL"
     else:
         bits = _KEY_BITS[signing.get("NextSigningKeyLength") or "RSA_2048_BIT"]
-        private_pem, public_b64 = _generate_key(bits)
+        private_pem, public_b64 = dkim.generate_key(bits)
         # Easy DKIM's tokens are 32 base32 characters; the selector plays that part here.
         selector = base64.b32encode(secrets.token_bytes(20)).decode().lower()
         origin = "AWS_SES"
@@ -235,8 +233,7 @@ def put_configuration_set(ctx: Context, caller: Caller, name: str, configuration
 def _records(row: dict) -> list[dict]:
     if row["identity_type"] != "DOMAIN":
         return []
-    return [{"name": f"{row['dkim_selector']}._domainkey.{row['identity']}", "type": "TXT",
-             "value": f"v=DKIM1; k=rsa; p={row['dkim_public_key']}"}]
+    return [dkim.txt_record(row["identity"], row["dkim_selector"], row["dkim_public_key"])]
 
 
 def dns_records(ctx: Context, caller: Caller, name: str) -> list[dict]:
@@ -304,38 +301,19 @@ def _record_dns_check(ctx: Context, row: dict) -> dict:
     return {**current, **values}
 
 
-# --- DKIM keys and DNS (pinfold/domain/dkim.py, when it lands, can take the key generation over) ----
-
-def _public_b64(key: rsa.RSAPrivateKey) -> str:
-    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return base64.b64encode(der).decode()
-
-
-def _generate_key(bits: int) -> tuple[str, str]:
-    """A new RSA key: (private key PEM, public key as base64 DER for the DKIM record)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    return pem, _public_b64(key)
-
-
 def _load_external_key(text: str) -> tuple[str, str, int]:
     """(PEM, public base64, bits) of a caller's DKIM key: base64 DER as SES takes it, or PEM."""
-    invalid = InvalidInput("DomainSigningPrivateKey must be a base64-encoded 1024- or 2048-bit RSA private key",
-                           field="DomainSigningPrivateKey")
     try:
-        if "-----BEGIN" in text:
-            key = serialization.load_pem_private_key(text.encode(), password=None)
-        else:
-            key = serialization.load_der_private_key(base64.b64decode("".join(text.split())), password=None)
-    except (ValueError, TypeError, binascii.Error):
-        raise invalid from None
-    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size not in (1024, 2048):
-        raise invalid
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    return pem, _public_b64(key), key.key_size
+        key = dkim.import_key(text)
+    except ValueError:
+        key = None
+    if key is None or key[2] not in (1024, 2048):
+        raise InvalidInput("DomainSigningPrivateKey must be a base64-encoded 1024- or 2048-bit RSA private key",
+                           field="DomainSigningPrivateKey")
+    return key
 
+
+# --- DNS ------------------------------------------------------------------------------------------
 
 def _nameserver(text: str) -> tuple[str, int]:
     """(address, port) from "host", "host:port" or "[v6 address]:port"."""
