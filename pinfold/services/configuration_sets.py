@@ -27,7 +27,7 @@ from pinfold.domain import ids
 from pinfold.domain.access import Caller
 from pinfold.domain.arns import parse_arn
 from pinfold.domain.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
-from pinfold.domain.paging import decode_token, encode_token
+from pinfold.domain.paging import after_key, limit_of, page_of
 from pinfold.domain.streams import destination
 from pinfold.events.nats import stream_name
 from pinfold.services import projects as project_service
@@ -41,7 +41,6 @@ from pinfold.store.database import lock_keys
 
 MAX_CONFIGURATION_SETS = 10_000  # per account and region, as SES counts them
 MAX_EVENT_DESTINATIONS = 10  # per configuration set
-DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 EVENT_TYPES = ("SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "OPEN", "CLICK", "RENDERING_FAILURE",
                "DELIVERY_DELAY", "SUBSCRIPTION")
 DESTINATION_TYPES = ("KinesisFirehoseDestination", "CloudWatchDestination", "SnsDestination",
@@ -76,23 +75,6 @@ def visible_arns(conn, caller: Caller) -> set[str] | None:
     if tenant is None:
         return set()
     return set(ses_tenants.resources(conn, caller.account_id, caller.region, tenant["name"]))
-
-
-def page_size(value: int | None, maximum: int = MAX_PAGE_SIZE, default: int = DEFAULT_PAGE_SIZE) -> int:
-    if value is None:
-        return default
-    if not 1 <= value <= maximum:
-        raise InvalidInput(f"PageSize must be between 1 and {maximum}", field="PageSize")
-    return value
-
-
-def decode_after(token: str | None, kind: str) -> str | None:
-    position = decode_token(token)
-    if position is None:
-        return None
-    if position[0] != kind:
-        raise InvalidInput("NextToken is not a token this operation issued", field="NextToken")
-    return position[1]
 
 
 def visible_row(conn, caller: Caller, repository, name: str, missing: str) -> dict:
@@ -205,7 +187,7 @@ def get(ctx: Context, caller: Caller, name: str) -> dict:
 def list_page(ctx: Context, caller: Caller, size: int | None, token: str | None,
               filters: dict | None = None) -> dict:
     """A page of names; the filter CONFIGURATION_SET_NAME_CONTAINS keeps names holding a substring."""
-    limit, after = page_size(size), decode_after(token, "configuration-sets")
+    limit, after = limit_of(size), after_key(token, "configuration-sets")
     contains = (filters or {}).get("CONFIGURATION_SET_NAME_CONTAINS")
     with ctx.db.read() as conn:
         visible = visible_arns(conn, caller)
@@ -215,10 +197,8 @@ def list_page(ctx: Context, caller: Caller, size: int | None, token: str | None,
             only = {arn[len(prefix):] for arn in visible if arn.startswith(prefix)}
         names = store.names_page(conn, caller.account_id, caller.region, after=after, limit=limit + 1, only=only,
                                  contains=contains)
-    result: dict = {"ConfigurationSets": names[:limit]}
-    if len(names) > limit:
-        result["NextToken"] = encode_token(("configuration-sets", names[limit - 1]))
-    return result
+    names, token = page_of(names, limit, "configuration-sets", str)
+    return {"ConfigurationSets": names, **({"NextToken": token} if token else {})}
 
 
 def delete(ctx: Context, caller: Caller, name: str) -> None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from pinfold.domain import ids
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
-from pinfold.domain.paging import encode_token
+from pinfold.domain.paging import after_key, limit_of, page_of
 from pinfold.domain.subscriptions import STATUSES, defaults_of, matches, preference_lists
-from pinfold.services.configuration_sets import check_name, decode_after, page_size
+from pinfold.services.configuration_sets import check_name
 from pinfold.services.context import Context
 from pinfold.services.email_sending import address_of
 from pinfold.services.ses_tenants import is_admin, tag_list, tags_of
@@ -159,16 +159,14 @@ def get_list(ctx: Context, caller: Caller, name: str) -> dict:
 
 
 def list_lists(ctx: Context, caller: Caller, size: int | None, token: str | None) -> dict:
-    limit = page_size(size, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)
-    after = decode_after(token, "contact-lists")
+    limit, after = limit_of(size, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE), after_key(token, "contact-lists")
     with ctx.db.read() as conn:
         rows = store.page(conn, caller.account_id, caller.region, after=after, limit=limit + 1,
                           owner=owner_of(caller), any_owner=is_admin(caller))
+    rows, token = page_of(rows, limit, "contact-lists", lambda row: row["name"])
     result: dict = {"ContactLists": [{"ContactListName": row["name"], "LastUpdatedTimestamp": row["updated_at"]}
-                                     for row in rows[:limit]]}
-    if len(rows) > limit:
-        result["NextToken"] = encode_token(("contact-lists", rows[limit - 1]["name"]))
-    return result
+                                     for row in rows]}
+    return {**result, "NextToken": token} if token else result
 
 
 def update_list(ctx: Context, caller: Caller, name: str, request: dict) -> None:
@@ -258,8 +256,7 @@ def delete_contact(ctx: Context, caller: Caller, list_name: str, address: str) -
 def list_contacts(ctx: Context, caller: Caller, list_name: str, contact_filter: dict | None, size: int | None,
                   token: str | None) -> dict:
     """A page of the list's contacts in address order, those the Filter keeps (see domain.subscriptions)."""
-    limit = page_size(size, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)
-    after = decode_after(token, "contacts")
+    limit, after = limit_of(size, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE), after_key(token, "contacts")
     with ctx.db.read() as conn:
         found = _require_list(conn, caller, list_name)
         keep = _filter(contact_filter, found)
@@ -275,10 +272,9 @@ def list_contacts(ctx: Context, caller: Caller, list_name: str, contact_filter: 
             if len(chunk) < SCAN_CHUNK:
                 break
             last_key = chunk[-1]["address_key"]
-    result: dict = {"Contacts": [_contact_view(contact, found["topics"]) for contact in kept[:limit]]}
-    if len(kept) > limit:
-        result["NextToken"] = encode_token(("contacts", kept[limit - 1]["address_key"]))
-    return result
+    kept, token = page_of(kept, limit, "contacts", lambda contact: contact["address_key"])
+    result: dict = {"Contacts": [_contact_view(contact, found["topics"]) for contact in kept]}
+    return {**result, "NextToken": token} if token else result
 
 
 def _filter(contact_filter: dict | None, found: dict):

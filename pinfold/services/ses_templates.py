@@ -16,13 +16,11 @@ import orjson
 from pinfold.domain import ids
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import Conflict, InvalidInput, LimitExceeded
-from pinfold.domain.paging import encode_token
+from pinfold.domain.paging import after_key, limit_of, page_of
 from pinfold.domain.templates import render
 from pinfold.services.configuration_sets import (
     check_can_administer,
     check_name,
-    decode_after,
-    page_size,
     visible_arns,
     visible_row,
 )
@@ -83,7 +81,8 @@ def get(ctx: Context, caller: Caller, name: str) -> dict:
 
 
 def list_page(ctx: Context, caller: Caller, size: int | None, token: str | None) -> dict:
-    limit, after = page_size(size, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE), decode_after(token, "email-templates")
+    limit = limit_of(size, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
+    after = after_key(token, "email-templates")
     with ctx.db.read() as conn:
         visible = visible_arns(conn, caller)
         only = None
@@ -91,11 +90,10 @@ def list_page(ctx: Context, caller: Caller, size: int | None, token: str | None)
             prefix = store.arn(caller.account_id, caller.region, "")
             only = {arn[len(prefix):] for arn in visible if arn.startswith(prefix)}
         rows = store.page(conn, caller.account_id, caller.region, after=after, limit=limit + 1, only=only)
+    rows, token = page_of(rows, limit, "email-templates", lambda row: row["name"])
     result: dict = {"TemplatesMetadata": [{"TemplateName": row["name"], "CreatedTimestamp": row["created_at"]}
-                                          for row in rows[:limit]]}
-    if len(rows) > limit:
-        result["NextToken"] = encode_token(("email-templates", rows[limit - 1]["name"]))
-    return result
+                                          for row in rows]}
+    return {**result, "NextToken": token} if token else result
 
 
 def update(ctx: Context, caller: Caller, name: str, content: dict) -> None:

@@ -14,8 +14,9 @@ from datetime import datetime
 
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import Forbidden, InvalidInput, NotFound
+from pinfold.domain.paging import after_key, limit_of, page_of
 from pinfold.services.context import Context
-from pinfold.services.ses_tenants import is_admin, next_token, page_args, require_tenant
+from pinfold.services.ses_tenants import is_admin, require_tenant
 from pinfold.store import suppression as store
 
 
@@ -86,11 +87,12 @@ def _epoch(value: datetime | None) -> float | None:
 def list_page(ctx: Context, caller: Caller, *, tenant_name: str | None = None, reasons: list[str] | None = None,
               start: datetime | None = None, end: datetime | None = None, page_size: int | None = None,
               token: str | None = None) -> dict:
-    limit, after = page_args(page_size, token, default=1000)
+    limit, after = limit_of(page_size or None, default=1000), after_key(token, "suppressed-destinations")
     with ctx.db.read() as conn:
         list_name = _list_name(conn, caller, tenant_name, changing_or_listing=True)
-        rows = store.list_page(conn, caller.account_id, caller.region, list_name, after=after, limit=limit,
+        rows = store.list_page(conn, caller.account_id, caller.region, list_name, after=after, limit=limit + 1,
                                reasons=reasons, start=_epoch(start), end=_epoch(end))
+    rows, token = page_of(rows, limit, "suppressed-destinations", lambda row: row["address"])
     summaries = [{"EmailAddress": row["address"], "Reason": row["reason"], "LastUpdateTime": row["updated_at"]}
                  for row in rows]
-    return {"SuppressedDestinationSummaries": summaries, "NextToken": next_token(rows, limit, "address")}
+    return {"SuppressedDestinationSummaries": summaries, "NextToken": token}

@@ -156,3 +156,27 @@ def test_tenant_callers_list_only_their_own_associations(ctx, admin, shared):
         ses_tenants.associate(ctx, alpha, "alpha", identity)
     with pytest.raises(Forbidden):
         ses_tenants.dissociate(ctx, alpha, "alpha", identity)
+
+
+def test_an_exactly_full_last_page_carries_no_token(ctx, admin):
+    for name in ("t-a", "t-b", "t-c", "t-d"):
+        ses_tenants.create(ctx, admin, {"TenantName": name})
+    first = ses_tenants.list_page(ctx, admin, None, 2, None)
+    assert [t["TenantName"] for t in first["Tenants"]] == ["t-a", "t-b"] and first["NextToken"]
+    last = ses_tenants.list_page(ctx, admin, None, 2, first["NextToken"])
+    assert [t["TenantName"] for t in last["Tenants"]] == ["t-c", "t-d"] and last["NextToken"] is None
+    assert ses_tenants.list_page(ctx, admin, None, 4, None)["NextToken"] is None
+    for name in ("set-a", "set-b"):
+        configuration_sets.create(ctx, admin, {"ConfigurationSetName": name})
+        ses_tenants.associate(ctx, admin, "t-a", _arn(admin, "configuration-set", name))
+        ses_tenants.associate(ctx, admin, "t-b", _arn(admin, "configuration-set", name))
+    resources = ses_tenants.list_resources(ctx, admin, "t-a", None, 2, None)
+    assert len(resources["TenantResources"]) == 2 and resources["NextToken"] is None
+    tenants = ses_tenants.list_resource_tenants(ctx, admin, _arn(admin, "configuration-set", "set-a"), 2, None)
+    assert len(tenants["ResourceTenants"]) == 2 and tenants["NextToken"] is None
+
+
+def test_a_token_that_is_not_ours_is_invalid_input(ctx, admin):
+    for token in ("not-a-token", "bm90IGpzb24="):
+        with pytest.raises(InvalidInput):
+            ses_tenants.list_page(ctx, admin, None, 2, token)

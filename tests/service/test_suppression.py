@@ -142,3 +142,12 @@ def test_deleting_a_tenant_drops_its_list(ctx, admin, shared):
     ses_tenants.delete(ctx, shared["admin"], "alpha")
     with ctx.db.read() as conn:
         assert store.get(conn, shared["account"], admin.region, "alpha", "x@example.com") is None
+
+
+def test_an_exactly_full_last_page_carries_no_token(ctx, admin):
+    for n in range(4):
+        suppression.put(ctx, admin, f"user{n}@example.com", "BOUNCE")
+    first = suppression.list_page(ctx, admin, page_size=2)
+    assert first["NextToken"]
+    last = suppression.list_page(ctx, admin, page_size=2, token=first["NextToken"])
+    assert len(last["SuppressedDestinationSummaries"]) == 2 and last["NextToken"] is None

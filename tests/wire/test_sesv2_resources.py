@@ -149,6 +149,8 @@ def test_ses_tenants_associations_and_isolation(ses_server, parties):
     # The tenant's credentials act as the SES tenant of the same name: they see it and what is associated.
     assert alpha.get_tenant(TenantName=alpha_name)["Tenant"]["TenantName"] == alpha_name
     assert [t["TenantName"] for t in alpha.list_tenants()["Tenants"]] == [alpha_name]
+    assert _error(lambda: admin.list_tenants(NextToken="not-a-token")) == ("BadRequestException", 400)
+    assert _error(lambda: admin.list_suppressed_destinations(NextToken="not-a-token")) == ("BadRequestException", 400)
     assert _error(lambda: beta.get_tenant(TenantName=alpha_name)) == ("NotFoundException", 404)
     assert [i["IdentityName"] for i in alpha.list_email_identities()["EmailIdentities"]] == ["alpha.wire.example"]
     assert _error(lambda: alpha.get_email_identity(EmailIdentity="beta.wire.example"))[0] == "NotFoundException"
