@@ -16,9 +16,10 @@ from pinfold.domain.arns import parse_arn
 from pinfold.domain.errors import Forbidden, InvalidInput, NotFound
 from pinfold.services import projects as project_service
 from pinfold.services.context import Context
-from pinfold.services.ses_tenants import identity_arn, is_admin, own_tenant
+from pinfold.services.ses_access import may_use
+from pinfold.services.ses_tenants import identity_arn
 from pinfold.store import channels as store
-from pinfold.store import configuration_sets, email_account, email_identities, ses_tenants
+from pinfold.store import configuration_sets, email_account, email_identities
 from pinfold.store.database import lock_keys
 
 EMAIL = "EMAIL"
@@ -47,10 +48,7 @@ def bare_address(value: str, field: str = "FromAddress") -> str:
 
 def _usable(conn, caller: Caller, ses_arn: str) -> bool:
     """Whether the caller may use an SES resource: confined credentials only their SES tenant's (as in SES)."""
-    if is_admin(caller):
-        return True
-    mine = own_tenant(conn, caller)
-    return mine is not None and ses_arn in ses_tenants.resources(conn, caller.account_id, caller.region, mine["name"])
+    return may_use(conn, caller, ses_arn)
 
 
 def _identity_name(conn, caller: Caller, given_arn: str, from_address: str) -> str:

@@ -26,13 +26,13 @@ import re
 from pinfold.domain import ids
 from pinfold.domain.access import Caller
 from pinfold.domain.arns import parse_arn
-from pinfold.domain.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
+from pinfold.domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from pinfold.domain.paging import after_key, limit_of, page_of
 from pinfold.domain.streams import destination
 from pinfold.events.nats import stream_name
 from pinfold.services import projects as project_service
-from pinfold.services import ses_tenants as ses_tenant_service
 from pinfold.services.context import Context
+from pinfold.services.ses_access import check_can_administer, visible_arns, visible_row
 from pinfold.services.ses_tenants import tag_list, tags_of
 from pinfold.store import configuration_sets as store
 from pinfold.store import projects as tag_store
@@ -59,32 +59,6 @@ def check_name(value: str, field: str, what: str) -> str:
         raise InvalidInput(f"Invalid {what} name {value!r}: use 1 to 64 ASCII letters, digits, underscores (_) "
                            "or hyphens (-)", field=field)
     return value
-
-
-def check_can_administer(caller: Caller, what: str) -> None:
-    if not ses_tenant_service.is_admin(caller):
-        raise Forbidden(f"These credentials are confined to one project; {what} are administered with "
-                        "account credentials")
-
-
-def visible_arns(conn, caller: Caller) -> set[str] | None:
-    """None when the caller sees its whole account; else the ARNs associated with its SES tenant."""
-    if ses_tenant_service.is_admin(caller):
-        return None
-    tenant = ses_tenant_service.own_tenant(conn, caller)
-    if tenant is None:
-        return set()
-    return set(ses_tenants.resources(conn, caller.account_id, caller.region, tenant["name"]))
-
-
-def visible_row(conn, caller: Caller, repository, name: str, missing: str) -> dict:
-    """A configuration set's or template's row if the caller may see it; NotFound (never Forbidden)
-    otherwise, so resources of other tenants look absent."""
-    found = repository.row(conn, caller.account_id, caller.region, name)
-    visible = visible_arns(conn, caller)
-    if found is None or (visible is not None and repository.arn(caller.account_id, caller.region, name) not in visible):
-        raise NotFound(missing)
-    return found
 
 
 def _require(conn, caller: Caller, name: str) -> dict:

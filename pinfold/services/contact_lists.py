@@ -18,7 +18,8 @@ from pinfold.domain.subscriptions import STATUSES, defaults_of, matches, prefere
 from pinfold.services.configuration_sets import check_name
 from pinfold.services.context import Context
 from pinfold.services.email_sending import address_of
-from pinfold.services.ses_tenants import is_admin, tag_list, tags_of
+from pinfold.services.ses_access import is_admin
+from pinfold.services.ses_tenants import tag_list, tags_of
 from pinfold.store import contact_lists as store
 from pinfold.store import projects as tag_store
 from pinfold.store.database import lock_keys

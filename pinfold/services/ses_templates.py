@@ -18,13 +18,9 @@ from pinfold.domain.access import Caller
 from pinfold.domain.errors import Conflict, InvalidInput, LimitExceeded
 from pinfold.domain.paging import after_key, limit_of, page_of
 from pinfold.domain.templates import render
-from pinfold.services.configuration_sets import (
-    check_can_administer,
-    check_name,
-    visible_arns,
-    visible_row,
-)
+from pinfold.services.configuration_sets import check_name
 from pinfold.services.context import Context
+from pinfold.services.ses_access import check_can_administer, visible_arns, visible_row
 from pinfold.services.ses_tenants import tag_list, tags_of
 from pinfold.store import projects as tag_store
 from pinfold.store import ses_templates as store

@@ -1,10 +1,6 @@
 """SES tenants: CreateTenant, GetTenant, ListTenants, DeleteTenant, resource associations, and the
-tenant's suppression attributes; also the SES access rules the other email services share.
-
-Callers that reach their whole account (organization and account scopes, ma-mp tenants) administer
-its SES resources. Callers confined to one project (project scope, sa-sp and sa-mp tenants) share
-the account: they see only the SES tenant linked to their registry tenant and what is associated
-with it, and change nothing account-wide.
+tenant's suppression attributes. Who may see and administer them is services.ses_access
+(email_identities and email_account still import is_admin, own_tenant and require_admin from here).
 """
 
 from __future__ import annotations
@@ -15,10 +11,11 @@ import uuid
 
 from pinfold.domain.access import Caller
 from pinfold.domain.arns import parse_arn
-from pinfold.domain.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
+from pinfold.domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from pinfold.domain.paging import after_key, decode_token, encode_token, limit_of, page_of
 from pinfold.domain.tags import check_tags
 from pinfold.services.context import Context
+from pinfold.services.ses_access import is_admin, own_tenant, require_admin, require_tenant
 from pinfold.store import configuration_sets, email_identities, ses_templates, ses_tenants, suppression
 from pinfold.store import projects as tag_store
 from pinfold.store.database import lock_keys
@@ -30,27 +27,6 @@ REASONS = ("BOUNCE", "COMPLAINT")
 
 
 # --- shared by the SES services -------------------------------------------------------------------
-
-def is_admin(caller: Caller) -> bool:
-    """True for callers that reach their whole account and so administer its SES resources."""
-    return caller.pinned_project() is None
-
-
-def require_admin(caller: Caller, action: str) -> None:
-    if not is_admin(caller):
-        raise Forbidden(f"These credentials are confined to one project and share the account's email resources "
-                        f"with other tenants: they cannot {action}; an account administrator can")
-
-
-def own_tenant(conn, caller: Caller) -> dict | None:
-    """The SES tenant a confined caller acts as (its registry tenant's), or None."""
-    if caller.tenant is None:
-        return None
-    found = ses_tenants.for_registry_tenant(conn, caller.tenant.tenant_id)
-    if found is None or (found["account_id"], found["region"]) != (caller.account_id, caller.region):
-        return None
-    return found
-
 
 # page_args and next_token: the old pager, kept only for email_identities until it moves to
 # domain.paging (it issues a token on an exactly full last page); new code uses domain.paging.
@@ -92,17 +68,6 @@ def _response(conn, row: dict) -> dict:
     return {**_info(row), "Tags": tag_list(tag_store.get_tags(conn, tenant_arn(row))),
             "SuppressionAttributes": {"SuppressedReasons": list(row["suppressed_reasons"]),
                                       "SuppressionScope": row["suppression_scope"]}}
-
-
-def require_tenant(conn, caller: Caller, name: str) -> dict:
-    """The SES tenant if the caller may see it; NotFound otherwise, exactly as for a missing one."""
-    row = ses_tenants.get(conn, caller.account_id, caller.region, name)
-    if row is not None and not is_admin(caller):
-        mine = own_tenant(conn, caller)
-        row = row if mine is not None and mine["name"] == row["name"] else None
-    if row is None:
-        raise NotFound(f"Tenant {name} does not exist")
-    return row
 
 
 def _suppression_attributes(given: dict | None) -> tuple[str, list[str]]:

@@ -16,7 +16,7 @@ from pinfold.domain.access import Caller
 from pinfold.domain.errors import Forbidden, InvalidInput, NotFound
 from pinfold.domain.paging import after_key, limit_of, page_of
 from pinfold.services.context import Context
-from pinfold.services.ses_tenants import is_admin, require_tenant
+from pinfold.services.ses_access import is_admin, require_tenant
 from pinfold.store import suppression as store
 
 
