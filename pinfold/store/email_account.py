@@ -10,7 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from pinfold.domain.errors import LimitExceeded, SendingPaused, Throttled
+from pinfold.domain import quota
+from pinfold.domain.errors import SendingPaused
 from pinfold.store.database import is_unique_violation
 from pinfold.store.tables import email_accounts as accounts
 from pinfold.store.tables import email_send_counts as counts
@@ -20,7 +21,6 @@ SANDBOX_MAX_RATE = 1.0
 PRODUCTION_MAX_24H = 50_000
 PRODUCTION_MAX_RATE = 14.0
 DEFAULT_SUPPRESSED_REASONS = ["BOUNCE", "COMPLAINT"]
-WINDOW_MINUTES = 24 * 60
 _SETTINGS = ("production_access", "sending_enabled", "max_24h", "max_rate", "suppressed_reasons", "details")
 
 
@@ -86,22 +86,9 @@ def update(conn: Connection, account_id: str, region: str, now: float, **values)
 
 
 def sent_last_24h(conn: Connection, account_id: str, region: str, now: float) -> int:
-    first_minute = int(now // 60) - WINDOW_MINUTES + 1
     query = sa.select(sa.func.coalesce(sa.func.sum(counts.c.sent), 0)).where(
-        _where(counts, account_id, region), counts.c.minute >= first_minute)
+        _where(counts, account_id, region), counts.c.minute >= quota.first_minute_in_window(now))
     return int(conn.execute(query).scalar())
-
-
-def rate_excess(tat: float, now: float, count: int, max_rate: float) -> tuple[float, float]:
-    """(seconds over the rate limit, new theoretical arrival time) for sending `count` at `now`.
-
-    A generic cell-rate limiter: each message costs 1/max_rate seconds, a burst of up to one
-    second's worth is allowed, and a batch bigger than that may go when nothing is owed.
-    """
-    cost = count / max_rate
-    backlog = max(tat - now, 0.0)
-    excess = backlog + cost - max(1.0, cost)
-    return (excess if excess > 1e-9 else 0.0), max(tat, now) + cost
 
 
 # The minute in which this process last found nothing to prune in each account's window: buckets
@@ -114,7 +101,7 @@ def _prune_window(conn: Connection, account_id: str, region: str, minute: int) -
     """Drop minute buckets that left the 24 h window; returns how many messages they held."""
     if _pruned.get((account_id, region)) == minute:
         return 0
-    key = {"a": account_id, "r": region, "m": minute - WINDOW_MINUTES}
+    key = {"a": account_id, "r": region, "m": quota.last_expired_minute(minute)}
     expired = conn.execute(_EXPIRED_SUM, key).scalar()
     if expired:
         conn.execute(_EXPIRED_DELETE, key)
@@ -141,19 +128,16 @@ def take_quota(conn: Connection, account_id: str, region: str, count: int, now: 
         raise SendingPaused(f"Email sending is disabled for account {account_id} in {region}")
     if count <= 0:
         return 0.0
-    minute = int(now // 60)
+    minute = quota.minute(now)
     in_window = row["sent_in_window"] - _prune_window(conn, account_id, region, minute)
     changes = {"in_window": in_window, "tat": row["rate_tat"]}
     try:
-        if in_window + count > row["max_24h"]:
-            raise LimitExceeded("Daily message quota exceeded")
-        excess, tat = rate_excess(row["rate_tat"], now, count, row["max_rate"])
-        if excess:
-            if wait:
-                return excess
-            raise Throttled("Maximum sending rate exceeded")
+        taken = quota.take(in_window=in_window, tat=row["rate_tat"], count=count, now=now,
+                           max_24h=row["max_24h"], max_rate=row["max_rate"], wait=wait)
+        if taken.wait:
+            return taken.wait
         _count_sent(conn, account_id, region, minute, count)
-        changes = {"in_window": in_window + count, "tat": tat}
+        changes = {"in_window": taken.in_window, "tat": taken.tat}
         return 0.0
     finally:
         # Pruned buckets are gone from the table, so the running total drops with them even when
