@@ -34,6 +34,36 @@ def segment_arn(region: str, account_id: str, project_id: str, segment_id: str) 
     return f"arn:aws:mobiletargeting:{region}:{account_id}:apps/{project_id}/segments/{segment_id}"
 
 
+def template_arn(region: str, account_id: str, name: str, template_type: str) -> str:
+    """A Pinpoint message template (one name may hold a template of each type)."""
+    return f"arn:aws:mobiletargeting:{region}:{account_id}:templates/{name}/{template_type}"
+
+
+def ses_arn(region: str, account_id: str, kind: str, name: str) -> str:
+    """An SES v2 resource: `kind` is "identity", "configuration-set", "template", "contact-list", ..."""
+    return f"arn:aws:ses:{region}:{account_id}:{kind}/{name}"
+
+
+def ses_identity_arn(region: str, account_id: str, identity: str) -> str:
+    return ses_arn(region, account_id, "identity", identity)
+
+
+def configuration_set_arn(region: str, account_id: str, name: str) -> str:
+    return ses_arn(region, account_id, "configuration-set", name)
+
+
+def ses_template_arn(region: str, account_id: str, name: str) -> str:
+    return ses_arn(region, account_id, "template", name)
+
+
+def contact_list_arn(region: str, account_id: str, name: str) -> str:
+    return ses_arn(region, account_id, "contact-list", name)
+
+
+def ses_tenant_arn(region: str, account_id: str, name: str, tenant_id: str) -> str:
+    return ses_arn(region, account_id, "tenant", f"{name}/{tenant_id}")
+
+
 def parse_arn(text: str, field: str = "ResourceArn") -> Arn:
     parts = text.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn" or not parts[5]:

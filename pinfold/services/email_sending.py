@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from pinfold.domain import ids
 from pinfold.domain.access import Caller
+from pinfold.domain.arns import ses_identity_arn
 from pinfold.domain.errors import Forbidden, InvalidInput, MessageRejected, NotFound, SendingPaused
 from pinfold.store import configuration_sets, email_account, email_identities, ses_tenants
 from pinfold.store import email_messages as store
@@ -181,8 +182,7 @@ def _check_tenant_resources(conn, tenant: dict, account_id: str, region: str, id
     if tenant["sending_status"] == "DISABLED":
         raise SendingPaused(f"Sending is paused for tenant {tenant['name']}")
     associated = ses_tenants.resources(conn, account_id, region, tenant["name"])
-    identity_arn = f"arn:aws:ses:{region}:{account_id}:identity/{identity['identity']}"
-    if identity_arn not in associated:
+    if ses_identity_arn(region, account_id, identity["identity"]) not in associated:
         raise MessageRejected(f"Identity {identity['identity']} is not associated with tenant {tenant['name']}")
     if found_set is None:
         raise MessageRejected(f"Tenant {tenant['name']} must send through a configuration set associated with it")

@@ -10,7 +10,7 @@ import time
 import uuid
 
 from pinfold.domain.access import Caller
-from pinfold.domain.arns import parse_arn
+from pinfold.domain.arns import parse_arn, ses_arn, ses_identity_arn, ses_tenant_arn
 from pinfold.domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from pinfold.domain.paging import after_key, decode_token, encode_token, limit_of, page_of
 from pinfold.domain.tags import check_tags
@@ -56,7 +56,7 @@ def tags_of(request: dict) -> dict[str, str]:
 # --- tenants ----------------------------------------------------------------------------------------
 
 def tenant_arn(row: dict) -> str:
-    return f"arn:aws:ses:{row['region']}:{row['account_id']}:tenant/{row['name']}/{row['id']}"
+    return ses_tenant_arn(row["region"], row["account_id"], row["name"], row["id"])
 
 
 def _info(row: dict) -> dict:
@@ -164,11 +164,11 @@ def _resource(conn, caller: Caller, resource_arn: str) -> tuple[str, str]:
         found = ses_templates.row(conn, caller.account_id, caller.region, name)
     if found is None:
         raise missing
-    return f"arn:aws:ses:{caller.region}:{caller.account_id}:{kind}/{name}", _RESOURCE_TYPES[kind]
+    return ses_arn(caller.region, caller.account_id, kind, name), _RESOURCE_TYPES[kind]
 
 
 def identity_arn(account_id: str, region: str, identity: str) -> str:
-    return f"arn:aws:ses:{region}:{account_id}:identity/{identity.lower()}"
+    return ses_identity_arn(region, account_id, identity.lower())
 
 
 def associate(ctx: Context, caller: Caller, name: str, resource_arn: str) -> None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from pinfold.domain import ids
 from pinfold.domain.access import Caller
+from pinfold.domain.arns import template_arn
 from pinfold.domain.errors import Forbidden, InvalidInput, LimitExceeded, NotFound
 from pinfold.domain.numbers import whole_number
 from pinfold.domain.paging import decode_token, encode_token, page_size
@@ -35,10 +36,6 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _EMAIL_MEMBERS = ("Subject", "HtmlPart", "TextPart", "DefaultSubstitutions", "RecommenderId",
                   "TemplateDescription", "Headers")
 _EMAIL_SOURCES = ("Subject", "HtmlPart", "TextPart")
-
-
-def template_arn(region: str, account_id: str, name: str, template_type: str) -> str:
-    return f"arn:aws:mobiletargeting:{region}:{account_id}:templates/{name}/{template_type}"
 
 
 NOBODY = ""  # the owner of what a project key may change: nothing (no tenant has an empty id)

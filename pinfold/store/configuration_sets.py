@@ -8,13 +8,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from pinfold.domain.arns import configuration_set_arn
 from pinfold.store.database import upsert
 from pinfold.store.tables import configuration_set_event_destinations as destinations_table
 from pinfold.store.tables import configuration_sets, event_bus_webhooks
 
 
 def arn(account_id: str, region: str, name: str) -> str:
-    return f"arn:aws:ses:{region}:{account_id}:configuration-set/{name}"
+    return configuration_set_arn(region, account_id, name)
 
 
 def _where(account_id: str, region: str, name: str):

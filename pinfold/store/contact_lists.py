@@ -5,11 +5,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from pinfold.domain.arns import contact_list_arn
 from pinfold.store.tables import contact_lists, contacts
 
 
 def arn(account_id: str, region: str, name: str) -> str:
-    return f"arn:aws:ses:{region}:{account_id}:contact-list/{name}"
+    return contact_list_arn(region, account_id, name)
 
 
 def _list_where(account_id: str, region: str, name: str):

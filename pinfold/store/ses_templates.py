@@ -5,12 +5,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from pinfold.domain.arns import ses_template_arn
 from pinfold.store import projects as tag_store
 from pinfold.store.tables import email_templates
 
 
 def arn(account_id: str, region: str, name: str) -> str:
-    return f"arn:aws:ses:{region}:{account_id}:template/{name}"
+    return ses_template_arn(region, account_id, name)
 
 
 def _where(account_id: str, region: str, name: str):
