@@ -14,7 +14,7 @@ import uuid
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import InvalidInput, NotFound
 from pinfold.services.context import Context
-from pinfold.services.ses_tenants import is_admin, require_admin
+from pinfold.services.ses_access import is_admin, require_admin
 from pinfold.store import accounts
 from pinfold.store import email_account as store
 

@@ -23,17 +23,10 @@ from pinfold.config import Settings
 from pinfold.domain import dkim
 from pinfold.domain.access import Caller
 from pinfold.domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from pinfold.domain.paging import after_key, limit_of, page_of
 from pinfold.services.context import Context
-from pinfold.services.ses_tenants import (
-    identity_arn,
-    is_admin,
-    next_token,
-    own_tenant,
-    page_args,
-    require_admin,
-    tag_list,
-    tags_of,
-)
+from pinfold.services.ses_access import require_admin, visible_arns
+from pinfold.services.ses_tenants import identity_arn, tag_list, tags_of
 from pinfold.store import configuration_sets, email_identities, ses_tenants
 from pinfold.store import projects as tag_store
 from pinfold.store.database import lock_keys
@@ -66,17 +59,12 @@ def identity_type(name: str) -> str:
 def _require(conn, caller: Caller, name: str) -> dict:
     """The identity if the caller may see it; confined callers see only their SES tenant's."""
     row = email_identities.get(conn, caller.account_id, caller.region, name)
-    if row is not None and not is_admin(caller):
-        if identity_arn(caller.account_id, caller.region, row["identity"]) not in _tenant_arns(conn, caller):
-            row = None
+    visible = visible_arns(conn, caller) if row is not None else None
+    if visible is not None and identity_arn(caller.account_id, caller.region, row["identity"]) not in visible:
+        row = None
     if row is None:
         raise NotFound(f"Email identity {name} does not exist.")
     return row
-
-
-def _tenant_arns(conn, caller: Caller) -> set[str]:
-    mine = own_tenant(conn, caller)
-    return ses_tenants.resources(conn, caller.account_id, caller.region, mine["name"]) if mine else set()
 
 
 def _dkim_columns(signing: dict | None, secrets_box) -> dict:
@@ -175,21 +163,21 @@ def get(ctx: Context, caller: Caller, name: str) -> dict:
 
 
 def list_page(ctx: Context, caller: Caller, filters: dict | None, page_size: int | None, token: str | None) -> dict:
-    limit, after = page_args(page_size, token)
+    limit, after = limit_of(page_size or None), after_key(token, "identities")  # PageSize 0: the default
     filters = filters or {}
     with ctx.db.read() as conn:
-        only = None
-        if not is_admin(caller):
+        only, visible = None, visible_arns(conn, caller)
+        if visible is not None:
             prefix = identity_arn(caller.account_id, caller.region, "")
-            only = {arn[len(prefix):] for arn in _tenant_arns(conn, caller) if arn.startswith(prefix)}
-        rows = email_identities.list_page(
-            conn, caller.account_id, caller.region, after=after, limit=limit, only=only,
+            only = {arn[len(prefix):] for arn in visible if arn.startswith(prefix)}
+        rows, next_token = page_of(email_identities.list_page(
+            conn, caller.account_id, caller.region, after=after, limit=limit + 1, only=only,
             name_contains=filters.get("IDENTITY_NAME_CONTAINS"), identity_type=filters.get("IDENTITY_TYPE"),
-            status=filters.get("VERIFICATION_STATUS"))
+            status=filters.get("VERIFICATION_STATUS")), limit, "identities", lambda row: row["identity"])
     items = [{"IdentityType": row["identity_type"], "IdentityName": row["identity"],
               "SendingEnabled": row["verification_status"] == "SUCCESS",
               "VerificationStatus": row["verification_status"]} for row in rows]
-    return {"EmailIdentities": items, "NextToken": next_token(rows, limit, "identity")}
+    return {"EmailIdentities": items, "NextToken": next_token}
 
 
 def delete(ctx: Context, caller: Caller, name: str) -> None:

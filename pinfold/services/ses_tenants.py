@@ -12,7 +12,7 @@ import uuid
 from pinfold.domain.access import Caller
 from pinfold.domain.arns import parse_arn, ses_arn, ses_identity_arn, ses_tenant_arn
 from pinfold.domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
-from pinfold.domain.paging import after_key, decode_token, encode_token, limit_of, page_of
+from pinfold.domain.paging import after_key, limit_of, page_of
 from pinfold.domain.tags import check_tags
 from pinfold.services.context import Context
 from pinfold.services.ses_access import is_admin, own_tenant, require_admin, require_tenant
@@ -27,21 +27,6 @@ REASONS = ("BOUNCE", "COMPLAINT")
 
 
 # --- shared by the SES services -------------------------------------------------------------------
-
-# page_args and next_token: the old pager, kept only for email_identities until it moves to
-# domain.paging (it issues a token on an exactly full last page); new code uses domain.paging.
-def page_args(page_size: int | None, token: str | None, *, default: int = 100) -> tuple[int, str | None]:
-    """(limit, position after) from SES's PageSize and NextToken."""
-    size = default if page_size in (None, 0) else page_size
-    if not 1 <= size <= 1000:
-        raise InvalidInput("PageSize must be between 1 and 1000", field="PageSize")
-    position = decode_token(token)
-    return size, position[0] if position else None
-
-
-def next_token(rows: list[dict], limit: int, key: str) -> str | None:
-    return encode_token((rows[-1][key], "")) if len(rows) == limit else None
-
 
 def tag_list(tags: dict[str, str]) -> list[dict]:
     return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]

@@ -198,6 +198,17 @@ def test_sending_identity_prefers_the_address_and_takes_dkim_from_the_domain(ctx
         email_identities.put_dkim_signing(ctx, admin, "news@shop.example", True)
 
 
+def test_an_exactly_full_last_page_of_identities_carries_no_token(ctx, admin):
+    for name in ("a.example", "b.example", "c.example", "d.example"):
+        email_identities.create(ctx, admin, {"EmailIdentity": name})
+    first = email_identities.list_page(ctx, admin, None, 2, None)
+    last = email_identities.list_page(ctx, admin, None, 2, first["NextToken"])
+    assert [i["IdentityName"] for i in last["EmailIdentities"]] == ["c.example", "d.example"]
+    assert last["NextToken"] is None
+    with pytest.raises(InvalidInput):
+        email_identities.list_page(ctx, admin, None, 2, "not-a-token")
+
+
 def test_listing_pages_and_filters(ctx, admin):
     for name in ("a.example", "b@a.example", "c.example", "d@c.example", "e.example"):
         email_identities.create(ctx, admin, {"EmailIdentity": name})
