@@ -9,6 +9,7 @@ from typing import TypeVar
 import orjson
 
 from pinfold.domain.errors import InvalidInput
+from pinfold.domain.numbers import whole_number
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -16,15 +17,10 @@ T = TypeVar("T")
 
 
 def page_size(raw: str | None) -> int:
+    """Pinpoint's PageSize (a string in the model): the default when absent, else 1 to MAX_PAGE_SIZE."""
     if raw in (None, ""):
         return DEFAULT_PAGE_SIZE
-    try:
-        size = int(raw)
-    except ValueError:
-        raise InvalidInput("PageSize must be a whole number", field="PageSize") from None
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"PageSize must be between 1 and {MAX_PAGE_SIZE}", field="PageSize")
-    return size
+    return whole_number(raw, field="PageSize", high=MAX_PAGE_SIZE)
 
 
 def encode_token(position: tuple[str, str]) -> str:

@@ -41,6 +41,14 @@ class _GatedRelay:
         self.received.append(email.message_from_bytes(envelope.original_content)["X-Pinfold-Message-Id"])
         return "250 2.0.0 Ok"
 
+    def __enter__(self) -> _GatedRelay:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.gate.set()  # a pass still held at the relay must be let go before the server stops
+        self.controller.stop()
+
     def url(self, connections: int) -> str:
         return f"smtp://127.0.0.1:{self.port}?starttls=off&connections={connections}"
 
@@ -58,32 +66,27 @@ def _counts(ctx) -> dict[str, int]:
 
 
 def test_outcomes_are_committed_in_small_groups_as_the_relay_acknowledges_them(tmp_path, database_url):
-    relay = _GatedRelay(open_for=180)
-    relay.controller.start()
     connections = 2
-    try:
-        with _sender_with(tmp_path, database_url, email_relay=relay.url(connections)) as (ctx, caller):
-            ids = [ses_send.send_email(ctx, caller, _simple([f"r{n}@example.org"]))["MessageId"] for n in range(300)]
-            delivery = EmailDelivery(ctx)
-            sending = threading.Thread(target=delivery.run_once)  # one pass claims all 300
-            sending.start()
-            try:
-                assert _wait(lambda: len(relay.received) == 180)
-                # The pass is stuck at the relay with 180 accepted; a crash now must repeat no more than
-                # the group not yet committed and one message per connection.
-                assert worker_module.GROUP_SIZE <= 100
-                bound = worker_module.GROUP_SIZE + connections
-                assert _wait(lambda: 180 - _counts(ctx).get("delivered", 0) <= bound, timeout=10), _counts(ctx)
-                assert sending.is_alive()
-            finally:
-                relay.gate.set()
-                sending.join(30)
-            assert _counts(ctx) == {"delivered": 300}
-            assert sorted(relay.received) == sorted(ids)
-            delivery.stop()
-    finally:
-        relay.gate.set()
-        relay.controller.stop()
+    with (_GatedRelay(open_for=180) as relay,
+          _sender_with(tmp_path, database_url, email_relay=relay.url(connections)) as (ctx, caller)):
+        ids = [ses_send.send_email(ctx, caller, _simple([f"r{n}@example.org"]))["MessageId"] for n in range(300)]
+        delivery = EmailDelivery(ctx)
+        sending = threading.Thread(target=delivery.run_once)  # one pass claims all 300
+        sending.start()
+        try:
+            assert _wait(lambda: len(relay.received) == 180)
+            # The pass is stuck at the relay with 180 accepted; a crash now must repeat no more than
+            # the group not yet committed and one message per connection.
+            assert worker_module.GROUP_SIZE <= 100
+            bound = worker_module.GROUP_SIZE + connections
+            assert _wait(lambda: 180 - _counts(ctx).get("delivered", 0) <= bound, timeout=10), _counts(ctx)
+            assert sending.is_alive()
+        finally:
+            relay.gate.set()
+            sending.join(30)
+        assert _counts(ctx) == {"delivered": 300}
+        assert sorted(relay.received) == sorted(ids)
+        delivery.stop()
 
 
 def test_a_dead_workers_messages_are_taken_over_within_30_seconds(tmp_path, database_url):
@@ -116,35 +119,31 @@ def test_a_dead_workers_messages_go_before_the_queue_that_formed_behind_them(tmp
 
 def test_a_live_workers_lease_is_renewed_so_nobody_takes_its_messages(tmp_path, database_url, monkeypatch):
     monkeypatch.setattr(worker_module, "LEASE_SECONDS", 3.0)  # heartbeats every 0.75 s
-    relay = _GatedRelay(open_for=0)  # the relay holds the pass for several lease lengths
-    relay.controller.start()
-    try:
-        with _sender_with(tmp_path, database_url, email_relay=relay.url(1)) as (ctx, caller):
-            ids = [ses_send.send_email(ctx, caller, _simple([f"r{n}@example.org"]))["MessageId"] for n in range(5)]
-            slow = EmailDelivery(ctx)
-            sending = threading.Thread(target=slow.run_once)
-            sending.start()
-            # Another process on the same database, delivering to its own mailbox if it ever gets one.
-            other_ctx = Context.open(Settings(data_dir=tmp_path / "other", database_url=database_url))
-            other = EmailDelivery(other_ctx)
-            try:
-                assert _wait(lambda: _counts(ctx) == {"sending": 5})
-                taken, deadline = 0, time.monotonic() + 8
-                while time.monotonic() < deadline:
-                    taken += other.run_once()
-                    time.sleep(0.1)
-                assert taken == 0 and sending.is_alive()
-            finally:
-                relay.gate.set()
-                sending.join(30)
-                other.stop()
-                other_ctx.close()
-            assert _counts(ctx) == {"delivered": 5}
-            assert sorted(relay.received) == sorted(ids)  # each once
-            slow.stop()
-    finally:
-        relay.gate.set()
-        relay.controller.stop()
+    # The relay holds the pass for several lease lengths.
+    with (_GatedRelay(open_for=0) as relay,
+          _sender_with(tmp_path, database_url, email_relay=relay.url(1)) as (ctx, caller)):
+        ids = [ses_send.send_email(ctx, caller, _simple([f"r{n}@example.org"]))["MessageId"] for n in range(5)]
+        slow = EmailDelivery(ctx)
+        sending = threading.Thread(target=slow.run_once)
+        sending.start()
+        # Another process on the same database, delivering to its own mailbox if it ever gets one.
+        other_ctx = Context.open(Settings(data_dir=tmp_path / "other", database_url=database_url))
+        other = EmailDelivery(other_ctx)
+        try:
+            assert _wait(lambda: _counts(ctx) == {"sending": 5})
+            taken, deadline = 0, time.monotonic() + 8
+            while time.monotonic() < deadline:
+                taken += other.run_once()
+                time.sleep(0.1)
+            assert taken == 0 and sending.is_alive()
+        finally:
+            relay.gate.set()
+            sending.join(30)
+            other.stop()
+            other_ctx.close()
+        assert _counts(ctx) == {"delivered": 5}
+        assert sorted(relay.received) == sorted(ids)  # each once
+        slow.stop()
 
 
 def test_a_group_records_only_the_messages_still_held_and_their_events(tmp_path, database_url):

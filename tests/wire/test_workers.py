@@ -19,15 +19,21 @@ from tests.service.helpers import account_caller, onboard, operator
 from tests.service.test_email_sending import SIMULATOR, _simple, _verified_sender
 
 
+def _sending_account(ctx, **limits):
+    """An ma-mp tenant's account in production with these limits and a verified sender; its caller."""
+    admin = operator(ctx)
+    tenant, _ = onboard(ctx, admin, "acme", "ma-mp")
+    caller = account_caller(ctx, admin, tenant["account_id"])
+    _verified_sender(ctx, admin, caller)
+    email_account.set_production(ctx, admin, caller.account_id, **limits)
+    return caller
+
+
 def test_two_workers_deliver_every_message_exactly_once(tmp_path, database_url):
     data_dir = tmp_path / "data"
     ctx = Context.open(Settings(data_dir=data_dir, database_url=database_url))
     try:
-        admin = operator(ctx)
-        tenant, _ = onboard(ctx, admin, "acme", "ma-mp")
-        caller = account_caller(ctx, admin, tenant["account_id"])
-        _verified_sender(ctx, admin, caller)
-        email_account.set_production(ctx, admin, caller.account_id, max_rate=10_000)
+        caller = _sending_account(ctx, max_rate=10_000)
         sent = {ses_send.send_email(ctx, caller, _simple([f"success+{n}@{SIMULATOR}"]))["MessageId"]
                 for n in range(300)}
         env = {**os.environ, "PINFOLD_DATA_DIR": str(data_dir), "PINFOLD_DATABASE_URL": database_url,
@@ -68,11 +74,7 @@ def test_a_surviving_worker_takes_over_a_killed_ones_messages_within_30_seconds(
     data_dir = tmp_path / "data"
     ctx = Context.open(Settings(data_dir=data_dir, database_url=database_url))
     try:
-        admin = operator(ctx)
-        tenant, _ = onboard(ctx, admin, "acme", "ma-mp")
-        caller = account_caller(ctx, admin, tenant["account_id"])
-        _verified_sender(ctx, admin, caller)
-        email_account.set_production(ctx, admin, caller.account_id, max_24h=100_000, max_rate=100_000)
+        caller = _sending_account(ctx, max_24h=100_000, max_rate=100_000)
         with ctx.db.write() as conn:
             sender = email_sending.resolve_sender(conn, caller, account_id=caller.account_id, region=caller.region,
                                                   from_header="news@example.com", configuration_set=None,
@@ -101,7 +103,9 @@ def test_a_surviving_worker_takes_over_a_killed_ones_messages_within_30_seconds(
             killed_at = out()
             workers[0].kill()
             killed, killed_clock = time.monotonic(), time.time()
-            time.sleep(3)  # the survivor's claims are renewed or finished by now; the dead one's are not
+            # Longer than a heartbeat: the survivor's claims are renewed past the window below or
+            # finished by now; only the dead one's still run out within a lease of the kill.
+            time.sleep(worker_module.LEASE_SECONDS / 4 + 1)
             with ctx.db.read() as conn:
                 orphaned = conn.execute(sa.select(sa.func.count()).select_from(messages_table).where(
                     messages_table.c.status == "sending",
