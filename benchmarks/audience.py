@@ -104,8 +104,8 @@ def _measured(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:
 
 
 def run_import(csv_path: Path, data_dir: Path, database_url: str) -> dict:
-    from pinfold.services import projects
-    from pinfold.services.context import Context
+    from pinfold.context import Context
+    from pinfold.projects import projects
     from tests.service.helpers import operator
 
     env = _env(data_dir, database_url)
@@ -122,7 +122,7 @@ def run_import(csv_path: Path, data_dir: Path, database_url: str) -> dict:
 
 def run_baseline(source_url: str, data_dir: Path, database_url: str) -> dict:
     """Migrate a fresh store, then time the bare insert in a child process (`--insert-rows`)."""
-    from pinfold.store.database import Database
+    from pinfold.db.database import Database
 
     target_url = _settings(data_dir, database_url).resolved_database_url
     Database(target_url).migrate()
@@ -135,7 +135,7 @@ def insert_rows(source_url: str, target_url: str) -> None:
     """The baseline itself: read every row out first, then one executemany per table, one commit."""
     import sqlalchemy as sa
 
-    from pinfold.store.database import Database
+    from pinfold.db.database import Database
 
     source, target = Database(source_url), Database(target_url)
     document = "document" if source.is_sqlite else "document::text"
@@ -187,8 +187,9 @@ def best_of(action, runs: int = 3) -> tuple[float, object]:
 
 
 def run_resolution(data_dir: Path, database_url: str, project_id: str) -> dict:
-    from pinfold.services import organization, segments
-    from pinfold.services.context import Context
+    from pinfold.audience import segments
+    from pinfold.context import Context
+    from pinfold.tenancy import organization
 
     ctx = Context.open(_settings(data_dir, database_url))
     admin = organization.local_operator(ctx)
@@ -208,7 +209,7 @@ def _duckdb(ctx, project_id: str, now: datetime) -> dict:
     import duckdb
     import pyarrow as pa
 
-    from pinfold.store.endpoints import micros
+    from pinfold.audience.store.endpoints import micros
 
     document = "document" if ctx.db.is_sqlite else "document::text"
     with ctx.db.read() as conn:

@@ -101,7 +101,7 @@ def pyarrow_baseline(records: list[dict]) -> float:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from pinfold.events.lake import SCHEMA
+    from pinfold.events.sinks.lake import SCHEMA
 
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()

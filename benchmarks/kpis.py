@@ -89,8 +89,8 @@ def build(count: int, work: Path, start_ms: int) -> tuple[Path, Path]:
 def main(argv: list[str] | None = None) -> None:
     from pinfold.analytics.kpis import daily_kpis
     from pinfold.config import Settings
-    from pinfold.services import organization
-    from pinfold.services.context import Context
+    from pinfold.context import Context
+    from pinfold.tenancy import organization
     from tests.service.helpers import operator
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

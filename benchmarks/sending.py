@@ -72,7 +72,9 @@ def main() -> None:
 
 def _sender(ctx, admin, dkim: bool):
     """An account in production with a verified identity, and its caller."""
-    from pinfold.services import email_account, email_identities, tenants
+    from pinfold import onboarding as tenants
+    from pinfold.email import account as email_account
+    from pinfold.email import identities as email_identities
     from tests.service.helpers import account_caller
 
     placed = tenants.onboard(ctx, admin, tenant_id="bench", model="ma-mp")["tenant"]
@@ -87,14 +89,14 @@ def _sender(ctx, admin, dkim: bool):
 def bulk(data_dir: Path, database_url: str, port: int, count: int, dkim: bool,
          workers: int = 0) -> tuple[float, float, int]:
     from pinfold.config import Settings
-    from pinfold.sending.delivery import EmailDelivery
-    from pinfold.services import email_sending
-    from pinfold.services.context import Context
+    from pinfold.context import Context
+    from pinfold.email import accept as email_sending
+    from pinfold.email.delivery import EmailDelivery
 
     relay = f"smtp://127.0.0.1:{port}?starttls=off&connections=4"
     settings = Settings(data_dir=data_dir, database_url=database_url, email_relay=relay)
     ctx = Context.open(settings)
-    from pinfold.services import organization
+    from pinfold.tenancy import organization
     from tests.service.helpers import caller_for_credentials
 
     caller, _placed = _sender(ctx, caller_for_credentials(ctx, organization.bootstrap(ctx)), dkim)
@@ -131,14 +133,14 @@ def bulk(data_dir: Path, database_url: str, port: int, count: int, dkim: bool,
 
 
 def _waiting(ctx) -> int:
-    from pinfold.store import email_messages
+    from pinfold.email.store import messages as email_messages
 
     with ctx.db.read() as conn:
         return email_messages.waiting(conn)
 
 
 def _counts(ctx) -> dict[str, int]:
-    from pinfold.store import email_messages
+    from pinfold.email.store import messages as email_messages
 
     with ctx.db.read() as conn:
         return email_messages.counts(conn)
@@ -174,8 +176,8 @@ def api(database_url: str, port: int, count: int) -> dict[str, tuple[float, floa
     """(accepted/s, delivered/s) for SendEmail and for SendMessages, four boto3 client processes each."""
     from benchmarks.servers import Target, pinfold_server
     from pinfold.config import Settings
-    from pinfold.services import channels
-    from pinfold.services.context import Context
+    from pinfold.context import Context
+    from pinfold.messaging import channels
 
     relay = f"smtp://127.0.0.1:{port}?starttls=off&connections=4"
     rates = {}
@@ -205,7 +207,7 @@ def api(database_url: str, port: int, count: int) -> dict[str, tuple[float, floa
 
 
 def _sender_on_server(ctx, server):
-    from pinfold.services import organization
+    from pinfold.tenancy import organization
     from tests.service.helpers import caller_for_credentials
 
     admin = caller_for_credentials(ctx, {"aws_access_key_id": server.target.access_key_id,

@@ -51,7 +51,7 @@ class Settings:
     # Outgoing email: empty relay = the built-in mailbox simulator (mail kept under <data_dir>/mailbox);
     # else smtp://[user:password@]host[:port][?starttls=require|opportunistic|off&connections=N].
     email_relay: str = field(default="", repr=False)
-    # More relays by sending pool name ("pool=smtp://... pool2=smtp://..."): see channels/registry.py.
+    # More relays by sending pool name ("pool=smtp://... pool2=smtp://..."): see email/adapters/registry.py.
     email_pools: str = field(default="", repr=False)
     mail_domain: str = "pinfold.localhost"  # right-hand side of the Message-IDs Pinfold writes
     # A refused-for-now message (4xx, relay down) is tried again after this long, doubling each time,

@@ -19,8 +19,8 @@ import pytest
 import sqlalchemy as sa
 
 from pinfold.config import Settings
-from pinfold.services.context import Context
-from pinfold.store.database import Database
+from pinfold.context import Context
+from pinfold.db.database import Database
 
 TEST_DATABASE = os.environ.get("PINFOLD_TEST_DATABASE", "sqlite")
 ON_POSTGRES = TEST_DATABASE.startswith("postgres")

@@ -26,11 +26,11 @@ import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 
 from pinfold.analytics import views
-from pinfold.domain.access import Caller, TenantScope
-from pinfold.domain.errors import Forbidden, InvalidInput, NotFound
-from pinfold.events.lake import SCHEMA, Lake
-from pinfold.services.context import Context
-from pinfold.store import tenants as tenant_store
+from pinfold.context import Context
+from pinfold.core.access import Caller, TenantScope
+from pinfold.core.errors import Forbidden, InvalidInput, NotFound
+from pinfold.events.sinks.lake import SCHEMA, Lake
+from pinfold.tenancy.store import tenants as tenant_store
 
 DEFAULT_LIMIT = 1000
 MAX_ROWS = 10_000
@@ -167,7 +167,7 @@ def list_views() -> list[dict]:
 
 def open_for(ctx: Context, caller: Caller) -> Engine:
     """An engine over the default lake that shows exactly what `caller` may see."""
-    from pinfold.services.storage import s3_settings
+    from pinfold.audience.storage import s3_settings
 
     return Engine(Lake(ctx.settings.resolved_lake_url, s3_settings(ctx)), reach_of(caller))
 

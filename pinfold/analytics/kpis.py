@@ -47,11 +47,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from pinfold.analytics import views
 from pinfold.analytics.engine import open_for, viewer_for
-from pinfold.domain.access import Caller
-from pinfold.domain.errors import InvalidInput
-from pinfold.domain.paging import page_size as parse_page_size
-from pinfold.services import projects as project_service
-from pinfold.services.context import Context
+from pinfold.context import Context
+from pinfold.core.access import Caller
+from pinfold.core.errors import InvalidInput
+from pinfold.core.paging import page_size as parse_page_size
+from pinfold.projects import projects as project_service
 
 RANGE = timedelta(days=31)
 RETENTION = timedelta(days=90)  # Pinpoint answers only ranges that start less than 90 days ago

@@ -17,14 +17,16 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from pinfold import onboarding as tenants
 from pinfold.api.admin_analytics import analytics_router
 from pinfold.api.gateway import Request as WireRequest
 from pinfold.api.gateway import authenticate
-from pinfold.domain.access import Caller
-from pinfold.domain.errors import InvalidInput, InvalidSignature, PinfoldError
-from pinfold.domain.ids import new_request_id
-from pinfold.services import organization, segments, tenants
-from pinfold.services.context import Context
+from pinfold.audience import segments
+from pinfold.context import Context
+from pinfold.core.access import Caller
+from pinfold.core.errors import InvalidInput, InvalidSignature, PinfoldError
+from pinfold.core.ids import new_request_id
+from pinfold.tenancy import organization
 
 SIGNING_NAME = "pinfold"
 STATUS = {"invalid_input": 400, "limit_exceeded": 400, "not_found": 404, "conflict": 409, "forbidden": 403,

@@ -17,9 +17,9 @@ from pydantic import BaseModel, Field
 
 from pinfold.analytics.engine import DEFAULT_LIMIT, MAX_ROWS, list_views, open_for, viewer_for
 from pinfold.analytics.kpis import daily_kpis, parse_since
-from pinfold.domain.access import Caller
-from pinfold.domain.errors import InvalidInput
-from pinfold.services.context import Context
+from pinfold.context import Context
+from pinfold.core.access import Caller
+from pinfold.core.errors import InvalidInput
 
 _NOT_FILTERS = frozenset({"tenant_id", "limit"})
 MAX_KPI_DAYS = 366  # one response lists at most this many days (a day is one row)

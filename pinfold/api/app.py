@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pinfold import runtime
 from pinfold.api.admin import create_admin_app
 from pinfold.api.gateway import AwsGateway
 from pinfold.api.tracking import tracking_routes
-from pinfold.services import feedback
-from pinfold.services.context import Context
+from pinfold.context import Context
+from pinfold.core import runtime
+from pinfold.email import feedback
 
 
 def create_app(ctx: Context):

@@ -29,17 +29,11 @@ from pinfold.api.protocol import (
     serialize_response,
     verify_signature,
 )
-from pinfold.domain.access import Caller
-from pinfold.domain.errors import (
-    AuthFailure,
-    InvalidSignature,
-    NotImplementedOperation,
-    PayloadTooLarge,
-    PinfoldError,
-)
-from pinfold.domain.ids import new_request_id
-from pinfold.services import identity
-from pinfold.services.context import Context
+from pinfold.context import Context
+from pinfold.core.access import Caller
+from pinfold.core.errors import AuthFailure, InvalidSignature, NotImplementedOperation, PayloadTooLarge, PinfoldError
+from pinfold.core.ids import new_request_id
+from pinfold.tenancy import identity
 
 log = logging.getLogger("pinfold.api")
 MAX_PAYLOAD = 7 * 1024 * 1024  # Pinpoint's documented request limit; larger bodies are not even buffered

@@ -6,10 +6,12 @@ Each handler takes the parsed input (model member names) and returns the output 
 from __future__ import annotations
 
 from pinfold.analytics import kpis
-from pinfold.domain.numbers import whole_number
-from pinfold.services import channels as channel_service
-from pinfold.services import endpoints, events, exports, imports, messages, projects, segments, streams, tags
-from pinfold.services import templates as template_service
+from pinfold.audience import endpoints, events, exports, imports, segments
+from pinfold.core.numbers import whole_number
+from pinfold.messaging import channels as channel_service
+from pinfold.messaging import messages, tags
+from pinfold.messaging import templates as template_service
+from pinfold.projects import projects, streams
 
 
 def _create_app(ctx, caller, p):

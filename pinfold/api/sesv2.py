@@ -1,15 +1,12 @@
 """SES v2 (`sesv2`) operations: a table from operation name to a thin handler."""
 
 from pinfold.api import sesv2_contacts
-from pinfold.services import (
-    configuration_sets,
-    email_account,
-    email_identities,
-    ses_send,
-    ses_templates,
-    ses_tenants,
-    suppression,
-)
+from pinfold.email import account as email_account
+from pinfold.email import configuration_sets, suppression
+from pinfold.email import identities as email_identities
+from pinfold.email import send as ses_send
+from pinfold.email import templates as ses_templates
+from pinfold.email import tenants as ses_tenants
 
 HANDLERS: dict = {}
 

@@ -1,6 +1,6 @@
 """SES v2 list management operations (contact lists, contacts): a table from operation name to handler."""
 
-from pinfold.services import contact_lists
+from pinfold.email import contact_lists
 
 
 def _create_contact_list(ctx, caller, p):

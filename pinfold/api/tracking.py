@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route, Router
 
-from pinfold.domain import tracking
-from pinfold.domain.errors import InvalidInput
+from pinfold.core.errors import InvalidInput
+from pinfold.email.rules import tracking
 
 log = logging.getLogger("pinfold.tracking")
 

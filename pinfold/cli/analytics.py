@@ -15,7 +15,7 @@ import typer
 
 from pinfold.analytics import kpis, views
 from pinfold.analytics.engine import DEFAULT_LIMIT, list_views, open_for, viewer_for
-from pinfold.domain.errors import Forbidden
+from pinfold.core.errors import Forbidden
 
 analytics_app = typer.Typer(help="Query the event lake: named views and SQL.", no_args_is_help=True)
 

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import typer
 
-from pinfold import runtime
+from pinfold import onboarding as tenants
+from pinfold.audience import segments as segment_service
 from pinfold.cli.analytics import analytics_app, report
 from pinfold.config import Settings
-from pinfold.domain.access import Caller
-from pinfold.domain.errors import PinfoldError
-from pinfold.services import organization, tenants
-from pinfold.services import segments as segment_service
-from pinfold.services.context import Context
+from pinfold.context import Context
+from pinfold.core import runtime
+from pinfold.core.access import Caller
+from pinfold.core.errors import PinfoldError
+from pinfold.tenancy import organization
 
 app = typer.Typer(help="Pinfold: multi-tenant customer engagement with Pinpoint-compatible APIs.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -103,9 +104,9 @@ def serve(host: str = typer.Option(None, envvar="PINFOLD_HOST"), port: int = typ
 def _background(ctx: Context, *, feedback_listener: bool) -> list:
     """The work that runs beside requests: imports and exports, the event pump (one per database,
     by lease), and email sending (workers share the queue; each message goes out once)."""
+    from pinfold.audience.runner import JobRunner
+    from pinfold.email.delivery import EmailDelivery
     from pinfold.events.pump import Pump
-    from pinfold.sending.delivery import EmailDelivery
-    from pinfold.services.runner import JobRunner
 
     return [JobRunner(ctx).start(), Pump(ctx).start(), EmailDelivery(ctx, listen=feedback_listener).start()]
 
@@ -292,7 +293,7 @@ def import_file(source: str = typer.Argument(..., help="A local file or folder, 
                 fmt: str = typer.Option("", "--format", help="CSV or JSON (default: from the file name)"),
                 data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Run an import job now, with a progress bar; prints the finished job."""
-    from pinfold.services import imports, jobs
+    from pinfold.audience import imports, jobs
 
     url = source if "://" in source else Path(source).resolve().as_uri()
     request = {"S3Url": url, "Format": (fmt or ("JSON" if url.endswith((".json", ".jsonl")) else "CSV")).upper(),
@@ -336,7 +337,7 @@ def set_webhook(event_bus_arn: str, url: str,
                                                   help="Signs each delivery; stored encrypted, never shown"),
                 data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Deliver events for an EventBridge bus ARN to this URL (replaces an existing mapping)."""
-    from pinfold.services import configuration_sets
+    from pinfold.email import configuration_sets
 
     row = _run(data_dir, lambda ctx: configuration_sets.set_webhook(ctx, _operator(ctx), event_bus_arn, url, secret))
     _print(row, as_json, _WEBHOOK_COLUMNS)
@@ -345,7 +346,7 @@ def set_webhook(event_bus_arn: str, url: str,
 @webhooks_app.command("list")
 def list_webhooks(data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """List the bus-to-webhook mappings (secrets are never shown)."""
-    from pinfold.services import configuration_sets
+    from pinfold.email import configuration_sets
 
     _print(_run(data_dir, lambda ctx: configuration_sets.list_webhooks(ctx, _operator(ctx))), as_json,
            _WEBHOOK_COLUMNS)
@@ -354,7 +355,7 @@ def list_webhooks(data_dir: Path | None = DataDir, as_json: bool = AsJson) -> No
 @webhooks_app.command("remove")
 def remove_webhook(event_bus_arn: str, data_dir: Path | None = DataDir) -> None:
     """Remove a bus's webhook; destinations naming the bus deliver nothing until it is set again."""
-    from pinfold.services import configuration_sets
+    from pinfold.email import configuration_sets
 
     _run(data_dir, lambda ctx: configuration_sets.remove_webhook(ctx, _operator(ctx), event_bus_arn))
     typer.echo(f"removed {event_bus_arn}")
@@ -374,7 +375,7 @@ def production(account_id: str, region: str | None = None,
                sandbox: bool = typer.Option(False, "--sandbox", help="Revoke: back to the sandbox (200/day, 1/s)"),
                data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Grant an account production email access with these quotas (or --sandbox to revoke it)."""
-    from pinfold.services import email_account
+    from pinfold.email import account as email_account
 
     row = _run(data_dir, lambda ctx: email_account.set_production(
         ctx, _operator(ctx), account_id, region, enabled=not sandbox, max_24h=max_24h, max_rate=max_rate))
@@ -388,7 +389,7 @@ def verify_identity(identity: str, account: str = typer.Option(..., "--account",
                                                                   "confirming it"),
                     data_dir: Path | None = DataDir) -> None:
     """Confirm an email address or domain as verified (or, with --dns, look its DKIM record up now)."""
-    from pinfold.services import email_identities
+    from pinfold.email import identities as email_identities
 
     def verify(ctx):
         action = email_identities.check_dns if dns else email_identities.confirm
@@ -404,7 +405,7 @@ def verify_identity(identity: str, account: str = typer.Option(..., "--account",
 def identity_records(identity: str, account: str = typer.Option(..., "--account"), region: str | None = None,
                      data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """The DNS records a domain identity needs (its DKIM public key as a TXT record)."""
-    from pinfold.services import email_identities
+    from pinfold.email import identities as email_identities
 
     rows = _run(data_dir, lambda ctx: email_identities.admin_dns_records(
         ctx, _operator(ctx), identity, account_id=account, region=region))

@@ -2,7 +2,7 @@
 
 Sinks are the lake (every record), each destination named by a project's event stream (that
 project's records), and each enabled SES configuration-set event destination (the `_email.*`
-records of mail sent through that set whose type it matches, in SES's shape: events/ses_events.py).
+records of mail sent through that set whose type it matches, in SES's shape: email/events.py).
 A Kinesis ARN or SNS topic publishes to NATS JetStream, a Firehose ARN writes files at
 its own location. Each sink has a cursor (the last outbox seq it holds). A pass over a sink:
 
@@ -27,15 +27,15 @@ from dataclasses import dataclass
 
 import orjson
 
-from pinfold.domain.streams import Destination, destination
-from pinfold.events.lake import Lake
-from pinfold.events.nats import Publisher, stream_name
-from pinfold.events.ses_events import destined, ses_event
-from pinfold.events.webhooks import post_webhook
-from pinfold.services.context import Context
-from pinfold.store import configuration_sets
-from pinfold.store import streams as store
-from pinfold.store.database import Lease
+from pinfold.context import Context
+from pinfold.db.database import Lease
+from pinfold.email.events import destined, ses_event
+from pinfold.email.store import configuration_sets
+from pinfold.events import store
+from pinfold.events.destinations import Destination, destination
+from pinfold.events.sinks.lake import Lake
+from pinfold.events.sinks.nats import Publisher, stream_name
+from pinfold.events.sinks.webhook import post_webhook
 
 log = logging.getLogger("pinfold.pump")
 
@@ -63,7 +63,7 @@ class Pump:
         self.ctx = ctx
         self.interval = interval
         settings = ctx.settings
-        from pinfold.services.storage import s3_settings
+        from pinfold.audience.storage import s3_settings
 
         self._s3 = s3_settings(ctx)
         self.lake = Lake(settings.resolved_lake_url, self._s3)
@@ -201,7 +201,7 @@ class Pump:
         self._nats().publish(stream, messages)
 
     def _publish_ses(self, target: dict, rows: list[dict], batch: str) -> None:
-        """Deliver SES-shaped events to a configuration set's destination (see events/ses_events.py)."""
+        """Deliver SES-shaped events to a configuration set's destination (see email/events.py)."""
         events = [ses_event(row["record"]) for row in rows]
         if target["sink"] == "lake":
             self._firehose_at(target["target"]).write_json(events, batch, target["account_id"])

@@ -5,7 +5,7 @@ One record per event, built by events/records.py. The first attempt at a message
 the suppression list), `_email.softbounce` (the delivery budget ran out on 4xx replies or an
 unreachable relay), `_email.rejected` (the adapter refused to try) or, instead of the send,
 `_email.rendering_failure`. Later feedback (DSNs, complaints, opens, clicks) goes through
-services/feedback.py with the same builder.
+email/feedback.py with the same builder.
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from __future__ import annotations
 import logging
 import time
 
-from pinfold.domain import ids
+from pinfold.core import ids
+from pinfold.email.store import account as email_account
+from pinfold.email.store import configuration_sets, suppression
+from pinfold.email.store import messages as store
+from pinfold.email.store import tenants as ses_tenants
+from pinfold.events import outbox
 from pinfold.events.records import Origin, email_event, mail_facet
-from pinfold.store import configuration_sets, email_account, outbox, ses_tenants, suppression
-from pinfold.store import email_messages as store
 
 log = logging.getLogger("pinfold.sending")
 

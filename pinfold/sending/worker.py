@@ -1,7 +1,7 @@
 """Sending workers: claim due messages, apply suppression, compose, deliver, record outcomes and events.
 
 Each pass claims a chunk of due messages under a short lease that a heartbeat renews while the pass
-runs (sending/claims.py): a worker that dies leaves them to be claimed again within LEASE_SECONDS,
+runs (sending/lease.py): a worker that dies leaves them to be claimed again within LEASE_SECONDS,
 a live one keeps them. The adapter only reports what happened; this module decides: a 2xx is
 delivered, a 5xx a hard bounce (the address joins the suppression list when the account's or the
 configuration set's reasons say so), a 4xx or an unreachable relay is tried again later with
@@ -23,16 +23,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from pinfold.channels.base import Outcome
-from pinfold.channels.registry import Relays
-from pinfold.domain.errors import PinfoldError
-from pinfold.sending import compose as composing
-from pinfold.sending import outcomes, subscriptions
-from pinfold.sending.claims import Lease, Recorder
-from pinfold.services.context import Context
-from pinfold.store import email_messages as store
-from pinfold.store import suppression
-from pinfold.store.database import commit_without_flush
+from pinfold.context import Context
+from pinfold.core.errors import PinfoldError
+from pinfold.db.database import commit_without_flush
+from pinfold.email import compose as composing
+from pinfold.email import subscription_gate as subscriptions
+from pinfold.email.adapters.registry import Relays
+from pinfold.email.store import messages as store
+from pinfold.email.store import suppression
+from pinfold.sending import outcomes
+from pinfold.sending.channel import Outcome
+from pinfold.sending.lease import Lease, Recorder
 
 log = logging.getLogger("pinfold.sending")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pinfold.services import projects
+from pinfold.projects import projects
 from tests.service.helpers import operator
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pinfold.domain.access import Caller
-from pinfold.services import identity, organization, tenants
+from pinfold import onboarding as tenants
+from pinfold.core.access import Caller
+from pinfold.tenancy import identity, organization
 
 
 def operator(ctx) -> Caller:

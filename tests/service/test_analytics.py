@@ -16,9 +16,9 @@ from pinfold.analytics import engine, kpis, views
 from pinfold.api.admin import STATUS
 from pinfold.api.admin_analytics import analytics_router
 from pinfold.cli.analytics import analytics_app, report
-from pinfold.domain.errors import Forbidden, InvalidInput, NotFound, PinfoldError
-from pinfold.events.lake import Lake
+from pinfold.core.errors import Forbidden, InvalidInput, NotFound, PinfoldError
 from pinfold.events.records import Origin, envelope
+from pinfold.events.sinks.lake import Lake
 from tests.service.helpers import account_caller, onboard, operator
 
 NOON = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from pinfold.domain.errors import Forbidden, InvalidInput, NotFound
-from pinfold.services import channels, configuration_sets, email_identities, projects, ses_tenants
-from pinfold.store import channels as channel_store
+from pinfold.core.errors import Forbidden, InvalidInput, NotFound
+from pinfold.email import configuration_sets
+from pinfold.email import identities as email_identities
+from pinfold.email import tenants as ses_tenants
+from pinfold.messaging import channels
+from pinfold.messaging.store import channels as channel_store
+from pinfold.projects import projects
 from tests.service.helpers import account_caller, onboard
 
 

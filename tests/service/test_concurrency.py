@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from pinfold.services import endpoints, projects
+from pinfold.audience import endpoints
+from pinfold.projects import projects
 from tests.service.helpers import operator
 
 

@@ -6,12 +6,12 @@ import pytest
 import sqlalchemy as sa
 from botocore.loaders import Loader
 
-from pinfold.domain.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
-from pinfold.services import configuration_sets as service
-from pinfold.services import projects
-from pinfold.services import ses_tenants as ses_tenant_service
-from pinfold.store import configuration_sets as store
-from pinfold.store.tables import event_bus_webhooks
+from pinfold.core.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
+from pinfold.db.tables import event_bus_webhooks
+from pinfold.email import configuration_sets as service
+from pinfold.email import tenants as ses_tenant_service
+from pinfold.email.store import configuration_sets as store
+from pinfold.projects import projects
 from tests.service.helpers import account_caller, onboard
 
 

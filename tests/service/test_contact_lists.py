@@ -8,12 +8,15 @@ import email
 
 import pytest
 
-from pinfold.domain.errors import Conflict, InvalidInput, LimitExceeded, NotFound
-from pinfold.domain.paging import encode_token
-from pinfold.sending.delivery import EmailDelivery
-from pinfold.services import contact_lists as service
-from pinfold.services import email_account, email_identities, feedback, ses_send
-from pinfold.store import email_messages
+from pinfold.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from pinfold.core.paging import encode_token
+from pinfold.email import account as email_account
+from pinfold.email import contact_lists as service
+from pinfold.email import feedback
+from pinfold.email import identities as email_identities
+from pinfold.email import send as ses_send
+from pinfold.email.delivery import EmailDelivery
+from pinfold.email.store import messages as email_messages
 from tests.service.helpers import account_caller, onboard
 
 TOPICS = [{"TopicName": "sports", "DisplayName": "Sports", "DefaultSubscriptionStatus": "OPT_IN"},
@@ -206,7 +209,7 @@ def test_tenants_sharing_an_account_see_only_their_own_lists(ctx, admin, model):
 
 
 def test_a_project_key_sees_only_the_lists_it_made(ctx, admin, project):
-    from pinfold.services import organization
+    from pinfold.tenancy import organization
     from tests.service.helpers import caller_for_credentials
 
     creds = organization.create_access_key(ctx, admin, scope="project", account_id=admin.account_id,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from pinfold.domain.errors import InvalidInput
-from pinfold.store.database import COPY_MIN_ROWS, execute_many
+from pinfold.core.errors import InvalidInput
+from pinfold.db.database import COPY_MIN_ROWS, execute_many
 from tests.conftest import ON_POSTGRES
 
 

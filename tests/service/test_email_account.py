@@ -8,10 +8,10 @@ import threading
 
 import pytest
 
-from pinfold.domain.errors import Forbidden, LimitExceeded, NotFound, SendingPaused, Throttled
-from pinfold.services import email_account
-from pinfold.store import email_account as store
-from pinfold.store.database import Database
+from pinfold.core.errors import Forbidden, LimitExceeded, NotFound, SendingPaused, Throttled
+from pinfold.db.database import Database
+from pinfold.email import account as email_account
+from pinfold.email.store import account as store
 from tests.conftest import ON_POSTGRES
 from tests.service.helpers import account_caller, onboard
 

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from pinfold.email import account as email_account
+from pinfold.email import configuration_sets
+from pinfold.email import send as ses_send
+from pinfold.email.delivery import EmailDelivery
 from pinfold.events.pump import Pump
-from pinfold.sending.delivery import EmailDelivery
-from pinfold.services import configuration_sets, email_account, ses_send
 from tests.service.helpers import account_caller, onboard, operator
 from tests.service.test_email_sending import SIMULATOR, _events, _simple, _verified_sender
 from tests.service.test_pump import _nats_available, _read_stream

@@ -14,9 +14,11 @@ import dns.rrset
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from pinfold.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from pinfold.services import configuration_sets, email_identities, ses_tenants
-from pinfold.store import email_identities as store
+from pinfold.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from pinfold.email import configuration_sets
+from pinfold.email import identities as email_identities
+from pinfold.email import tenants as ses_tenants
+from pinfold.email.store import identities as store
 from tests.service.helpers import account_caller, onboard
 
 

@@ -12,11 +12,14 @@ from contextlib import contextmanager
 
 import pytest
 
-from pinfold.domain.errors import LimitExceeded, MessageRejected, NotFound, Throttled
-from pinfold.sending.delivery import EmailDelivery
-from pinfold.services import email_account, email_identities, ses_send, suppression
-from pinfold.store import email_messages
-from pinfold.store import outbox as outbox_store
+from pinfold.core.errors import LimitExceeded, MessageRejected, NotFound, Throttled
+from pinfold.email import account as email_account
+from pinfold.email import identities as email_identities
+from pinfold.email import send as ses_send
+from pinfold.email import suppression
+from pinfold.email.delivery import EmailDelivery
+from pinfold.email.store import messages as email_messages
+from pinfold.events import outbox as outbox_store
 from tests.service.helpers import account_caller, onboard, operator
 
 SIMULATOR = "simulator.amazonses.com"
@@ -48,7 +51,7 @@ def _sender_with(tmp_path, database_url, **settings):
     """A context of its own (for email settings of its own) with an ma-mp tenant's account in
     production and a verified sender; yields (ctx, account caller)."""
     from pinfold.config import Settings
-    from pinfold.services.context import Context
+    from pinfold.context import Context
 
     ctx = Context.open(Settings(data_dir=tmp_path / "own", database_url=database_url, **settings))
     try:
@@ -65,7 +68,7 @@ def _sender_with(tmp_path, database_url, **settings):
 def _email_project(ctx, admin) -> tuple[str, object]:
     """An sa-mp tenant's project whose account is in production with a verified sender and whose
     email channel is set up; returns (project id, the account's caller)."""
-    from pinfold.services import channels
+    from pinfold.messaging import channels
 
     project = onboard(ctx, admin, "shop", "sa-mp")[0]["project_id"]
     owner = account_caller(ctx, admin, onboard_account(ctx, project))
@@ -235,8 +238,8 @@ def _pending(ctx) -> int:
 def test_bounce_reports_and_complaints_by_smtp_reach_the_suppression_list(ctx, sending):
     import smtplib
 
-    from pinfold.channels.inbound import FeedbackListener
-    from pinfold.services import feedback
+    from pinfold.email import feedback
+    from pinfold.email.adapters.inbound import FeedbackListener
 
     admin, caller, delivery = sending
     email_account.set_production(ctx, admin, caller.account_id)
@@ -275,15 +278,15 @@ def test_bounce_reports_and_complaints_by_smtp_reach_the_suppression_list(ctx, s
 
 
 def _bounce_for(ctx, message_id: str, address: str) -> None:
-    from pinfold.channels.base import Feedback
-    from pinfold.services import feedback
+    from pinfold.email import feedback
+    from pinfold.sending.channel import Feedback
 
     assert feedback.record_report(ctx, Feedback("bounce", (address,), message_id, "Permanent", "5.1.1", "550"))
 
 
 @pytest.mark.parametrize("model, shared", [("sa-sp", True), ("sa-mp", True), ("ma-mp", False)])
 def test_one_tenants_bounce_suppresses_for_everyone_in_its_account_and_no_further(ctx, model, shared):
-    from pinfold.services import endpoints
+    from pinfold.audience import endpoints
 
     admin = operator(ctx)
     first, first_caller = onboard(ctx, admin, "first", model)
@@ -309,7 +312,7 @@ def test_one_tenants_bounce_suppresses_for_everyone_in_its_account_and_no_furthe
 
 
 def test_a_shared_project_tenant_sends_only_to_its_own_endpoints(ctx):
-    from pinfold.services import endpoints
+    from pinfold.audience import endpoints
 
     admin = operator(ctx)
     acme, acme_caller = onboard(ctx, admin, "acme", "sa-sp")
@@ -330,7 +333,8 @@ def test_a_shared_project_tenant_sends_only_to_its_own_endpoints(ctx):
 
 
 def test_an_ses_tenant_sends_only_through_resources_associated_with_it(ctx):
-    from pinfold.services import configuration_sets, ses_tenants
+    from pinfold.email import configuration_sets
+    from pinfold.email import tenants as ses_tenants
 
     admin = operator(ctx)
     acme, acme_caller = onboard(ctx, admin, "acme", "sa-mp")
@@ -361,7 +365,8 @@ def test_opens_clicks_and_one_click_unsubscribe_become_events_and_opt_the_endpoi
     from starlette.testclient import TestClient
 
     from pinfold.api.app import create_app
-    from pinfold.services import endpoints, messages
+    from pinfold.audience import endpoints
+    from pinfold.messaging import messages
 
     admin, _caller, delivery = sending
     project, project_owner = _email_project(ctx, admin)
@@ -398,14 +403,14 @@ def test_opens_clicks_and_one_click_unsubscribe_become_events_and_opt_the_endpoi
 
 
 def onboard_account(ctx, project_id: str) -> str:
-    from pinfold.store import projects
+    from pinfold.projects import store as projects
 
     with ctx.db.read() as conn:
         return projects.get_project_by_id(conn, project_id)["account_id"]
 
 
 def test_a_configuration_sets_sending_pool_chooses_the_relay(tmp_path, database_url):
-    from pinfold.services import configuration_sets
+    from pinfold.email import configuration_sets
     from tests.conftest import free_port
 
     default, marketing = _Relay(free_port()), _Relay(free_port())
@@ -434,7 +439,7 @@ def test_a_configuration_sets_sending_pool_chooses_the_relay(tmp_path, database_
 def test_raw_and_bulk_sends(ctx, sending):
     import base64
 
-    from pinfold.services import ses_templates
+    from pinfold.email import templates as ses_templates
 
     admin, caller, delivery = sending
     email_account.set_production(ctx, admin, caller.account_id)
@@ -501,7 +506,8 @@ def test_a_relay_that_keeps_deferring_ends_in_a_soft_bounce(tmp_path, database_u
 
 
 def test_send_users_messages_reaches_each_email_endpoint_of_a_user(ctx, sending):
-    from pinfold.services import endpoints, messages
+    from pinfold.audience import endpoints
+    from pinfold.messaging import messages
 
     admin, _caller, delivery = sending
     project, owner = _email_project(ctx, admin)
@@ -521,7 +527,7 @@ def test_send_users_messages_reaches_each_email_endpoint_of_a_user(ctx, sending)
 
 
 def test_a_configuration_set_with_open_and_click_destinations_turns_tracking_on(ctx, sending):
-    from pinfold.services import configuration_sets
+    from pinfold.email import configuration_sets
 
     admin, caller, delivery = sending
     email_account.set_production(ctx, admin, caller.account_id)
@@ -541,7 +547,9 @@ def test_a_configuration_set_with_open_and_click_destinations_turns_tracking_on(
 
 
 def test_a_tenant_scoped_suppression_list_keeps_one_tenants_bounces_to_itself(ctx):
-    from pinfold.services import configuration_sets, endpoints, ses_tenants
+    from pinfold.audience import endpoints
+    from pinfold.email import configuration_sets
+    from pinfold.email import tenants as ses_tenants
 
     admin = operator(ctx)
     (acme, acme_caller), (globex, globex_caller) = (onboard(ctx, admin, name, "sa-mp") for name in ("acme", "globex"))
@@ -576,8 +584,8 @@ def test_a_tenant_scoped_suppression_list_keeps_one_tenants_bounces_to_itself(ct
 
 
 def test_a_paused_configuration_set_or_account_refuses_sends_until_resumed(ctx, sending):
-    from pinfold.domain.errors import SendingPaused
-    from pinfold.services import configuration_sets
+    from pinfold.core.errors import SendingPaused
+    from pinfold.email import configuration_sets
 
     admin, caller, _delivery = sending
     email_account.set_production(ctx, admin, caller.account_id)
@@ -595,8 +603,8 @@ def test_a_paused_configuration_set_or_account_refuses_sends_until_resumed(ctx, 
 
 
 def test_direct_messages_go_to_at_most_100_recipients_or_users(ctx, sending):
-    from pinfold.domain.errors import InvalidInput
-    from pinfold.services import messages
+    from pinfold.core.errors import InvalidInput
+    from pinfold.messaging import messages
 
     admin, _caller, _delivery = sending
     project = onboard(ctx, admin, "shop", "sa-mp")[0]["project_id"]
@@ -614,8 +622,8 @@ def test_direct_messages_go_to_at_most_100_recipients_or_users(ctx, sending):
 
 
 def test_reports_count_only_for_the_messages_own_recipients_each_once(ctx, sending):
-    from pinfold.channels.base import Feedback
-    from pinfold.services import feedback
+    from pinfold.email import feedback
+    from pinfold.sending.channel import Feedback
 
     admin, caller, delivery = sending
     email_account.set_production(ctx, admin, caller.account_id)
@@ -665,7 +673,8 @@ def test_a_pass_that_outlived_its_lease_records_nothing(ctx, sending):
 
 
 def test_an_address_named_twice_in_one_request_gets_one_message(ctx, sending):
-    from pinfold.services import endpoints, messages
+    from pinfold.audience import endpoints
+    from pinfold.messaging import messages
 
     admin, _caller, delivery = sending
     project, owner = _email_project(ctx, admin)

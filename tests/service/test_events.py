@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pinfold.services import events
-from pinfold.store import outbox
+from pinfold.audience import events
+from pinfold.events import outbox
 from tests.service.helpers import onboard, operator
 
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from pinfold.domain.errors import Forbidden, NotFound
-from pinfold.services import endpoints, exports, jobs, segments
+from pinfold.audience import endpoints, exports, jobs, segments
+from pinfold.core.errors import Forbidden, NotFound
 from tests.service.helpers import onboard
 
 

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from pinfold.domain.errors import Forbidden, NotFound
-from pinfold.services import endpoints, imports, jobs, segments
-from pinfold.store import jobs as job_store
+from pinfold.audience import endpoints, imports, jobs, segments
+from pinfold.audience.store import jobs as job_store
+from pinfold.core.errors import Forbidden, NotFound
 from tests.service.helpers import onboard
 
 CSV = (

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pinfold.domain.errors import PinfoldError
-from pinfold.services import endpoints, events, projects
+from pinfold.audience import endpoints, events
+from pinfold.core.errors import PinfoldError
+from pinfold.projects import projects
 from tests.service.helpers import onboard, operator
 
 IDS = [f"id-{n}" for n in range(4)]  # shared by both tenants, so every collision gets tried

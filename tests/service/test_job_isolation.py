@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from pinfold.domain.errors import Forbidden, NotFound, PinfoldError
-from pinfold.services import endpoints, exports, imports, jobs, segments
+from pinfold.audience import endpoints, exports, imports, jobs, segments
+from pinfold.core.errors import Forbidden, NotFound, PinfoldError
 from tests.service.helpers import onboard
 
 ROWS = "ChannelType,Address,Id,Attributes.plan\n" + "".join(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pinfold.domain.errors import Conflict, Forbidden, LimitExceeded, NotFound
-from pinfold.services import endpoints, events, organization, projects
-from pinfold.store import outbox
+from pinfold.audience import endpoints, events
+from pinfold.core.errors import Conflict, Forbidden, LimitExceeded, NotFound
+from pinfold.events import outbox
+from pinfold.projects import projects
+from pinfold.tenancy import organization
 
 
 def _endpoint(n: int, **extra) -> dict:
@@ -111,7 +113,7 @@ def test_default_project_cap_is_100(ctx, admin):
 
 def test_an_address_claimed_between_check_and_write_is_a_conflict(ctx, admin, project):
     """The unique index is the last word when two writers race; it answers as a conflict, not a crash."""
-    from pinfold.store import endpoints as store
+    from pinfold.audience.store import endpoints as store
 
     with ctx.db.write() as conn:
         store.save(conn, project, [{"Id": "first", "ChannelType": "EMAIL", "Address": "race@example.com"}], [None])
@@ -121,7 +123,7 @@ def test_an_address_claimed_between_check_and_write_is_a_conflict(ctx, admin, pr
 
 
 def test_tag_limits(ctx, admin, project):
-    from pinfold.services import tags
+    from pinfold.messaging import tags
 
     arn = projects.get(ctx, admin, project)["Arn"]
     tags.tag(ctx, admin, arn, {f"k{n}": "v" for n in range(50)})

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from pinfold.store import endpoints as endpoint_store
-from pinfold.store.database import Database
-from pinfold.store.tables import metadata
+from pinfold.audience.store import endpoints as endpoint_store
+from pinfold.db.database import Database
+from pinfold.db.tables import metadata
 from tests.conftest import ON_POSTGRES
 
 
@@ -72,7 +72,7 @@ def test_0004_indexes_endpoints_that_were_already_stored(database_url):
 
 
 def test_0009_new_outbox_records_follow_every_cursor_even_after_a_full_trim(database_url):
-    from pinfold.store import outbox
+    from pinfold.events import outbox
 
     row = {"account_id": "000000000001", "region": "us-east-1", "project_id": "p", "tenant_id": None,
            "event_type": "x", "arrival_ms": 0, "record": {}}
@@ -96,7 +96,7 @@ def test_0009_new_outbox_records_follow_every_cursor_even_after_a_full_trim(data
 
 
 def test_0013_keeps_stored_addresses_signing_with_their_domain(database_url):
-    from pinfold.store import email_identities
+    from pinfold.email.store import identities as email_identities
 
     db = _empty(database_url)
     db.migrate("0012")

@@ -13,14 +13,15 @@ import pytest
 from nats.js.errors import NotFoundError
 
 from pinfold.analytics.engine import open_for
+from pinfold.audience import events
 from pinfold.config import Settings
-from pinfold.domain.errors import Forbidden, InvalidInput
+from pinfold.context import Context
+from pinfold.core.errors import Forbidden, InvalidInput
+from pinfold.events import outbox
 from pinfold.events import pump as pump_module
+from pinfold.events import store as stream_store
 from pinfold.events.pump import Pump
-from pinfold.services import events, streams
-from pinfold.services.context import Context
-from pinfold.store import outbox
-from pinfold.store import streams as stream_store
+from pinfold.projects import streams
 from tests.conftest import free_port, unavailable
 from tests.service.helpers import account_caller, onboard, operator
 
@@ -232,7 +233,7 @@ def test_the_lake_can_live_in_s3(tmp_path, database_url, moto_s3):
 
 
 def test_only_one_process_leads_the_pump_and_a_released_lease_passes_on(ctx):
-    from pinfold.store.database import Database
+    from pinfold.db.database import Database
 
     other = Database(ctx.settings.resolved_database_url)  # a second server on the same database
     try:

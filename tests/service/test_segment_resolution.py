@@ -1,6 +1,6 @@
 """Segment resolution by index gives exactly what the rule gives over every endpoint.
 
-Resolution starts from the attribute index and EffectiveDate column (see store/endpoints.py); these
+Resolution starts from the attribute index and EffectiveDate column (see audience/store/endpoints.py); these
 properties drive random writes (updates, attribute removal, deletes) and random definitions through
 it and compare with the compiled rule applied to every stored document.
 """
@@ -14,11 +14,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pinfold.domain.errors import NotFound
-from pinfold.domain.segments import compile_segment
-from pinfold.services import endpoints, projects, segments
-from pinfold.store import endpoints as endpoint_store
-from pinfold.store.tables import endpoint_attributes
+from pinfold.audience import endpoints, segments
+from pinfold.audience.rules.segments import compile_segment
+from pinfold.audience.store import endpoints as endpoint_store
+from pinfold.core.errors import NotFound
+from pinfold.db.tables import endpoint_attributes
+from pinfold.projects import projects
 from tests.service.helpers import operator
 
 IDS = [f"e{index}" for index in range(6)]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pinfold.domain.errors import Forbidden, InvalidInput, NotFound
-from pinfold.services import endpoints, segments, tags, tenants
+from pinfold import onboarding as tenants
+from pinfold.audience import endpoints, segments
+from pinfold.core.errors import Forbidden, InvalidInput, NotFound
+from pinfold.messaging import tags
 from tests.service.helpers import onboard
 
 GOLD = {"Dimensions": {"Attributes": {"plan": {"AttributeType": "INCLUSIVE", "Values": ["gold"]}}}}

@@ -13,13 +13,13 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from pinfold.config import Settings
+from pinfold.context import Context
+from pinfold.db.tables import email_messages as email_messages_table
+from pinfold.email import send as ses_send
+from pinfold.email.delivery import EmailDelivery
+from pinfold.email.store import messages as email_messages
+from pinfold.events import outbox as outbox_store
 from pinfold.sending import worker as worker_module
-from pinfold.sending.delivery import EmailDelivery
-from pinfold.services import ses_send
-from pinfold.services.context import Context
-from pinfold.store import email_messages
-from pinfold.store import outbox as outbox_store
-from pinfold.store.tables import email_messages as email_messages_table
 from tests.conftest import free_port
 from tests.service.test_email_sending import SIMULATOR, _sender_with, _simple
 
@@ -226,7 +226,7 @@ def test_a_pass_that_cannot_record_sends_no_more(tmp_path, database_url, monkeyp
 def test_a_pass_whose_lease_is_gone_sends_no_more(tmp_path, database_url, monkeypatch):
     """As when renewals stopped in time (the database was out of reach, or the pass ran past its
     limit): the rest of the claim is left for whoever takes it over, unsent."""
-    from pinfold.sending import claims
+    from pinfold.sending import lease as claims
 
     with _sender_with(tmp_path, database_url) as (ctx, caller):
         mailbox = ctx.settings.data_dir / "mailbox"

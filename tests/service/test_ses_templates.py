@@ -7,10 +7,10 @@ from email import policy
 
 import pytest
 
-from pinfold.domain.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
-from pinfold.services import ses_templates as service
-from pinfold.services import ses_tenants as ses_tenant_service
-from pinfold.store import ses_templates as store
+from pinfold.core.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
+from pinfold.email import templates as service
+from pinfold.email import tenants as ses_tenant_service
+from pinfold.email.store import templates as store
 from tests.service.helpers import account_caller, onboard
 
 CONTENT = {"Subject": "Hello {{name}}", "Html": "<p>Hi {{name}}</p>", "Text": "Hi {{name}}"}

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from pinfold.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from pinfold.services import configuration_sets, email_identities, ses_templates, ses_tenants
-from pinfold.store import ses_tenants as store
+from pinfold.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from pinfold.email import configuration_sets
+from pinfold.email import identities as email_identities
+from pinfold.email import templates as ses_templates
+from pinfold.email import tenants as ses_tenants
+from pinfold.email.store import tenants as store
 from tests.service.helpers import account_caller, onboard
 
 
@@ -61,7 +64,7 @@ def test_ses_tenants_link_to_registry_tenants_by_id_only(ctx, admin, shared):
         assert store.for_registry_tenant(conn, "beta") is None
     # Created before the registry tenant is onboarded: matched by the tenant's id when it arrives.
     ses_tenants.create(ctx, shared["admin"], {"TenantName": "gamma"})
-    from pinfold.services import tenants
+    from pinfold import onboarding as tenants
 
     tenants.onboard(ctx, admin, tenant_id="gamma", model="sa-sp", name="Gamma-Corp")
     with ctx.db.read() as conn:

@@ -24,11 +24,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult
 
-from pinfold.channels.base import Feedback, OutgoingEmail
-from pinfold.channels.mailbox import Mailbox, simulator_role
-from pinfold.channels.mime import build_message
-from pinfold.channels.smtp import SmtpRelay
-from pinfold.domain import dkim
+from pinfold.email.adapters.mailbox import Mailbox, simulator_role
+from pinfold.email.adapters.smtp import SmtpRelay
+from pinfold.email.mime import build_message
+from pinfold.email.rules import dkim
+from pinfold.sending.channel import Feedback, OutgoingEmail
 from tests.conftest import free_port, unavailable
 
 SMTP_SINK = "/usr/sbin/smtp-sink"
@@ -551,7 +551,7 @@ def test_simulator_roles():
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_credentials_never_cross_the_network_in_clear(aiosmtpd_server, relays, monkeypatch):
-    from pinfold.channels import smtp
+    from pinfold.email.adapters import smtp
 
     handler = Recorder()
     port = aiosmtpd_server(handler, auth_required=True, auth_require_tls=False,
@@ -608,7 +608,7 @@ def test_the_mailbox_works_where_the_filesystem_has_no_hard_links(tmp_path, monk
     def refuse(*_args, **_kwargs):
         raise PermissionError(errno.EPERM, "Operation not permitted")
 
-    monkeypatch.setattr("pinfold.channels.mailbox.os.link", refuse)
+    monkeypatch.setattr("pinfold.email.adapters.mailbox.os.link", refuse)
     mailbox = Mailbox(tmp_path / "mail")
     message = email("b@example.test")
     outcomes = [mailbox.deliver([message])[0] for _ in range(3)]

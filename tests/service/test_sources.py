@@ -1,4 +1,4 @@
-"""pinfold.sources against the local filesystem and a real S3 server (moto_server in a subprocess).
+"""pinfold.core.sources against the local filesystem and a real S3 server (moto_server in a subprocess).
 
 Under CI=true the S3 server must start; elsewhere these tests skip when it cannot.
 """
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pinfold.domain.errors import InvalidInput, NotFound
-from pinfold.sources import PART_SIZE, READ_CHUNK, ObjectRef, S3Settings, list_objects, read_lines, write_object
+from pinfold.core.errors import InvalidInput, NotFound
+from pinfold.core.sources import PART_SIZE, READ_CHUNK, ObjectRef, S3Settings, list_objects, read_lines, write_object
 
 BUCKET = "pinfold-sources"
 # Lines of varied length, so chunk boundaries fall mid-line and between \r and \n.
@@ -29,7 +29,7 @@ def s3_settings(moto_s3: str) -> S3Settings:
 
 
 def _boto3_client(settings: S3Settings):
-    """boto3, not pinfold.sources, puts the fixtures in place and checks what was written."""
+    """boto3, not pinfold.core.sources, puts the fixtures in place and checks what was written."""
     import boto3
 
     return boto3.client("s3", region_name=settings.region, endpoint_url=settings.endpoint_url,
@@ -176,8 +176,8 @@ def test_bad_urls_are_invalid_input_naming_the_url(url: str):
 
 
 def test_overlong_line_is_invalid_input(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr("pinfold.sources.MAX_LINE_BYTES", 10)
-    monkeypatch.setattr("pinfold.sources.READ_CHUNK", 4)
+    monkeypatch.setattr("pinfold.core.sources.MAX_LINE_BYTES", 10)
+    monkeypatch.setattr("pinfold.core.sources.READ_CHUNK", 4)
     target = tmp_path / "long.csv"
     target.write_bytes(b"short\n" + b"z" * 50 + b"\n")
     with pytest.raises(InvalidInput, match="line 2 is longer than 10 bytes"):
@@ -188,8 +188,8 @@ def test_pinfold_s3_clients_ignore_the_endpoints_users_configure_for_their_own_c
     """AWS_ENDPOINT_URL and friends point users' clients at Pinfold; Pinfold's S3 must not follow them."""
     import socket
 
-    from pinfold import sources
-    from pinfold.events.lake import Lake
+    from pinfold.core import sources
+    from pinfold.events.sinks.lake import Lake
 
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0)

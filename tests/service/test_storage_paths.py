@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pinfold import sources
-from pinfold.domain.errors import Forbidden, InvalidInput
-from pinfold.services import exports, imports, jobs, storage
+from pinfold.audience import exports, imports, jobs, storage
+from pinfold.core import sources
+from pinfold.core.errors import Forbidden, InvalidInput
 from tests.service.helpers import onboard
 
 MODELS = ["sa-sp", "sa-mp", "ma-mp"]

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pinfold.domain.errors import Forbidden, InvalidInput, NotFound
-from pinfold.services import ses_tenants, suppression
-from pinfold.store import suppression as store
-from pinfold.store.tables import suppressed_destinations
+from pinfold.core.errors import Forbidden, InvalidInput, NotFound
+from pinfold.db.tables import suppressed_destinations
+from pinfold.email import suppression
+from pinfold.email import tenants as ses_tenants
+from pinfold.email.store import suppression as store
 from tests.service.helpers import account_caller, onboard
 
 
@@ -68,7 +69,7 @@ def test_listing_filters_by_reason_and_date_and_pages(ctx, admin):
 
 
 def test_confined_tenants_may_look_up_but_not_change_or_list_the_account_list(ctx, admin, shared):
-    from pinfold.store import suppression as suppression_store
+    from pinfold.email.store import suppression as suppression_store
 
     alpha = shared["alpha"]
     with ctx.db.write() as conn:  # a bounce of another tenant's mail put it there

@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pinfold.domain.errors import Forbidden, InvalidInput, LimitExceeded, NotFound
-from pinfold.services import tags, templates
-from pinfold.store import templates as template_store
+from pinfold.core.errors import Forbidden, InvalidInput, LimitExceeded, NotFound
+from pinfold.messaging import tags, templates
+from pinfold.messaging.store import templates as template_store
 from tests.service.helpers import account_caller, onboard
 
 EMAIL = "EMAIL"
@@ -180,7 +180,7 @@ def test_tenants_in_a_shared_account_see_the_operators_templates_and_their_own(c
         assert templates.for_sending(conn, a, "house-style", EMAIL)["subject"] == "house"
         with pytest.raises(NotFound):
             templates.for_sending(conn, b, "alpha-welcome", EMAIL)
-    from pinfold.services import tenants
+    from pinfold import onboarding as tenants
 
     assert tenants.offboard(ctx, admin, "alpha")["removed"]["templates"] == 1  # offboarding takes them along
     with pytest.raises(NotFound):
@@ -212,7 +212,7 @@ def test_concurrent_new_versions_each_get_their_own_number(ctx, admin):
 
 
 def test_a_project_key_reads_the_operators_templates_and_changes_none(ctx, admin):
-    from pinfold.services import organization
+    from pinfold.tenancy import organization
     from tests.service.helpers import caller_for_credentials
 
     place, tenant = onboard(ctx, admin, "alpha", "sa-mp")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from pinfold.domain.access import Caller
-from pinfold.domain.errors import Conflict, Forbidden, LimitExceeded, NotFound, UnrecognizedClient
-from pinfold.services import endpoints, identity, organization, projects, tenants
+from pinfold import onboarding as tenants
+from pinfold.audience import endpoints
+from pinfold.core.access import Caller
+from pinfold.core.errors import Conflict, Forbidden, LimitExceeded, NotFound, UnrecognizedClient
+from pinfold.projects import projects
+from pinfold.tenancy import identity, organization
 from tests.service.helpers import caller_for_credentials, onboard, operator
 
 
@@ -105,7 +108,7 @@ def test_only_organization_admins_manage_tenants(ctx):
 def test_secrets_are_encrypted_at_rest_and_the_master_key_is_private(ctx):
     import sqlalchemy as sa
 
-    from pinfold.store.tables import access_keys
+    from pinfold.db.tables import access_keys
 
     creds = organization.bootstrap(ctx)
     with ctx.db.read() as conn:

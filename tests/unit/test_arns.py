@@ -1,8 +1,8 @@
-"""The ARN builders in pinfold.domain.arns produce AWS's exact formats."""
+"""The ARN builders in pinfold.core.arns produce AWS's exact formats."""
 
 from __future__ import annotations
 
-from pinfold.domain import arns
+from pinfold.core import arns
 
 R, A = "us-east-1", "123456789012"
 

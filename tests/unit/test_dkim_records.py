@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pinfold.domain import dkim
-from pinfold.domain.errors import InvalidInput
+from pinfold.core.errors import InvalidInput
+from pinfold.email.rules import dkim
 
 
 def test_a_2048_bit_key_is_published_as_one_full_string_and_the_rest():

@@ -1,4 +1,5 @@
-"""Segment import files parsed by pinfold.domain.imports: CSV and JSON lines, row failures, whole-file rejections."""
+"""Segment import files parsed by pinfold.audience.rules.imports: CSV and JSON lines, row failures,
+whole-file rejections."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pinfold.domain.errors import InvalidInput
-from pinfold.domain.imports import CHANNEL_TYPES, ParsedRow, RowFailure, UserIdsRow, parse_file
+from pinfold.audience.rules.imports import CHANNEL_TYPES, ParsedRow, RowFailure, UserIdsRow, parse_file
+from pinfold.core.errors import InvalidInput
 
 GUIDE_EXAMPLE = (
     "ChannelType,Address,Location.Country,Demographic.Platform,Demographic.Make,User.UserId\n"

@@ -13,10 +13,10 @@ from email import policy
 import dkim as dkimpy
 import pytest
 
-from pinfold.channels import mime
-from pinfold.channels.mime import build_message, encode_header, prepare_raw
-from pinfold.domain import dkim
-from pinfold.domain.errors import InvalidInput
+from pinfold.core.errors import InvalidInput
+from pinfold.email import mime
+from pinfold.email.mime import build_message, encode_header, prepare_raw
+from pinfold.email.rules import dkim
 
 
 def build(**overrides) -> bytes:

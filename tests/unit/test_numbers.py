@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pinfold.domain.errors import InvalidInput
-from pinfold.domain.numbers import MAX_INT32, whole_number
+from pinfold.core.errors import InvalidInput
+from pinfold.core.numbers import MAX_INT32, whole_number
 
 
 @pytest.mark.parametrize("text, number", [("1", 1), ("007", 7), (str(MAX_INT32), MAX_INT32)])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pinfold.domain.errors import InvalidInput
-from pinfold.domain.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_size
+from pinfold.core.errors import InvalidInput
+from pinfold.core.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_size
 
 
 @pytest.mark.parametrize("raw", ["１２", "²", "0", "1001", " 5", "1_0", "-1", "abc", "9" * 40])

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pinfold.api.protocol import Router, ServiceSpec, load_services, parse_query, parse_request
-from pinfold.domain.errors import InvalidInput
+from pinfold.core.errors import InvalidInput
 
 SERVICES = load_services()
 PINPOINT, SESV2, SMS = SERVICES["mobiletargeting"], SERVICES["ses"], SERVICES["sms-voice"]

@@ -11,14 +11,7 @@ from botocore.awsrequest import prepare_request_dict
 from botocore.model import ServiceModel
 from botocore.serialize import create_serializer
 
-from pinfold.api.protocol import (
-    Router,
-    UnknownOperation,
-    detect_service,
-    load_services,
-    parse_query,
-    parse_request,
-)
+from pinfold.api.protocol import Router, UnknownOperation, detect_service, load_services, parse_query, parse_request
 from pinfold.api.protocol.older_bindings import OLDER_BINDINGS
 
 SERVICES = load_services()

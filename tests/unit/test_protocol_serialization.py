@@ -10,7 +10,7 @@ from botocore.awsrequest import HeadersDict
 from botocore.parsers import create_parser
 
 from pinfold.api.protocol import WireResponse, load_services, serialize_error, serialize_response
-from pinfold.domain import errors
+from pinfold.core import errors
 
 SERVICES = load_services()
 PINPOINT, SESV2, SMS = SERVICES["mobiletargeting"], SERVICES["ses"], SERVICES["sms-voice"]

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pinfold.domain import quota
-from pinfold.domain.errors import LimitExceeded, Throttled
+from pinfold.core.errors import LimitExceeded, Throttled
+from pinfold.sending import quota
 
 NOW = 1_800_000_000.0
 times = st.floats(min_value=0, max_value=4e9, allow_nan=False)

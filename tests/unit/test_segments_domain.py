@@ -1,4 +1,4 @@
-"""Segment definitions compiled by pinfold.domain.segments, evaluated against endpoint documents."""
+"""Segment definitions compiled by pinfold.audience.rules.segments, evaluated against endpoint documents."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pinfold.domain.errors import InvalidInput, LimitExceeded
-from pinfold.domain.segments import compile_segment, count_dimensions
+from pinfold.audience.rules.segments import compile_segment, count_dimensions
+from pinfold.core.errors import InvalidInput, LimitExceeded
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 PARIS = {"Latitude": 48.8566, "Longitude": 2.3522}

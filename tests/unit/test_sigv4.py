@@ -12,14 +12,8 @@ from botocore.awsrequest import AWSRequest, create_request_object, prepare_reque
 from botocore.credentials import Credentials
 from botocore.serialize import create_serializer
 
-from pinfold.api.protocol import (
-    check_scope,
-    load_services,
-    parse_authorization,
-    refuse_session_token,
-    verify_signature,
-)
-from pinfold.domain.errors import IncompleteSignature, InvalidSignature, MissingAuthentication, UnrecognizedClient
+from pinfold.api.protocol import check_scope, load_services, parse_authorization, refuse_session_token, verify_signature
+from pinfold.core.errors import IncompleteSignature, InvalidSignature, MissingAuthentication, UnrecognizedClient
 
 SERVICES = load_services()
 ACCESS_KEY, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

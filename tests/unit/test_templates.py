@@ -1,4 +1,4 @@
-"""Message templates (pinfold.domain.templates): Pinpoint's Handlebars dialect and its documented helpers."""
+"""Message templates (pinfold.templating.engine): Pinpoint's Handlebars dialect and its documented helpers."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pinfold.domain.errors import InvalidInput
-from pinfold.domain.templates import TemplateError, compile_template, render
+from pinfold.core.errors import InvalidInput
+from pinfold.templating.engine import TemplateError, compile_template, render
 
 NOW = datetime(2020, 9, 19, 17, 5, 9, 123000, tzinfo=UTC)
 ENDPOINT = {

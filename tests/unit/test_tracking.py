@@ -9,8 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from pinfold.api.tracking import PIXEL_GIF, tracking_routes
-from pinfold.domain.errors import InvalidInput
-from pinfold.domain.tracking import instrument_html, make_token, read_token, unsubscribe_url
+from pinfold.core.errors import InvalidInput
+from pinfold.email.rules.tracking import instrument_html, make_token, read_token, unsubscribe_url
 
 KEY = b"k" * 32
 MID = "0100018f-a1b2c3d4-77aa-4c1e-9e51-5b0f3c6d2e10-000000"

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pinfold.events.webhooks import deliver
+from pinfold.events.sinks.webhook import deliver
 
 SECRET = "whsec-test"
 BUS = "arn:aws:events:us-east-1:000000000001:event-bus/ses"

@@ -11,9 +11,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from pinfold.db.database import Database
+from pinfold.email.store import messages as email_messages
 from pinfold.sending import worker as worker_module
-from pinfold.store import email_messages
-from pinfold.store.database import Database
 from tests.conftest import Server, make_client, onboard
 from tests.service.test_smtp_adapter import smtp_sink  # noqa: F401  (the fixture)
 

@@ -12,9 +12,10 @@ import time
 from collections import Counter
 
 from pinfold.config import Settings
-from pinfold.services import email_account, ses_send
-from pinfold.services.context import Context
-from pinfold.store import email_messages
+from pinfold.context import Context
+from pinfold.email import account as email_account
+from pinfold.email import send as ses_send
+from pinfold.email.store import messages as email_messages
 from tests.service.helpers import account_caller, onboard, operator
 from tests.service.test_email_sending import SIMULATOR, _simple, _verified_sender
 
@@ -67,9 +68,9 @@ def test_a_surviving_worker_takes_over_a_killed_ones_messages_within_30_seconds(
     (which keeps every delivery) shows at most one group of outcomes sent twice."""
     import sqlalchemy as sa
 
+    from pinfold.db.tables import email_messages as messages_table
+    from pinfold.email import accept as email_sending
     from pinfold.sending import worker as worker_module
-    from pinfold.services import email_sending
-    from pinfold.store.tables import email_messages as messages_table
 
     data_dir = tmp_path / "data"
     ctx = Context.open(Settings(data_dir=data_dir, database_url=database_url))

@@ -7,7 +7,7 @@ import functools
 import orjson
 
 from pinfold.api.protocol.models import ServiceSpec, WireResponse
-from pinfold.domain.errors import AuthFailure, NotFound, PinfoldError
+from pinfold.core.errors import AuthFailure, NotFound, PinfoldError
 
 
 class UnknownOperation(NotFound):

@@ -18,14 +18,8 @@ import orjson
 from botocore.model import OperationModel, Shape
 
 from pinfold.api.protocol.models import ServiceSpec
-from pinfold.api.protocol.validation import (
-    Decoder,
-    FieldError,
-    ShapeDecoders,
-    decoders_for,
-    missing,
-)
-from pinfold.domain.errors import InvalidInput
+from pinfold.api.protocol.validation import Decoder, FieldError, ShapeDecoders, decoders_for, missing
+from pinfold.core.errors import InvalidInput
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, unquote
 
-from pinfold.domain.errors import IncompleteSignature, InvalidSignature, MissingAuthentication, UnrecognizedClient
+from pinfold.core.errors import IncompleteSignature, InvalidSignature, MissingAuthentication, UnrecognizedClient
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 _BASIC_FORMAT = "%Y%m%dT%H%M%SZ"

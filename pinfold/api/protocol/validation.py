@@ -17,7 +17,7 @@ from typing import Any
 from botocore.model import ServiceModel, Shape, StructureShape
 
 from pinfold.api.protocol.timestamps import parse_timestamp
-from pinfold.domain.errors import InvalidInput
+from pinfold.core.errors import InvalidInput
 
 Decoder = Callable[[Any], Any]
 _FLOAT_WORDS = {"NaN", "Infinity", "-Infinity"}  # how botocore sends non-finite floats

@@ -1,0 +1,137 @@
+"""Outgoing email: batches (what a request asked for) and messages (one envelope each, with its state).
+
+A message is `queued` until a worker claims it, `sending` while a worker holds its lease, then
+finished: `delivered`, `bounced`, `suppressed`, `failed` (could not be rendered or built) or
+`soft_bounced` (the retry budget ran out). `due_at` is when a queued message may next be tried, or
+when a sending message's lease runs out: a worker that dies leaves its messages to be claimed again.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from pinfold.db.database import execute_many, json_text
+from pinfold.db.tables import email_batches, email_messages
+
+WAITING = ("queued", "sending")
+# Written exactly as the due index's predicate: both databases use a partial index only for a query
+# whose condition they can prove implies it, and a bound parameter proves nothing.
+_WAITING_SQL = sa.text("status IN ('queued', 'sending')")
+_LEASED_SQL = sa.text("status = 'sending'")  # the leased index's predicate, likewise
+_FINISH_COLUMNS = ("status", "due_at", "attempts", "sent_at", "detail", "mail")
+_MESSAGE_COLUMNS = ("id", "batch_id", "account_id", "region", "recipient", "status", "due_at", "attempts",
+                    "created_at")
+
+
+def add(conn: Connection, batch: dict, messages: list[dict]) -> None:
+    """Store a batch and its messages (each: id, recipient dict), all due now."""
+    conn.execute(email_batches.insert(), [batch])
+    rows = [(message["id"], batch["id"], batch["account_id"], batch["region"], json_text(message["recipient"]),
+             "queued", batch["created_at"], 0, batch["created_at"]) for message in messages]
+    execute_many(conn, email_messages, "insert", _MESSAGE_COLUMNS, rows)
+
+
+def claim(conn: Connection, *, now: float, lease_seconds: float, limit: int) -> list[dict]:
+    """Take up to `limit` messages that are due for `lease_seconds`: first those whose holder's lease
+    ran out (they were first in line when it took them), then the queue in order of due time."""
+    claimed = _take(conn, _LEASED_SQL, now=now, lease_seconds=lease_seconds, limit=limit)
+    if len(claimed) < limit:
+        claimed += _take(conn, _WAITING_SQL, now=now, lease_seconds=lease_seconds, limit=limit - len(claimed))
+    claimed.sort(key=lambda row: row["created_at"])
+    return claimed
+
+
+def _take(conn: Connection, which, *, now: float, lease_seconds: float, limit: int) -> list[dict]:
+    due = (sa.select(email_messages.c.id)
+           .where(which, email_messages.c.due_at <= now)
+           .order_by(email_messages.c.due_at).limit(limit)
+           .with_for_update(skip_locked=True))
+    statement = (email_messages.update().where(email_messages.c.id.in_(due.scalar_subquery()))
+                 .values(status="sending", due_at=now + lease_seconds)
+                 .returning(email_messages.c.id, email_messages.c.batch_id, email_messages.c.recipient,
+                            email_messages.c.attempts, email_messages.c.sent_at, email_messages.c.created_at,
+                            email_messages.c.due_at))
+    return [dict(row) for row in conn.execute(statement).mappings()]
+
+
+def renew(conn: Connection, ids: list[str], *, held_until: float, until: float) -> int:
+    """Move the lease on those of these messages still held until `held_until` to `until`."""
+    renewed = 0
+    for first in range(0, len(ids), 500):
+        statement = (email_messages.update()
+                     .where(email_messages.c.id.in_(ids[first:first + 500]), email_messages.c.status == "sending",
+                            email_messages.c.due_at == held_until)
+                     .values(due_at=until))
+        renewed += conn.execute(statement).rowcount
+    return renewed
+
+
+def still_held(conn: Connection, leases: list[tuple[str, float]]) -> set[str]:
+    """Which of these (message id, lease expiry) claims are still ours: nobody has claimed or
+    finished the message since (a pass that overran its lease loses the message to the next)."""
+    held = set()
+    for first in range(0, len(leases), 500):
+        chunk = dict(leases[first:first + 500])
+        query = (sa.select(email_messages.c.id, email_messages.c.due_at)
+                 .where(email_messages.c.id.in_(sorted(chunk)), _WAITING_SQL, email_messages.c.status == "sending"))
+        held.update(found.id for found in conn.execute(query) if found.due_at == chunk[found.id])
+    return held
+
+
+def batches(conn: Connection, ids: set[str]) -> dict[str, dict]:
+    query = sa.select(email_batches).where(email_batches.c.id.in_(sorted(ids)))
+    return {row["id"]: dict(row) for row in conn.execute(query).mappings()}
+
+
+def finish(conn: Connection, results: list[dict]) -> None:
+    """Record outcomes: each has id, status, due_at, attempts, sent_at, detail and mail."""
+    rows = [(r["status"], r["due_at"], r["attempts"], r["sent_at"], r["detail"],
+             None if r["mail"] is None else json_text(r["mail"]), r["id"]) for r in results]
+    execute_many(conn, email_messages, "update", _FINISH_COLUMNS, rows, ("id",))
+
+
+def finish_held(conn: Connection, results: list[dict], *, held_until: float) -> int:
+    """Record the outcomes of those messages still held under the lease that runs out at
+    `held_until` (the check and the write are one statement); returns how many were."""
+    rows = [(r["status"], r["due_at"], r["attempts"], r["sent_at"], r["detail"],
+             None if r["mail"] is None else json_text(r["mail"]), r["id"], "sending", held_until) for r in results]
+    return execute_many(conn, email_messages, "update", _FINISH_COLUMNS, rows, ("id", "status", "due_at"))
+
+
+def get(conn: Connection, message_id: str) -> dict | None:
+    """A message with its batch's account, project and tenant (for feedback that names it)."""
+    query = (sa.select(email_messages, email_batches.c.project_id, email_batches.c.tenant_id,
+                       email_batches.c.ses_tenant, email_batches.c.configuration_set, email_batches.c.definition)
+             .join(email_batches, email_batches.c.id == email_messages.c.batch_id)
+             .where(email_messages.c.id == message_id))
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def counts(conn: Connection, batch_id: str | None = None) -> dict[str, int]:
+    """Messages per status (of one batch, or of all)."""
+    query = sa.select(email_messages.c.status, sa.func.count()).group_by(email_messages.c.status)
+    if batch_id is not None:
+        query = query.where(email_messages.c.batch_id == batch_id)
+    return dict(conn.execute(query).all())
+
+
+def waiting(conn: Connection) -> int:
+    """Messages not yet finished (queued or being sent); answered from the due index."""
+    query = sa.select(sa.func.count()).select_from(email_messages).where(_WAITING_SQL)
+    return conn.execute(query).scalar_one()
+
+
+def next_due(conn: Connection) -> float | None:
+    query = sa.select(sa.func.min(email_messages.c.due_at)).where(_WAITING_SQL)
+    return conn.execute(query).scalar()
+
+
+def purge(conn: Connection, before: float) -> int:
+    """Forget finished messages created before `before`, and batches left with no messages."""
+    removed = conn.execute(email_messages.delete().where(email_messages.c.created_at < before,
+                                                         email_messages.c.status.not_in(WAITING))).rowcount
+    orphaned = ~sa.exists().where(email_messages.c.batch_id == email_batches.c.id)
+    conn.execute(email_batches.delete().where(email_batches.c.created_at < before, orphaned))
+    return removed

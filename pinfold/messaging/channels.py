@@ -1,0 +1,158 @@
+"""A project's channels: UpdateEmailChannel, GetEmailChannel, DeleteEmailChannel and GetChannels.
+
+Each channel type is one settings document per project; EMAIL is the first, the others take the
+same path. Channel settings belong to the project, so in a shared (sa-sp) project only the operator
+may see or change them; sa-mp and ma-mp tenants manage their own project's channels.
+"""
+
+from __future__ import annotations
+
+import re
+from email.utils import parseaddr
+
+from pinfold.context import Context
+from pinfold.core import ids
+from pinfold.core.access import Caller
+from pinfold.core.arns import parse_arn
+from pinfold.core.errors import Forbidden, InvalidInput, NotFound
+from pinfold.db.database import lock_keys
+from pinfold.email.access import may_use
+from pinfold.email.store import account as email_account
+from pinfold.email.store import configuration_sets
+from pinfold.email.store import identities as email_identities
+from pinfold.email.tenants import identity_arn
+from pinfold.messaging.store import channels as store
+from pinfold.projects import projects as project_service
+
+EMAIL = "EMAIL"
+_EMAIL_OPTIONAL = ("ConfigurationSet", "RoleArn", "OrchestrationSendingRoleArn")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
+_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+
+
+def _project(conn, caller: Caller, project_id: str) -> dict:
+    project = project_service.require(conn, caller, project_id)
+    if caller.endpoint_tenant is not None:
+        raise Forbidden("The channels of a shared project serve every tenant in it; only the operator can see or "
+                        "change them")
+    return project
+
+
+def bare_address(value: str, field: str = "FromAddress") -> str:
+    """The address inside `value` ("a@example.com" or "Name <a@example.com>"); InvalidInput if it is none."""
+    _name, address = parseaddr(value or "")
+    local, _at, domain = address.rpartition("@")
+    if not local or not _LOCAL.match(local) or ".." in local or not _DOMAIN.match(domain.lower()):
+        raise InvalidInput(f"{field} is not a valid email address: {value!r}", field=field)
+    return address
+
+
+def _usable(conn, caller: Caller, ses_arn: str) -> bool:
+    """Whether the caller may use an SES resource: confined credentials only their SES tenant's (as in SES)."""
+    return may_use(conn, caller, ses_arn)
+
+
+def _identity_name(conn, caller: Caller, given_arn: str, from_address: str) -> str:
+    """The SES identity an Identity ARN names, if the caller may use it and it covers the From address."""
+    arn = parse_arn(given_arn, field="Identity")
+    kind, _slash, name = arn.resource.partition("/")
+    if arn.service != "ses" or kind != "identity" or not name:
+        raise InvalidInput(f"Identity must be the ARN of an SES identity (arn:aws:ses:<region>:<account>:identity/"
+                           f"<address or domain>), not {given_arn!r}", field="Identity")
+    found = None
+    if arn.account_id == caller.account_id and arn.region == caller.region:
+        found = email_identities.get(conn, caller.account_id, caller.region, name)
+    if found is None or not _usable(conn, caller, identity_arn(caller.account_id, caller.region, found["identity"])):
+        raise InvalidInput(f"Identity {given_arn} is not an email identity these credentials can use in account "
+                           f"{caller.account_id}, {caller.region}; create it with SES CreateEmailIdentity first",
+                           field="Identity")
+    if found["identity"] not in email_identities.covering_names(from_address):
+        raise InvalidInput(f"FromAddress {from_address} is not covered by identity {name}: use that address, or an "
+                           "address at that domain or one of its subdomains", field="FromAddress")
+    return found["identity"]
+
+
+def _email_document(conn, caller: Caller, request: dict, previous: dict | None) -> dict:
+    """The stored settings after an update: members given replace the previous ones ("" clears an optional one)."""
+    document = {**(previous or {"Enabled": True})}
+    document["FromAddress"] = request["FromAddress"]
+    _identity_name(conn, caller, request["Identity"], bare_address(request["FromAddress"]))
+    document["Identity"] = request["Identity"]
+    if request.get("Enabled") is not None:
+        document["Enabled"] = bool(request["Enabled"])
+    for member in _EMAIL_OPTIONAL:
+        if request.get(member) is not None:
+            document[member] = request[member]
+    for member in ("RoleArn", "OrchestrationSendingRoleArn"):
+        if document.get(member) and not _ROLE.match(document[member]):
+            raise InvalidInput(f"{member} must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)", field=member)
+    name = document.get("ConfigurationSet")
+    if name and (configuration_sets.row(conn, caller.account_id, caller.region, name) is None
+                 or not _usable(conn, caller, configuration_sets.arn(caller.account_id, caller.region, name))):
+        raise InvalidInput(f"Configuration set {name} does not exist in account {caller.account_id}",
+                           field="ConfigurationSet")
+    return {key: value for key, value in document.items() if value != ""}
+
+
+def _email_response(conn, project: dict, row: dict) -> dict:
+    document = row["document"]
+    rate = email_account.settings(conn, project["account_id"], project["region"])["max_rate"]
+    return {
+        **_channel_response(project["id"], row),
+        "Platform": EMAIL, "MessagesPerSecond": max(1, int(rate)),
+        **{key: document[key] for key in ("FromAddress", "Identity", *_EMAIL_OPTIONAL) if document.get(key)},
+    }
+
+
+def _channel_response(project_id: str, row: dict) -> dict:
+    """The members every channel type answers with (ChannelResponse)."""
+    return {"ApplicationId": project_id, "CreationDate": row["created_at"], "LastModifiedDate": row["modified_at"],
+            "LastModifiedBy": row["modified_by"], "Enabled": bool(row["document"].get("Enabled", True)),
+            "IsArchived": False, "HasCredential": False, "Id": row["channel_type"].lower(),
+            "Version": row["version"]}
+
+
+def update_email(ctx: Context, caller: Caller, project_id: str, request: dict) -> dict:
+    with ctx.db.write() as conn:
+        project = _project(conn, caller, project_id)
+        lock_keys(conn, "channels", [f"{project_id}/{EMAIL}"])  # concurrent updates each get their own version
+        previous = store.get_row(conn, project_id, EMAIL)
+        document = _email_document(conn, caller, request, previous["document"] if previous else None)
+        now = ids.iso_now()
+        row = {"project_id": project_id, "channel_type": EMAIL, "document": document,
+               "version": previous["version"] + 1 if previous else 1,
+               "created_at": previous["created_at"] if previous else now, "modified_at": now,
+               "modified_by": caller.principal_id}
+        store.put(conn, row)
+        return _email_response(conn, project, row)
+
+
+def _email_channel(conn, caller: Caller, project_id: str) -> tuple[dict, dict]:
+    project = _project(conn, caller, project_id)
+    row = store.get_row(conn, project_id, EMAIL)
+    if row is None:
+        raise NotFound(f"Resource not found: the email channel of application {project_id} is not set up")
+    return project, row
+
+
+def get_email(ctx: Context, caller: Caller, project_id: str) -> dict:
+    with ctx.db.read() as conn:
+        project, row = _email_channel(conn, caller, project_id)
+        return _email_response(conn, project, row)
+
+
+def delete_email(ctx: Context, caller: Caller, project_id: str) -> dict:
+    with ctx.db.write() as conn:
+        project, row = _email_channel(conn, caller, project_id)
+        shown = _email_response(conn, project, row)
+        store.delete(conn, project_id, EMAIL)
+    return shown
+
+
+def list_channels(ctx: Context, caller: Caller, project_id: str) -> dict:
+    """ChannelsResponse: every channel set up in the project, keyed by channel type."""
+    with ctx.db.read() as conn:
+        _project(conn, caller, project_id)
+        rows = store.list_project(conn, project_id)
+    return {"Channels": {row["channel_type"]: _channel_response(project_id, row) for row in rows}}
