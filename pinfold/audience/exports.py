@@ -53,7 +53,7 @@ def object_url(prefix: str, job: dict) -> str:
     return f"{prefix.rstrip('/')}/{job['id']}.gz"
 
 
-def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) -> None:
+def run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) -> None:
     project, caller = jobs.project_and_caller(ctx, job, caller)
     progress = {**jobs.fresh_progress(), "TotalPieces": 1}  # a rerun starts over: the object is rewritten
     job["progress"] = progress
@@ -67,8 +67,6 @@ def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) 
     progress["CompletedPieces"] = 1
     jobs.finish(ctx, job, "COMPLETED")
 
-
-jobs.RUNNERS["EXPORT"] = _run
 
 
 def _endpoints(ctx: Context, caller: Caller, job: dict) -> Iterator[dict]:

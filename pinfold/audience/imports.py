@@ -65,7 +65,7 @@ def list_page(ctx: Context, caller: Caller, project_id: str, raw_size: str | Non
     return jobs.list_page(ctx, caller, project_id, "IMPORT", raw_size, token, segment_id)
 
 
-def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) -> None:
+def run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) -> None:
     project, caller = jobs.project_and_caller(ctx, job, caller)
     definition, progress, s3 = job["definition"], job["progress"], storage.s3_settings(ctx)
     objects = sources.list_objects(storage.authorize(ctx, caller, definition["S3Url"], field="S3Url"), s3)
@@ -83,8 +83,6 @@ def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) 
     jobs.finish(ctx, job, "COMPLETED", on_commit=lambda conn: _record_size(conn, job))
     ctx.db.settle(("endpoints", "endpoint_attributes", "segment_members"), progress["TotalProcessed"])
 
-
-jobs.RUNNERS["IMPORT"] = _run
 
 
 def _record_size(conn, job: dict) -> None:

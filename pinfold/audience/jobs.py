@@ -20,7 +20,8 @@ from pinfold.tenancy.store import identities
 
 MAX_FAILURES_SHOWN = 100
 Progress = Callable[[dict], None]
-RUNNERS: dict[str, Callable[[Context, dict, Caller | None, Progress], None]] = {}  # filled by imports, exports
+# What runs each job type (imports.run, exports.run), handed in by the bootstrap.
+Runners = dict[str, Callable[[Context, dict, "Caller | None", Progress], None]]
 
 
 def fresh_progress() -> dict:
@@ -123,26 +124,27 @@ def finish(ctx: Context, job: dict, status: str, failure: str | None = None, on_
     job.update(status=status, progress=progress)
 
 
-def run_job(ctx: Context, job_id: str, caller: Caller | None = None, on_progress: Progress | None = None) -> dict:
+def run_job(ctx: Context, runners: Runners, job_id: str, caller: Caller | None = None,
+            on_progress: Progress | None = None) -> dict:
     """Run one job to its end (with `caller`: the one that created it with run_here); returns its response."""
     with ctx.db.read() as conn:
         job = store.get(conn, job_id)
-    _run(ctx, job, caller, on_progress)
+    _run(ctx, runners, job, caller, on_progress)
     return response(job)
 
 
-def run_next(ctx: Context, on_progress: Progress | None = None) -> bool:
+def run_next(ctx: Context, runners: Runners, on_progress: Progress | None = None) -> bool:
     """Claim one waiting (or abandoned) job and run it to its end; False if none was waiting."""
     with ctx.db.write() as conn:
         job = store.claim_next(conn, now=time.time(), stale_after=ctx.settings.job_stale_seconds)
     if job is None:
         return False
-    _run(ctx, job, None, on_progress)
+    _run(ctx, runners, job, None, on_progress)
     return True
 
 
-def _run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress | None) -> None:
+def _run(ctx: Context, runners: Runners, job: dict, caller: Caller | None, on_progress: Progress | None) -> None:
     try:
-        RUNNERS[job["job_type"]](ctx, job, caller, on_progress or (lambda _progress: None))
+        runners[job["job_type"]](ctx, job, caller, on_progress or (lambda _progress: None))
     except PinfoldError as error:
         finish(ctx, job, "FAILED", error.message)

@@ -77,38 +77,11 @@ def serve(host: str = typer.Option(None, envvar="PINFOLD_HOST"), port: int = typ
           workers: int = typer.Option(1, envvar="PINFOLD_WORKERS", help="Server processes sharing the database"),
           data_dir: Path | None = DataDir) -> None:
     """Start the server (AWS APIs and the admin API on one port)."""
-    import os
-
-    import uvicorn
-
-    from pinfold.api.app import create_app
+    from pinfold import bootstrap
 
     settings = Settings.from_env(data_dir=data_dir, host=host, port=port)
-    ctx = Context.open(settings)  # migrates once, before any worker starts
     typer.echo(f"Pinfold serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", err=True)
-    options = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
-               "access_log": False, "http": "httptools", "loop": "uvloop"}
-    # One job runner, event pump and email sender per server, in the parent process.
-    background = _background(ctx, feedback_listener=True)
-    try:
-        if workers <= 1:
-            uvicorn.run(create_app(ctx), **options)
-            return
-        os.environ["PINFOLD_DATA_DIR"] = str(settings.data_dir)  # workers read their settings from here
-        uvicorn.run("pinfold.api.app:app_from_env", factory=True, workers=workers, **options)
-    finally:
-        for part in background:
-            part.stop()
-
-
-def _background(ctx: Context, *, feedback_listener: bool) -> list:
-    """The work that runs beside requests: imports and exports, the event pump (one per database,
-    by lease), and email sending (workers share the queue; each message goes out once)."""
-    from pinfold.audience.runner import JobRunner
-    from pinfold.email.delivery import EmailDelivery
-    from pinfold.events.pump import Pump
-
-    return [JobRunner(ctx).start(), Pump(ctx).start(), EmailDelivery(ctx, listen=feedback_listener).start()]
+    bootstrap.serve(settings, workers=workers)
 
 
 @app.command()
@@ -120,19 +93,14 @@ def worker(data_dir: Path | None = DataDir) -> None:
     import signal
     import threading
 
-    ctx = Context.open(Settings.from_env(data_dir=data_dir))
-    runtime.settle()
+    from pinfold import bootstrap
+
+    settings = Settings.from_env(data_dir=data_dir)
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
-    background = _background(ctx, feedback_listener=False)
-    typer.echo(f"Pinfold worker running (data in {ctx.settings.data_dir})", err=True)
-    try:
-        stop.wait()
-    finally:
-        for part in background:
-            part.stop()
-        ctx.close()
+    typer.echo(f"Pinfold worker running (data in {settings.data_dir})", err=True)
+    bootstrap.work(settings, stop.wait)
 
 
 AwsProfile = typer.Option(None, "--aws-profile", metavar="NAME",
@@ -294,6 +262,7 @@ def import_file(source: str = typer.Argument(..., help="A local file or folder, 
                 data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Run an import job now, with a progress bar; prints the finished job."""
     from pinfold.audience import imports, jobs
+    from pinfold.bootstrap import JOB_RUNNERS
 
     url = source if "://" in source else Path(source).resolve().as_uri()
     request = {"S3Url": url, "Format": (fmt or ("JSON" if url.endswith((".json", ".jsonl")) else "CSV")).upper(),
@@ -309,7 +278,7 @@ def import_file(source: str = typer.Argument(..., help="A local file or folder, 
                 bar.length = max(progress["TotalPieces"], 1)
                 bar.update(progress["CompletedPieces"] - bar.pos)
 
-            return jobs.run_job(ctx, job["Id"], viewer, show)
+            return jobs.run_job(ctx, JOB_RUNNERS, job["Id"], viewer, show)
 
     finished = _run(data_dir, run)
     _print(finished, True)

@@ -364,8 +364,8 @@ def test_opens_clicks_and_one_click_unsubscribe_become_events_and_opt_the_endpoi
 
     from starlette.testclient import TestClient
 
-    from pinfold.api.app import create_app
     from pinfold.audience import endpoints
+    from pinfold.bootstrap import create_app
     from pinfold.messaging import messages
 
     admin, _caller, delivery = sending

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from pinfold.audience import endpoints, exports, jobs, segments
+from pinfold.bootstrap import JOB_RUNNERS
 from pinfold.core.errors import Forbidden, NotFound
 from tests.service.helpers import onboard
 
@@ -22,7 +23,7 @@ def _read(url: str) -> list[dict]:
 def _export(ctx, caller, project: str, **request) -> dict:
     job = exports.create(ctx, caller, project, {"RoleArn": "r", **request})
     assert job["JobStatus"] == "CREATED" and job["Type"] == "EXPORT"
-    assert jobs.run_next(ctx)
+    assert jobs.run_next(ctx, JOB_RUNNERS)
     return exports.get(ctx, caller, project, job["Id"])
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from pinfold.audience import endpoints, imports, jobs, segments
 from pinfold.audience.store import jobs as job_store
+from pinfold.bootstrap import JOB_RUNNERS
 from pinfold.core.errors import Forbidden, NotFound
 from tests.service.helpers import onboard
 
@@ -25,7 +26,7 @@ CSV = (
 def _import(ctx, caller, project: str, url: str, **request) -> dict:
     job = imports.create(ctx, caller, project, {"S3Url": url, "Format": "CSV", "RoleArn": "", **request})
     assert job["JobStatus"] == "CREATED"
-    assert jobs.run_next(ctx)
+    assert jobs.run_next(ctx, JOB_RUNNERS)
     return imports.get(ctx, caller, project, job["Id"])
 
 
@@ -98,13 +99,13 @@ def test_a_crashed_job_resumes_after_its_last_committed_chunk(ctx, admin, projec
         raise Crash()
 
     with pytest.raises(Crash):
-        jobs.run_next(ctx, crash_after_first_chunk)
+        jobs.run_next(ctx, JOB_RUNNERS, crash_after_first_chunk)
     stuck = imports.get(ctx, admin, project, job["Id"])
     assert stuck["JobStatus"] == "PROCESSING" and stuck["TotalProcessed"] == 3
-    assert not jobs.run_next(ctx)  # its heartbeat is fresh: nobody takes it over yet
+    assert not jobs.run_next(ctx, JOB_RUNNERS)  # its heartbeat is fresh: nobody takes it over yet
     with ctx.db.write() as conn:
         job_store.update(conn, job["Id"], heartbeat_at=time.time() - ctx.settings.job_stale_seconds - 1)
-    assert jobs.run_next(ctx)
+    assert jobs.run_next(ctx, JOB_RUNNERS)
     done = imports.get(ctx, admin, project, job["Id"])
     assert done["JobStatus"] == "COMPLETED" and done["TotalProcessed"] == 10 and done["TotalFailures"] == 0
     assert all(endpoints.get(ctx, admin, project, f"p{n}") for n in range(10))
@@ -122,7 +123,7 @@ def test_a_tenant_imports_only_its_own_rows_from_its_own_prefix(ctx, admin, tmp_
     (own / "t.csv").write_text("ChannelType,Address,Id,Attributes.TenantId\n"
                                "EMAIL,t1@example.com,t1,\nEMAIL,t2@example.com,t2,globex\n")
     job = imports.create(ctx, tenant, project, {"S3Url": own.as_uri() + "/", "Format": "CSV", "RoleArn": ""})
-    assert jobs.run_next(ctx)
+    assert jobs.run_next(ctx, JOB_RUNNERS)
     done = imports.get(ctx, tenant, project, job["Id"])
     assert done["TotalProcessed"] == 2 and done["TotalFailures"] == 1 and "TenantId" in done["Failures"][0]
     assert endpoints.get(ctx, tenant, project, "t1")["Attributes"]["TenantId"] == ["acme"]
@@ -149,7 +150,7 @@ def test_the_creation_answer_names_the_segment_and_external_id(ctx, admin, proje
     segment_id = created["Definition"]["SegmentId"]
     assert created["Definition"]["ExternalId"] == admin.account_id
     assert segments.get(ctx, admin, project, segment_id)["Name"] == "fresh"  # it exists before the job runs
-    assert jobs.run_next(ctx)
+    assert jobs.run_next(ctx, JOB_RUNNERS)
     done = imports.get(ctx, admin, project, created["Id"])
     assert done["Definition"]["SegmentId"] == segment_id and done["Definition"]["ExternalId"] == admin.account_id
     assert segments.get(ctx, admin, project, segment_id)["ImportDefinition"]["Size"] == 1

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from pinfold.audience import endpoints, exports, imports, jobs, segments
+from pinfold.bootstrap import JOB_RUNNERS
 from pinfold.core.errors import Forbidden, NotFound, PinfoldError
 from tests.service.helpers import onboard
 
@@ -24,7 +25,7 @@ def _prefix(ctx, tenant_id: str):
 
 def _run(ctx, caller, project: str, create, get, request: dict) -> dict:
     job = create(ctx, caller, project, request)
-    assert jobs.run_next(ctx)
+    assert jobs.run_next(ctx, JOB_RUNNERS)
     return get(ctx, caller, project, job["Id"])
 
 

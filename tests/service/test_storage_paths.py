@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pinfold.audience import exports, imports, jobs, storage
+from pinfold.bootstrap import JOB_RUNNERS
 from pinfold.core import sources
 from pinfold.core.errors import Forbidden, InvalidInput
 from tests.service.helpers import onboard
@@ -65,7 +66,7 @@ def test_import_urls_that_escape_the_prefix_are_refused(ctx, two_tenants):
         message = refused.value.message
         assert str(ctx.settings.data_dir.resolve()) not in message, (url, message)
         assert "file://{data_dir}/imports/mallory/" in message, (url, message)
-    assert not jobs.run_next(ctx)  # nothing was queued
+    assert not jobs.run_next(ctx, JOB_RUNNERS)  # nothing was queued
 
 
 @pytest.mark.parametrize("two_tenants", MODELS, indirect=True)
@@ -74,7 +75,7 @@ def test_export_urls_that_escape_the_prefix_are_refused(ctx, two_tenants):
     for url in _escapes(ctx, own, victim):
         with pytest.raises(Forbidden):
             exports.create(ctx, attacker, project, {"RoleArn": "r", "S3UrlPrefix": url})
-    assert not jobs.run_next(ctx)
+    assert not jobs.run_next(ctx, JOB_RUNNERS)
     assert sorted(path.name for path in victim.iterdir()) == ["people.csv"]
 
 
@@ -98,7 +99,7 @@ def test_the_own_prefix_still_works_however_it_is_spelled(ctx, two_tenants):
     (own / "in" / "people.csv").write_text("ChannelType,Address\nEMAIL,m@example.com\n")
     for url in (f"{own.as_uri()}/in/", f"{own.as_uri()}/in/../in/people.csv", f"{own.as_uri()}/%69n/"):
         job = imports.create(ctx, attacker, project, {"S3Url": url, "Format": "CSV", "RoleArn": ""})
-        assert jobs.run_next(ctx)
+        assert jobs.run_next(ctx, JOB_RUNNERS)
         done = imports.get(ctx, attacker, project, job["Id"])
         assert (done["JobStatus"], done["TotalProcessed"], done["TotalFailures"]) == ("COMPLETED", 1, 0), url
     assert storage.authorize(ctx, attacker, "s3://pinfold-imports/mallory/a/./b//c.csv", field="S3Url") == \
@@ -115,7 +116,7 @@ def test_a_symlink_planted_after_the_request_is_caught_when_the_job_runs(ctx, tw
     (folder / "ok.csv").unlink()
     folder.rmdir()
     folder.symlink_to(victim, target_is_directory=True)
-    assert jobs.run_next(ctx)
+    assert jobs.run_next(ctx, JOB_RUNNERS)
     done = imports.get(ctx, attacker, project, job["Id"])
     assert done["JobStatus"] == "FAILED" and done["TotalProcessed"] == 0
     assert "may only use storage" in done["Failures"][0]
@@ -166,7 +167,7 @@ def test_a_non_csv_file_is_not_echoed_in_the_failure(ctx, admin):
     (folder / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/:/sbin/nologin\n")
     job = imports.create(ctx, tenant, row["project_id"], {"S3Url": (folder / "passwd").as_uri(), "Format": "CSV",
                                                           "RoleArn": ""})
-    assert jobs.run_next(ctx)
+    assert jobs.run_next(ctx, JOB_RUNNERS)
     done = imports.get(ctx, tenant, row["project_id"], job["Id"])
     assert done["JobStatus"] == "FAILED"
     assert "x:0:0" not in json.dumps(done["Failures"]) and "/bin/bash" not in json.dumps(done["Failures"])
@@ -179,9 +180,9 @@ def test_exports_are_gzipped_json_lines_named_after_the_job(ctx, admin):
     (folder / "people.csv").write_text("ChannelType,Address,Id\nEMAIL,a@example.com,a\nEMAIL,b@example.com,b\n")
     imports.create(ctx, tenant, row["project_id"], {"S3Url": (folder / "people.csv").as_uri(), "Format": "CSV",
                                                     "RoleArn": ""})
-    assert jobs.run_next(ctx)
+    assert jobs.run_next(ctx, JOB_RUNNERS)
     job = exports.create(ctx, tenant, row["project_id"], {"RoleArn": "r", "S3UrlPrefix": (folder / "out").as_uri()})
-    assert jobs.run_next(ctx)
+    assert jobs.run_next(ctx, JOB_RUNNERS)
     written = folder / "out" / f"{job['Id']}.gz"
     with gzip.open(written, "rt") as handle:
         assert sorted(json.loads(line)["Id"] for line in handle) == ["a", "b"]
@@ -229,7 +230,7 @@ def test_an_export_job_whose_object_is_a_planted_symlink_fails_and_writes_nothin
     (own / "out").mkdir()
     job = exports.create(ctx, attacker, project, {"RoleArn": "r", "S3UrlPrefix": (own / "out").as_uri()})
     (own / "out" / f"{job['Id']}.gz").symlink_to(victim / "people.csv")  # planted between request and run
-    assert jobs.run_next(ctx)
+    assert jobs.run_next(ctx, JOB_RUNNERS)
     done = exports.get(ctx, attacker, project, job["Id"])
     assert done["JobStatus"] == "FAILED" and "may only use storage" in done["Failures"][0]
     assert (victim / "people.csv").read_text() == "ChannelType,Address\nEMAIL,alice@example.com\n"

@@ -1,0 +1,108 @@
+"""The composition root: the only place that wires Pinfold together.
+
+It opens the Context, builds the ASGI application (the AWS gateway, the admin API and the tracking
+edge on one port), and starts the background services with their settings: the job runner, the
+event pump with its sinks, and email sending. `pinfold serve`, `pinfold worker` and the CLI's
+commands start from here; feature packages never import it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pinfold.api.admin import create_admin_app
+from pinfold.api.gateway import AwsGateway
+from pinfold.api.tracking import tracking_routes
+from pinfold.audience import exports, imports
+from pinfold.audience.runner import JobRunner
+from pinfold.config import Settings
+from pinfold.context import Context
+from pinfold.core import runtime
+from pinfold.core.service import Service
+from pinfold.email import feedback
+from pinfold.email.delivery import EmailDelivery
+from pinfold.events.pump import Pump
+
+# What runs each job type.
+JOB_RUNNERS = {"IMPORT": imports.run, "EXPORT": exports.run}
+
+
+def create_app(ctx: Context):
+    """The server: AWS requests are everything that is not under /admin, /health or /t."""
+    gateway = AwsGateway(ctx)
+    admin = create_admin_app(ctx)
+    # Opens, clicks and one-click unsubscribes from sent mail (pinfold/api/tracking.py).
+    tracking = tracking_routes(ctx.secrets.derive_key("tracking"),
+                               lambda message_id, index: feedback.link_of(ctx, message_id, index),
+                               lambda *seen: feedback.record_engagement(ctx, *seen))
+
+    async def app(scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await admin(scope, receive, send)  # lifespan and websockets
+        elif scope["path"].startswith("/admin/") or scope["path"] == "/health":
+            await admin(scope, receive, send)
+        elif scope["path"].startswith("/t/"):
+            await tracking(scope, receive, send)
+        else:
+            await gateway(scope, receive, send)
+
+    runtime.settle()
+    return app
+
+
+def app_from_env():
+    """ASGI factory for server processes after the first: settings from PINFOLD_*, schema already
+    migrated by `serve`."""
+    return create_app(Context.open(Settings.from_env(), migrate=False))
+
+
+def event_pump(ctx: Context) -> Pump:
+    """The pump with every sink it feeds (one pump per database runs at a time, by lease)."""
+    return Pump(ctx)
+
+
+def email_delivery(ctx: Context, *, listen: bool = True) -> EmailDelivery:
+    """Email sending: the relay adapters, the sending worker and (with `listen`) the bounce listener."""
+    return EmailDelivery(ctx, listen=listen)
+
+
+def background(ctx: Context, *, feedback_listener: bool) -> list[Service]:
+    """The work that runs beside requests, started: imports and exports, the event pump (one per
+    database, by lease), and email sending (workers share the queue; each message goes out once)."""
+    return [JobRunner(ctx, JOB_RUNNERS).start(), event_pump(ctx).start(),
+            email_delivery(ctx, listen=feedback_listener).start()]
+
+
+def serve(settings: Settings, *, workers: int = 1) -> None:
+    """Serve on settings.host:port until interrupted, with the background services in this process."""
+    import uvicorn
+
+    ctx = Context.open(settings)  # migrates once, before any server process starts
+    options = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
+               "access_log": False, "http": "httptools", "loop": "uvloop"}
+    running = background(ctx, feedback_listener=True)
+    try:
+        if workers <= 1:
+            uvicorn.run(create_app(ctx), **options)
+            return
+        os.environ["PINFOLD_DATA_DIR"] = str(settings.data_dir)  # the other processes read their settings here
+        uvicorn.run("pinfold.bootstrap:app_from_env", factory=True, workers=workers, **options)
+    finally:
+        stop(running)
+
+
+def work(settings: Settings, until) -> None:
+    """Run the background services without serving requests until `until()` returns (a signal)."""
+    ctx = Context.open(settings)
+    runtime.settle()
+    running = background(ctx, feedback_listener=False)
+    try:
+        until()
+    finally:
+        stop(running)
+        ctx.close()
+
+
+def stop(services: list[Service]) -> None:
+    for service in services:
+        service.stop()
