@@ -16,7 +16,7 @@ from pinfold.audience.store import jobs as job_store
 from pinfold.audience.store import segments as store
 from pinfold.context import Context
 from pinfold.core import ids
-from pinfold.core.access import Caller
+from pinfold.core.access import TENANT_TAG, Caller, project_resource_owner
 from pinfold.core.arns import segment_arn
 from pinfold.core.errors import InvalidInput, NotFound
 from pinfold.core.numbers import whole_number
@@ -28,16 +28,11 @@ from pinfold.projects import store as tag_store
 _DEFINITION = ("Dimensions", "SegmentGroups")
 
 
-def _owner(caller: Caller) -> str | None:
-    """The tenant that owns what this caller creates in a shared project (None outside sa-sp)."""
-    return caller.tenant_id if caller.endpoint_tenant is not None else None
-
-
 def require(conn, caller: Caller, project_id: str, segment_id: str) -> tuple[dict, dict]:
     """The project and segment if the caller may see them; NotFound otherwise."""
     project = project_service.require(conn, caller, project_id)
     segment = store.get(conn, project_id, segment_id)
-    owner = _owner(caller)
+    owner = project_resource_owner(caller)
     if segment is None or (owner is not None and segment["tenant_id"] != owner):
         raise NotFound(f"Resource not found: segment {segment_id}")
     return project, segment
@@ -89,9 +84,9 @@ def create(ctx: Context, caller: Caller, project_id: str, request: dict) -> dict
         raise InvalidInput("Name is required to create a segment", field="Name")
     rule = compile_segment(request)
     tags = dict(request.get("tags") or {})
-    owner = _owner(caller)
+    owner = project_resource_owner(caller)
     if owner is not None:
-        tags["tenant"] = owner  # the brief's tag, so reports can tell tenants apart
+        tags[TENANT_TAG] = owner  # the brief's tag, so reports can tell tenants apart
     check_tags(tags)
     now = ids.iso_now()
     segment = {"id": ids.new_project_id(), "project_id": project_id, "name": request["Name"],
@@ -123,8 +118,8 @@ def update(ctx: Context, caller: Caller, project_id: str, segment_id: str, reque
         arn = segment_arn(project["region"], project["account_id"], project_id, segment_id)
         if request.get("tags"):
             tags = {**tag_store.get_tags(conn, arn), **request["tags"]}
-            if _owner(caller) is not None:
-                tags["tenant"] = _owner(caller)
+            if project_resource_owner(caller) is not None:
+                tags[TENANT_TAG] = project_resource_owner(caller)
             check_tags(tags)
             tag_store.put_tags(conn, arn, tags)
         version = store.get_version(conn, segment_id, number)
@@ -145,7 +140,8 @@ def list_page(ctx: Context, caller: Caller, project_id: str, raw_size: str | Non
     size = page_size(raw_size)
     with ctx.db.read() as conn:
         project = project_service.require(conn, caller, project_id)
-        rows = store.list_page(conn, project_id, tenant_id=_owner(caller), after=decode_token(token), limit=size + 1)
+        rows = store.list_page(conn, project_id, tenant_id=project_resource_owner(caller), after=decode_token(token),
+                               limit=size + 1)
         shown = rows[:size]
         arns = [segment_arn(project["region"], project["account_id"], project_id, row["id"]) for row in shown]
         tags = tag_store.get_tags_of(conn, arns)
@@ -243,13 +239,13 @@ def create_imported(ctx: Context, caller: Caller, project_id: str, name: str, im
 
 def create_imported_in(conn, caller: Caller, project: dict, name: str, import_definition: dict) -> str:
     """create_imported inside the caller's transaction, for a project it has already checked."""
-    owner, now = _owner(caller), ids.iso_now()
+    owner, now = project_resource_owner(caller), ids.iso_now()
     segment = {"id": ids.new_project_id(), "project_id": project["id"], "name": name, "segment_type": "IMPORT",
                "version": 1, "tenant_id": owner, "created_at": now, "modified_at": now}
     store.insert(conn, segment, {"ImportDefinition": import_definition})
     if owner is not None:
         arn = segment_arn(project["region"], project["account_id"], project["id"], segment["id"])
-        tag_store.put_tags(conn, arn, {"tenant": owner})
+        tag_store.put_tags(conn, arn, {TENANT_TAG: owner})
     return segment["id"]
 
 

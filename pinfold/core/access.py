@@ -100,6 +100,29 @@ def stamp_tenant(update: dict, caller: Caller) -> dict:
     return {**update, "Attributes": attributes}
 
 
+# --- who owns a resource --------------------------------------------------------------------------
+# A resource made with tenant credentials records its tenant (and carries the brief's `tenant` tag,
+# so reports can tell tenants apart); a caller confined to a tenant sees only its own.
+
+TENANT_TAG = "tenant"
+NOBODY = ""  # the owner of what a project key may change among account resources: nothing
+
+
+def project_resource_owner(caller: Caller) -> str | None:
+    """The tenant that owns what this caller makes inside a project (segments; campaigns and journeys
+    later): its own in a shared project (sa-sp); None elsewhere, where the project is the boundary."""
+    return caller.tenant_id if caller.endpoint_tenant is not None else None
+
+
+def account_resource_owner(caller: Caller) -> str | None:
+    """The tenant whose account-level resources (message templates) these credentials manage in a
+    shared account; None: all of them. A key confined to one project shares its account with others
+    but is no tenant: it may read the operator's resources and change none (NOBODY)."""
+    if caller.tenant is not None and caller.tenant.model in ("sa-sp", "sa-mp"):
+        return caller.tenant_id
+    return NOBODY if caller.pinned_project() is not None else None
+
+
 def tenant_value_of(doc: dict, attribute_key: str | None) -> str | None:
     """The tenant an endpoint belongs to in a shared project (the first value of its attribute)."""
     if not attribute_key:

@@ -19,6 +19,16 @@ def is_admin(caller: Caller) -> bool:
     return caller.pinned_project() is None
 
 
+def contact_list_owner(caller: Caller) -> str | None:
+    """Whose contact lists a caller creates and sees: None for the account's own (seeing all), else
+    its confinement (`tenant:<id>` or `project:<id>`)."""
+    if is_admin(caller):
+        return None
+    if caller.tenant is not None:
+        return f"tenant:{caller.tenant.tenant_id}"
+    return f"project:{caller.project_id}"
+
+
 def require_admin(caller: Caller, action: str) -> None:
     """Forbidden unless the caller administers the account; `action` completes "they cannot ..."."""
     if not is_admin(caller):

@@ -17,7 +17,7 @@ from pinfold.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from pinfold.core.paging import after_key, limit_of, page_of
 from pinfold.db.database import lock_keys
 from pinfold.email.accept import address_of
-from pinfold.email.access import is_admin
+from pinfold.email.access import contact_list_owner, is_admin
 from pinfold.email.configuration_sets import check_name
 from pinfold.email.rules.subscriptions import STATUSES, defaults_of, matches, preference_lists
 from pinfold.email.store import contact_lists as store
@@ -35,17 +35,8 @@ SCAN_CHUNK = 500  # contacts read at a time while a filtered ListContacts fills 
 
 # --- access -------------------------------------------------------------------------------------------
 
-def owner_of(caller: Caller) -> str | None:
-    """Whose lists a caller creates and sees: None for the account's own (seeing all), else its confinement."""
-    if is_admin(caller):
-        return None
-    if caller.tenant is not None:
-        return f"tenant:{caller.tenant.tenant_id}"
-    return f"project:{caller.project_id}"
-
-
 def _visible(found: dict | None, caller: Caller) -> bool:
-    return found is not None and (is_admin(caller) or found["owner"] == owner_of(caller))
+    return found is not None and (is_admin(caller) or found["owner"] == contact_list_owner(caller))
 
 
 def _require_list(conn, caller: Caller, name: str) -> dict:
@@ -134,7 +125,7 @@ def create_list(ctx: Context, caller: Caller, request: dict) -> None:
     name = check_name(request.get("ContactListName") or "", "ContactListName", "contact list")
     topics = _topics(request.get("Topics"))
     description = _text(request.get("Description"), "Description", MAX_DESCRIPTION)
-    tags, owner, now = tags_of(request), owner_of(caller), ids.iso_now()
+    tags, owner, now = tags_of(request), contact_list_owner(caller), ids.iso_now()
     with ctx.db.write() as conn:
         lock_keys(conn, "contact-lists", [f"{caller.account_id}/{caller.region}"])
         if store.row(conn, caller.account_id, caller.region, name) is not None:
@@ -163,7 +154,7 @@ def list_lists(ctx: Context, caller: Caller, size: int | None, token: str | None
     limit, after = limit_of(size, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE), after_key(token, "contact-lists")
     with ctx.db.read() as conn:
         rows = store.page(conn, caller.account_id, caller.region, after=after, limit=limit + 1,
-                          owner=owner_of(caller), any_owner=is_admin(caller))
+                          owner=contact_list_owner(caller), any_owner=is_admin(caller))
     rows, token = page_of(rows, limit, "contact-lists", lambda row: row["name"])
     result: dict = {"ContactLists": [{"ContactListName": row["name"], "LastUpdatedTimestamp": row["updated_at"]}
                                      for row in rows]}

@@ -19,11 +19,10 @@ import base64
 from pinfold.audience import events as event_service
 from pinfold.audience.store import endpoints as endpoint_store
 from pinfold.context import Context
-from pinfold.core.access import Caller
+from pinfold.core.access import Caller, account_resource_owner
 from pinfold.core.errors import InvalidInput, NotFound, PinfoldError, Throttled
 from pinfold.core.numbers import whole_number
 from pinfold.email import accept as sending
-from pinfold.messaging import templates as template_service
 from pinfold.messaging.store import channels as channel_store
 from pinfold.messaging.store import templates as template_store
 from pinfold.projects import projects as project_service
@@ -217,7 +216,7 @@ def _template(conn, caller: Caller, project: dict, config: dict | None) -> dict 
     version = config.get("Version")
     number = whole_number(version, field="TemplateConfiguration.EmailTemplate.Version") if version else None
     found = template_store.get(conn, project["account_id"], project["region"], config["Name"], "EMAIL", number)
-    owner = template_service.owner_of(caller)
+    owner = account_resource_owner(caller)
     if found is None or (owner is not None and found["tenant_id"] not in (None, owner)):
         raise NotFound(f"Template not found: {config['Name']}")
     return found

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pinfold.audience import segments as segment_service
 from pinfold.context import Context
-from pinfold.core.access import Caller
+from pinfold.core.access import TENANT_TAG, Caller
 from pinfold.core.arns import parse_arn
 from pinfold.core.errors import Forbidden, NotFound
 from pinfold.core.tags import check_tags
 from pinfold.messaging import templates as template_service
 from pinfold.projects import projects as project_service
 from pinfold.projects import store as projects
-
-TENANT_TAG = "tenant"
 
 
 def _require_resource(conn, caller: Caller, resource_arn: str) -> tuple[str, str]:

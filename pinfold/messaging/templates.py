@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from pinfold.context import Context
 from pinfold.core import ids
-from pinfold.core.access import Caller
+from pinfold.core.access import NOBODY, TENANT_TAG, Caller, account_resource_owner
 from pinfold.core.arns import template_arn
 from pinfold.core.errors import Forbidden, InvalidInput, LimitExceeded, NotFound
 from pinfold.core.numbers import whole_number
@@ -31,23 +31,10 @@ MAX_TEMPLATES = 20_000  # per account and region
 MAX_VERSIONS = 5_000  # per template
 MAX_EMAIL_CHARS = 600_000
 MAX_HEADERS = 15
-TENANT_TAG = "tenant"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _EMAIL_MEMBERS = ("Subject", "HtmlPart", "TextPart", "DefaultSubstitutions", "RecommenderId",
                   "TemplateDescription", "Headers")
 _EMAIL_SOURCES = ("Subject", "HtmlPart", "TextPart")
-
-
-NOBODY = ""  # the owner of what a project key may change: nothing (no tenant has an empty id)
-
-
-def owner_of(caller: Caller) -> str | None:
-    """The tenant whose templates these credentials manage in a shared account; None: all of them.
-    A key confined to one project shares its account with others but is no tenant: it may read the
-    operator's templates and change none (NOBODY)."""
-    if caller.tenant is not None and caller.tenant.model in ("sa-sp", "sa-mp"):
-        return caller.tenant_id
-    return NOBODY if caller.pinned_project() is not None else None
 
 
 def check_type(raw: str | None) -> str:
@@ -68,7 +55,7 @@ def _require(conn, caller: Caller, name: str, template_type: str, *, write: bool
     if write:  # read-modify-write: changes to one template take turns (PostgreSQL; SQLite has one writer)
         _lock(conn, caller, name, template_type)
     row = store.find(conn, caller.account_id, caller.region, name, template_type)
-    owner = owner_of(caller)
+    owner = account_resource_owner(caller)
     if row is None or (owner is not None and row["tenant_id"] not in (None, owner)):
         raise NotFound(f"Resource not found: {template_type} template {name}")
     if write and owner is not None and row["tenant_id"] is None:
@@ -139,7 +126,7 @@ def create(ctx: Context, caller: Caller, name: str, template_type: str, request:
         raise InvalidInput("A template name starts with a letter or digit and has at most 128 letters, digits, "
                            "underscores and hyphens", field="TemplateName")
     document = _document(template_type, request)
-    owner, tags = owner_of(caller), dict(request.get("tags") or {})
+    owner, tags = account_resource_owner(caller), dict(request.get("tags") or {})
     if owner == NOBODY:
         raise Forbidden("Templates belong to the account: credentials confined to one project cannot create them")
     if owner is not None:
@@ -260,8 +247,8 @@ def list_page(ctx: Context, caller: Caller, prefix: str | None, raw_type: str | 
     size = page_size(raw_size)
     template_type = check_type(raw_type) if raw_type else None
     with ctx.db.read() as conn:
-        rows = store.list_page(conn, caller.account_id, caller.region, visible_to=owner_of(caller), prefix=prefix,
-                               template_type=template_type, after=decode_token(token), limit=size + 1)
+        rows = store.list_page(conn, caller.account_id, caller.region, visible_to=account_resource_owner(caller),
+                               prefix=prefix, template_type=template_type, after=decode_token(token), limit=size + 1)
         shown = rows[:size]
         arns = [_arn_of(caller, row) for row in shown]
         tags = tag_store.get_tags_of(conn, arns)
@@ -294,7 +281,7 @@ def versions_page(ctx: Context, caller: Caller, name: str, raw_type: str, raw_si
 def require_for_tags(conn, caller: Caller, name: str, template_type: str) -> bool:
     """For TagResource and friends: NotFound if the caller cannot see the template; whether it may retag it."""
     row = _require(conn, caller, name, template_type)
-    owner = owner_of(caller)
+    owner = account_resource_owner(caller)
     return owner is None or row["tenant_id"] == owner
 
 
