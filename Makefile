@@ -46,6 +46,7 @@ $(OLD_AWSCLI):
 # The whole suite on SQLite, then again on PostgreSQL (which must be there when CI=true).
 test: $(TEST_STAMP) $(SMTP_SINK) $(OLD_AWSCLI)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 

@@ -1,5 +1,6 @@
 """Pinpoint's Handlebars dialect, read: the tokenizer and parser that turn a template into the tree
-that templating/engine.py compiles into closures. Errors name the line and column."""
+that templating/engine.py compiles into closures. Errors name the line and column. The tokenizer
+and the recursive-descent parser share their position bookkeeping, so they stay in one module."""
 
 from __future__ import annotations
 

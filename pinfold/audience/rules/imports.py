@@ -4,6 +4,7 @@ Pure and streaming: `parse_file` takes raw byte lines and yields one result per 
 memory stays bounded however large the file. Whole-file problems raise InvalidInput at call time;
 a bad row becomes a RowFailure and the import goes on. Name and value lengths and the 250-attribute
 limit are not checked here: the service applies the endpoint limits to each row when it writes it.
+CSV and JSON lines build rows through the same column rules, so both formats live here.
 """
 
 from __future__ import annotations
