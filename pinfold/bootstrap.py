@@ -57,8 +57,19 @@ def app_from_env():
 
 
 def event_pump(ctx: Context) -> Pump:
-    """The pump with every sink it feeds (one pump per database runs at a time, by lease)."""
-    return Pump(ctx)
+    """The pump with every sink it feeds (one pump per database runs at a time, by lease): the lake,
+    projects' event streams, and SES configuration sets' event destinations."""
+    from pinfold.audience.storage import s3_settings
+    from pinfold.email.event_destinations import SesDestinations
+    from pinfold.events.sinks.base import Always, Outlets
+    from pinfold.events.sinks.lake import Lake, LakeSink
+    from pinfold.events.sinks.streams import ProjectStreams
+
+    settings, s3 = ctx.settings, s3_settings(ctx)
+    outlets = Outlets(settings.nats_url, s3)  # one NATS connection and one writer per location for all
+    lake = LakeSink(Lake(settings.resolved_lake_url, s3), settings.lake_roll_rows, settings.lake_roll_seconds)
+    return Pump(ctx, sources=[Always(lake), ProjectStreams(outlets, settings.firehose_location),
+                              SesDestinations(ctx, outlets)])
 
 
 def email_delivery(ctx: Context, *, listen: bool = True) -> EmailDelivery:

@@ -1,110 +1,70 @@
 """The pump: moves outbox records to their sinks, at least once, without duplicates, and in order.
 
-Sinks are the lake (every record), each destination named by a project's event stream (that
-project's records), and each enabled SES configuration-set event destination (the `_email.*`
-records of mail sent through that set whose type it matches, in SES's shape: email/events.py).
-A Kinesis ARN or SNS topic publishes to NATS JetStream, a Firehose ARN writes files at
-its own location. Each sink has a cursor (the last outbox seq it holds). A pass over a sink:
+The pump knows no kind of sink: the composition root hands it sink sources (events/sinks/base.py),
+asked on every pass which sinks are active: the lake (every record), each destination named by a
+project's event stream (that project's records; sinks/streams.py), and each enabled SES
+configuration-set event destination (email/event_destinations.py). Each sink has a cursor (the last
+outbox seq it holds): a new sink's cursor starts after the outbox's last record, the lake's at its
+first. A pass over a sink:
 
-1. takes the next records after its cursor (for the lake, once enough wait or the oldest has
-   waited long enough: files are rolled by size and age);
+1. takes the next records after its cursor, up to its batch size, once the sink is ready for them
+   (the lake waits until a file would be full or its oldest record has waited long enough);
 2. records that range as in flight, and commits;
-3. delivers the range: lake files are named after it, so writing it again replaces them; NATS
-   messages carry their event id, so JetStream drops a second copy;
+3. delivers the records of the range the sink wants, named after the range: lake files are named
+   after it, so writing it again replaces them; NATS messages carry their event id, so JetStream
+   drops a second copy;
 4. moves the cursor past the range and clears the in-flight mark.
 
 A pump that dies between 2 and 4 redoes exactly the in-flight range on its next pass. A sink that
-fails keeps its cursor: its records wait in the outbox, which is trimmed only up to the slowest
-sink, and flow when it returns.
+fails keeps its cursor and is tried again after RETRY_SECONDS: its records wait in the outbox, which
+is trimmed only up to the slowest sink, and flow when it returns. A sink that has failed for longer
+than PINFOLD_SINK_GIVE_UP_SECONDS no longer holds the outbox back (see `_trim`).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import orjson
-
 from pinfold.context import Context
+from pinfold.core.service import Service
 from pinfold.db.database import Lease
-from pinfold.email.events import destined, ses_event
-from pinfold.email.store import configuration_sets
 from pinfold.events import store
-from pinfold.events.destinations import Destination, destination
-from pinfold.events.sinks.lake import Lake
-from pinfold.events.sinks.nats import Publisher, stream_name
-from pinfold.events.sinks.webhook import post_webhook
+from pinfold.events.sinks.base import Sink, SinkSource
 
 log = logging.getLogger("pinfold.pump")
 
-LAKE = "lake"
-STREAM_BATCH = 1000  # records per pass to a stream sink: streams favour latency over file size
 RETRY_SECONDS = 2.0  # a failing sink is tried again after this long
-
-
-def ses_sink_name(destination: dict) -> str:
-    """The cursor name of one configuration-set event destination."""
-    return ":".join(("ses", destination["account_id"], destination["region"], destination["configuration_set"],
-                     destination["name"]))
 
 
 @dataclass
 class Outcome:
+    """What one pass did; true when it delivered something (the loop then goes on at once)."""
+
     delivered: int = 0
     failed: int = 0
 
+    def __bool__(self) -> bool:
+        return self.delivered > 0
 
-class Pump:
-    """One pass at a time over every sink; `start()` runs passes on a thread until `stop()`."""
 
-    def __init__(self, ctx: Context, *, interval: float = 0.5) -> None:
+class Pump(Service):
+    """One pass at a time over every sink its sources name; runs where this process holds the lease."""
+
+    name = "pump"
+
+    def __init__(self, ctx: Context, *, sources: Sequence[SinkSource]) -> None:
+        super().__init__()
         self.ctx = ctx
-        self.interval = interval
-        settings = ctx.settings
-        from pinfold.audience.storage import s3_settings
-
-        self._s3 = s3_settings(ctx)
-        self.lake = Lake(settings.resolved_lake_url, self._s3)
-        self._firehoses: dict[str, Lake] = {}
-        self._publisher: Publisher | None = None
+        self.sources = list(sources)
         self._retry_at: dict[str, float] = {}
         self._trimmed_through = 0
         self._given_up: set[str] = set()
         self._lease: Lease | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    # --- running -----------------------------------------------------------------------------
-
-    def start(self) -> Pump:
-        self._thread = threading.Thread(target=self._loop, name="pinfold-pump", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-        if self._publisher is not None:
-            self._publisher.close()
-            self._publisher = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            delivered = 0
-            try:
-                if self._leading():
-                    delivered = self.run_once().delivered
-            except Exception:  # a broken pass must not stop the pump; records stay in the outbox
-                log.exception("event pump pass failed")
-            if not delivered:  # caught up (or failing, or another server pumps): wait; otherwise go on
-                self._stop.wait(self.interval)
-        if self._lease is not None:
-            self._lease.release()
-
-    def _leading(self) -> bool:
+    def enabled(self) -> bool:
         """Whether this process is the one that pumps: servers sharing a database take turns by lease.
 
         Two pumps would still be correct (a batch rewrites the same files; NATS drops repeated ids),
@@ -118,26 +78,31 @@ class Pump:
                 log.info("this server now runs the event pump")
         return self._lease is not None
 
+    def stopped(self) -> None:
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
+        for source in self.sources:
+            source.close()
+
     def run_once(self, *, flush: bool = False) -> Outcome:
-        """One pass over every sink; `flush` writes the lake now instead of waiting to roll a file."""
+        """One pass over every sink; `flush` delivers what waits now instead of waiting for the sink
+        to be ready (the lake: to roll a file)."""
         outcome = Outcome()
         with self.ctx.db.read() as conn:
-            routes = store.destinations(conn)  # project → destination ARN
-            publishing = {ses_sink_name(d): d for d in configuration_sets.publishing(conn)}
-            known = {sink["name"] for sink in store.sinks(conn)}
-        active = {LAKE, *routes.values(), *publishing}
-        if known != active:  # an idle pump writes nothing: only a changed set of streams needs a transaction
+            active = {sink.name: sink for source in self.sources for sink in source.sinks(conn)}
+            known = {cursor["name"] for cursor in store.sinks(conn)}
+        if known != set(active):  # an idle pump writes nothing: only a changed set of sinks needs a transaction
             with self.ctx.db.write() as conn:
-                store.ensure_sink(conn, LAKE, 0)
-                store.drop_sinks(conn, sorted(known - active))
-                for arn in active - {LAKE}:
-                    store.ensure_sink(conn, arn, store.last_seq(conn))
-        for name in sorted(active):
+                store.drop_sinks(conn, sorted(known - set(active)))
+                for sink in active.values():
+                    store.ensure_sink(conn, sink.name, 0 if sink.from_start else store.last_seq(conn))
+        for name, sink in sorted(active.items()):
             if time.monotonic() < self._retry_at.get(name, 0):
                 outcome.failed += 1
                 continue
             try:
-                outcome.delivered += self._pass(name, routes, publishing, flush)
+                outcome.delivered += self._pass(sink, flush)
                 self._retry_at.pop(name, None)
             except Exception as error:  # the sink is down or refusing: keep the records, retry later
                 outcome.failed += 1
@@ -146,85 +111,27 @@ class Pump:
         self._trim()
         return outcome
 
-    # --- one sink ------------------------------------------------------------------------------
-
-    def _pass(self, name: str, routes: dict[str, str], publishing: dict[str, dict], flush: bool) -> int:
+    def _pass(self, sink: Sink, flush: bool) -> int:
+        """Steps 1 to 4 of the module docstring for one sink; returns how many records it received."""
         with self.ctx.db.read() as conn:
-            cursor = store.sink(conn, name)
+            cursor = store.sink(conn, sink.name)
             if cursor["inflight_first"] is not None:
                 rows = store.outbox_range(conn, cursor["inflight_first"], cursor["inflight_last"])
                 first, last = cursor["inflight_first"], cursor["inflight_last"]
             else:
-                limit = self.ctx.settings.lake_roll_rows if name == LAKE else STREAM_BATCH
-                rows = store.outbox_after(conn, cursor["delivered_seq"], limit)
-                if not rows or (name == LAKE and not flush and not self._ready(rows, limit)):
+                rows = store.outbox_after(conn, cursor["delivered_seq"], sink.batch)
+                if not rows or not (flush or sink.ready(rows)):
                     return 0
                 first, last = rows[0]["seq"], rows[-1]["seq"]
                 with self.ctx.db.write() as marking:
-                    store.update_sink(marking, name, inflight_first=first, inflight_last=last)
-        if name == LAKE:
-            wanted = rows
-        elif name in publishing:
-            target = publishing[name]
-            types = set(target["matching_event_types"])
-            wanted = [row for row in rows if destined(row["record"], target["account_id"], target["region"],
-                                                      target["configuration_set"], types)]
-        else:
-            wanted = [row for row in rows if routes.get(row["project_id"]) == name]
-        batch = f"part-{first:015d}-{last:015d}"
-        if wanted and name in publishing:
-            self._publish_ses(publishing[name], wanted, batch)
-        elif wanted:
-            self._deliver(name, wanted, batch)
+                    store.update_sink(marking, sink.name, inflight_first=first, inflight_last=last)
+        wanted = [row for row in rows if sink.wants(row)]
+        if wanted:
+            sink.deliver(wanted, f"part-{first:015d}-{last:015d}")
         with self.ctx.db.write() as conn:
-            store.update_sink(conn, name, delivered_seq=last, inflight_first=None, inflight_last=None,
+            store.update_sink(conn, sink.name, delivered_seq=last, inflight_first=None, inflight_last=None,
                               failing_since=None, last_error=None)
         return len(wanted)
-
-    def _ready(self, rows: list[dict], limit: int) -> bool:
-        """Roll a lake file when it would be full, or when its oldest record has waited long enough."""
-        waited = time.time() - rows[0]["arrival_ms"] / 1000
-        return len(rows) >= limit or waited >= self.ctx.settings.lake_roll_seconds
-
-    def _deliver(self, name: str, rows: list[dict], batch: str) -> None:
-        records = [row["record"] for row in rows]
-        if name == LAKE:
-            self.lake.write(records, batch)
-            return
-        target = destination(name)
-        if target.service == "firehose":
-            self._firehose(target).write(records, batch)
-            return
-        stream = stream_name(target.name)
-        messages = [(f"{stream}.{record['pinfold']['account_id']}.{row['project_id']}", row["event_id"],
-                     orjson.dumps(record)) for row, record in zip(rows, records, strict=True)]
-        self._nats().publish(stream, messages)
-
-    def _publish_ses(self, target: dict, rows: list[dict], batch: str) -> None:
-        """Deliver SES-shaped events to a configuration set's destination (see email/events.py)."""
-        events = [ses_event(row["record"]) for row in rows]
-        if target["sink"] == "lake":
-            self._firehose_at(target["target"]).write_json(events, batch, target["account_id"])
-        elif target["sink"] == "nats":
-            stream = target["target"]
-            subject = f"{stream}.{target['account_id']}.{stream_name(target['configuration_set'])}"
-            self._nats().publish(stream, [(subject, row["event_id"], orjson.dumps(event))
-                                          for row, event in zip(rows, events, strict=True)])
-        else:
-            post_webhook(self.ctx, target["target"], events)
-
-    def _firehose_at(self, location: str) -> Lake:
-        if location not in self._firehoses:
-            self._firehoses[location] = Lake(location, self._s3)
-        return self._firehoses[location]
-
-    def _firehose(self, target: Destination) -> Lake:
-        return self._firehose_at(self.ctx.settings.firehose_location(target.name))
-
-    def _nats(self) -> Publisher:
-        if self._publisher is None:
-            self._publisher = Publisher(self.ctx.settings.nats_url)
-        return self._publisher
 
     def _record_failure(self, name: str, error: Exception) -> None:
         message = f"{type(error).__name__}: {error}"[:500]

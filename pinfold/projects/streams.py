@@ -1,8 +1,8 @@
 """Event streams: PutEventStream, GetEventStream, DeleteEventStream.
 
-A project's stream chooses where its records go besides the lake (see events/pump.py): a Kinesis
-ARN publishes to the NATS JetStream stream of that name, a Firehose ARN writes Parquet at that
-delivery stream's location. Many projects may share one stream. In a shared (sa-sp) project the
+A project's stream chooses where its records go besides the lake (see events/sinks/streams.py): a
+Kinesis ARN publishes to the NATS JetStream stream of that name, a Firehose ARN writes Parquet at
+that delivery stream's location. Many projects may share one stream. In a shared (sa-sp) project the
 stream carries every tenant's records, so only the operator may see or change it.
 """
 

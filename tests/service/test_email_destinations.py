@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from pinfold.bootstrap import event_pump
 from pinfold.email import account as email_account
 from pinfold.email import configuration_sets
 from pinfold.email import send as ses_send
 from pinfold.email.delivery import EmailDelivery
-from pinfold.events.pump import Pump
 from tests.service.helpers import account_caller, onboard, operator
 from tests.service.test_email_sending import SIMULATOR, _events, _simple, _verified_sender
 from tests.service.test_pump import _nats_available, _read_stream
@@ -76,7 +76,7 @@ def test_each_destination_gets_the_event_types_it_matches_in_ses_shape(ctx, webh
     }
     for name, definition in destinations.items():
         configuration_sets.create_destination(ctx, caller, "tracked", name, {"Enabled": True, **definition})
-    pump = Pump(ctx)
+    pump = event_pump(ctx)
     pump.run_once()  # a running server's pump notices new destinations within a pass; from then on they hear
     tags = [{"Name": "campaign", "Value": "spring"}]
     ok = ses_send.send_email(ctx, caller, _simple([f"success@{SIMULATOR}"], ConfigurationSetName="tracked",

@@ -14,13 +14,13 @@ from nats.js.errors import NotFoundError
 
 from pinfold.analytics.engine import open_for
 from pinfold.audience import events
+from pinfold.bootstrap import event_pump
 from pinfold.config import Settings
 from pinfold.context import Context
 from pinfold.core.errors import Forbidden, InvalidInput
 from pinfold.events import outbox
-from pinfold.events import pump as pump_module
 from pinfold.events import store as stream_store
-from pinfold.events.pump import Pump
+from pinfold.events.sinks.streams import ProjectStreams
 from pinfold.projects import streams
 from tests.conftest import free_port, unavailable
 from tests.service.helpers import account_caller, onboard, operator
@@ -59,7 +59,7 @@ def test_every_record_reaches_the_lake_once_with_its_tenant(ctx):
     # The operator sends for an endpoint of globex's in the same shared project: the records are globex's.
     shared_operator = account_caller(ctx, admin, globex["account_id"])
     _send(ctx, shared_operator, globex["project_id"], "g-1", 5, TenantId="globex")
-    pump = Pump(ctx)
+    pump = event_pump(ctx)
     assert pump.run_once().delivered == 0  # not enough records, none old enough: no file yet
     assert pump.run_once(flush=True).delivered == 155
     rows = _lake_rows(ctx)
@@ -84,7 +84,7 @@ def test_a_pump_that_dies_after_writing_rewrites_the_same_files(ctx, monkeypatch
         real_update(conn, name, **values)
 
     monkeypatch.setattr(stream_store, "update_sink", crash_once)
-    pump = Pump(ctx)
+    pump = event_pump(ctx)
     assert pump.run_once(flush=True).failed == 1 and crashed == ["lake"]
     assert len(_lake_rows(ctx)) == 120  # the files were written; the cursor did not move
     pump._retry_at.clear()
@@ -139,14 +139,16 @@ def test_a_kinesis_stream_publishes_to_nats_in_order_and_waits_while_nats_is_dow
         streams.put(ctx, caller, project, {"DestinationStreamArn": arn, "RoleArn": "arn:aws:iam::1:role/r"})
         assert streams.get(ctx, caller, project)["DestinationStreamArn"] == arn
         _send(ctx, caller, project, "a-1", 30)
-        pump = Pump(ctx)
+        pump = event_pump(ctx)
         outcome = pump.run_once(flush=True)
         assert outcome.delivered == 30 and outcome.failed == 1  # the lake has them; NATS is down
         with ctx.db.read() as conn:
             cursor = stream_store.sink(conn, arn)
         assert cursor["last_error"] and cursor["failing_since"]
         assert _outbox_size(ctx) == 30  # waiting for the stream
-        pump._publisher = pump_module.Publisher(NATS_URL)  # NATS is back
+        outlets = next(source.outlets for source in pump.sources if isinstance(source, ProjectStreams))
+        outlets.close()
+        outlets.nats_url = NATS_URL  # NATS is back
         pump._retry_at.clear()
         assert pump.run_once().delivered == 30
         assert _outbox_size(ctx) == 0
@@ -170,7 +172,7 @@ def test_a_firehose_stream_writes_parquet_at_its_own_location(ctx):
     arn = f"arn:aws:firehose:us-east-1:{tenant['account_id']}:deliverystream/acme-events"
     streams.put(ctx, caller, project, {"DestinationStreamArn": arn, "RoleArn": "r"})
     _send(ctx, caller, project, "a-1", 7)
-    assert Pump(ctx).run_once(flush=True).delivered == 14  # the lake and the delivery stream
+    assert event_pump(ctx).run_once(flush=True).delivered == 14  # the lake and the delivery stream
     location = ctx.settings.firehose_location("acme-events").removeprefix("file://")
     count = duckdb.sql(f"SELECT count(*) FROM read_parquet('{location}/events/**/*.parquet')").fetchall()[0][0]
     assert count == 7
@@ -208,7 +210,7 @@ def test_the_lake_can_live_in_s3(tmp_path, database_url, moto_s3):
         admin = operator(ctx)
         tenant, caller = onboard(ctx, admin, "acme", "ma-mp")
         _send(ctx, caller, tenant["project_id"], "a-1", 25)
-        assert Pump(ctx).run_once(flush=True).delivered == 25
+        assert event_pump(ctx).run_once(flush=True).delivered == 25
         keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix="pinfold/events/")["Contents"]]
         assert len(keys) == 1 and f"/project={tenant['project_id']}/" in keys[0] and keys[0].endswith(".parquet")
         body = s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read()
@@ -219,7 +221,7 @@ def test_the_lake_can_live_in_s3(tmp_path, database_url, moto_s3):
         # Analytics reads the S3 lake too, each caller only its own part of it.
         other, other_caller = onboard(ctx, admin, "globex", "ma-mp")
         _send(ctx, other_caller, other["project_id"], "g-1", 5)
-        assert Pump(ctx).run_once(flush=True).delivered == 5
+        assert event_pump(ctx).run_once(flush=True).delivered == 5
         with open_for(ctx, caller) as lake:
             assert lake.view("all_events", limit=100)["rows"][0]["tenant_id"] == "acme"
             assert len(lake.view("all_events", limit=100)["rows"]) == 25
@@ -254,7 +256,7 @@ def test_an_idle_pump_opens_no_write_transaction(ctx, monkeypatch):
     admin = operator(ctx)
     acme, acme_caller = onboard(ctx, admin, "acme", "sa-mp")
     _send(ctx, acme_caller, acme["project_id"], "a-1", 10)
-    pump = Pump(ctx)
+    pump = event_pump(ctx)
     assert pump.run_once(flush=True).delivered == 10
     writes = []
     real_write = ctx.db.write
@@ -282,7 +284,7 @@ def test_a_sink_failing_for_a_day_stops_holding_the_outbox_back(ctx):
         stream_store.ensure_sink(conn, "lake", 0)
         stream_store.ensure_sink(conn, dead, 0)
     _send(ctx, acme_caller, acme["project_id"], "a-1", 10)
-    pump = Pump(ctx)
+    pump = event_pump(ctx)
     with ctx.db.write() as conn:
         stream_store.update_sink(conn, "lake", delivered_seq=stream_store.last_seq(conn))  # the lake has them all
         stream_store.update_sink(conn, dead, failing_since=time.time() - 3600)

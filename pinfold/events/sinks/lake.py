@@ -6,7 +6,8 @@ Layout (Hive-style, readable by DuckDB, Athena, Trino and Spark):
 
 Partitions come from the record's `arrival_timestamp` (when Pinfold took the event in), so a batch
 always lands in the same files and rewriting it replaces them: a pump that dies after writing and
-before recording its progress writes the same batch again and nothing is duplicated.
+before recording its progress writes the same batch again and nothing is duplicated. `LakeSink` is
+the pump's sink for it (every record; a file is rolled by size and age).
 
 Columns keep Pinpoint's names and nesting (`attributes['campaign_id']`, `client.client_id`, ...);
 `facets` (email's nested `mail_event`) is JSON text, read with json_extract; Pinfold's own fields
@@ -17,6 +18,7 @@ strings; read them as such (DuckDB: `hive_types_autocast = false`), or account i
 from __future__ import annotations
 
 import functools
+import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -154,6 +156,29 @@ class Lake:
     def glob(self) -> str:
         """The pattern DuckDB reads every event file with (local lakes)."""
         return f"{self.root}/events/**/*.parquet"
+
+
+class LakeSink:
+    """The pump's sink for the lake: every record, from the first; a batch waits until it would fill
+    a file (`roll_rows`) or its oldest record has waited `roll_seconds`."""
+
+    name = "lake"
+    from_start = True
+
+    def __init__(self, lake: Lake, roll_rows: int, roll_seconds: float) -> None:
+        self.lake = lake
+        self.batch = roll_rows
+        self.roll_seconds = roll_seconds
+
+    def ready(self, rows: list[dict]) -> bool:
+        waited = time.time() - rows[0]["arrival_ms"] / 1000
+        return len(rows) >= self.batch or waited >= self.roll_seconds
+
+    def wants(self, row: dict) -> bool:
+        return True
+
+    def deliver(self, rows: list[dict], batch: str) -> None:
+        self.lake.write([row["record"] for row in rows], batch)
 
 
 def _filesystem(url: str, s3: S3Settings) -> tuple[pafs.FileSystem, str]:

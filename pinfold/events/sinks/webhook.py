@@ -1,4 +1,5 @@
-"""HTTPS webhooks: where an SES EventBridge destination's events go (the operator maps each bus to a URL).
+"""HTTPS webhooks: where an SES EventBridge destination's events go (the operator maps each bus to a
+URL; whoever posts hands in how to find the mapping).
 
 One POST per batch, a JSON array of SES-shaped events. When the mapping has a secret, each POST is
 signed over its send time and its body (README, "Verifying webhook calls"):
@@ -18,6 +19,7 @@ import hmac
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
 import orjson
 
@@ -25,10 +27,13 @@ TIMEOUT = 10.0
 SIGNATURE_VERSION = "v1"
 
 
-def post_webhook(ctx, event_bus_arn: str, events: list[dict]) -> None:
-    from pinfold.email.configuration_sets import webhook_target
+# event bus ARN → (url, secret or None) of the webhook standing in for it, or None if unmapped
+WebhookLookup = Callable[[str], tuple[str, str | None] | None]
 
-    found = webhook_target(ctx, event_bus_arn)
+
+def post_webhook(lookup: WebhookLookup, event_bus_arn: str, events: list[dict]) -> None:
+    """POST the events to the webhook `lookup` finds for the bus; raises RuntimeError if none is mapped."""
+    found = lookup(event_bus_arn)
     if found is None:
         raise RuntimeError(f"no webhook is mapped for {event_bus_arn} (pinfold webhooks set)")
     url, secret = found
