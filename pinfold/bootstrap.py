@@ -19,9 +19,14 @@ from pinfold.config import Settings
 from pinfold.context import Context
 from pinfold.core import runtime
 from pinfold.core.service import Service
+from pinfold.core.sources import S3Settings
 from pinfold.email import feedback
 from pinfold.email.delivery import EmailDelivery
+from pinfold.email.event_destinations import SesDestinations
 from pinfold.events.pump import Pump
+from pinfold.events.sinks.base import Always, Outlets
+from pinfold.events.sinks.lake import Lake, LakeSink
+from pinfold.events.sinks.streams import ProjectStreams
 
 # What runs each job type.
 JOB_RUNNERS = {"IMPORT": imports.run, "EXPORT": exports.run}
@@ -59,13 +64,7 @@ def app_from_env():
 def event_pump(ctx: Context) -> Pump:
     """The pump with every sink it feeds (one pump per database runs at a time, by lease): the lake,
     projects' event streams, and SES configuration sets' event destinations."""
-    from pinfold.audience.storage import s3_settings
-    from pinfold.email.event_destinations import SesDestinations
-    from pinfold.events.sinks.base import Always, Outlets
-    from pinfold.events.sinks.lake import Lake, LakeSink
-    from pinfold.events.sinks.streams import ProjectStreams
-
-    settings, s3 = ctx.settings, s3_settings(ctx)
+    settings, s3 = ctx.settings, S3Settings.of(ctx.settings)
     outlets = Outlets(settings.nats_url, s3)  # one NATS connection and one writer per location for all
     lake = LakeSink(Lake(settings.resolved_lake_url, s3), settings.lake_roll_rows, settings.lake_roll_seconds)
     return Pump(ctx, sources=[Always(lake), ProjectStreams(outlets, settings.firehose_location),

@@ -29,6 +29,7 @@ from pinfold.analytics import views
 from pinfold.context import Context
 from pinfold.core.access import Caller, TenantScope
 from pinfold.core.errors import Forbidden, InvalidInput, NotFound
+from pinfold.core.sources import S3Settings
 from pinfold.events.sinks.lake import SCHEMA, Lake
 from pinfold.tenancy.store import tenants as tenant_store
 
@@ -167,9 +168,8 @@ def list_views() -> list[dict]:
 
 def open_for(ctx: Context, caller: Caller) -> Engine:
     """An engine over the default lake that shows exactly what `caller` may see."""
-    from pinfold.audience.storage import s3_settings
 
-    return Engine(Lake(ctx.settings.resolved_lake_url, s3_settings(ctx)), reach_of(caller))
+    return Engine(Lake(ctx.settings.resolved_lake_url, S3Settings.of(ctx.settings)), reach_of(caller))
 
 
 def viewer_for(ctx: Context, caller: Caller, tenant_id: str | None) -> Caller:

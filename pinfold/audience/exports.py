@@ -63,7 +63,7 @@ def run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) -
     prefix = storage.authorize(ctx, caller, job["definition"]["S3UrlPrefix"], field="S3UrlPrefix")
     target = storage.authorize(ctx, caller, object_url(prefix, job), field="S3UrlPrefix")
     lines = _lines(ctx, job, _endpoints(ctx, caller, job), on_progress)
-    sources.write_object(target, _gzipped(lines), storage.s3_settings(ctx), within=prefix)
+    sources.write_object(target, _gzipped(lines), sources.S3Settings.of(ctx.settings), within=prefix)
     progress["CompletedPieces"] = 1
     jobs.finish(ctx, job, "COMPLETED")
 

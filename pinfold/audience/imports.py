@@ -67,7 +67,7 @@ def list_page(ctx: Context, caller: Caller, project_id: str, raw_size: str | Non
 
 def run(ctx: Context, job: dict, caller: Caller | None, on_progress: Progress) -> None:
     project, caller = jobs.project_and_caller(ctx, job, caller)
-    definition, progress, s3 = job["definition"], job["progress"], storage.s3_settings(ctx)
+    definition, progress, s3 = job["definition"], job["progress"], sources.S3Settings.of(ctx.settings)
     objects = sources.list_objects(storage.authorize(ctx, caller, definition["S3Url"], field="S3Url"), s3)
     progress["TotalPieces"] = len(objects)
     segment_id = job["segment_id"] or _define_segment(ctx, caller, project, job)

@@ -14,13 +14,6 @@ from pinfold.core.access import Caller
 from pinfold.core.errors import Forbidden, InvalidInput
 
 
-def s3_settings(ctx: Context) -> sources.S3Settings:
-    s = ctx.settings
-    return sources.S3Settings(endpoint_url=s.s3_endpoint_url or None, region=s.s3_region,
-                              access_key_id=s.s3_access_key_id or None,
-                              secret_access_key=s.s3_secret_access_key or None)
-
-
 def authorize(ctx: Context, caller: Caller, url: str, *, field: str) -> str:
     """The resolved URL the caller may use, or ForbiddenException when it lies outside its prefixes.
 

@@ -25,6 +25,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pinfold.config import Settings
 from pinfold.core.errors import Forbidden, InvalidInput, NotFound
 
 READ_CHUNK = 1024 * 1024
@@ -42,6 +43,13 @@ class S3Settings:
     region: str = "us-east-1"
     access_key_id: str | None = None
     secret_access_key: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, settings: Settings) -> S3Settings:
+        """The store Pinfold's own PINFOLD_S3_* settings name (lake, imports, exports, Firehose)."""
+        return cls(endpoint_url=settings.s3_endpoint_url or None, region=settings.s3_region,
+                   access_key_id=settings.s3_access_key_id or None,
+                   secret_access_key=settings.s3_secret_access_key or None)
 
 
 @dataclass(frozen=True)
