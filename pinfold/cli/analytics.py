@@ -15,21 +15,13 @@ import typer
 
 from pinfold.analytics import kpis, views
 from pinfold.analytics.engine import DEFAULT_LIMIT, list_views, open_for, viewer_for
+from pinfold.cli.common import AsJson, DataDir, operator, run
 from pinfold.core.errors import Forbidden
 
 analytics_app = typer.Typer(help="Query the event lake: named views and SQL.", no_args_is_help=True)
 
-DataDir = typer.Option(None, "--data-dir", envvar="PINFOLD_DATA_DIR", help="Data directory (default ./.pinfold)")
-AsJson = typer.Option(False, "--json", help="Print JSON instead of a table")
 Tenant = typer.Option(None, "--tenant", help="See the lake as this tenant's credentials would (named views only)")
 Limit = typer.Option(DEFAULT_LIMIT, "--limit", help="At most this many rows")
-
-
-def _cli():
-    """pinfold.cli.main, imported when a command runs: main imports this module to register it."""
-    from pinfold.cli import main
-
-    return main
 
 
 @analytics_app.command("views")
@@ -47,8 +39,8 @@ def run_sql(query: str = typer.Argument(..., help="SQL over the views; with --te
             tenant: str | None = Tenant, limit: int = Limit, data_dir: Path | None = DataDir,
             as_json: bool = AsJson) -> None:
     """Run SQL over the named views (all_events, email_send, kpi_daily, ...)."""
-    def run(ctx):
-        viewer = viewer_for(ctx, _cli()._operator(ctx), tenant)
+    def query_lake(ctx):
+        viewer = viewer_for(ctx, operator(ctx), tenant)
         with open_for(ctx, viewer) as lake:
             if tenant is None:
                 return lake.sql(query, max_rows=limit)
@@ -57,7 +49,7 @@ def run_sql(query: str = typer.Argument(..., help="SQL over the views; with --te
                                 "(see `pinfold analytics views`), or use `pinfold analytics view NAME --where ...`")
             return lake.view(query.strip(), limit=limit)
 
-    _show(_cli()._run(data_dir, run), as_json)
+    _show(run(data_dir, query_lake), as_json)
 
 
 @analytics_app.command("view")
@@ -74,12 +66,12 @@ def run_view(name: str = typer.Argument(..., help="A view name (see `pinfold ana
             raise typer.Exit(2)
         filters[column.strip()] = value
 
-    def run(ctx):
-        viewer = viewer_for(ctx, _cli()._operator(ctx), tenant)
+    def read_view(ctx):
+        viewer = viewer_for(ctx, operator(ctx), tenant)
         with open_for(ctx, viewer) as lake:
             return lake.view(name, filters, limit)
 
-    _show(_cli()._run(data_dir, run), as_json)
+    _show(run(data_dir, read_view), as_json)
 
 
 def report(tenant_id: str = typer.Argument(..., help="The tenant to report on"),
@@ -87,9 +79,7 @@ def report(tenant_id: str = typer.Argument(..., help="The tenant to report on"),
            out: Path | None = typer.Option(None, "--out", help="HTML file to write (default report-<tenant>.html)"),
            data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Print a tenant's email and SMS KPIs and write an HTML chart of them per day."""
-    cli = _cli()
-    result = cli._run(data_dir, lambda ctx: kpis.daily_kpis(ctx, cli._operator(ctx), tenant_id=tenant_id,
-                                                            since=since))
+    result = run(data_dir, lambda ctx: kpis.daily_kpis(ctx, operator(ctx), tenant_id=tenant_id, since=since))
     if as_json:
         typer.echo(json.dumps(result, indent=2, default=str))
     else:

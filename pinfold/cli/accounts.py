@@ -1,0 +1,42 @@
+"""`pinfold accounts ...`: the organization's accounts, their project caps and their email quotas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pinfold.cli.common import AsJson, DataDir, operator, print_result, run
+from pinfold.tenancy import organization
+
+accounts_app = typer.Typer(help="Accounts and their quotas.", no_args_is_help=True)
+
+_QUOTA_COLUMNS = ("account_id", "region", "production_access", "max_24h", "max_rate", "sending_enabled")
+
+
+@accounts_app.command("list")
+def list_accounts(data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """List the organization's accounts with their project caps."""
+    rows = run(data_dir, lambda ctx: organization.list_accounts(ctx, operator(ctx)))
+    print_result(rows, as_json, ("id", "role", "status", "project_cap", "name"))
+
+
+@accounts_app.command("set-project-cap")
+def set_project_cap(account_id: str, cap: int, data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Raise an account's projects-per-region cap (default 100)."""
+    row = run(data_dir, lambda ctx: organization.set_project_cap(ctx, operator(ctx), account_id, cap))
+    print_result(row, as_json, ("id", "role", "project_cap"))
+
+
+@accounts_app.command("production")
+def production(account_id: str, region: str | None = None,
+               max_24h: int = typer.Option(50_000, "--max-24h", help="Messages per rolling 24 hours"),
+               max_rate: float = typer.Option(14.0, "--max-rate", help="Messages per second"),
+               sandbox: bool = typer.Option(False, "--sandbox", help="Revoke: back to the sandbox (200/day, 1/s)"),
+               data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Grant an account production email access with these quotas (or --sandbox to revoke it)."""
+    from pinfold.email import account as email_account
+
+    row = run(data_dir, lambda ctx: email_account.set_production(
+        ctx, operator(ctx), account_id, region, enabled=not sandbox, max_24h=max_24h, max_rate=max_rate))
+    print_result(row, as_json, _QUOTA_COLUMNS)

@@ -1,0 +1,52 @@
+"""What every `pinfold` command shares: the data-dir and --json options, the local operator, and
+turning typed errors into a message and an exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from pinfold.config import Settings
+from pinfold.context import Context
+from pinfold.core.access import Caller
+from pinfold.core.errors import PinfoldError
+from pinfold.tenancy import organization
+
+EXIT_CODES = {"invalid_input": 2, "limit_exceeded": 3, "not_found": 4, "conflict": 5, "forbidden": 6}
+DataDir = typer.Option(None, "--data-dir", envvar="PINFOLD_DATA_DIR", help="Data directory (default ./.pinfold)")
+AsJson = typer.Option(False, "--json", help="Print JSON instead of a table")
+
+
+def _context(data_dir: Path | None) -> Context:
+    return Context.open(Settings.from_env(data_dir=data_dir))
+
+
+def operator(ctx: Context) -> Caller:
+    """The local operator: whoever can run this command on the server's data acts as the organization."""
+    return organization.local_operator(ctx)
+
+
+def run(data_dir: Path | None, action):
+    """Run `action(ctx)` and turn typed errors into a message and an exit code, never a traceback."""
+    ctx = _context(data_dir)
+    try:
+        return action(ctx)
+    except PinfoldError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        raise typer.Exit(EXIT_CODES.get(error.code, 1)) from None
+    finally:
+        ctx.close()
+
+
+def print_result(value, as_json: bool, columns: tuple[str, ...] = ()) -> None:
+    """Print `value` as JSON, or (given columns and not --json) as a table of those columns."""
+    if as_json or not columns:
+        typer.echo(json.dumps(value, indent=2, sort_keys=True))
+        return
+    rows = value if isinstance(value, list) else [value]
+    widths = [max([len(c)] + [len(str(r.get(c) or "")) for r in rows]) for c in columns]
+    typer.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in rows:
+        typer.echo("  ".join(str(row.get(c) or "").ljust(w) for c, w in zip(columns, widths, strict=True)))

@@ -1,0 +1,68 @@
+"""`pinfold tenants ...`: onboard, list, show, suspend, resume and offboard tenants in the registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from pinfold import onboarding as tenants
+from pinfold.cli.common import AsJson, DataDir, operator, print_result, run
+
+tenants_app = typer.Typer(help="The tenant registry.", no_args_is_help=True)
+
+_TENANT_COLUMNS = ("tenant_id", "model", "status", "account_id", "project_id", "attribute_value")
+
+
+@tenants_app.command("onboard")
+def onboard(tenant_id: str, model: str = typer.Option(..., help="sa-sp | sa-mp | ma-mp"),
+            name: str | None = None, region: str | None = None,
+            attribute_key: str | None = typer.Option(None, help="sa-sp: the endpoint attribute (TenantId)"),
+            attribute_value: str | None = typer.Option(None, help="sa-sp: its value (the tenant id)"),
+            metadata: str = typer.Option("{}", help="JSON object kept with the tenant"),
+            data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Place a tenant as its model dictates; print the placement and tenant credentials as JSON."""
+    try:
+        extra = json.loads(metadata)
+    except json.JSONDecodeError:
+        typer.echo("error: --metadata must be a JSON object", err=True)
+        raise typer.Exit(2) from None
+    result = run(data_dir, lambda ctx: tenants.onboard(
+        ctx, operator(ctx), tenant_id=tenant_id, model=model, name=name, region=region,
+        attribute_key=attribute_key, attribute_value=attribute_value, metadata=extra))
+    print_result(result, True)
+
+
+@tenants_app.command("list")
+def list_tenants(status: str | None = None, model: str | None = None,
+                 data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """List tenants in the registry."""
+    rows = run(data_dir, lambda ctx: tenants.list_all(ctx, operator(ctx), status=status, model=model))
+    print_result(rows, as_json, _TENANT_COLUMNS)
+
+
+@tenants_app.command("show")
+def show(tenant_id: str, data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Show one tenant's registry entry."""
+    print_result(run(data_dir, lambda ctx: tenants.show(ctx, operator(ctx), tenant_id)), True)
+
+
+@tenants_app.command("suspend")
+def suspend(tenant_id: str, data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Refuse the tenant's credentials until it is resumed; its data stays."""
+    row = run(data_dir, lambda ctx: tenants.set_status(ctx, operator(ctx), tenant_id, "suspended"))
+    print_result(row, as_json, _TENANT_COLUMNS)
+
+
+@tenants_app.command("resume")
+def resume(tenant_id: str, data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Accept a suspended tenant's credentials again."""
+    row = run(data_dir, lambda ctx: tenants.set_status(ctx, operator(ctx), tenant_id, "active"))
+    print_result(row, as_json, _TENANT_COLUMNS)
+
+
+@tenants_app.command("offboard")
+def offboard(tenant_id: str, data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Remove the tenant's data as its model dictates and revoke its keys."""
+    print_result(run(data_dir, lambda ctx: tenants.offboard(ctx, operator(ctx), tenant_id)), True)
