@@ -1,4 +1,5 @@
-"""The tenant registry: onboarding in each tenancy model, status changes and offboarding."""
+"""The operator's cross-feature use cases: the tenant registry (onboarding in each tenancy model,
+status changes, offboarding), deleting a project with everything in it, and minting credentials."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from pinfold.audience.store import endpoints
 from pinfold.context import Context
 from pinfold.core import ids
 from pinfold.core.access import DEFAULT_TENANT_ATTRIBUTE, Caller, check_model
+from pinfold.core.arns import project_arn
 from pinfold.core.errors import Conflict, InvalidInput, NotFound
+from pinfold.events import store as streams
 from pinfold.messaging import templates as template_service
+from pinfold.messaging.store import channels
 from pinfold.projects import projects as project_service
 from pinfold.projects import store as projects
 from pinfold.tenancy import identity, organization
@@ -158,13 +162,59 @@ def _remove_data(conn, row: dict, now: str) -> dict:
         return {"endpoints": count, "segments": segment_service.remove_tenant_segments(conn, project, row["id"]),
                 "templates": template_service.remove_tenant_templates(conn, row["account_id"], row["id"])}
     if row["model"] == "sa-mp":
-        project_service.remove(conn, projects.get_project_by_id(conn, row["project_id"]))
+        remove_project(conn, projects.get_project_by_id(conn, row["project_id"]))
         return {"projects": [row["project_id"]],
                 "templates": template_service.remove_tenant_templates(conn, row["account_id"], row["id"])}
     removed = []
     for project_id in projects.list_account_project_ids(conn, row["account_id"]):
-        project_service.remove(conn, projects.get_project_by_id(conn, project_id))
+        remove_project(conn, projects.get_project_by_id(conn, project_id))
         removed.append(project_id)
     accounts.update_account(conn, row["account_id"], status="closed")
     identities.revoke_keys(conn, revoked_at=now, account_id=row["account_id"])
     return {"projects": removed, "account_closed": row["account_id"]}
+
+
+# --- projects and credentials: what reaches across features -------------------------------------
+
+def delete_project(ctx: Context, caller: Caller, project_id: str) -> dict:
+    """DeleteApp: the project and everything in it, unless a tenant still lives there."""
+    caller.check_can_delete_project(project_id)
+    with ctx.db.write() as conn:
+        row = project_service.require(conn, caller, project_id)
+        holders = tenants.active_in_project(conn, project_id)
+        if holders:
+            raise Conflict(
+                f"Project {project_id} is where tenant {holders[0]} lives; offboard the tenant instead"
+            )
+        tags = projects.get_tags(conn, project_arn(row["region"], row["account_id"], row["id"]))
+        remove_project(conn, row)
+    return project_service.response(row, tags)
+
+
+def remove_project(conn, row: dict) -> None:
+    """Delete a project with everything every feature keeps in it."""
+    segment_service.remove_project_segments(conn, row)
+    endpoints.delete_project(conn, row["id"])
+    streams.delete(conn, row["id"])
+    channels.delete_project(conn, row["id"])
+    projects.delete_tags(conn, project_arn(row["region"], row["account_id"], row["id"]))
+    projects.delete_project(conn, row["id"])
+
+
+def create_access_key(ctx: Context, caller: Caller, *, scope: str, account_id: str | None = None,
+                      project_id: str | None = None, name: str = "operator") -> dict:
+    """Mint credentials for an account, a project or the organization; administrators only."""
+    caller.require_organization_admin()
+    with ctx.db.write() as conn:
+        management = organization.require_organization(conn)["management_account_id"]
+        account_id = account_id or management
+        organization.require_account(conn, account_id)
+        if scope == "organization" and account_id != management:
+            raise InvalidInput("Organization keys belong to the management account", field="account_id")
+        if scope == "project":
+            project = projects.get_project_by_id(conn, project_id or "")
+            if project is None or project["account_id"] != account_id:
+                raise NotFound(f"Project {project_id} does not exist in account {account_id}")
+        return identity.issue_credentials(
+            ctx, conn, name=name, account_id=account_id, scope=scope, project_id=project_id
+        )

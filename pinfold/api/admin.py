@@ -231,7 +231,7 @@ def create_admin_app(ctx: Context) -> FastAPI:
 
     @app.post("/admin/v1/access-keys", response_model=Credentials, status_code=201)
     def create_key(body: KeyRequest, who: Caller = Depends(caller)):
-        return organization.create_access_key(ctx, who, **body.model_dump())
+        return tenants.create_access_key(ctx, who, **body.model_dump())
 
     app.include_router(analytics_router(ctx, caller), prefix="/admin/v1")
     return app

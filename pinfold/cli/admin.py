@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from pinfold import onboarding
 from pinfold.cli.common import DataDir, operator, run
 from pinfold.config import Settings
 from pinfold.tenancy import organization
@@ -59,6 +60,6 @@ def create_key(scope: str = typer.Option("account", help="organization | account
                account: str | None = None, project: str | None = None, name: str = "operator",
                aws_profile_name: str | None = AwsProfile, data_dir: Path | None = DataDir) -> None:
     """Mint an access key and print it as JSON (the only time the secret is shown)."""
-    result = run(data_dir, lambda ctx: organization.create_access_key(
+    result = run(data_dir, lambda ctx: onboarding.create_access_key(
         ctx, operator(ctx), scope=scope, account_id=account, project_id=project, name=name))
     _print_credentials(result, aws_profile_name, data_dir)

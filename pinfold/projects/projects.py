@@ -1,21 +1,19 @@
-"""Projects (Pinpoint "apps"): create, read, page, delete, and their settings."""
+"""Projects (Pinpoint "apps"): create, read, page, and their settings. Deleting one reaches every
+feature that keeps data in it, so it is a cross-feature use case (onboarding.delete_project)."""
 
 from __future__ import annotations
 
-from pinfold.audience.store import endpoints
 from pinfold.context import Context
 from pinfold.core import ids
 from pinfold.core.access import APPLICATION_NOT_FOUND, Caller
 from pinfold.core.arns import project_arn
-from pinfold.core.errors import Conflict, LimitExceeded, NotFound
+from pinfold.core.errors import LimitExceeded, NotFound
 from pinfold.core.paging import decode_token, encode_token, page_size
 from pinfold.core.tags import check_tags
-from pinfold.events import store as streams
-from pinfold.messaging.store import channels
 from pinfold.projects import store as projects
 from pinfold.projects.rules import check_settings
 from pinfold.tenancy.organization import project_cap
-from pinfold.tenancy.store import accounts, tenants
+from pinfold.tenancy.store import accounts
 
 
 def response(row: dict, tags: dict[str, str]) -> dict:
@@ -91,33 +89,6 @@ def list_page(ctx: Context, caller: Caller, raw_page_size: str | None, token: st
     if len(rows) > size:
         page["NextToken"] = encode_token((rows[size - 1]["created_at"], rows[size - 1]["id"]))
     return page
-
-
-def delete(ctx: Context, caller: Caller, project_id: str) -> dict:
-    caller.check_can_delete_project(project_id)
-    with ctx.db.write() as conn:
-        row = require(conn, caller, project_id)
-        holders = tenants.active_in_project(conn, project_id)
-        if holders:
-            raise Conflict(
-                f"Project {project_id} is where tenant {holders[0]} lives; offboard the tenant instead"
-            )
-        arn = project_arn(row["region"], row["account_id"], row["id"])
-        tags = projects.get_tags(conn, arn)
-        remove(conn, row)
-    return response(row, tags)
-
-
-def remove(conn, row: dict) -> None:
-    """Delete a project with everything in it."""
-    from pinfold.audience.segments import remove_project_segments  # segments build on projects
-
-    remove_project_segments(conn, row)
-    endpoints.delete_project(conn, row["id"])
-    streams.delete(conn, row["id"])
-    channels.delete_project(conn, row["id"])
-    projects.delete_tags(conn, project_arn(row["region"], row["account_id"], row["id"]))
-    projects.delete_project(conn, row["id"])
 
 
 def get_settings(ctx: Context, caller: Caller, project_id: str) -> dict:

@@ -6,7 +6,6 @@ from pinfold.context import Context
 from pinfold.core import ids
 from pinfold.core.access import Caller
 from pinfold.core.errors import Conflict, InvalidInput, NotFound
-from pinfold.projects import store as projects
 from pinfold.tenancy import identity
 from pinfold.tenancy.store import accounts
 
@@ -76,7 +75,7 @@ def set_project_cap(ctx: Context, caller: Caller, account_id: str, cap: int) -> 
     if cap < 1:
         raise InvalidInput("The project cap must be at least 1", field="cap")
     with ctx.db.write() as conn:
-        account = _require_account(conn, account_id)
+        account = require_account(conn, account_id)
         accounts.update_account(conn, account_id, project_cap=cap)
     return {**account, "project_cap": cap}
 
@@ -88,26 +87,7 @@ def list_accounts(ctx: Context, caller: Caller) -> list[dict]:
     return [{**row, "project_cap": project_cap(ctx, row)} for row in rows]
 
 
-def create_access_key(ctx: Context, caller: Caller, *, scope: str, account_id: str | None = None,
-                      project_id: str | None = None, name: str = "operator") -> dict:
-    """Mint credentials for an account, a project or the organization; administrators only."""
-    caller.require_organization_admin()
-    with ctx.db.write() as conn:
-        management = require_organization(conn)["management_account_id"]
-        account_id = account_id or management
-        _require_account(conn, account_id)
-        if scope == "organization" and account_id != management:
-            raise InvalidInput("Organization keys belong to the management account", field="account_id")
-        if scope == "project":
-            project = projects.get_project_by_id(conn, project_id or "")
-            if project is None or project["account_id"] != account_id:
-                raise NotFound(f"Project {project_id} does not exist in account {account_id}")
-        return identity.issue_credentials(
-            ctx, conn, name=name, account_id=account_id, scope=scope, project_id=project_id
-        )
-
-
-def _require_account(conn, account_id: str) -> dict:
+def require_account(conn, account_id: str) -> dict:
     account = accounts.get_account(conn, account_id)
     if account is None or account["status"] != "active":
         raise NotFound(f"Account {account_id} does not exist")

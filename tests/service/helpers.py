@@ -26,6 +26,6 @@ def onboard(ctx, admin: Caller, tenant_id: str, model: str) -> tuple[dict, Calle
 
 
 def account_caller(ctx, admin: Caller, account_id: str) -> Caller:
-    creds = organization.create_access_key(ctx, admin, scope="account", account_id=account_id)
+    creds = tenants.create_access_key(ctx, admin, scope="account", account_id=account_id)
     return caller_for_credentials(ctx, creds)
 

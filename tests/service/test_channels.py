@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from pinfold import onboarding
 from pinfold.core.errors import Forbidden, InvalidInput, NotFound
 from pinfold.email import configuration_sets
 from pinfold.email import identities as email_identities
 from pinfold.email import tenants as ses_tenants
 from pinfold.messaging import channels
 from pinfold.messaging.store import channels as channel_store
-from pinfold.projects import projects
 from tests.service.helpers import account_caller, onboard
 
 
@@ -132,5 +132,5 @@ def test_ma_mp_tenants_manage_their_own_accounts_channel(ctx, admin):
 def test_deleting_a_project_removes_its_channels(ctx, admin, project):
     identity = _identity(ctx, admin, "example.com")
     channels.update_email(ctx, admin, project, {"FromAddress": "news@example.com", "Identity": identity})
-    projects.delete(ctx, admin, project)
+    onboarding.delete_project(ctx, admin, project)
     assert _stored(ctx, project) is None

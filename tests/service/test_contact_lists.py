@@ -209,10 +209,10 @@ def test_tenants_sharing_an_account_see_only_their_own_lists(ctx, admin, model):
 
 
 def test_a_project_key_sees_only_the_lists_it_made(ctx, admin, project):
-    from pinfold.tenancy import organization
+    from pinfold import onboarding
     from tests.service.helpers import caller_for_credentials
 
-    creds = organization.create_access_key(ctx, admin, scope="project", account_id=admin.account_id,
+    creds = onboarding.create_access_key(ctx, admin, scope="project", account_id=admin.account_id,
                                            project_id=project)
     confined = caller_for_credentials(ctx, creds)
     _list(ctx, admin, "house")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pinfold import onboarding
 from pinfold.audience import endpoints, events
 from pinfold.core.errors import Conflict, Forbidden, LimitExceeded, NotFound
 from pinfold.events import outbox
@@ -140,7 +141,7 @@ def test_project_scoped_credentials_reach_one_project(ctx, admin, project):
     from tests.service.helpers import caller_for_credentials
 
     other = projects.create(ctx, admin, {"Name": "other"})["Id"]
-    creds = organization.create_access_key(ctx, admin, scope="project", account_id=admin.account_id,
+    creds = onboarding.create_access_key(ctx, admin, scope="project", account_id=admin.account_id,
                                            project_id=project)
     scoped = caller_for_credentials(ctx, creds)
     endpoints.update_endpoint(ctx, scoped, project, "p1", {"ChannelType": "SMS", "Address": "+15550123"})
@@ -150,4 +151,4 @@ def test_project_scoped_credentials_reach_one_project(ctx, admin, project):
     with pytest.raises(Forbidden):
         projects.create(ctx, scoped, {"Name": "nope"})
     with pytest.raises(Forbidden):
-        projects.delete(ctx, scoped, project)
+        onboarding.delete_project(ctx, scoped, project)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pinfold import onboarding
 from pinfold.audience import endpoints, segments
 from pinfold.audience.rules.segments import compile_segment
 from pinfold.audience.store import endpoints as endpoint_store
@@ -97,4 +98,4 @@ def test_resolution_by_index_equals_the_rule_over_every_endpoint(ctx, first, ops
         assert indexed == {(doc["Id"], *pair, endpoint_store.effective_micros(doc))
                            for doc in stored for pair in endpoint_store.attribute_values(doc)}
     finally:
-        projects.delete(ctx, admin, project_id)
+        onboarding.delete_project(ctx, admin, project_id)

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from pinfold import onboarding
 from pinfold.core.errors import Forbidden, InvalidInput, LimitExceeded, NotFound
 from pinfold.messaging import tags, templates
 from pinfold.messaging.store import templates as template_store
@@ -212,14 +213,13 @@ def test_concurrent_new_versions_each_get_their_own_number(ctx, admin):
 
 
 def test_a_project_key_reads_the_operators_templates_and_changes_none(ctx, admin):
-    from pinfold.tenancy import organization
     from tests.service.helpers import caller_for_credentials
 
     place, tenant = onboard(ctx, admin, "alpha", "sa-mp")
     operator = account_caller(ctx, admin, place["account_id"])
     templates.create(ctx, operator, "house-style", EMAIL, _email("house"))
     templates.create(ctx, tenant, "alpha-welcome", EMAIL, _email("alpha"))
-    key = caller_for_credentials(ctx, organization.create_access_key(
+    key = caller_for_credentials(ctx, onboarding.create_access_key(
         ctx, admin, scope="project", account_id=place["account_id"], project_id=place["project_id"]))
     assert templates.get(ctx, key, "house-style", EMAIL)["Subject"] == "house"
     with pytest.raises(NotFound):

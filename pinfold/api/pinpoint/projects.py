@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pinfold import onboarding
 from pinfold.messaging import tags
 from pinfold.projects import projects, streams
 
@@ -19,7 +20,7 @@ def _get_apps(ctx, caller, p):
 
 
 def _delete_app(ctx, caller, p):
-    return {"ApplicationResponse": projects.delete(ctx, caller, p["ApplicationId"])}
+    return {"ApplicationResponse": onboarding.delete_project(ctx, caller, p["ApplicationId"])}
 
 
 def _get_settings(ctx, caller, p):
