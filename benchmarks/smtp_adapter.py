@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pinfold.email.adapters.base import OutgoingEmail  # noqa: E402
 from pinfold.email.adapters.smtp import SmtpRelay  # noqa: E402
 from pinfold.email.mime import build_message  # noqa: E402
 from pinfold.email.rules import dkim  # noqa: E402
-from pinfold.sending.channel import OutgoingEmail  # noqa: E402
 
 SINK, SOURCE = "/usr/sbin/smtp-sink", "/usr/sbin/smtp-source"
 TARGET = 0.3

@@ -12,8 +12,8 @@ import base64
 from dataclasses import dataclass, field
 
 from pinfold.email import mime
+from pinfold.email.adapters.base import OutgoingEmail
 from pinfold.email.rules import dkim, tracking
-from pinfold.sending.channel import OutgoingEmail
 from pinfold.templating.engine import compile_template
 
 # SES's placeholder for the unsubscribe link in the body of a send with ListManagementOptions.

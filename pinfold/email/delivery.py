@@ -1,19 +1,17 @@
-"""Email delivery inside a server: the adapter, the sending worker and the feedback listener together.
+"""Email delivery inside a server: the email channel on the sending pipeline, and the feedback listener.
 
 The mailbox simulator reports complaints while it delivers, before the worker has recorded the
-message; those reports wait in a queue and are recorded after each pass. DSNs and ARF reports from
-the feedback listener are recorded as they arrive.
+message; those reports wait in a queue and are recorded after each pass (EmailChannel.after_pass).
+DSNs and ARF reports from the feedback listener are recorded as they arrive.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 
 from pinfold.context import Context
 from pinfold.email import feedback
-from pinfold.email.adapters.registry import Relays
-from pinfold.sending.channel import Feedback
+from pinfold.email.channel import EmailChannel
 from pinfold.sending.worker import SendWorker
 
 log = logging.getLogger("pinfold.sending")
@@ -22,9 +20,9 @@ log = logging.getLogger("pinfold.sending")
 class EmailDelivery:
     def __init__(self, ctx: Context, *, listen: bool = True) -> None:
         self.ctx = ctx
-        self._reports: queue.SimpleQueue[Feedback] = queue.SimpleQueue()
-        self.relays = Relays(ctx.settings, self._reports.put)
-        self.worker = SendWorker(ctx, self.relays, after_pass=self.drain)
+        self.channel = EmailChannel(ctx)
+        self.relays = self.channel.relays
+        self.worker = SendWorker(ctx, self.channel)
         self.listener = None
         if listen and ctx.settings.feedback_smtp:
             from pinfold.email.adapters.inbound import FeedbackListener
@@ -41,19 +39,14 @@ class EmailDelivery:
         return self
 
     def stop(self) -> None:
-        self.worker.stop()
+        self.worker.stop()  # and with it the channel: its signing threads and relays
         if self.listener is not None:
             self.listener.stop()
-        self.relays.close()
 
     def run_once(self) -> int:
         """One sending pass and the reports it caused (tests drive delivery with this)."""
         return self.worker.run_once()
 
     def drain(self) -> None:
-        while True:
-            try:
-                report = self._reports.get_nowait()
-            except queue.Empty:
-                return
-            feedback.record_report(self.ctx, report)
+        """Record the reports the adapters gave since the last pass."""
+        self.channel.after_pass()

@@ -19,11 +19,10 @@ from pinfold.audience.store import endpoints as endpoint_store
 from pinfold.context import Context
 from pinfold.core import ids
 from pinfold.core.access import Caller
-from pinfold.email import contact_lists
+from pinfold.email import contact_lists, outcomes
+from pinfold.email.adapters.base import Feedback
 from pinfold.email.store import messages as store
 from pinfold.projects import store as project_store
-from pinfold.sending import outcomes
-from pinfold.sending.channel import Feedback
 
 log = logging.getLogger("pinfold.feedback")
 

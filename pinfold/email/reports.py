@@ -14,7 +14,7 @@ from email.parser import BytesParser, HeaderParser
 from email.policy import compat32
 from email.utils import getaddresses, parseaddr
 
-from pinfold.sending.channel import Feedback
+from pinfold.email.adapters.base import Feedback
 
 log = logging.getLogger("pinfold.feedback")
 

@@ -1,14 +1,15 @@
-"""What every delivery adapter accepts and returns.
+"""What a channel plugs into the sending pipeline, and what its adapters report.
 
 An adapter delivers and reports; it never retries on its own schedule, suppresses, counts quota or
-emits events. Those are the sending pipeline's decisions, made from the `Outcome` it gets back.
+emits events. Those are the channel's decisions, made from the `Outcome` it gets back, and written
+by the pipeline in the transaction it opens for them (sending/worker.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 Status = Literal["delivered", "skipped", "permanent", "transient"]
 
@@ -26,16 +27,6 @@ class Outcome:
     refused: dict[str, Outcome] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class OutgoingEmail:
-    """A rendered, signed message and its envelope."""
-
-    message_id: str  # Pinfold's id for the message (the SES MessageId)
-    sender: str  # envelope MAIL FROM (the return path)
-    recipients: tuple[str, ...]  # envelope RCPT TO
-    data: bytes  # the complete RFC 5322 message, CRLF line endings
-
-
 # Told (position in the batch, outcome) as soon as a message's outcome is known, so the pipeline can
 # write it down while the rest of the batch is still on its way (it may be called from any thread).
 # Answering False asks the adapter to try no more of the batch: the pipeline can no longer record
@@ -43,27 +34,72 @@ class OutgoingEmail:
 Acknowledged = Callable[[int, Outcome], bool | None]
 
 
-class EmailAdapter(Protocol):
-    """Delivers batches of email; `deliver` returns one Outcome per message tried, in order, and before
-    it returns has passed each one to `acknowledged` (when given) as it became known. Every message is
-    tried unless `acknowledged` answers False."""
+class Held(Protocol):
+    """A claimed message as the pipeline sees it: its id is what the lease holds."""
 
-    name: str
-
-    def deliver(self, messages: list[OutgoingEmail], acknowledged: Acknowledged | None = None) -> list[Outcome]: ...
-
-    def close(self) -> None: ...
+    @property
+    def id(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class Feedback:
-    """A bounce or complaint that came back about a message Pinfold sent."""
+M = TypeVar("M", bound=Held)
 
-    kind: Literal["bounce", "complaint"]
-    recipients: tuple[str, ...]
-    message_id: str | None  # Pinfold's message id of the original (from X-Pinfold-Message-Id)
-    bounce_type: Literal["Permanent", "Transient"] | None = None
-    status: str | None = None  # enhanced status, e.g. "5.1.1"
-    detail: str = ""  # diagnostic code or feedback type text
-    feedback_type: str | None = None  # ARF Feedback-Type (abuse, fraud, ...)
-    reporting_mta: str | None = None
+
+class Channel(Protocol[M]):
+    """A channel's half of a sending pass, in the order the pipeline calls it.
+
+    Its own queue: `claim`, `renew`, `still_held` and `finish`, with the lease's expiry as the
+    fencing token (a message is held while it is claimed with exactly that expiry). Its steps:
+    `gate`, `compose`, `routes` and `deliver`, then `decide` for each group of outcomes. Every
+    method that takes `conn` runs in a transaction the pipeline opened; `decide` and `finish` share
+    one with the group's event records.
+    """
+
+    name: str  # what the log calls it
+
+    def claim(self, conn, *, now: float, until: float) -> list[M]:
+        """Up to one pass's worth of messages due at `now`, held until `until`; oldest first."""
+        ...
+
+    def renew(self, conn, ids: list[str], *, held_until: float, until: float) -> int:
+        """Move the hold on those of `ids` still held until `held_until` to `until`; how many were."""
+        ...
+
+    def still_held(self, conn, ids: list[str], *, held_until: float) -> set[str]:
+        """Which of `ids` are still held under the lease that runs out at `held_until`."""
+        ...
+
+    def gate(self, conn, claimed: list[M]) -> list[M]:
+        """Look up what the messages need and mark those that must not go (suppressed, opted out,
+        unsubscribed, an inactive device); returns the others, in order."""
+        ...
+
+    def compose(self, passed: list[M]) -> list[M]:
+        """Build each message for its adapter; returns those built, in order. One that cannot be
+        built is marked so, and is decided with those the gate held back."""
+        ...
+
+    def routes(self, ready: list[M]) -> Mapping[Hashable, list[M]]:
+        """The built messages grouped by the adapter that delivers them (relay pool, credentials)."""
+        ...
+
+    def deliver(self, route: Hashable, messages: list[M], acknowledged: Callable[[M], bool]) -> None:
+        """Deliver one route's messages; as each outcome is known, keep it on the message and pass
+        the message to `acknowledged`. Its answer False means: try no more of them."""
+        ...
+
+    def decide(self, conn, group: list[M], *, now: float) -> tuple[list, list[dict]]:
+        """What the outcomes mean (next state, retry, suppression, deactivation): the rows for
+        `finish`, and the group's event records for the outbox. Side writes go into `conn`."""
+        ...
+
+    def finish(self, conn, results: list, *, held_until: float) -> int:
+        """Write the results of the messages still held until `held_until`; how many were."""
+        ...
+
+    def after_pass(self) -> None:
+        """The pass's outcomes are committed: record reports its adapters gave meanwhile."""
+        ...
+
+    def close(self) -> None:
+        """The pipeline has stopped: let go of threads and connections."""
+        ...

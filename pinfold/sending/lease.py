@@ -1,14 +1,15 @@
 """A sending pass's hold on the messages it claimed: a short lease that a heartbeat renews, and the
-recorder that writes outcomes down in small groups while the relay acknowledges them.
+recorder that writes outcomes down in small groups while the adapter (an SMTP relay, a carrier)
+acknowledges them.
 
 The lease's expiry (the messages' `due_at`) is the fencing token: a message is ours while it is
 still `sending` with exactly that expiry. A live pass renews it every quarter lease, so nobody
 takes its messages; a dead one stops renewing, and its messages are due again when the lease runs
 out. A group is recorded only for the messages still held, in one transaction with its events.
 
-If the process dies, what the relay accepted but no committed group records is sent again: at most
-one group plus one message per relay connection (a connection's next outcome waits while a group
-commits, so no more can pile up).
+If the process dies, what the adapter accepted but no committed group records is sent again: at
+most one group plus one message per adapter connection (a connection's next outcome waits while a
+group commits, so no more can pile up).
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ import threading
 import time
 from collections.abc import Callable
 
-from pinfold.email.store import messages as store
-
 log = logging.getLogger("pinfold.sending")
 
 
 class Lease:
-    """The claim on one pass's messages; `beat()` keeps it alive on a thread until `end()`."""
+    """The claim on one pass's messages; `beat()` keeps it alive on a thread until `end()`. `queue`
+    is the channel whose messages they are (its `renew` moves the hold)."""
 
-    def __init__(self, db, ids: list[str], expires: float, *, seconds: float, renew_for: float) -> None:
+    def __init__(self, db, queue, ids: list[str], expires: float, *, seconds: float, renew_for: float) -> None:
         self.db = db
+        self.queue = queue
         self.ids = ids
         self.expires = expires  # the fencing token; changed only under `lock`
         self.seconds = seconds
@@ -59,7 +60,7 @@ class Lease:
             if until <= self.expires:
                 return 0
             with self.db.write() as conn:
-                renewed = store.renew(conn, self.ids, held_until=self.expires, until=until)
+                renewed = self.queue.renew(conn, self.ids, held_until=self.expires, until=until)
             self.expires = until
         return renewed
 
@@ -78,7 +79,7 @@ class Lease:
 class Recorder:
     """Collects finished messages and records them in groups of `size` (sooner when an outcome finds
     the oldest waiting `seconds`), each group in one transaction under the lease. Safe to call from
-    relay threads; what is left is recorded by `close()` at the end of the pass."""
+    adapter threads; what is left is recorded by `close()` at the end of the pass."""
 
     def __init__(self, lease: Lease, write: Callable[[list, float], None], *, size: int, seconds: float) -> None:
         self.lease = lease
@@ -109,7 +110,7 @@ class Recorder:
         return not self._closed and self.failed is None and self.lease.holding()
 
     def close(self) -> None:
-        """Record what is left; later additions (a relay thread still finishing) are dropped: their
+        """Record what is left; later additions (an adapter thread still finishing) are dropped: their
         messages come back when the lease runs out."""
         with self._lock:
             self._commit()
@@ -122,5 +123,5 @@ class Recorder:
         try:
             with self.lease.lock:
                 self.write(group, self.lease.expires)
-        except Exception as error:  # never into the relay's thread: the pass reports it at the end
+        except Exception as error:  # never into the adapter's thread: the pass reports it at the end
             self.failed = error

@@ -1,4 +1,5 @@
-"""The SES sending quota as rules: a rolling 24-hour count kept in minute buckets, and a sending rate.
+"""A sending quota as rules: a rolling 24-hour count kept in minute buckets, and a sending rate
+(SES's quota for email today; any channel's per-account quota can be metered the same way).
 
 The store keeps the counts (one row per account and minute, and a running total of the window) and
 the rate limiter's state; these functions decide what is in the window, whether a send may go now

@@ -279,7 +279,7 @@ def test_bounce_reports_and_complaints_by_smtp_reach_the_suppression_list(ctx, s
 
 def _bounce_for(ctx, message_id: str, address: str) -> None:
     from pinfold.email import feedback
-    from pinfold.sending.channel import Feedback
+    from pinfold.email.adapters.base import Feedback
 
     assert feedback.record_report(ctx, Feedback("bounce", (address,), message_id, "Permanent", "5.1.1", "550"))
 
@@ -623,7 +623,7 @@ def test_direct_messages_go_to_at_most_100_recipients_or_users(ctx, sending):
 
 def test_reports_count_only_for_the_messages_own_recipients_each_once(ctx, sending):
     from pinfold.email import feedback
-    from pinfold.sending.channel import Feedback
+    from pinfold.email.adapters.base import Feedback
 
     admin, caller, delivery = sending
     email_account.set_production(ctx, admin, caller.account_id)

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
+from pinfold.email.adapters.base import Feedback
 from pinfold.email.adapters.inbound import FeedbackListener
-from pinfold.sending.channel import Feedback
 
 MID = "0100018f-5e2d-4b7a-a0c1-000000000001"
 VERP = f"bounce+{MID}@feedback.pinfold.test"

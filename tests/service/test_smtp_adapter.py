@@ -24,11 +24,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult
 
+from pinfold.email.adapters.base import Feedback, OutgoingEmail
 from pinfold.email.adapters.mailbox import Mailbox, simulator_role
 from pinfold.email.adapters.smtp import SmtpRelay
 from pinfold.email.mime import build_message
 from pinfold.email.rules import dkim
-from pinfold.sending.channel import Feedback, OutgoingEmail
 from tests.conftest import free_port, unavailable
 
 SMTP_SINK = "/usr/sbin/smtp-sink"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+from pinfold.email.adapters.base import Feedback
 from pinfold.email.reports import parse
-from pinfold.sending.channel import Feedback
 
 MID = "0100018f-a1b2c3d4-77aa-4c1e-9e51-5b0f3c6d2e10-000000"
 VERP = f"bounce+{MID}@feedback.pinfold.test"

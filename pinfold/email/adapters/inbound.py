@@ -14,7 +14,7 @@ from collections.abc import Callable
 from aiosmtpd.controller import Controller
 
 from pinfold.email import reports as feedback_parser
-from pinfold.sending.channel import Feedback
+from pinfold.email.adapters.base import Feedback
 
 log = logging.getLogger("pinfold.inbound")
 

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pinfold.sending.channel import Acknowledged, Feedback, Outcome, OutgoingEmail
+from pinfold.email.adapters.base import Feedback, OutgoingEmail
+from pinfold.sending.channel import Acknowledged, Outcome
 
 SIMULATOR_DOMAIN = "simulator.amazonses.com"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")

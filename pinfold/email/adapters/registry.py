@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from pinfold.config import Settings
 from pinfold.core.errors import InvalidInput
-from pinfold.sending.channel import EmailAdapter, Feedback
+from pinfold.email.adapters.base import EmailAdapter, Feedback
 
 _STARTTLS = ("require", "opportunistic", "off")
 log = logging.getLogger("pinfold.sending")

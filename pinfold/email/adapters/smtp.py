@@ -16,7 +16,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Literal, NamedTuple
 
-from pinfold.sending.channel import Acknowledged, Outcome, OutgoingEmail
+from pinfold.email.adapters.base import OutgoingEmail
+from pinfold.sending.channel import Acknowledged, Outcome
 
 log = logging.getLogger(__name__)
 

@@ -32,23 +32,24 @@ def add(conn: Connection, batch: dict, messages: list[dict]) -> None:
     execute_many(conn, email_messages, "insert", _MESSAGE_COLUMNS, rows)
 
 
-def claim(conn: Connection, *, now: float, lease_seconds: float, limit: int) -> list[dict]:
-    """Take up to `limit` messages that are due for `lease_seconds`: first those whose holder's lease
-    ran out (they were first in line when it took them), then the queue in order of due time."""
-    claimed = _take(conn, _LEASED_SQL, now=now, lease_seconds=lease_seconds, limit=limit)
+def claim(conn: Connection, *, now: float, until: float, limit: int) -> list[dict]:
+    """Take up to `limit` messages that are due, holding them until `until` (the lease's expiry, kept
+    as their `due_at`): first those whose holder's lease ran out (they were first in line when it took
+    them), then the queue in order of due time."""
+    claimed = _take(conn, _LEASED_SQL, now=now, until=until, limit=limit)
     if len(claimed) < limit:
-        claimed += _take(conn, _WAITING_SQL, now=now, lease_seconds=lease_seconds, limit=limit - len(claimed))
+        claimed += _take(conn, _WAITING_SQL, now=now, until=until, limit=limit - len(claimed))
     claimed.sort(key=lambda row: row["created_at"])
     return claimed
 
 
-def _take(conn: Connection, which, *, now: float, lease_seconds: float, limit: int) -> list[dict]:
+def _take(conn: Connection, which, *, now: float, until: float, limit: int) -> list[dict]:
     due = (sa.select(email_messages.c.id)
            .where(which, email_messages.c.due_at <= now)
            .order_by(email_messages.c.due_at).limit(limit)
            .with_for_update(skip_locked=True))
     statement = (email_messages.update().where(email_messages.c.id.in_(due.scalar_subquery()))
-                 .values(status="sending", due_at=now + lease_seconds)
+                 .values(status="sending", due_at=until)
                  .returning(email_messages.c.id, email_messages.c.batch_id, email_messages.c.recipient,
                             email_messages.c.attempts, email_messages.c.sent_at, email_messages.c.created_at,
                             email_messages.c.due_at))
