@@ -207,13 +207,13 @@ def api(database_url: str, port: int, count: int) -> dict[str, tuple[float, floa
 
 
 def _sender_on_server(ctx, server):
-    from pinfold.tenancy import organization
+    from pinfold import onboarding
     from tests.service.helpers import caller_for_credentials
 
     admin = caller_for_credentials(ctx, {"aws_access_key_id": server.target.access_key_id,
                                          "region": server.target.region})
     caller, placed = _sender(ctx, admin, dkim=False)
-    creds = organization.create_access_key(ctx, admin, scope="account", account_id=caller.account_id)
+    creds = onboarding.create_access_key(ctx, admin, scope="account", account_id=caller.account_id)
     return caller, {**placed, "key": creds["aws_access_key_id"], "secret": creds["aws_secret_access_key"]}
 
 

@@ -76,7 +76,7 @@ def email_delivery(ctx: Context, *, listen: bool = True) -> EmailDelivery:
     return EmailDelivery(ctx, listen=listen)
 
 
-def background(ctx: Context, *, feedback_listener: bool) -> list[Service]:
+def background(ctx: Context, *, feedback_listener: bool) -> list[Service | EmailDelivery]:
     """The work that runs beside requests, started: imports and exports, the event pump (one per
     database, by lease), and email sending (workers share the queue; each message goes out once)."""
     return [JobRunner(ctx, JOB_RUNNERS).start(), event_pump(ctx).start(),
@@ -113,6 +113,6 @@ def work(settings: Settings, until) -> None:
         ctx.close()
 
 
-def stop(services: list[Service]) -> None:
+def stop(services: list[Service | EmailDelivery]) -> None:
     for service in services:
         service.stop()
