@@ -8,6 +8,7 @@ commands start from here; feature packages never import it.
 
 from __future__ import annotations
 
+import logging
 import os
 
 from pinfold.api.admin import create_admin_app
@@ -17,7 +18,7 @@ from pinfold.audience import exports, imports
 from pinfold.audience.runner import JobRunner
 from pinfold.config import Settings
 from pinfold.context import Context
-from pinfold.core import runtime
+from pinfold.core import logs, runtime
 from pinfold.core.service import Service
 from pinfold.core.sources import S3Settings
 from pinfold.email import feedback
@@ -27,6 +28,8 @@ from pinfold.events.pump import Pump
 from pinfold.events.sinks.base import Always, Outlets
 from pinfold.events.sinks.lake import Lake, LakeSink
 from pinfold.events.sinks.streams import ProjectStreams
+
+log = logging.getLogger("pinfold")
 
 # What runs each job type.
 JOB_RUNNERS = {"IMPORT": imports.run, "EXPORT": exports.run}
@@ -58,7 +61,9 @@ def create_app(ctx: Context):
 def app_from_env():
     """ASGI factory for server processes after the first: settings from PINFOLD_*, schema already
     migrated by `serve`."""
-    return create_app(Context.open(Settings.from_env(), migrate=False))
+    settings = Settings.from_env()
+    logs.setup(settings)
+    return create_app(Context.open(settings, migrate=False))
 
 
 def event_pump(ctx: Context) -> Pump:
@@ -87,9 +92,12 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
     """Serve on settings.host:port until interrupted, with the background services in this process."""
     import uvicorn
 
+    logs.setup(settings)
     ctx = Context.open(settings)  # migrates once, before any server process starts
+    log.info("Pinfold serving on http://%s:%s (data in %s)", settings.host, settings.port, settings.data_dir)
+    # uvicorn's lines go through Pinfold's handler (log_config=None); the access line is Pinfold's own.
     options = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
-               "access_log": False, "http": "httptools", "loop": "uvloop"}
+               "log_config": None, "access_log": False, "http": "httptools", "loop": "uvloop"}
     running = background(ctx, feedback_listener=True)
     try:
         if workers <= 1:
@@ -103,7 +111,9 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
 
 def work(settings: Settings, until) -> None:
     """Run the background services without serving requests until `until()` returns (a signal)."""
+    logs.setup(settings)
     ctx = Context.open(settings)
+    log.info("Pinfold worker running (data in %s)", settings.data_dir)
     runtime.settle()
     running = background(ctx, feedback_listener=False)
     try:

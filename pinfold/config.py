@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+class SettingError(ValueError):
+    """A setting Pinfold cannot start with; the message names it and says what it takes."""
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path(".pinfold")
@@ -21,6 +25,7 @@ class Settings:
     master_key: str = field(default="", repr=False)
     default_project_cap: int = 100
     log_level: str = "info"
+    log_format: str = "text"  # or "json": one JSON object per line
     # Any S3-compatible store for imports and exports (empty endpoint: AWS's own resolution).
     s3_endpoint_url: str = ""
     s3_region: str = "us-east-1"
@@ -102,6 +107,7 @@ class Settings:
             "master_key": env.get("PINFOLD_MASTER_KEY", ""),
             "default_project_cap": int(env.get("PINFOLD_DEFAULT_PROJECT_CAP", "100")),
             "log_level": env.get("PINFOLD_LOG_LEVEL", "info"),
+            "log_format": env.get("PINFOLD_LOG_FORMAT", "text"),
             "s3_endpoint_url": env.get("PINFOLD_S3_ENDPOINT_URL", ""),
             "s3_region": env.get("PINFOLD_S3_REGION", "us-east-1"),
             "s3_access_key_id": env.get("PINFOLD_S3_ACCESS_KEY_ID", ""),

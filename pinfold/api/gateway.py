@@ -7,7 +7,9 @@ same for all three.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import anyio
@@ -36,6 +38,8 @@ from pinfold.core.ids import new_request_id
 from pinfold.tenancy import identity
 
 log = logging.getLogger("pinfold.api")
+# One line per AWS call: service, operation, account, tenant, status, error code, latency, request id.
+access_log = logging.getLogger("pinfold.access")
 MAX_PAYLOAD = 7 * 1024 * 1024  # Pinpoint's documented request limit; larger bodies are not even buffered
 
 HANDLER_TABLES: dict[str, dict[str, Callable]] = {
@@ -107,6 +111,16 @@ def unserved(services: dict[str, ServiceSpec], request: Request) -> tuple[Servic
         f"it serves {', '.join(sorted(services))}")
 
 
+@dataclass
+class _Call:
+    """What the access line tells about one request, filled in as the request is understood."""
+
+    request_id: str
+    service: str | None = None
+    operation: str | None = None
+    caller: Caller | None = None
+
+
 class AwsGateway:
     """An ASGI app serving the three AWS APIs from their botocore models."""
 
@@ -115,19 +129,35 @@ class AwsGateway:
         self.services = services or load_services()
 
     def handle(self, request: Request) -> WireResponse:
-        request_id = new_request_id()
+        """Answer one AWS request, and write its access line."""
+        started = time.perf_counter()
+        call = _Call(new_request_id())
+        response = self._answer(request, call)
+        if access_log.isEnabledFor(logging.INFO):
+            error = next((value for name, value in response.headers if name == "x-amzn-ErrorType"), None)
+            caller = call.caller
+            access_log.info("%s %s", call.operation or "-", response.status, extra={"fields": {
+                "service": call.service, "operation": call.operation, "status": response.status, "error": error,
+                "account": caller.account_id if caller else None, "tenant": caller.tenant_id if caller else None,
+                "ms": round((time.perf_counter() - started) * 1000, 1), "request_id": call.request_id}})
+        return response
+
+    def _answer(self, request: Request, call: _Call) -> WireResponse:
+        request_id = call.request_id
         spec = self._service_of(request)
         if spec is None:
             shape, refusal = unserved(self.services, request)
             return serialize_error(shape, refusal, request_id)
+        call.service = spec.name
         try:
             if request.body is None:
                 raise PayloadTooLarge(f"Request payload exceeds the {MAX_PAYLOAD // (1024 * 1024)} MB limit")
-            caller = authenticate(self.ctx, request, request_id, service=spec.signing_name)
+            caller = call.caller = authenticate(self.ctx, request, request_id, service=spec.signing_name)
             query = parse_query(request.raw_query)
             operation, labels = spec.router.match(
                 request.method, request.raw_path, query, request.headers.get("x-amz-target")
             )
+            call.operation = operation.name
             handler = HANDLER_TABLES[spec.name].get(operation.name)
             if handler is None:
                 raise NotImplementedOperation(f"Pinfold does not implement {spec.name}:{operation.name} yet")

@@ -4,12 +4,14 @@ turning typed errors into a message and an exit code."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
-from pinfold.config import Settings
+from pinfold.config import SettingError, Settings
 from pinfold.context import Context
+from pinfold.core import logs
 from pinfold.core.access import Caller
 from pinfold.core.errors import PinfoldError
 from pinfold.tenancy import organization
@@ -19,8 +21,21 @@ DataDir = typer.Option(None, "--data-dir", envvar="PINFOLD_DATA_DIR", help="Data
 AsJson = typer.Option(False, "--json", help="Print JSON instead of a table")
 
 
+@contextmanager
+def settings_refused():
+    """A setting Pinfold cannot start with ends the command with its message and exit code 2."""
+    try:
+        yield
+    except SettingError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _context(data_dir: Path | None) -> Context:
-    return Context.open(Settings.from_env(data_dir=data_dir))
+    settings = Settings.from_env(data_dir=data_dir)
+    with settings_refused():
+        logs.setup(settings)
+    return Context.open(settings)
 
 
 def operator(ctx: Context) -> Caller:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from pinfold.cli.common import AsJson, DataDir, print_result
+from pinfold.cli.common import AsJson, DataDir, print_result, settings_refused
 from pinfold.config import Settings
 
 api_app = typer.Typer(help="The AWS APIs Pinfold speaks.", no_args_is_help=True)
@@ -22,8 +22,8 @@ def serve(host: str = typer.Option(None, envvar="PINFOLD_HOST"), port: int = typ
     from pinfold import bootstrap
 
     settings = Settings.from_env(data_dir=data_dir, host=host, port=port)
-    typer.echo(f"Pinfold serving on http://{settings.host}:{settings.port} (data in {settings.data_dir})", err=True)
-    bootstrap.serve(settings, workers=workers)
+    with settings_refused():
+        bootstrap.serve(settings, workers=workers)
 
 
 def worker(data_dir: Path | None = DataDir) -> None:
@@ -40,8 +40,8 @@ def worker(data_dir: Path | None = DataDir) -> None:
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
-    typer.echo(f"Pinfold worker running (data in {settings.data_dir})", err=True)
-    bootstrap.work(settings, stop.wait)
+    with settings_refused():
+        bootstrap.work(settings, stop.wait)
 
 
 @api_app.command("coverage")
