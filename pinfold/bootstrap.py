@@ -35,10 +35,11 @@ log = logging.getLogger("pinfold")
 JOB_RUNNERS = {"IMPORT": imports.run, "EXPORT": exports.run}
 
 
-def create_app(ctx: Context):
-    """The server: AWS requests are everything that is not under /admin, /health or /t."""
+def create_app(ctx: Context, services: dict[str, Service | EmailDelivery] | None = None):
+    """The server: AWS requests are everything that is not under /admin, /health, /ready or /t.
+    `services` are the background services this process runs, which /ready reports on."""
     gateway = AwsGateway(ctx)
-    admin = create_admin_app(ctx)
+    admin = create_admin_app(ctx, lambda: readiness(ctx, services))
     # Opens, clicks and one-click unsubscribes from sent mail (pinfold/api/tracking.py).
     tracking = tracking_routes(ctx.secrets.derive_key("tracking"),
                                lambda message_id, index: feedback.link_of(ctx, message_id, index),
@@ -47,7 +48,7 @@ def create_app(ctx: Context):
     async def app(scope, receive, send) -> None:
         if scope["type"] != "http":
             await admin(scope, receive, send)  # lifespan and websockets
-        elif scope["path"].startswith("/admin/") or scope["path"] == "/health":
+        elif scope["path"].startswith("/admin/") or scope["path"] in ("/health", "/ready"):
             await admin(scope, receive, send)
         elif scope["path"].startswith("/t/"):
             await tracking(scope, receive, send)
@@ -81,11 +82,31 @@ def email_delivery(ctx: Context, *, listen: bool = True) -> EmailDelivery:
     return EmailDelivery(ctx, listen=listen)
 
 
-def background(ctx: Context, *, feedback_listener: bool) -> list[Service | EmailDelivery]:
+def background(ctx: Context, *, feedback_listener: bool) -> dict[str, Service | EmailDelivery]:
     """The work that runs beside requests, started: imports and exports, the event pump (one per
     database, by lease), and email sending (workers share the queue; each message goes out once)."""
-    return [JobRunner(ctx, JOB_RUNNERS).start(), event_pump(ctx).start(),
-            email_delivery(ctx, listen=feedback_listener).start()]
+    return {"jobs": JobRunner(ctx, JOB_RUNNERS).start(), "pump": event_pump(ctx).start(),
+            "sending": email_delivery(ctx, listen=feedback_listener).start()}
+
+
+def readiness(ctx: Context, services: dict[str, Service | EmailDelivery] | None) -> tuple[bool, dict]:
+    """What /ready answers: the database answers and its schema is at the code's newest migration,
+    and every background service of this process runs (server processes after the first run none)."""
+    checks: dict = {}
+    try:
+        current, head = ctx.db.schema()
+        checks["database"] = "ok"
+        checks["migrations"] = {"database": current, "code": head, "ok": current == head}
+        ready = current == head
+    except Exception as error:  # the database does not answer; its URL may hold a password: name the error only
+        checks["database"] = f"unreachable ({type(error).__name__})"
+        ready = False
+    if services is None:
+        checks["services"] = "none in this process"
+    else:
+        checks["services"] = {name: service.state() for name, service in services.items()}
+        ready = ready and "stopped" not in checks["services"].values()
+    return ready, {"status": "ready" if ready else "not ready", "checks": checks}
 
 
 def serve(settings: Settings, *, workers: int = 1) -> None:
@@ -101,7 +122,7 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
     running = background(ctx, feedback_listener=True)
     try:
         if workers <= 1:
-            uvicorn.run(create_app(ctx), **options)
+            uvicorn.run(create_app(ctx, running), **options)
             return
         os.environ["PINFOLD_DATA_DIR"] = str(settings.data_dir)  # the other processes read their settings here
         uvicorn.run("pinfold.bootstrap:app_from_env", factory=True, workers=workers, **options)
@@ -123,6 +144,6 @@ def work(settings: Settings, until) -> None:
         ctx.close()
 
 
-def stop(services: list[Service | EmailDelivery]) -> None:
-    for service in services:
+def stop(services: dict[str, Service | EmailDelivery]) -> None:
+    for service in services.values():
         service.stop()

@@ -6,6 +6,7 @@ signer (botocore, aws-sigv4 tooling, curl --aws-sigv4) can call it with Pinfold 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import anyio
@@ -157,7 +158,7 @@ def add_error_shapes(app: FastAPI) -> None:
         return _failure(code, str(error.detail), error.status_code)
 
 
-def create_admin_app(ctx: Context) -> FastAPI:
+def create_admin_app(ctx: Context, readiness: Callable[[], tuple[bool, dict]] | None = None) -> FastAPI:
     # FastAPI's own docs page loads its scripts from a CDN; add_docs serves them from Pinfold.
     app = FastAPI(title="Pinfold admin API", version="1", openapi_url="/admin/openapi.json",
                   docs_url=None, redoc_url=None)
@@ -178,7 +179,15 @@ def create_admin_app(ctx: Context) -> FastAPI:
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict:
+        """The process is up (no other check: cheap enough to ask every second)."""
         return {"status": "ok"}
+
+    @app.get("/ready", include_in_schema=False)
+    def ready() -> JSONResponse:
+        """200 when this process can serve: the database answers at the code's schema, its services run;
+        503 otherwise, with what was checked."""
+        ok, report = readiness() if readiness is not None else (True, {"status": "ready", "checks": {}})
+        return JSONResponse(report, status_code=200 if ok else 503)
 
     @app.get("/admin/v1/tenants", response_model=list[Tenant])
     def list_tenants(response: Response, status: str | None = None, model: str | None = None,

@@ -53,6 +53,11 @@ class Service:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
+    def state(self) -> str:
+        """What /ready reports: "running" while a loop thread is alive and not told to stop."""
+        alive = any(thread.is_alive() for thread in self._threads)
+        return "running" if alive and not self._stop.is_set() else "stopped"
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:

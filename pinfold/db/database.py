@@ -21,6 +21,8 @@ import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
@@ -112,6 +114,12 @@ class Database:
         """Bring the schema up to `revision` with Alembic."""
         self._alembic("upgrade", revision)
 
+    def schema(self) -> tuple[str | None, str]:
+        """(the revision this database is at, the newest one this code knows)."""
+        with self.engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+        return current, code_head()
+
     def downgrade(self, revision: str) -> None:
         self._alembic("downgrade", revision)
 
@@ -148,6 +156,14 @@ class Database:
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self.engine.dispose()
+
+
+@lru_cache(maxsize=1)
+def code_head() -> str:
+    """The newest migration this code knows (read once: the files do not change under a process)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 @dataclass

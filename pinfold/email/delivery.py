@@ -43,6 +43,9 @@ class EmailDelivery:
         if self.listener is not None:
             self.listener.stop()
 
+    def state(self) -> str:
+        return self.worker.state()
+
     def run_once(self) -> int:
         """One sending pass and the reports it caused (tests drive delivery with this)."""
         return self.worker.run_once()

@@ -78,6 +78,13 @@ class Pump(Service):
                 log.info("this server now runs the event pump")
         return self._lease is not None
 
+    def state(self) -> str:
+        """Running and holding the lease ("leading"), or running while another process pumps ("standby")."""
+        state = super().state()
+        if state != "running":
+            return state
+        return "leading" if self._lease is not None else "standby"
+
     def stopped(self) -> None:
         if self._lease is not None:
             self._lease.release()
