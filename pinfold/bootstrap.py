@@ -10,20 +10,27 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+
+import anyio
+from prometheus_client import REGISTRY, start_http_server
 
 from pinfold.api.admin import create_admin_app
 from pinfold.api.gateway import AwsGateway
 from pinfold.api.tracking import tracking_routes
 from pinfold.audience import exports, imports
 from pinfold.audience.runner import JobRunner
+from pinfold.audience.store import jobs as job_store
 from pinfold.config import Settings
 from pinfold.context import Context
-from pinfold.core import logs, runtime
+from pinfold.core import logs, metrics, runtime
 from pinfold.core.service import Service
 from pinfold.core.sources import S3Settings
 from pinfold.email import feedback
 from pinfold.email.delivery import EmailDelivery
 from pinfold.email.event_destinations import SesDestinations
+from pinfold.email.store import messages
+from pinfold.events import store as events_store
 from pinfold.events.pump import Pump
 from pinfold.events.sinks.base import Always, Outlets
 from pinfold.events.sinks.lake import Lake, LakeSink
@@ -40,6 +47,7 @@ def create_app(ctx: Context, services: dict[str, Service | EmailDelivery] | None
     `services` are the background services this process runs, which /ready reports on."""
     gateway = AwsGateway(ctx)
     admin = create_admin_app(ctx, lambda: readiness(ctx, services))
+    own_metrics = metrics.registry_with(database_readings(ctx))
     # Opens, clicks and one-click unsubscribes from sent mail (pinfold/api/tracking.py).
     tracking = tracking_routes(ctx.secrets.derive_key("tracking"),
                                lambda message_id, index: feedback.link_of(ctx, message_id, index),
@@ -52,6 +60,12 @@ def create_app(ctx: Context, services: dict[str, Service | EmailDelivery] | None
             await admin(scope, receive, send)
         elif scope["path"].startswith("/t/"):
             await tracking(scope, receive, send)
+        elif scope["path"] == "/metrics":
+            body = await anyio.to_thread.run_sync(metrics.exposition, own_metrics)  # the readings query the database
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", metrics.CONTENT_TYPE.encode()),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
         else:
             await gateway(scope, receive, send)
 
@@ -87,6 +101,26 @@ def background(ctx: Context, *, feedback_listener: bool) -> dict[str, Service | 
     database, by lease), and email sending (workers share the queue; each message goes out once)."""
     return {"jobs": JobRunner(ctx, JOB_RUNNERS).start(), "pump": event_pump(ctx).start(),
             "sending": email_delivery(ctx, listen=feedback_listener).start()}
+
+
+def database_readings(ctx: Context) -> metrics.Readings:
+    """What /metrics reads from the database when scraped: the sending queue, each sink's outbox lag,
+    and jobs by status."""
+    def queue(conn):
+        depth, overdue = messages.queue_depth(conn, time.time())
+        return [(("email",), depth)], [(("email",), overdue)]
+
+    return metrics.Readings(ctx.db, [
+        metrics.Reading("pinfold_sending_queue_messages", "Messages waiting to be sent or being sent",
+                        ("channel",), lambda conn: queue(conn)[0]),
+        metrics.Reading("pinfold_sending_queue_overdue_seconds",
+                        "How long the most overdue waiting message has been due", ("channel",),
+                        lambda conn: queue(conn)[1]),
+        metrics.Reading("pinfold_outbox_lag_records", "Outbox records a sink has not delivered yet", ("sink",),
+                        lambda conn: [((name,), lag) for name, lag in events_store.lags(conn)]),
+        metrics.Reading("pinfold_jobs", "Import and export jobs by status", ("status",),
+                        lambda conn: [((status,), count) for status, count in job_store.count_by_status(conn)]),
+    ])
 
 
 def readiness(ctx: Context, services: dict[str, Service | EmailDelivery] | None) -> tuple[bool, dict]:
@@ -130,17 +164,25 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
         stop(running)
 
 
-def work(settings: Settings, until) -> None:
-    """Run the background services without serving requests until `until()` returns (a signal)."""
+def work(settings: Settings, until, *, metrics_port: int | None = None) -> None:
+    """Run the background services without serving requests until `until()` returns (a signal);
+    with `metrics_port`, answer Prometheus scrapes on it."""
     logs.setup(settings)
     ctx = Context.open(settings)
     log.info("Pinfold worker running (data in %s)", settings.data_dir)
+    exporter = None
+    if metrics_port is not None:
+        REGISTRY.register(database_readings(ctx))  # once: this process has one worker
+        exporter, _thread = start_http_server(metrics_port, addr=settings.host, registry=REGISTRY)
+        log.info("metrics on http://%s:%s/metrics", settings.host, metrics_port)
     runtime.settle()
     running = background(ctx, feedback_listener=False)
     try:
         until()
     finally:
         stop(running)
+        if exporter is not None:
+            exporter.shutdown()
         ctx.close()
 
 

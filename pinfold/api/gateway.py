@@ -32,6 +32,7 @@ from pinfold.api.protocol import (
     verify_signature,
 )
 from pinfold.context import Context
+from pinfold.core import metrics
 from pinfold.core.access import Caller
 from pinfold.core.errors import AuthFailure, InvalidSignature, NotImplementedOperation, PayloadTooLarge, PinfoldError
 from pinfold.core.ids import new_request_id
@@ -133,6 +134,7 @@ class AwsGateway:
         started = time.perf_counter()
         call = _Call(new_request_id())
         response = self._answer(request, call)
+        metrics.observe_request(call.service, call.operation, response.status, time.perf_counter() - started)
         if access_log.isEnabledFor(logging.INFO):
             error = next((value for name, value in response.headers if name == "x-amzn-ErrorType"), None)
             caller = call.caller

@@ -26,7 +26,9 @@ def serve(host: str = typer.Option(None, envvar="PINFOLD_HOST"), port: int = typ
         bootstrap.serve(settings, workers=workers)
 
 
-def worker(data_dir: Path | None = DataDir) -> None:
+def worker(data_dir: Path | None = DataDir,
+           metrics_port: int = typer.Option(None, "--metrics-port", envvar="PINFOLD_WORKER_METRICS_PORT",
+                                            help="Answer Prometheus scrapes on this port (/metrics)")) -> None:
     """Run background work without serving requests: sending, imports and exports, the event pump.
 
     Start as many as the database can feed, beside `pinfold serve`; SIGTERM or Ctrl-C stops one
@@ -41,7 +43,7 @@ def worker(data_dir: Path | None = DataDir) -> None:
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
     with settings_refused():
-        bootstrap.work(settings, stop.wait)
+        bootstrap.work(settings, stop.wait, metrics_port=metrics_port)
 
 
 @api_app.command("coverage")

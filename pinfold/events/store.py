@@ -72,3 +72,9 @@ def outbox_after(conn: Connection, seq: int, limit: int) -> list[dict]:
 def trim_outbox(conn: Connection, through: int) -> int:
     """Delete records every sink has (seq up to `through`)."""
     return conn.execute(event_outbox.delete().where(event_outbox.c.seq <= through)).rowcount
+
+
+def lags(conn: Connection) -> list[tuple[str, int]]:
+    """Each sink's name and how many outbox records it has not yet delivered."""
+    newest = last_seq(conn)
+    return [(sink["name"], max(0, newest - sink["delivered_seq"])) for sink in sinks(conn)]

@@ -80,3 +80,9 @@ def member_ids(conn: Connection, segment_id: str) -> set[str]:
 
 def delete_members(conn: Connection, segment_id: str) -> None:
     conn.execute(segment_members.delete().where(segment_members.c.segment_id == segment_id))
+
+
+def count_by_status(conn: Connection) -> list[tuple[str, int]]:
+    """How many import and export jobs are in each status."""
+    query = sa.select(jobs.c.status, sa.func.count()).group_by(jobs.c.status).order_by(jobs.c.status)
+    return [(status, count) for status, count in conn.execute(query)]

@@ -136,3 +136,11 @@ def purge(conn: Connection, before: float) -> int:
     orphaned = ~sa.exists().where(email_messages.c.batch_id == email_batches.c.id)
     conn.execute(email_batches.delete().where(email_batches.c.created_at < before, orphaned))
     return removed
+
+
+def queue_depth(conn: Connection, now: float) -> tuple[int, float]:
+    """(messages waiting or being sent, seconds the most overdue has waited past its due time)."""
+    waiting = email_messages.c.status.in_(("queued", "sending"))  # the partial index ix_email_messages_due
+    count, oldest = conn.execute(sa.select(sa.func.count(), sa.func.min(email_messages.c.due_at))
+                                 .where(waiting)).one()
+    return count, max(0.0, now - oldest) if oldest is not None else 0.0
