@@ -45,11 +45,16 @@ def setup(settings: Settings, stream=None) -> None:
 
 
 def configure(level: str = "info", fmt: str = "text", stream=None) -> None:
-    """Send every log line of this process to `stream` (stderr) at `level`, as text or JSON."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Send every log line of this process to `stream` (default: stderr) at `level`, as text or JSON.
+    Configuring again replaces Pinfold's handler and leaves any other alone."""
+    global _handler
+    handler = logging.StreamHandler(stream) if stream is not None else _Stderr()
     handler.setFormatter(JsonFormatter() if fmt.lower() == "json" else TextFormatter())
     root = logging.getLogger()
-    root.handlers = [handler]
+    if _handler is not None:
+        root.removeHandler(_handler)
+    root.addHandler(handler)
+    _handler = handler
     root.setLevel(level.upper())
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.DEBUG if level.lower() == "debug" else logging.WARNING)
@@ -57,6 +62,18 @@ def configure(level: str = "info", fmt: str = "text", stream=None) -> None:
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
+
+
+_handler: logging.Handler | None = None
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a line is written (a command run inside another program,
+    a test runner, may swap it and close what it swapped in)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
 
 
 def _timestamp(record: logging.LogRecord) -> str:
