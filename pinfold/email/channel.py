@@ -155,11 +155,11 @@ class EmailChannel:
             batch = item.batch
             groups.setdefault((batch["account_id"], batch["region"], batch["ses_tenant"]), []).append(item)
         for (account_id, region, tenant), items in groups.items():
-            addresses = [address for item in items for address in _envelope(item.row["recipient"])]
+            addresses = [address for item in items for address in store.envelope(item.row["recipient"])]
             listed = suppression.suppressed(conn, account_id, region, addresses, tenant)
             for item in items:
                 honoured = item.batch["settings"]["suppressed_reasons"]
-                reasons = [listed[a.lower()] for a in _envelope(item.row["recipient"]) if a.lower() in listed]
+                reasons = [listed[a.lower()] for a in store.envelope(item.row["recipient"]) if a.lower() in listed]
                 hit = next((reason for reason in reasons if reason in honoured), None)
                 item.suppressed = hit
 
@@ -172,7 +172,3 @@ class EmailChannel:
         except Exception as error:  # never let one message hold its whole chunk hostage
             log.exception("message %s could not be composed", item.row["id"])
             item.failure = f"The message could not be built: {type(error).__name__}"
-
-
-def _envelope(recipient: dict) -> list[str]:
-    return [*(recipient.get("to") or []), *(recipient.get("cc") or []), *(recipient.get("bcc") or [])]

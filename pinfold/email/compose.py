@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pinfold.email import mime
 from pinfold.email.adapters.base import OutgoingEmail
 from pinfold.email.rules import dkim, tracking
+from pinfold.email.store import messages
 from pinfold.templating.engine import compile_template
 
 # SES's placeholder for the unsubscribe link in the body of a send with ListManagementOptions.
@@ -90,7 +91,7 @@ def _signed(composer: Composer, definition: dict, message_id: str, recipient: di
     if key:
         data = dkim.sign(data, domain=key["domain"], selector=key["selector"],
                          private_pem=composer.decrypt(key["private_key"]))
-    envelope = [*(recipient.get("to") or []), *(recipient.get("cc") or []), *(recipient.get("bcc") or [])]
+    envelope = messages.envelope(recipient)
     return OutgoingEmail(message_id=message_id, sender=definition["return_path"],
                          recipients=tuple(dict.fromkeys(envelope)), data=data)
 

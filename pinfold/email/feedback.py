@@ -104,7 +104,7 @@ def _named_recipients(feedback: Feedback, message: dict) -> list[str]:
     """The recipients a report names that this message went to. A report names nobody else: anyone
     who saw a message id could otherwise suppress any address. A report that names no one counts for
     the message's only recipient, never for several."""
-    envelope = {address.lower() for address in _envelope(message)}
+    envelope = {address.lower() for address in store.envelope(message["recipient"])}
     if not feedback.recipients:
         return sorted(envelope) if len(envelope) == 1 else []
     return sorted({address.lower() for address in feedback.recipients} & envelope)
@@ -127,7 +127,7 @@ def _emit(conn, message: dict, event_type: str, detail: dict, now: float, attrib
 
     recipient = message["recipient"]
     origin = outcomes.origin_of(_batch_of(message), recipient)
-    shaped = outcomes.facet(message["id"], message["mail"], message["sent_at"] or now, _envelope(message))
+    shaped = outcomes.facet(message["id"], message["mail"], message["sent_at"] or now, store.envelope(recipient))
     row = outcomes.event_row(origin, event_type, client_id=recipient.get("endpoint_id") or message["id"],
                              mail=shaped, detail=detail, event_ms=int(now * 1000), attributes=attributes,
                              batch=message)
@@ -137,8 +137,3 @@ def _emit(conn, message: dict, event_type: str, detail: dict, now: float, attrib
 def _batch_of(message: dict) -> dict:
     return {key: message[key] for key in ("account_id", "region", "project_id", "tenant_id", "ses_tenant",
                                           "configuration_set")}
-
-
-def _envelope(message: dict) -> list[str]:
-    recipient = message["recipient"]
-    return [*(recipient.get("to") or []), *(recipient.get("cc") or []), *(recipient.get("bcc") or [])]

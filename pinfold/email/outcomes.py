@@ -20,7 +20,7 @@ import time
 
 from pinfold.core import ids
 from pinfold.email.store import account as email_account
-from pinfold.email.store import configuration_sets, suppression
+from pinfold.email.store import configuration_sets, messages, suppression
 from pinfold.email.store import tenants as ses_tenants
 from pinfold.events.records import Origin, email_event, mail_facet
 from pinfold.sending.outcomes import retry_at
@@ -70,7 +70,7 @@ def decide(ctx, conn, group: list, *, now: float) -> tuple[list[dict], list[dict
 
 def _decide(ctx, conn, item, now: float) -> tuple[dict, list[dict]]:
     row, batch, recipient = item.row, item.batch, item.row["recipient"]
-    envelope = [*(recipient.get("to") or []), *(recipient.get("cc") or []), *(recipient.get("bcc") or [])]
+    envelope = messages.envelope(recipient)
     first = row["sent_at"] is None
     sent_at = row["sent_at"] or now
     mail = item.composed.mail if item.composed else _plain_mail(batch["definition"], recipient)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from email.utils import parseaddr
 
 from pinfold.email.rules.subscriptions import defaults_of, receives
-from pinfold.email.store import contact_lists
+from pinfold.email.store import contact_lists, messages
 
 
 def mark_unsubscribed(conn, claimed: list) -> None:
@@ -26,14 +26,11 @@ def mark_unsubscribed(conn, claimed: list) -> None:
         if found is None:
             continue  # the list was deleted since the send: no preferences are left to honour
         defaults = defaults_of(found["topics"])
-        envelopes = {id(item): [parseaddr(a)[1].lower() for a in _envelope(item.row["recipient"])] for item in items}
+        envelopes = {id(item): [parseaddr(a)[1].lower() for a in messages.envelope(item.row["recipient"])]
+                     for item in items}
         contacts = contact_lists.contacts_by_address(conn, account_id, region, list_name,
                                                      [a for addresses in envelopes.values() for a in addresses])
         for item in items:
             if not all(receives(contacts.get(a), defaults, topic) for a in envelopes[id(item)]):
                 what = f"topic {topic} of contact list {list_name}" if topic else f"contact list {list_name}"
                 item.suppressed = f"UNSUBSCRIBED from {what}"
-
-
-def _envelope(recipient: dict) -> list[str]:
-    return [*(recipient.get("to") or []), *(recipient.get("cc") or []), *(recipient.get("bcc") or [])]

@@ -32,6 +32,11 @@ def add(conn: Connection, batch: dict, messages: list[dict]) -> None:
     execute_many(conn, email_messages, "insert", _MESSAGE_COLUMNS, rows)
 
 
+def envelope(recipient: dict) -> list[str]:
+    """Every address a message's recipient document sends to: To, then Cc, then Bcc."""
+    return [*(recipient.get("to") or []), *(recipient.get("cc") or []), *(recipient.get("bcc") or [])]
+
+
 def claim(conn: Connection, *, now: float, until: float, limit: int) -> list[dict]:
     """Take up to `limit` messages that are due, holding them until `until` (the lease's expiry, kept
     as their `due_at`): first those whose holder's lease ran out (they were first in line when it took

@@ -18,16 +18,21 @@ from pinfold.events.sinks.nats import stream_name
 
 
 @dataclass(frozen=True)
-class StreamSink(Sink):
-    """A Kinesis stream on NATS JetStream; each message carries its event id, so JetStream drops a
-    second copy of a batch sent again."""
+class _ProjectsSink(Sink):
+    """A destination that receives the records of the projects whose event stream names it."""
 
-    name: str  # the stream's ARN
-    projects: frozenset[str]  # the projects whose event stream names it
+    name: str  # the destination's ARN
+    projects: frozenset[str]
     outlets: Outlets
 
     def wants(self, row: dict) -> bool:
         return row["project_id"] in self.projects
+
+
+@dataclass(frozen=True)
+class StreamSink(_ProjectsSink):
+    """A Kinesis stream on NATS JetStream; each message carries its event id, so JetStream drops a
+    second copy of a batch sent again."""
 
     def deliver(self, rows: list[dict], batch: str) -> None:
         stream = stream_name(destination(self.name).name)
@@ -37,17 +42,11 @@ class StreamSink(Sink):
 
 
 @dataclass(frozen=True)
-class FirehoseSink(Sink):
+class FirehoseSink(_ProjectsSink):
     """A Firehose delivery stream: Parquet files at its location, named after the batch (rewritten,
     not duplicated, when the batch comes again)."""
 
-    name: str  # the delivery stream's ARN
-    projects: frozenset[str]
-    location: str
-    outlets: Outlets
-
-    def wants(self, row: dict) -> bool:
-        return row["project_id"] in self.projects
+    location: str = ""
 
     def deliver(self, rows: list[dict], batch: str) -> None:
         self.outlets.files(self.location).write([row["record"] for row in rows], batch)
@@ -72,7 +71,7 @@ class ProjectStreams:
         except InvalidInput:  # cannot be stored today; such a sink fails on delivery and its records wait
             return StreamSink(arn, projects, self.outlets)
         if target.service == "firehose":
-            return FirehoseSink(arn, projects, self.firehose_location(target.name), self.outlets)
+            return FirehoseSink(arn, projects, self.outlets, self.firehose_location(target.name))
         return StreamSink(arn, projects, self.outlets)
 
     def close(self) -> None:
