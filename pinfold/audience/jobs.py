@@ -3,6 +3,7 @@ authority they run with, finishing, and the runner's dispatch by job type."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -18,6 +19,7 @@ from pinfold.projects import store as project_store
 from pinfold.tenancy import identity
 from pinfold.tenancy.store import identities
 
+log = logging.getLogger("pinfold.jobs")
 MAX_FAILURES_SHOWN = 100
 Progress = Callable[[dict], None]
 # What runs each job type (imports.run, exports.run), handed in by the bootstrap.
@@ -144,7 +146,20 @@ def run_next(ctx: Context, runners: Runners, on_progress: Progress | None = None
 
 
 def _run(ctx: Context, runners: Runners, job: dict, caller: Caller | None, on_progress: Progress | None) -> None:
+    kind, started = job["job_type"].lower(), time.monotonic()
+    resumed = job["progress"].get("checkpoint") not in (None, {"object": 0, "line": 0})
+    log.info("%s job %s started in project %s%s", kind, job["id"], job["project_id"],
+             " (resuming from its checkpoint)" if resumed else "")
     try:
         runners[job["job_type"]](ctx, job, caller, on_progress or (lambda _progress: None))
     except PinfoldError as error:
         finish(ctx, job, "FAILED", error.message)
+    except BaseException:
+        log.warning("%s job %s stopped after %.1f s; it resumes from its checkpoint", kind, job["id"],
+                    time.monotonic() - started)
+        raise
+    # What failed is in GetImportJob's Failures, not here: it can quote the imported data.
+    progress = job["progress"]
+    log.log(logging.WARNING if job["status"] == "FAILED" else logging.INFO,
+            "%s job %s ended %s after %.1f s: %d processed, %d failed", kind, job["id"], job["status"],
+            time.monotonic() - started, progress["TotalProcessed"], progress["TotalFailures"])

@@ -2,10 +2,13 @@
 --metrics-port`.
 
 Counters and histograms kept in this process (AWS calls by service, operation and status, and their
-latency) sit beside readings taken from the database when scraped (the sending queue, the outbox lag
-per sink, jobs by status), and the client's default process collectors (memory, CPU, open files).
+latency; messages by channel, account and outcome) sit beside readings taken from the database when
+scraped (the sending queue, the outbox lag per sink, jobs by status), and the client's default
+process collectors (memory, CPU, open files).
+
 Label values stay bounded: services, operation names from the botocore models, status codes, sink
-and status names. Never an endpoint id, an address or a message id.
+and status names, channels, and account ids (one per tenant at most). Never an endpoint id, an
+address or a message id.
 """
 
 from __future__ import annotations
@@ -22,6 +25,16 @@ REQUESTS = Counter("pinfold_requests", "AWS API calls answered, by service, oper
                    ["service", "operation", "status"])
 REQUEST_SECONDS = Histogram("pinfold_request_seconds", "Time to answer an AWS API call", ["service", "operation"],
                             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+# A message's outcome as the pipeline records it, or "accepted" when a send queued it. Counted only
+# once the transaction that wrote it has committed (db.after_commit), so a rolled-back group or
+# request is never counted. "deferred" is a message put back to be tried again.
+MESSAGES = Counter("pinfold_messages", "Messages accepted and finished, by channel, account and outcome",
+                   ["channel", "account", "outcome"])
+
+
+def count_messages(channel: str, account: str, outcome: str, count: int = 1) -> None:
+    MESSAGES.labels(channel, account, outcome).inc(count)
 
 
 def observe_request(service: str | None, operation: str | None, status: int, seconds: float) -> None:

@@ -11,7 +11,7 @@ import fcntl
 import hashlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,6 +34,28 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _POSTGRES = postgresql.dialect()
 SETTLE_MIN_ROWS = 10_000  # bulk changes smaller than this leave statistics to autovacuum
 COPY_MIN_ROWS = 50  # below this a PostgreSQL COPY costs more round trips than the INSERT it replaces
+
+
+_AFTER_COMMIT = "pinfold.after_commit"
+
+
+def after_commit(conn: Connection, action: Callable[[], None]) -> None:
+    """Run `action` once the write transaction `conn` belongs to has committed (counting what it
+    wrote, say); it is dropped if the transaction rolls back."""
+    try:
+        conn.info[_AFTER_COMMIT].append(action)
+    except KeyError:
+        raise RuntimeError("after_commit needs a connection from Database.write()") from None
+
+
+@contextmanager
+def _pending(conn: Connection, actions: list) -> Iterator[None]:
+    # conn.info outlives the checkout (it belongs to the pooled connection): always take the list off.
+    conn.info[_AFTER_COMMIT] = actions
+    try:
+        yield
+    finally:
+        conn.info.pop(_AFTER_COMMIT, None)
 
 
 def _dumps(value) -> str:
@@ -81,21 +103,28 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One transaction: committed when the block ends, rolled back (all of it) if it raises."""
+        """One transaction: committed when the block ends, rolled back (all of it) if it raises.
+        What `after_commit` registered in it runs once it has committed, and never if it has not."""
+        committed: list[Callable[[], None]] = []
         if self._write_lock is None:
-            with self.engine.begin() as conn:
+            with self.engine.begin() as conn, _pending(conn, committed):
                 yield conn
-            return
-        with self._write_lock, self.engine.connect() as conn:
-            # IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            with self._write_lock, self.engine.connect() as conn, _pending(conn, committed):
+                # IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+            self._checkpointer.written()
+        for action in committed:
             try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
-        self._checkpointer.written()
+                action()
+            except Exception:  # the transaction stands; a failed follow-up must not make it look lost
+                log.exception("an action after a commit failed")
 
     def settle(self, tables: tuple[str, ...], changed_rows: int) -> None:
         """After a bulk change on PostgreSQL: refresh the planner's statistics and the visibility map

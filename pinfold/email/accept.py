@@ -16,10 +16,11 @@ import time
 from dataclasses import dataclass
 
 from pinfold.audience.store import endpoints as endpoint_store
-from pinfold.core import ids
+from pinfold.core import ids, metrics
 from pinfold.core.access import Caller
 from pinfold.core.arns import ses_identity_arn
 from pinfold.core.errors import Forbidden, InvalidInput, MessageRejected, NotFound, SendingPaused
+from pinfold.db.database import after_commit
 from pinfold.email.store import account as email_account
 from pinfold.email.store import configuration_sets
 from pinfold.email.store import identities as email_identities
@@ -145,6 +146,7 @@ def enqueue(conn, sender: Sender, definition: dict, recipients: list[dict]) -> l
              "definition": definition, "created_at": now}
     messages = [{"id": ids.new_message_id(), "recipient": recipient} for recipient in recipients]
     store.add(conn, batch, messages)
+    after_commit(conn, lambda: metrics.count_messages("email", sender.account_id, "accepted", len(messages)))
     return [message["id"] for message in messages]
 
 

@@ -47,6 +47,10 @@ class Claimed:
     def id(self) -> str:
         return self.row["id"]
 
+    @property
+    def taken_over(self) -> bool:
+        return self.row["taken_over"]
+
 
 class EmailChannel:
     """The email channel as the pipeline drives it; `close()` lets go of the signers and the relays."""

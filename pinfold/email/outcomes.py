@@ -83,7 +83,8 @@ def _decide(ctx, conn, item, now: float) -> tuple[dict, list[dict]]:
         events.append(event_row(origin, event_type, client_id=client_id, mail=shaped, detail=detail,
                                 event_ms=int(now * 1000), batch=batch))
 
-    result = {"id": row["id"], "attempts": row["attempts"] + 1, "sent_at": sent_at, "due_at": now, "mail": mail}
+    result = {"id": row["id"], "account": batch["account_id"], "attempts": row["attempts"] + 1, "sent_at": sent_at,
+              "due_at": now, "mail": mail}
     if item.failure is not None:
         emit("_email.rendering_failure", {"failure": {"error_message": item.failure,
                                                       "template_name": batch["definition"].get("template_name")}})

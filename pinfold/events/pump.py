@@ -37,6 +37,9 @@ from pinfold.events.sinks.base import Sink, SinkSource
 log = logging.getLogger("pinfold.pump")
 
 RETRY_SECONDS = 2.0  # a failing sink is tried again after this long
+# A sink this many records behind the outbox is logged as falling behind (once, until it is back
+# under half of it): it is slower than the records come in, or it is failing.
+BEHIND_RECORDS = 50_000
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Pump(Service):
         self._retry_at: dict[str, float] = {}
         self._trimmed_through = 0
         self._given_up: set[str] = set()
+        self._behind: set[str] = set()
         self._lease: Lease | None = None
 
     def enabled(self) -> bool:
@@ -147,6 +151,17 @@ class Pump(Service):
             cursor = store.sink(conn, name)
             store.update_sink(conn, name, failing_since=cursor["failing_since"] or time.time(), last_error=message)
 
+    def _watch_lag(self, cursors: list[dict], newest: int) -> None:
+        for cursor in cursors:
+            name, lag = cursor["name"], newest - cursor["delivered_seq"]
+            if lag >= BEHIND_RECORDS and name not in self._behind:
+                self._behind.add(name)
+                log.warning("event sink %s is %d records behind the outbox%s", name, lag,
+                            "; it is failing" if cursor["failing_since"] else "; it takes them slower than they come")
+            elif lag < BEHIND_RECORDS // 2 and name in self._behind:
+                self._behind.discard(name)
+                log.info("event sink %s has caught up (%d records behind)", name, lag)
+
     def _trim(self) -> None:
         """Drop outbox records every sink holds (only when the slowest sink has moved on). A sink
         that has failed for longer than PINFOLD_SINK_GIVE_UP_SECONDS no longer holds the outbox back:
@@ -154,6 +169,8 @@ class Pump(Service):
         trimmed meanwhile, which is logged."""
         with self.ctx.db.read() as conn:
             cursors = store.sinks(conn)
+            newest = store.last_seq(conn)
+        self._watch_lag(cursors, newest)
         give_up = time.time() - self.ctx.settings.sink_give_up_seconds
         waited_for = [cursor for cursor in cursors if not cursor["failing_since"] or cursor["failing_since"] > give_up]
         for cursor in cursors:

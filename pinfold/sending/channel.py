@@ -35,10 +35,14 @@ Acknowledged = Callable[[int, Outcome], bool | None]
 
 
 class Held(Protocol):
-    """A claimed message as the pipeline sees it: its id is what the lease holds."""
+    """A claimed message as the pipeline sees it: its id is what the lease holds; `taken_over` says
+    it was claimed from a worker whose lease ran out (the pipeline logs how many)."""
 
     @property
     def id(self) -> str: ...
+
+    @property
+    def taken_over(self) -> bool: ...
 
 
 M = TypeVar("M", bound=Held)
@@ -89,7 +93,8 @@ class Channel(Protocol[M]):
 
     def decide(self, conn, group: list[M], *, now: float) -> tuple[list, list[dict]]:
         """What the outcomes mean (next state, retry, suppression, deactivation): the rows for
-        `finish`, and the group's event records for the outbox. Side writes go into `conn`."""
+        `finish`, and the group's event records for the outbox. Side writes go into `conn`. Each row
+        names its `status` and the sending `account`, which the messages metric counts."""
         ...
 
     def finish(self, conn, results: list, *, held_until: float) -> int:

@@ -6,9 +6,16 @@ The channel decides (email/outcomes.py for email); this module writes, and says 
 
 from __future__ import annotations
 
+from collections import Counter
+
+from pinfold.core import metrics
+from pinfold.db.database import after_commit
 from pinfold.events import outbox
 
 MAX_RETRY_WAIT = 3600.0
+# A result's status as the messages metric names it (the others keep their own: delivered, bounced,
+# suppressed, rejected, failed).
+FINISHED = {"queued": "deferred", "soft_bounced": "bounced"}
 
 
 class LeaseLost(Exception):
@@ -23,6 +30,9 @@ def record(channel, conn, group: list, *, now: float, lease_expires: float) -> N
     if channel.finish(conn, results, held_until=lease_expires) != len(results):
         raise LeaseLost()
     outbox.append(conn, events)
+    counted = Counter((result["account"], FINISHED.get(result["status"], result["status"])) for result in results)
+    after_commit(conn, lambda: [metrics.count_messages(channel.name, account, outcome, count)
+                                for (account, outcome), count in counted.items()])
 
 
 def retry_at(*, now: float, created_at: float, attempts: int, budget: float, first_wait: float) -> float | None:

@@ -92,6 +92,11 @@ class SendWorker(Service):
             claimed = self.channel.claim(conn, now=start, until=expires)
         if not claimed:
             return None
+        taken_over = sum(1 for item in claimed if item.taken_over)
+        if taken_over:
+            log.warning("took over %d %s message(s) whose worker's lease ran out (it stopped or stalled); "
+                        "they go out now", taken_over, self.channel.name)
+        log.debug("claimed %d %s message(s)", len(claimed), self.channel.name)
         lease = Lease(self.ctx.db, self.channel, [item.id for item in claimed], expires, seconds=LEASE_SECONDS,
                       renew_for=MAX_PASS_SECONDS).beat()
         recorder = Recorder(lease, lambda group, held_until: self._record(group, held_until, now),

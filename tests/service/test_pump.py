@@ -294,3 +294,25 @@ def test_a_sink_failing_for_a_day_stops_holding_the_outbox_back(ctx):
         stream_store.update_sink(conn, dead, failing_since=time.time() - ctx.settings.sink_give_up_seconds - 1)
     pump._trim()
     assert _outbox_size(ctx) == 0  # given up on: the others' records no longer wait for it
+
+
+def test_a_sink_falling_behind_is_logged_once_and_again_when_it_catches_up(ctx, monkeypatch, caplog):
+    from pinfold.events import pump as pump_module
+
+    monkeypatch.setattr(pump_module, "BEHIND_RECORDS", 20)
+    admin = operator(ctx)
+    acme, acme_caller = onboard(ctx, admin, "acme", "sa-mp")
+    with ctx.db.write() as conn:
+        stream_store.ensure_sink(conn, "lake", 0)
+    pump = event_pump(ctx)
+    caplog.set_level("INFO", logger="pinfold.pump")
+    _send(ctx, acme_caller, acme["project_id"], "a-1", 25)
+    pump._trim()
+    pump._trim()  # still behind: not said twice
+    _send(ctx, acme_caller, acme["project_id"], "a-1", 5)
+    pump._trim()
+    behind = [r.getMessage() for r in caplog.records if "behind the outbox" in r.getMessage()]
+    assert behind == ["event sink lake is 25 records behind the outbox; it takes them slower than they come"]
+    pump.run_once(flush=True)
+    caught_up = [r for r in caplog.records if "has caught up" in r.getMessage()]
+    assert [r.getMessage() for r in caught_up] == ["event sink lake has caught up (0 records behind)"]

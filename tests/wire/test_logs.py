@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -73,6 +74,28 @@ def test_json_logs_carry_one_access_line_per_call_and_no_secret(json_server):
     for secret in (creds["aws_secret_access_key"], json_server.admin["aws_secret_access_key"], RELAY_PASSWORD,
                    BODY_SECRET, "planted-wrong-secret-4Rt", "Signature="):
         assert secret not in text, f"{secret!r} reached the log"
+
+
+def test_an_import_jobs_start_and_end_are_logged_without_its_data(json_server):
+    placed = onboard(json_server, "sa-mp")
+    tenant_id, project = placed["tenant"]["tenant_id"], placed["tenant"]["project_id"]
+    folder = Path(json_server.env["PINFOLD_DATA_DIR"]).resolve() / "imports" / tenant_id / "logged"
+    folder.mkdir(parents=True)
+    (folder / "a.csv").write_text(f"ChannelType,Address,Id\nEMAIL,{BODY_SECRET}@example.com,a\nFAX,x,b\n")
+    pinpoint = make_client(json_server, placed["credentials"])
+    job_id = pinpoint.create_import_job(ApplicationId=project, ImportJobRequest={
+        "S3Url": folder.as_uri(), "Format": "CSV", "RoleArn": "r", "DefineSegment": False})["ImportJobResponse"]["Id"]
+    deadline, ended = time.monotonic() + 30, []
+    while not ended and time.monotonic() < deadline:
+        time.sleep(0.2)
+        ended = [line for line in _lines(json_server) if line["message"].startswith(f"import job {job_id} ended")]
+
+    jobs = [line for line in _lines(json_server) if line["logger"] == "pinfold.jobs" and job_id in line["message"]]
+    assert [line["message"] for line in jobs][0] == f"import job {job_id} started in project {project}"
+    assert len(ended) == 1 and ended[0]["level"] == "info"
+    assert ended[0]["message"].startswith(f"import job {job_id} ended COMPLETED after ")
+    assert ended[0]["message"].endswith(": 2 processed, 1 failed")
+    assert BODY_SECRET not in json_server.logs()  # the imported data stays out of the log
 
 
 def test_the_worker_logs_as_text_at_info_and_a_wrong_log_setting_is_refused(tmp_path):

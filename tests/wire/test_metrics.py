@@ -84,3 +84,28 @@ def test_a_worker_answers_scrapes_on_its_metrics_port(tmp_path):
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(30)
+
+
+def test_messages_are_counted_by_channel_account_and_outcome_once_committed(server):
+    placed = onboard(server, "ma-mp")
+    account = placed["tenant"]["account_id"]
+    ses = make_client(server, placed["credentials"], "sesv2")
+    ses.create_email_identity(EmailIdentity="metered.example.com")
+    server.cli("identities", "verify", "metered.example.com", "--account", account)
+    server.cli("accounts", "production", account, "--max-24h", "1000", "--max-rate", "100")
+    ses.put_suppressed_destination(EmailAddress="gone@example.org", Reason="BOUNCE")
+    for to in ("success@simulator.amazonses.com", "bounce@simulator.amazonses.com", "gone@example.org"):
+        ses.send_email(FromEmailAddress="news@metered.example.com", Destination={"ToAddresses": [to]},
+                       Content={"Simple": {"Subject": {"Data": "n"}, "Body": {"Text": {"Data": "n"}}}})
+    with pytest.raises(ClientError):  # refused before anything is queued: nothing is counted
+        ses.send_email(FromEmailAddress="news@unverified.example.com", Destination={"ToAddresses": ["a@b.org"]},
+                       Content={"Simple": {"Subject": {"Data": "n"}, "Body": {"Text": {"Data": "n"}}}})
+
+    wanted = {"accepted": 3, "delivered": 1, "bounced": 1, "suppressed": 1}
+    deadline, counted = time.monotonic() + 30, {}
+    while counted != wanted and time.monotonic() < deadline:
+        samples = _samples(httpx.get(f"{server.url}/metrics").text).get("pinfold_messages_total", [])
+        counted = {s.labels["outcome"]: s.value for s in samples if s.labels["account"] == account}
+        time.sleep(0.2)
+    assert counted == wanted
+    assert {s.labels["channel"] for s in samples if s.labels["account"] == account} == {"email"}

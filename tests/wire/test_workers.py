@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 
@@ -95,12 +96,25 @@ def test_a_surviving_worker_takes_over_a_killed_ones_messages_within_30_seconds(
             while out() < count and time.monotonic() < deadline:
                 time.sleep(0.02)
 
-        workers = [subprocess.Popen([sys.executable, "-m", "pinfold", "worker"], env=env, stderr=subprocess.PIPE)]
+        # The first worker logs each claim (at debug), so it can be killed just after one, holding
+        # messages; killed between passes, it would leave nothing to take over.
+        workers = [subprocess.Popen([sys.executable, "-m", "pinfold", "worker"],
+                                    env={**env, "PINFOLD_LOG_LEVEL": "debug"}, stderr=subprocess.PIPE, text=True)]
+        claimed = threading.Event()
+
+        def watch(stream) -> None:
+            for line in stream:
+                if " claimed " in line:
+                    claimed.set()
+
+        threading.Thread(target=watch, args=(workers[0].stderr,), daemon=True).start()
         try:
             wait_out(300)  # the first worker is busy, pass after pass
             workers.append(subprocess.Popen([sys.executable, "-m", "pinfold", "worker"], env=env,
-                                            stderr=subprocess.PIPE))
+                                            stderr=subprocess.PIPE, text=True))
             wait_out(1200)
+            claimed.clear()
+            assert claimed.wait(30), "the first worker claimed nothing more"
             killed_at = out()
             workers[0].kill()
             killed, killed_clock = time.monotonic(), time.time()
@@ -124,7 +138,9 @@ def test_a_surviving_worker_takes_over_a_killed_ones_messages_within_30_seconds(
             for survivor in workers[1:]:
                 survivor.send_signal(signal.SIGTERM)
             codes = [survivor.wait(30) for survivor in workers[1:]]
-        assert codes == [0], workers[1].stderr.read().decode()[-2000:]
+        survivor_log = workers[1].stderr.read()
+        assert codes == [0], survivor_log[-2000:]
+        assert "took over" in survivor_log and "whose worker's lease ran out" in survivor_log
         with ctx.db.read() as conn:
             assert email_messages.counts(conn) == {"delivered": 4000}
         copies = Counter(email.message_from_bytes(path.read_bytes())["X-Pinfold-Message-Id"]

@@ -40,10 +40,11 @@ def envelope(recipient: dict) -> list[str]:
 def claim(conn: Connection, *, now: float, until: float, limit: int) -> list[dict]:
     """Take up to `limit` messages that are due, holding them until `until` (the lease's expiry, kept
     as their `due_at`): first those whose holder's lease ran out (they were first in line when it took
-    them), then the queue in order of due time."""
-    claimed = _take(conn, _LEASED_SQL, now=now, until=until, limit=limit)
+    them; marked `taken_over`), then the queue in order of due time."""
+    claimed = [{**row, "taken_over": True} for row in _take(conn, _LEASED_SQL, now=now, until=until, limit=limit)]
     if len(claimed) < limit:
-        claimed += _take(conn, _WAITING_SQL, now=now, until=until, limit=limit - len(claimed))
+        claimed += [{**row, "taken_over": False}
+                    for row in _take(conn, _WAITING_SQL, now=now, until=until, limit=limit - len(claimed))]
     claimed.sort(key=lambda row: row["created_at"])
     return claimed
 
