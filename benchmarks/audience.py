@@ -86,7 +86,7 @@ def _env(data_dir: Path, database_url: str) -> dict[str, str]:
 def _settings(data_dir: Path, database_url: str):
     from pinfold.config import Settings
 
-    return Settings.from_env({}, data_dir=data_dir, database_url=database_url)
+    return Settings(data_dir=data_dir, database_url=database_url)
 
 
 def _measured(argv: list[str], env: dict[str, str]) -> tuple[float, int, str]:

@@ -16,7 +16,6 @@ Prints a table, then the summary as one JSON line; also saves it under benchmark
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import shutil
@@ -102,11 +101,11 @@ def main(argv: list[str] | None = None) -> None:
         log(f"generating {args.events:,} records (lake and single file)")
         lake, single = build(args.events, work, start_ms)
         files = sum(1 for _ in lake.rglob("*.parquet"))
-        settings = Settings.from_env({}, data_dir=work / "data")
+        settings = Settings(data_dir=work / "data")
         figures = {}
         operator(Context.open(settings))  # bootstraps the organization once
         for name, folder in (("lake", lake), ("single_file", single)):
-            ctx = Context.open(dataclasses.replace(settings, lake_url=folder.as_uri()))
+            ctx = Context.open(settings.replace(lake_url=folder.as_uri()))
             admin = organization.local_operator(ctx)
             log(f"daily KPIs over the {name.replace('_', ' ')}")
             seconds, result = best_of(lambda ctx=ctx, admin=admin: daily_kpis(ctx, admin, since="8d"))

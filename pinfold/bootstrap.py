@@ -74,11 +74,11 @@ def create_app(ctx: Context, services: dict[str, Service | EmailDelivery] | None
 
 
 def app_from_env():
-    """ASGI factory for server processes after the first: settings from PINFOLD_*, schema already
-    migrated by `serve`."""
+    """ASGI factory for server processes after the first: settings from PINFOLD_*, the database
+    already opened (and checked) by `serve`."""
     settings = Settings.from_env()
     logs.setup(settings)
-    return create_app(Context.open(settings, migrate=False))
+    return create_app(Context.open(settings, create=False, migrate=False))
 
 
 def event_pump(ctx: Context) -> Pump:
@@ -143,32 +143,33 @@ def readiness(ctx: Context, services: dict[str, Service | EmailDelivery] | None)
     return ready, {"status": "ready" if ready else "not ready", "checks": checks}
 
 
-def serve(settings: Settings, *, workers: int = 1) -> None:
-    """Serve on settings.host:port until interrupted, with the background services in this process."""
+def serve(settings: Settings, ctx: Context) -> None:
+    """Serve on settings.host:port until interrupted, with the background services in this process
+    (and settings.workers server processes, which open the database as `ctx` left it)."""
     import uvicorn
 
-    logs.setup(settings)
-    ctx = Context.open(settings)  # migrates once, before any server process starts
     log.info("Pinfold serving on http://%s:%s (data in %s)", settings.host, settings.port, settings.data_dir)
     # uvicorn's lines go through Pinfold's handler (log_config=None); the access line is Pinfold's own.
     options = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
                "log_config": None, "access_log": False, "http": "httptools", "loop": "uvloop"}
     running = background(ctx, feedback_listener=True)
     try:
-        if workers <= 1:
+        if settings.workers <= 1:
             uvicorn.run(create_app(ctx, running), **options)
             return
-        os.environ["PINFOLD_DATA_DIR"] = str(settings.data_dir)  # the other processes read their settings here
-        uvicorn.run("pinfold.bootstrap:app_from_env", factory=True, workers=workers, **options)
+        # The other processes read their settings as this one did; what came from flags, they read here.
+        os.environ.update({"PINFOLD_DATA_DIR": str(settings.data_dir), "PINFOLD_HOST": settings.host,
+                           "PINFOLD_PORT": str(settings.port)})
+        uvicorn.run("pinfold.bootstrap:app_from_env", factory=True, workers=settings.workers, **options)
     finally:
         stop(running)
 
 
-def work(settings: Settings, until, *, metrics_port: int | None = None) -> None:
+def work(ctx: Context, until) -> None:
     """Run the background services without serving requests until `until()` returns (a signal);
-    with `metrics_port`, answer Prometheus scrapes on it."""
-    logs.setup(settings)
-    ctx = Context.open(settings)
+    with settings.worker_metrics_port, answer Prometheus scrapes on it."""
+    settings = ctx.settings
+    metrics_port = settings.worker_metrics_port
     log.info("Pinfold worker running (data in %s)", settings.data_dir)
     exporter = None
     if metrics_port is not None:

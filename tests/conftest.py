@@ -80,7 +80,7 @@ def database_url(tmp_path: Path, postgres_template) -> str:
 @pytest.fixture
 def ctx(tmp_path: Path, database_url: str):
     """A service context on a fresh database and data directory."""
-    context = Context.open(Settings.from_env({}, data_dir=tmp_path / "data", database_url=database_url))
+    context = Context.open(Settings(data_dir=tmp_path / "data", database_url=database_url))
     yield context
     context.close()
 

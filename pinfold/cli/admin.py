@@ -8,8 +8,7 @@ from pathlib import Path
 import typer
 
 from pinfold import onboarding
-from pinfold.cli.common import DataDir, operator, run
-from pinfold.config import Settings
+from pinfold.cli.common import DataDir, operator, read_settings, run
 from pinfold.tenancy import organization
 
 admin_app = typer.Typer(help="Organization administration.", no_args_is_help=True)
@@ -40,14 +39,15 @@ def _print_credentials(result: dict, profile: str | None, data_dir: Path | None)
     if not profile or any(c in profile for c in "[]\n\r"):
         typer.echo("error: --aws-profile needs a name without brackets or line breaks", err=True)
         raise typer.Exit(2)
-    typer.echo(aws_profile(result, profile, Settings.from_env(data_dir=data_dir).resolved_public_url), nl=False)
+    typer.echo(aws_profile(result, profile, read_settings(data_dir=data_dir).resolved_public_url), nl=False)
 
 
 @admin_app.command("bootstrap")
 def bootstrap(name: str = "Pinfold", if_needed: bool = typer.Option(False, "--if-needed"),
               aws_profile_name: str | None = AwsProfile, data_dir: Path | None = DataDir) -> None:
-    """Create the organization and print organization-administrator credentials as JSON."""
-    result = run(data_dir, lambda ctx: organization.bootstrap(ctx, name=name, if_needed=if_needed))
+    """Initialise the data directory and database (schema, master key) if they are new, bring the
+    schema up to date, create the organization, and print organization-administrator credentials as JSON."""
+    result = run(data_dir, lambda ctx: organization.bootstrap(ctx, name=name, if_needed=if_needed), create=True)
     if result is None:
         typer.echo("The organization exists already; its administrator credentials were printed when it was "
                    "created. Mint more with `pinfold admin keys create --scope organization`.", err=True)

@@ -4,13 +4,12 @@ turning typed errors into a message and an exit code."""
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
 from pinfold.config import SettingError, Settings
-from pinfold.context import Context
+from pinfold.context import Context, NotReady
 from pinfold.core import logs
 from pinfold.core.access import Caller
 from pinfold.core.errors import PinfoldError
@@ -21,21 +20,27 @@ DataDir = typer.Option(None, "--data-dir", envvar="PINFOLD_DATA_DIR", help="Data
 AsJson = typer.Option(False, "--json", help="Print JSON instead of a table")
 
 
-@contextmanager
-def settings_refused():
-    """A setting Pinfold cannot start with ends the command with its message and exit code 2."""
+def read_settings(**flags) -> Settings:
+    """This command's settings (flags win over the environment), with logging configured from them;
+    a refused value ends the command with its message and exit code 2."""
     try:
-        yield
+        settings = Settings.from_env(**flags)
     except SettingError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
+    logs.setup(settings)
+    return settings
 
 
-def _context(data_dir: Path | None) -> Context:
-    settings = Settings.from_env(data_dir=data_dir)
-    with settings_refused():
-        logs.setup(settings)
-    return Context.open(settings)
+def open_context(settings: Settings, *, create: bool = False, migrate: bool = False) -> Context:
+    """The context for a command: the data directory and database must have been initialised (by
+    `pinfold admin bootstrap`) and be at the code's schema, unless told to create or migrate; else
+    the command ends with what to run, exit code 1."""
+    try:
+        return Context.open(settings, create=create, migrate=migrate)
+    except NotReady as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 def operator(ctx: Context) -> Caller:
@@ -43,9 +48,10 @@ def operator(ctx: Context) -> Caller:
     return organization.local_operator(ctx)
 
 
-def run(data_dir: Path | None, action):
-    """Run `action(ctx)` and turn typed errors into a message and an exit code, never a traceback."""
-    ctx = _context(data_dir)
+def run(data_dir: Path | None, action, *, create: bool = False):
+    """Run `action(ctx)` and turn typed errors into a message and an exit code, never a traceback.
+    Only `create` (the bootstrap) may initialise a new data directory or database."""
+    ctx = open_context(read_settings(data_dir=data_dir), create=create, migrate=create)
     try:
         return action(ctx)
     except PinfoldError as error:

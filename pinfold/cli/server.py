@@ -9,26 +9,28 @@ from pathlib import Path
 
 import typer
 
-from pinfold.cli.common import AsJson, DataDir, print_result, settings_refused
-from pinfold.config import Settings
+from pinfold.cli.common import AsJson, DataDir, open_context, print_result, read_settings
 
+Migrate = typer.Option(False, "--migrate", help="Bring an older database schema up to this version first "
+                                                "(else one behind is refused: see `pinfold db upgrade`)")
 api_app = typer.Typer(help="The AWS APIs Pinfold speaks.", no_args_is_help=True)
 
 
-def serve(host: str = typer.Option(None, envvar="PINFOLD_HOST"), port: int = typer.Option(None, envvar="PINFOLD_PORT"),
-          workers: int = typer.Option(1, envvar="PINFOLD_WORKERS", help="Server processes sharing the database"),
-          data_dir: Path | None = DataDir) -> None:
+def serve(host: str = typer.Option(None, help="Listen address [PINFOLD_HOST]"),
+          port: int = typer.Option(None, help="Listen port [PINFOLD_PORT]"),
+          workers: int = typer.Option(None, help="Server processes sharing the database [PINFOLD_WORKERS]"),
+          migrate: bool = Migrate, data_dir: Path | None = DataDir) -> None:
     """Start the server (AWS APIs and the admin API on one port)."""
     from pinfold import bootstrap
 
-    settings = Settings.from_env(data_dir=data_dir, host=host, port=port)
-    with settings_refused():
-        bootstrap.serve(settings, workers=workers)
+    settings = read_settings(data_dir=data_dir, host=host, port=port, workers=workers)
+    bootstrap.serve(settings, open_context(settings, migrate=migrate))
 
 
-def worker(data_dir: Path | None = DataDir,
-           metrics_port: int = typer.Option(None, "--metrics-port", envvar="PINFOLD_WORKER_METRICS_PORT",
-                                            help="Answer Prometheus scrapes on this port (/metrics)")) -> None:
+def worker(migrate: bool = Migrate, data_dir: Path | None = DataDir,
+           metrics_port: int = typer.Option(None, "--metrics-port",
+                                            help="Answer Prometheus scrapes on this port (/metrics) "
+                                                 "[PINFOLD_WORKER_METRICS_PORT]")) -> None:
     """Run background work without serving requests: sending, imports and exports, the event pump.
 
     Start as many as the database can feed, beside `pinfold serve`; SIGTERM or Ctrl-C stops one
@@ -38,12 +40,12 @@ def worker(data_dir: Path | None = DataDir,
 
     from pinfold import bootstrap
 
-    settings = Settings.from_env(data_dir=data_dir)
+    settings = read_settings(data_dir=data_dir, worker_metrics_port=metrics_port)
+    ctx = open_context(settings, migrate=migrate)
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stop.set())
-    with settings_refused():
-        bootstrap.work(settings, stop.wait, metrics_port=metrics_port)
+    bootstrap.work(ctx, stop.wait)
 
 
 @api_app.command("coverage")

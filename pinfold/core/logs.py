@@ -18,30 +18,19 @@ import time
 
 import orjson
 
-from pinfold.config import SettingError, Settings
+from pinfold.config import Settings
 
-LEVELS = ("critical", "error", "warning", "info", "debug")
-FORMATS = ("text", "json")
 _UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access")
 # Libraries whose INFO lines say nothing an operator asks about: heard from at warning, or at debug.
 _QUIET = ("alembic",)
 
 
-def problem(level: str, fmt: str) -> str | None:
-    """Why these settings cannot configure logging, naming the setting and what it takes; None if they can."""
-    if level.lower() not in LEVELS:
-        return f"PINFOLD_LOG_LEVEL must be one of {', '.join(LEVELS)}, not {level!r}"
-    if fmt.lower() not in FORMATS:
-        return f"PINFOLD_LOG_FORMAT must be one of {', '.join(FORMATS)}, not {fmt!r}"
-    return None
-
-
 def setup(settings: Settings, stream=None) -> None:
-    """Configure this process's logging from its settings; SettingError if they are wrong."""
-    wrong = problem(settings.log_level, settings.log_format)
-    if wrong:
-        raise SettingError(wrong)
+    """Configure this process's logging from its settings (checked when they were read), then log
+    what reading them found worth saying (an unknown PINFOLD_* name, with the closest known one)."""
     configure(settings.log_level, settings.log_format, stream)
+    for notice in settings.notices:
+        logging.getLogger("pinfold.config").warning("%s", notice)
 
 
 def configure(level: str = "info", fmt: str = "text", stream=None) -> None:

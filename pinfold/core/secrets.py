@@ -31,6 +31,14 @@ class SecretBox:
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
 
+    def opens(self, ciphertext: str) -> bool:
+        """Whether this key can read `ciphertext` (a key check at start)."""
+        try:
+            self._fernet.decrypt(ciphertext.encode())
+        except InvalidToken:
+            return False
+        return True
+
     def _decrypt(self, ciphertext: str) -> str:
         try:
             return self._fernet.decrypt(ciphertext.encode()).decode()

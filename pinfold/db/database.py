@@ -187,12 +187,39 @@ class Database:
         self.engine.dispose()
 
 
+def _scripts() -> ScriptDirectory:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config)
+
+
+def known_revision(revision: str) -> bool:
+    """Whether `revision` is one of this code's migrations."""
+    try:
+        return _scripts().get_revision(revision) is not None
+    except Exception:  # alembic raises its own errors for ids it has never seen
+        return False
+
+
+def pending_revisions(current: str | None) -> list[str]:
+    """The migrations from `current` (a known revision, or None for an empty database) to the code's
+    newest, oldest first, each as "revision: what it does"."""
+    scripts = _scripts()
+    found = scripts.iterate_revisions(scripts.get_current_head(), current or "base")
+    return [f"{script.revision}: {(script.doc or '').strip()}" for script in reversed(list(found))]
+
+
+def any_ciphertext(conn: Connection) -> str | None:
+    """One secret encrypted with the master key, if the database holds any (to check the key with)."""
+    from pinfold.db.tables import access_keys
+
+    return conn.execute(sa.select(access_keys.c.secret_ciphertext).limit(1)).scalar()
+
+
 @lru_cache(maxsize=1)
 def code_head() -> str:
     """The newest migration this code knows (read once: the files do not change under a process)."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(config).get_current_head()
+    return _scripts().get_current_head()
 
 
 @dataclass

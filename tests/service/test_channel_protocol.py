@@ -51,6 +51,7 @@ class Message:
     address: str
     attempts: int
     created_at: float
+    taken_over: bool = False  # claimed from a pass whose lease ran out
     held_back: str | None = None
     payload: str | None = None
     outcome: Outcome | None = None
@@ -94,10 +95,11 @@ class TinyChannel:
     def claim(self, conn, *, now: float, until: float) -> list[Message]:
         q = queue_table.c
         due = sa.select(q.id).where(q.status.in_(("queued", "sending")), q.due_at <= now).order_by(q.created_at)
+        lapsed = set(conn.execute(sa.select(q.id).where(q.status == "sending", q.due_at <= now)).scalars())
         rows = conn.execute(queue_table.update().where(q.id.in_(due.scalar_subquery()))
                             .values(status="sending", due_at=until)
                             .returning(q.id, q.address, q.attempts, q.created_at)).mappings().all()
-        return [Message(row["id"], row["address"], row["attempts"], row["created_at"])
+        return [Message(row["id"], row["address"], row["attempts"], row["created_at"], row["id"] in lapsed)
                 for row in sorted(rows, key=lambda row: (row["created_at"], row["id"]))]
 
     def renew(self, conn, ids, *, held_until: float, until: float) -> int:
@@ -142,7 +144,8 @@ class TinyChannel:
     def decide(self, conn, group: list[Message], *, now: float) -> tuple[list[dict], list[dict]]:
         results, events = [], []
         for item in group:
-            result = {"id": item.id, "attempts": item.attempts + 1, "due_at": now, "remote_id": None}
+            result = {"id": item.id, "account": "111122223333", "attempts": item.attempts + 1, "due_at": now,
+                      "remote_id": None}
             outcome = item.outcome
             if item.held_back is not None:
                 result.update(status="skipped", detail=item.held_back, attempts=item.attempts)

@@ -3,7 +3,6 @@ send-side gate and one-click unsubscribe of sends with ListManagementOptions."""
 
 from __future__ import annotations
 
-import dataclasses
 import email
 
 import pytest
@@ -76,7 +75,7 @@ def test_one_list_per_owner_by_default_and_the_setting_raises_it(ctx, admin, mon
         _list(ctx, admin, "second")
     service.delete_list(ctx, admin, "first")
     _list(ctx, admin, "second")
-    monkeypatch.setattr(ctx, "settings", dataclasses.replace(ctx.settings, contact_lists_per_owner=2))
+    monkeypatch.setattr(ctx, "settings", ctx.settings.replace(contact_lists_per_owner=2))
     _list(ctx, admin, "third")
     assert [row["ContactListName"] for row in service.list_lists(ctx, admin, None, None)["ContactLists"]] == [
         "second", "third"]

@@ -4,7 +4,6 @@ what the sender reads (sending_identity, verified_recipient), and who may see an
 from __future__ import annotations
 
 import base64
-import dataclasses
 import socket
 import threading
 
@@ -60,7 +59,7 @@ class DnsServer:
 def dns_server(ctx):
     """Every test here resolves through this server, never the machine's own DNS."""
     server = DnsServer()
-    ctx.settings = dataclasses.replace(ctx.settings, dns_resolver=server.address, dns_timeout=1.0)
+    ctx.settings = ctx.settings.replace(dns_resolver=server.address, dns_timeout=1.0)
     yield server
     server.close()
 
@@ -128,7 +127,7 @@ def test_a_record_with_another_key_leaves_the_domain_pending(ctx, admin, dns_ser
 def test_an_unreachable_resolver_leaves_the_domain_pending(ctx, admin):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:  # bound, never answers
         silent.bind(("127.0.0.1", 0))
-        ctx.settings = dataclasses.replace(ctx.settings, dns_resolver=f"127.0.0.1:{silent.getsockname()[1]}",
+        ctx.settings = ctx.settings.replace(dns_resolver=f"127.0.0.1:{silent.getsockname()[1]}",
                                            dns_timeout=0.3)
         email_identities.create(ctx, admin, {"EmailIdentity": "example.io"})
         result = email_identities.get(ctx, admin, "example.io")

@@ -4,7 +4,6 @@ with their tenant, and wait in the outbox while a sink is down."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import socket
 
@@ -127,8 +126,7 @@ def _read_stream(stream: str, subject: str) -> list:
 def test_a_kinesis_stream_publishes_to_nats_in_order_and_waits_while_nats_is_down(tmp_path, database_url):
     _nats_available()
     down = f"nats://127.0.0.1:{free_port()}"
-    settings = dataclasses.replace(Settings.from_env({}, data_dir=tmp_path / "data", database_url=database_url),
-                                   nats_url=down)
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, nats_url=down)
     ctx = Context.open(settings)
     try:
         admin = operator(ctx)
@@ -201,10 +199,8 @@ def test_the_lake_can_live_in_s3(tmp_path, database_url, moto_s3):
                       aws_secret_access_key="test")
     bucket = f"lake-{tmp_path.name[-8:].lower().replace('_', '-')}"
     s3.create_bucket(Bucket=bucket)
-    settings = dataclasses.replace(
-        Settings.from_env({}, data_dir=tmp_path / "data", database_url=database_url),
-        lake_url=f"s3://{bucket}/pinfold", s3_endpoint_url=moto_s3, s3_access_key_id="test",
-        s3_secret_access_key="test")
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url, lake_url=f"s3://{bucket}/pinfold",
+                        s3_endpoint_url=moto_s3, s3_access_key_id="test", s3_secret_access_key="test")
     ctx = Context.open(settings)
     try:
         admin = operator(ctx)

@@ -126,8 +126,11 @@ def test_a_live_workers_lease_is_renewed_so_nobody_takes_its_messages(tmp_path, 
         slow = EmailDelivery(ctx)
         sending = threading.Thread(target=slow.run_once)
         sending.start()
-        # Another process on the same database, delivering to its own mailbox if it ever gets one.
-        other_ctx = Context.open(Settings(data_dir=tmp_path / "other", database_url=database_url))
+        # Another process on the same database (with the same master key, as every process sharing
+        # one needs), delivering to its own mailbox if it ever gets one.
+        master_key = (ctx.settings.data_dir / "master.key").read_text().strip()
+        other_ctx = Context.open(Settings(data_dir=tmp_path / "other", database_url=database_url,
+                                          master_key=master_key))
         other = EmailDelivery(other_ctx)
         try:
             assert _wait(lambda: _counts(ctx) == {"sending": 5})
