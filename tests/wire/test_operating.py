@@ -238,3 +238,12 @@ def test_a_missing_or_wrong_master_key_is_caught_at_start_and_never_replaced(tmp
 def test_version_matches_the_package_metadata():
     result = subprocess.run([sys.executable, "-m", "pinfold", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == f"pinfold {version('pinfold')}"
+
+
+def test_the_license_file_matches_the_package_metadata():
+    from importlib.metadata import metadata
+
+    declared = metadata("pinfold")
+    opening = (REPO / "LICENSE").read_text()[:300]
+    assert declared["License-Expression"] == "Apache-2.0"
+    assert "Apache License" in opening and "Version 2.0, January 2004" in opening
