@@ -27,6 +27,7 @@ from pinfold.context import Context
 from pinfold.core.access import Caller
 from pinfold.core.errors import InvalidInput, InvalidSignature, PinfoldError
 from pinfold.core.ids import new_request_id
+from pinfold.email import mailbox_reader
 from pinfold.tenancy import organization
 
 SIGNING_NAME = "pinfold"
@@ -237,6 +238,24 @@ def create_admin_app(ctx: Context, readiness: Callable[[], tuple[bool, dict]] | 
                         tenant: str | None = None, who: Caller = Depends(caller)) -> dict:
         viewer = segments.operator_view(ctx, who, project_id, tenant)
         return {"endpoints": segments.preview(ctx, viewer, project_id, segment_id, limit)}
+
+    @app.get("/admin/v1/mailbox")
+    def list_mailbox(limit: int = Query(mailbox_reader.DEFAULT_LIMIT, ge=1, le=MAX_PAGE), next_token: str | None = None,
+                     to: str | None = None, message_id: str | None = None, who: Caller = Depends(caller)) -> dict:
+        """The mailbox simulator's mail, newest first, `limit` at a time; pass `next_token` back for the next page.
+        Every tenant's mail is there: organization administrators only."""
+        who.require_organization_admin()
+        messages, token = mailbox_reader.list_messages(ctx.settings.data_dir / "mailbox", to=to,
+                                                       message_id=message_id, limit=limit, next_token=next_token)
+        return {"messages": messages, "next_token": token}
+
+    @app.get("/admin/v1/mailbox/{day}/{name}", response_class=Response,
+             responses={200: {"content": {"message/rfc822": {}}}})
+    def mailbox_message(day: str, name: str, who: Caller = Depends(caller)) -> Response:
+        """One message as stored (its id from the listing); organization administrators only."""
+        who.require_organization_admin()
+        content = mailbox_reader.read(ctx.settings.data_dir / "mailbox", f"{day}/{name}")
+        return Response(content, media_type="message/rfc822")
 
     @app.post("/admin/v1/access-keys", response_model=Credentials, status_code=201)
     def create_key(body: KeyRequest, who: Caller = Depends(caller)):
