@@ -75,7 +75,19 @@ def table(summary: dict) -> str:
         *_alone(summary), "",
         *_versus(summary), "",
         f"Peak RSS (VmHWM): pinfold server {_mib(memory['pinfold'])}, moto server {_mib(memory['moto'])}",
+        *([""] + observed_lines(summary["logging_and_metrics"]) if "logging_and_metrics" in summary else []),
     ])
+
+
+def observed_lines(result: dict) -> list[str]:
+    """The request path's cost of logging and metrics (benchmarks/observability.py)."""
+    lines = [f"Logging and metrics on the request path ({result['operation']}, best of each, "
+             f"target on/off >= {result['target']:.2f}):"]
+    for name, label in (("over_http", "over HTTP (uvicorn, 1 client)"), ("in_process", "in process (worst case)")):
+        run = result[name]
+        lines.append(f"  {label:<31} off {run['off_requests_per_s']:8,.0f} requests/s   "
+                     f"on {run['on_requests_per_s']:8,.0f} requests/s   on/off {run['ratio']:.2f}x")
+    return lines
 
 
 def save(summary: dict) -> Path:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import profiling, report, workloads  # noqa: E402
+from benchmarks import observability, profiling, report, workloads  # noqa: E402
 from benchmarks.load import Timing  # noqa: E402
 from benchmarks.phases import FULL, QUICK, Counts, Runner, log  # noqa: E402
 from benchmarks.servers import moto_server, pinfold_server, postgres_database  # noqa: E402
@@ -60,7 +60,7 @@ def _versus(pinfold: Timing, moto: Timing) -> dict:
 
 def summarize(args: argparse.Namespace, counts: Counts, writes: Timing, reads: Timing,
               versus: dict[str, dict[str, Timing]], memory: dict[str, int | None],
-              conditions: dict) -> dict:
+              conditions: dict, observed: dict) -> dict:
     endpoints = writes.calls * workloads.BATCH_SIZE
     return {
         "database": args.database, "clients": args.clients, "quick": args.quick,
@@ -73,6 +73,7 @@ def summarize(args: argparse.Namespace, counts: Counts, writes: Timing, reads: T
         "get_endpoint": _phase(reads),
         "versus_moto": {name: _versus(t["pinfold"], t["moto"]) for name, t in versus.items()},
         "peak_rss_kib": memory,
+        "logging_and_metrics": observed,
     }
 
 
@@ -110,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         versus = runner.versus([pinfold, moto])
         # Read while both still run: VmHWM is the peak over each process's whole life.
         memory = {"pinfold": pinfold.peak_rss_kib(), "moto": moto.peak_rss_kib()}
-    summary = summarize(args, counts, writes, reads, versus, memory, conditions)
+    log("measuring the request path's cost of logging and metrics, in process")
+    observed = observability.measure(calls=500 if args.quick else 3000, rounds=2 if args.quick else 3)
+    summary = summarize(args, counts, writes, reads, versus, memory, conditions, observed)
     print(report.table(summary))
     for operation, path in runner.profiles.items():
         print(f"\nPinfold server profile during {operation}\n{profiling.hot_spots(path)}")

@@ -32,7 +32,7 @@ from pinfold.api.protocol import (
     verify_signature,
 )
 from pinfold.context import Context
-from pinfold.core import metrics
+from pinfold.core import logs, metrics
 from pinfold.core.access import Caller
 from pinfold.core.errors import AuthFailure, InvalidSignature, NotImplementedOperation, PayloadTooLarge, PinfoldError
 from pinfold.core.ids import new_request_id
@@ -138,10 +138,10 @@ class AwsGateway:
         if access_log.isEnabledFor(logging.INFO):
             error = next((value for name, value in response.headers if name == "x-amzn-ErrorType"), None)
             caller = call.caller
-            access_log.info("%s %s", call.operation or "-", response.status, extra={"fields": {
+            logs.access(f"{call.operation or '-'} {response.status}", {
                 "service": call.service, "operation": call.operation, "status": response.status, "error": error,
                 "account": caller.account_id if caller else None, "tenant": caller.tenant_id if caller else None,
-                "ms": round((time.perf_counter() - started) * 1000, 1), "request_id": call.request_id}})
+                "ms": round((time.perf_counter() - started) * 1000, 1), "request_id": call.request_id})
         return response
 
     def _answer(self, request: Request, call: _Call) -> WireResponse:
