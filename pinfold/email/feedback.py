@@ -17,8 +17,9 @@ import time
 from pinfold.audience import endpoints as endpoint_service
 from pinfold.audience.store import endpoints as endpoint_store
 from pinfold.context import Context
-from pinfold.core import ids
+from pinfold.core import ids, metrics
 from pinfold.core.access import Caller
+from pinfold.db.database import after_commit
 from pinfold.email import contact_lists, outcomes
 from pinfold.email.adapters.base import Feedback
 from pinfold.email.store import messages as store
@@ -59,6 +60,8 @@ def record_report(ctx: Context, feedback: Feedback) -> bool:
         store.finish(conn, [{"id": message["id"], "status": status, "due_at": message["due_at"],
                              "attempts": message["attempts"], "sent_at": message["sent_at"],
                              "detail": feedback.detail[:500], "mail": mail}])
+        outcome = "complained" if kind == "complaint" else "bounced"  # a report after delivery, per recipient
+        after_commit(conn, lambda: metrics.count_messages("email", batch["account_id"], outcome, len(fresh)))
     return True
 
 

@@ -94,14 +94,16 @@ def test_messages_are_counted_by_channel_account_and_outcome_once_committed(serv
     server.cli("identities", "verify", "metered.example.com", "--account", account)
     server.cli("accounts", "production", account, "--max-24h", "1000", "--max-rate", "100")
     ses.put_suppressed_destination(EmailAddress="gone@example.org", Reason="BOUNCE")
-    for to in ("success@simulator.amazonses.com", "bounce@simulator.amazonses.com", "gone@example.org"):
+    for to in ("success@simulator.amazonses.com", "bounce@simulator.amazonses.com", "gone@example.org",
+               "complaint@simulator.amazonses.com"):
         ses.send_email(FromEmailAddress="news@metered.example.com", Destination={"ToAddresses": [to]},
                        Content={"Simple": {"Subject": {"Data": "n"}, "Body": {"Text": {"Data": "n"}}}})
     with pytest.raises(ClientError):  # refused before anything is queued: nothing is counted
         ses.send_email(FromEmailAddress="news@unverified.example.com", Destination={"ToAddresses": ["a@b.org"]},
                        Content={"Simple": {"Subject": {"Data": "n"}, "Body": {"Text": {"Data": "n"}}}})
 
-    wanted = {"accepted": 3, "delivered": 1, "bounced": 1, "suppressed": 1}
+    # The complaint arrives after its delivery: both are counted.
+    wanted = {"accepted": 4, "delivered": 2, "bounced": 1, "suppressed": 1, "complained": 1}
     deadline, counted = time.monotonic() + 30, {}
     while counted != wanted and time.monotonic() < deadline:
         samples = _samples(httpx.get(f"{server.url}/metrics").text).get("pinfold_messages_total", [])
