@@ -70,3 +70,9 @@ def parse_arn(text: str, field: str = "ResourceArn") -> Arn:
         raise InvalidInput(f"{field} is not a valid ARN: {text!r}", field=field)
     _, _, service, region, account_id, resource = parts
     return Arn(service, region, account_id, resource)
+
+
+def sms_arn(region: str, account_id: str, resource_type: str, resource_id: str) -> str:
+    """An End User Messaging SMS (`sms-voice`) resource: `resource_type` is one of the model's
+    ResourceType values ("phone-number", "sender-id", "pool", "opt-out-list", "configuration-set", ...)."""
+    return f"arn:aws:sms-voice:{region}:{account_id}:{resource_type}/{resource_id}"

@@ -12,10 +12,13 @@ class PinfoldError(Exception):
 
     code = "internal"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, details: dict | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # Members an AWS error shape carries beside its message (SMS-Voice v2's Reason, ResourceType,
+        # ResourceId), which the JSON services put at the top level of the error body.
+        self.details = details or {}
 
 
 class InvalidInput(PinfoldError):

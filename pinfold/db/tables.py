@@ -483,3 +483,69 @@ contacts = sa.Table(
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("updated_at", sa.String(32), nullable=False),
 )
+
+# --- SMS (End User Messaging SMS and Pinpoint's SMS channel; migration 0015) ------------------------
+
+# An account's SMS resources in a region, each its AWS information shape as a document: phone
+# numbers, sender ids, pools, opt-out lists, configuration sets (with their event destinations),
+# verified destination numbers and the account's own SMS settings (kind "account"). `name` is what
+# callers look a resource up by besides its id (a phone number's E.164 number, a list's name).
+sms_resources = sa.Table(
+    "sms_resources", metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("pool_id", sa.String(64)),  # a phone number's pool (a number is in at most one)
+    sa.Column("document", Json, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_sms_resources_name", "account_id", "region", "kind", "name"),
+)
+
+# Opted-out destination numbers, per opt-out list. A number opted back in keeps its row (opted_out
+# false, removed_at set): it may be removed again only 30 days later, as AWS documents.
+sms_opted_out_numbers = sa.Table(
+    "sms_opted_out_numbers", metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("list_name", sa.String(64), primary_key=True),
+    sa.Column("number", sa.String(20), primary_key=True),
+    sa.Column("opted_out", sa.Boolean, nullable=False),
+    sa.Column("end_user", sa.Boolean, nullable=False),  # the recipient opted out (STOP), not the API
+    sa.Column("opted_out_at", sa.Float, nullable=False),
+    sa.Column("removed_at", sa.Float),
+)
+
+# SMS spend per account, region and calendar month (UTC), in US dollars.
+sms_spend = sa.Table(
+    "sms_spend", metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(32), primary_key=True),
+    sa.Column("month", sa.String(7), primary_key=True),  # YYYY-MM
+    sa.Column("dollars", sa.Float, nullable=False),
+)
+
+# The SMS sending queue: one row per text message, claimed under a lease like email's.
+sms_messages = sa.Table(
+    "sms_messages", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("project_id", sa.String(32)),
+    sa.Column("tenant_id", sa.String(64)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("due_at", sa.Float, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("message", JsonText, nullable=False),  # destination, origination, body, type, parts, price...
+    sa.Column("detail", sa.Text),
+    sa.Column("remote_id", sa.String(128)),  # the gateway's id, which delivery reports name
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("sent_at", sa.Float),
+    sa.Index("ix_sms_messages_due", "due_at", sqlite_where=sa.text("status IN ('queued', 'sending')"),
+             postgresql_where=sa.text("status IN ('queued', 'sending')")),
+    sa.Index("ix_sms_messages_leased", "due_at", sqlite_where=sa.text("status = 'sending'"),
+             postgresql_where=sa.text("status = 'sending'")),
+    sa.Index("ix_sms_messages_remote", "remote_id"),
+    sa.Index("ix_sms_messages_created", "created_at"),
+)

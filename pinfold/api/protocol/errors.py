@@ -99,6 +99,7 @@ def _json_body(code: str, error: PinfoldError) -> dict:
     if code == "ValidationException" and error.field:
         body["Reason"] = "FIELD_VALIDATION_FAILED"
         body["Fields"] = [{"Name": error.field, "Message": error.message}]
+    body.update(error.details)
     return body
 
 
