@@ -65,3 +65,14 @@ def update(conn: Connection, account_id: str, region: str, kind: str, resource_i
 
 def delete(conn: Connection, account_id: str, region: str, kind: str, resource_id: str) -> int:
     return conn.execute(table.delete().where(_where(account_id, region, kind), table.c.id == resource_id)).rowcount
+
+
+def ensure(conn: Connection, account_id: str, region: str, kind: str, resource_id: str, name: str,
+           document: dict) -> dict:
+    """The row, made with `document` if it does not exist yet (the `Default` opt-out list, the
+    account's settings)."""
+    found = get(conn, account_id, region, kind, resource_id)
+    if found is None:
+        insert(conn, account_id, region, kind, resource_id, name, document)
+        found = get(conn, account_id, region, kind, resource_id)
+    return found
