@@ -1,8 +1,8 @@
-"""A project's channels: UpdateEmailChannel, GetEmailChannel, DeleteEmailChannel and GetChannels.
+"""A project's channels: Update, Get and Delete for EMAIL and SMS, and GetChannels.
 
-Each channel type is one settings document per project; EMAIL is the first, the others take the
-same path. Channel settings belong to the project, so in a shared (sa-sp) project only the operator
-may see or change them; sa-mp and ma-mp tenants manage their own project's channels.
+Each channel type is one settings document per project, updated, read and deleted the same way.
+Channel settings belong to the project, so in a shared (sa-sp) project only the operator may see or
+change them; sa-mp and ma-mp tenants manage their own project's channels.
 """
 
 from __future__ import annotations
@@ -25,6 +25,12 @@ from pinfold.messaging.store import channels as store
 from pinfold.projects import projects as project_service
 
 EMAIL = "EMAIL"
+SMS = "SMS"
+# What GetSmsChannel reports as each message type's rate (Pinpoint's default account rate; Pinfold's
+# own limit is the origination identities' and the account's).
+SMS_MESSAGES_PER_SECOND = 20
+_SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,9}[A-Za-z0-9_])?$")
+_SHORT_CODE = re.compile(r"^[0-9]{3,8}$")
 _EMAIL_OPTIONAL = ("ConfigurationSet", "RoleArn", "OrchestrationSendingRoleArn")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
@@ -113,41 +119,87 @@ def _channel_response(project_id: str, row: dict) -> dict:
             "Version": row["version"]}
 
 
-def update_email(ctx: Context, caller: Caller, project_id: str, request: dict) -> dict:
+def _sms_document(conn, caller: Caller, request: dict, previous: dict | None) -> dict:
+    """SMSChannelRequest: Enabled, SenderId, ShortCode ("" clears one). The sender id and short code
+    are what SendMessages uses when a message names no origination of its own."""
+    document = {**(previous or {"Enabled": True})}
+    if request.get("Enabled") is not None:
+        document["Enabled"] = bool(request["Enabled"])
+    for member in ("SenderId", "ShortCode"):
+        if request.get(member) is not None:
+            document[member] = request[member]
+    sender_id = document.get("SenderId")
+    if sender_id and not _SENDER_ID.match(sender_id):
+        raise InvalidInput("SenderId must be 1 to 11 letters, digits, hyphens or underscores, with at least one "
+                           "letter, and not start or end with a hyphen", field="SenderId")
+    short_code = document.get("ShortCode")
+    if short_code and not _SHORT_CODE.match(short_code):
+        raise InvalidInput("ShortCode must be 3 to 8 digits", field="ShortCode")
+    return {key: value for key, value in document.items() if value != ""}
+
+
+def _sms_response(conn, project: dict, row: dict) -> dict:
+    document = row["document"]
+    return {**_channel_response(project["id"], row), "Platform": SMS,
+            "PromotionalMessagesPerSecond": SMS_MESSAGES_PER_SECOND,
+            "TransactionalMessagesPerSecond": SMS_MESSAGES_PER_SECOND,
+            **{key: document[key] for key in ("SenderId", "ShortCode") if document.get(key)}}
+
+
+_KINDS = {EMAIL: ("email", _email_document, _email_response), SMS: ("SMS", _sms_document, _sms_response)}
+
+
+def update(ctx: Context, caller: Caller, project_id: str, channel_type: str, request: dict) -> dict:
+    """Update<Type>Channel: the request's members over the stored settings, as a new version."""
+    _label, document_of, response_of = _KINDS[channel_type]
     with ctx.db.write() as conn:
         project = _project(conn, caller, project_id)
-        lock_keys(conn, "channels", [f"{project_id}/{EMAIL}"])  # concurrent updates each get their own version
-        previous = store.get_row(conn, project_id, EMAIL)
-        document = _email_document(conn, caller, request, previous["document"] if previous else None)
+        lock_keys(conn, "channels", [f"{project_id}/{channel_type}"])  # concurrent updates each get their own version
+        previous = store.get_row(conn, project_id, channel_type)
+        document = document_of(conn, caller, request, previous["document"] if previous else None)
         now = ids.iso_now()
-        row = {"project_id": project_id, "channel_type": EMAIL, "document": document,
+        row = {"project_id": project_id, "channel_type": channel_type, "document": document,
                "version": previous["version"] + 1 if previous else 1,
                "created_at": previous["created_at"] if previous else now, "modified_at": now,
                "modified_by": caller.principal_id}
         store.put(conn, row)
-        return _email_response(conn, project, row)
+        return response_of(conn, project, row)
 
 
-def _email_channel(conn, caller: Caller, project_id: str) -> tuple[dict, dict]:
+def _channel(conn, caller: Caller, project_id: str, channel_type: str) -> tuple[dict, dict]:
     project = _project(conn, caller, project_id)
-    row = store.get_row(conn, project_id, EMAIL)
+    row = store.get_row(conn, project_id, channel_type)
     if row is None:
-        raise NotFound(f"Resource not found: the email channel of application {project_id} is not set up")
+        raise NotFound(f"Resource not found: the {_KINDS[channel_type][0]} channel of application {project_id} "
+                       "is not set up")
     return project, row
 
 
-def get_email(ctx: Context, caller: Caller, project_id: str) -> dict:
+def get(ctx: Context, caller: Caller, project_id: str, channel_type: str) -> dict:
     with ctx.db.read() as conn:
-        project, row = _email_channel(conn, caller, project_id)
-        return _email_response(conn, project, row)
+        project, row = _channel(conn, caller, project_id, channel_type)
+        return _KINDS[channel_type][2](conn, project, row)
+
+
+def delete(ctx: Context, caller: Caller, project_id: str, channel_type: str) -> dict:
+    """Delete<Type>Channel: answers the settings as they were."""
+    with ctx.db.write() as conn:
+        project, row = _channel(conn, caller, project_id, channel_type)
+        shown = _KINDS[channel_type][2](conn, project, row)
+        store.delete(conn, project_id, channel_type)
+    return shown
+
+
+def update_email(ctx: Context, caller: Caller, project_id: str, request: dict) -> dict:
+    return update(ctx, caller, project_id, EMAIL, request)
+
+
+def get_email(ctx: Context, caller: Caller, project_id: str) -> dict:
+    return get(ctx, caller, project_id, EMAIL)
 
 
 def delete_email(ctx: Context, caller: Caller, project_id: str) -> dict:
-    with ctx.db.write() as conn:
-        project, row = _email_channel(conn, caller, project_id)
-        shown = _email_response(conn, project, row)
-        store.delete(conn, project_id, EMAIL)
-    return shown
+    return delete(ctx, caller, project_id, EMAIL)
 
 
 def list_channels(ctx: Context, caller: Caller, project_id: str) -> dict:

@@ -35,6 +35,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _EMAIL_MEMBERS = ("Subject", "HtmlPart", "TextPart", "DefaultSubstitutions", "RecommenderId",
                   "TemplateDescription", "Headers")
 _EMAIL_SOURCES = ("Subject", "HtmlPart", "TextPart")
+MAX_SMS_CHARS = 1600  # as SMS-Voice v2's MessageBody; a longer rendered body is refused when sent
+_SMS_MEMBERS = ("Body", "DefaultSubstitutions", "RecommenderId", "TemplateDescription")
 
 
 def check_type(raw: str | None) -> str:
@@ -106,7 +108,18 @@ def _check_substitutions(raw: str | None) -> None:
                            field="DefaultSubstitutions")
 
 
-_DOCUMENTS = {"EMAIL": _email_document}
+def _sms_document(request: dict) -> dict:
+    """The stored members of an SMSTemplateRequest, after checking the body's syntax and size."""
+    document = {key: request[key] for key in _SMS_MEMBERS if request.get(key) is not None}
+    if len(document.get("Body", "")) > MAX_SMS_CHARS:
+        raise LimitExceeded(f"An SMS template's body is limited to {MAX_SMS_CHARS} characters")
+    if "Body" in document:
+        _check_source("Body", document["Body"])
+    _check_substitutions(document.get("DefaultSubstitutions"))
+    return document
+
+
+_DOCUMENTS = {"EMAIL": _email_document, "SMS": _sms_document}
 
 
 def _document(template_type: str, request: dict) -> dict:
@@ -191,7 +204,8 @@ def _version_row(conn, row: dict, number: int) -> dict:
 
 
 def get(ctx: Context, caller: Caller, name: str, template_type: str, version: str | None = None) -> dict:
-    """The template's response (EmailTemplateResponse for EMAIL) for a version, by default the active one."""
+    """The template's response (EmailTemplateResponse for EMAIL, SMSTemplateResponse for SMS) for a
+    version, by default the active one."""
     number = _version_number(version)
     with ctx.db.read() as conn:
         row = _require(conn, caller, name, template_type)

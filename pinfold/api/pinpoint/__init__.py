@@ -6,7 +6,7 @@ The handlers live by resource family, each module with its own table; this one c
 
 from __future__ import annotations
 
-from pinfold.api.pinpoint import analytics, channels, endpoints, messages, projects, segments, templates
+from pinfold.api.pinpoint import analytics, channels, endpoints, messages, numbers, projects, segments, templates
 
 HANDLERS = {
     **projects.HANDLERS,
@@ -16,6 +16,7 @@ HANDLERS = {
     **templates.HANDLERS,
     **messages.HANDLERS,
     **analytics.HANDLERS,
+    **numbers.HANDLERS,
 }
 
 # Operations that walk every endpoint of a project; the gateway keeps them off the event loop.

@@ -1,21 +1,25 @@
-"""Pinpoint channels: a project's email channel, and the list of its channels."""
+"""Pinpoint channels: a project's email and SMS channels, and the list of its channels."""
 
 from __future__ import annotations
 
 from pinfold.messaging import channels as channel_service
 
 
-def _update_email_channel(ctx, caller, p):
-    return {"EmailChannelResponse": channel_service.update_email(ctx, caller, p["ApplicationId"],
-                                                                 p["EmailChannelRequest"])}
+def _channel_handlers(channel_type: str, operation: str, member: str) -> dict:
+    """Update<operation>Channel, Get... and Delete...: `member` prefixes the request and response shapes."""
 
+    def update(ctx, caller, p):
+        request = p[f"{member}ChannelRequest"]
+        return {f"{member}ChannelResponse": channel_service.update(ctx, caller, p["ApplicationId"], channel_type,
+                                                                   request)}
 
-def _get_email_channel(ctx, caller, p):
-    return {"EmailChannelResponse": channel_service.get_email(ctx, caller, p["ApplicationId"])}
+    def get(ctx, caller, p):
+        return {f"{member}ChannelResponse": channel_service.get(ctx, caller, p["ApplicationId"], channel_type)}
 
+    def delete(ctx, caller, p):
+        return {f"{member}ChannelResponse": channel_service.delete(ctx, caller, p["ApplicationId"], channel_type)}
 
-def _delete_email_channel(ctx, caller, p):
-    return {"EmailChannelResponse": channel_service.delete_email(ctx, caller, p["ApplicationId"])}
+    return {f"Update{operation}Channel": update, f"Get{operation}Channel": get, f"Delete{operation}Channel": delete}
 
 
 def _get_channels(ctx, caller, p):
@@ -23,8 +27,7 @@ def _get_channels(ctx, caller, p):
 
 
 HANDLERS = {
-    "UpdateEmailChannel": _update_email_channel,
-    "GetEmailChannel": _get_email_channel,
-    "DeleteEmailChannel": _delete_email_channel,
+    **_channel_handlers(channel_service.EMAIL, "Email", "Email"),
+    **_channel_handlers(channel_service.SMS, "Sms", "SMS"),
     "GetChannels": _get_channels,
 }

@@ -1,4 +1,4 @@
-"""Pinpoint message templates: email templates, their versions, and listing templates of any type."""
+"""Pinpoint message templates: email and SMS templates, their versions, and listing templates of any type."""
 
 from __future__ import annotations
 
@@ -9,24 +9,29 @@ def _accepted(caller, message: str = "Accepted") -> dict:
     return {"MessageBody": {"Message": message, "RequestID": caller.request_id}}
 
 
-def _create_email_template(ctx, caller, p):
-    arn = template_service.create(ctx, caller, p["TemplateName"], "EMAIL", p["EmailTemplateRequest"])
-    return {"CreateTemplateMessageBody": {"Arn": arn, "Message": "Created", "RequestID": caller.request_id}}
+def _template_handlers(template_type: str, operation: str, member: str) -> dict:
+    """Create<operation>Template, Update..., Get... and Delete...: `member` prefixes the request and
+    response shapes (EmailTemplateRequest, SMSTemplateResponse)."""
 
+    def create(ctx, caller, p):
+        arn = template_service.create(ctx, caller, p["TemplateName"], template_type, p[f"{member}TemplateRequest"])
+        return {"CreateTemplateMessageBody": {"Arn": arn, "Message": "Created", "RequestID": caller.request_id}}
 
-def _update_email_template(ctx, caller, p):
-    template_service.update(ctx, caller, p["TemplateName"], "EMAIL", p["EmailTemplateRequest"],
-                            create_new_version=p.get("CreateNewVersion"), version=p.get("Version"))
-    return _accepted(caller)
+    def update(ctx, caller, p):
+        template_service.update(ctx, caller, p["TemplateName"], template_type, p[f"{member}TemplateRequest"],
+                                create_new_version=p.get("CreateNewVersion"), version=p.get("Version"))
+        return _accepted(caller)
 
+    def get(ctx, caller, p):
+        found = template_service.get(ctx, caller, p["TemplateName"], template_type, p.get("Version"))
+        return {f"{member}TemplateResponse": found}
 
-def _get_email_template(ctx, caller, p):
-    return {"EmailTemplateResponse": template_service.get(ctx, caller, p["TemplateName"], "EMAIL", p.get("Version"))}
+    def delete(ctx, caller, p):
+        template_service.delete(ctx, caller, p["TemplateName"], template_type, p.get("Version"))
+        return _accepted(caller)
 
-
-def _delete_email_template(ctx, caller, p):
-    template_service.delete(ctx, caller, p["TemplateName"], "EMAIL", p.get("Version"))
-    return _accepted(caller)
+    return {f"Create{operation}Template": create, f"Update{operation}Template": update,
+            f"Get{operation}Template": get, f"Delete{operation}Template": delete}
 
 
 def _list_templates(ctx, caller, p):
@@ -46,10 +51,8 @@ def _update_template_active_version(ctx, caller, p):
 
 
 HANDLERS = {
-    "CreateEmailTemplate": _create_email_template,
-    "UpdateEmailTemplate": _update_email_template,
-    "GetEmailTemplate": _get_email_template,
-    "DeleteEmailTemplate": _delete_email_template,
+    **_template_handlers("EMAIL", "Email", "Email"),
+    **_template_handlers("SMS", "Sms", "SMS"),
     "ListTemplates": _list_templates,
     "ListTemplateVersions": _list_template_versions,
     "UpdateTemplateActiveVersion": _update_template_active_version,
