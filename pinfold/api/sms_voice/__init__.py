@@ -4,4 +4,8 @@ composes them. Operations in none of them answer the not-implemented error."""
 
 from __future__ import annotations
 
-HANDLERS: dict = {}
+from pinfold.api.sms_voice import settings
+
+HANDLERS: dict = {
+    **settings.HANDLERS,
+}
