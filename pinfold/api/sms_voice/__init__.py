@@ -4,8 +4,9 @@ composes them. Operations in none of them answer the not-implemented error."""
 
 from __future__ import annotations
 
-from pinfold.api.sms_voice import settings
+from pinfold.api.sms_voice import sending, settings
 
 HANDLERS: dict = {
     **settings.HANDLERS,
+    **sending.HANDLERS,
 }

@@ -1,0 +1,98 @@
+"""Outgoing text messages: the `sms_messages` queue, one row per SendTextMessage (or per SMS address
+of a Pinpoint send), with its state.
+
+A message is `queued` until a worker claims it, `sending` while a worker holds its lease, then
+finished: `delivered`, `failed` (the carrier refused it for good), `expired` (its TimeToLive ran out
+before a carrier took it) or `opted_out` (the destination opted out after it was accepted). `due_at`
+is when a queued message may next be tried, or when a sending message's lease runs out: a worker
+that dies leaves its messages to be claimed again. `message` holds what the send resolved
+(destination, origination, body, parts, encoding, type, country, price, expiry, context, ...).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from pinfold.db.database import execute_many
+from pinfold.db.tables import sms_messages as table
+
+WAITING = ("queued", "sending")
+# Written exactly as the partial indexes' predicates, so both databases use them (see email's store).
+_WAITING_SQL = sa.text("status IN ('queued', 'sending')")
+_LEASED_SQL = sa.text("status = 'sending'")
+_FINISH_COLUMNS = ("status", "due_at", "attempts", "sent_at", "detail", "remote_id")
+
+
+def add(conn: Connection, row: dict) -> None:
+    """Queue one message (id, account_id, region, project_id, tenant_id, message, created_at), due now."""
+    conn.execute(table.insert().values(status="queued", due_at=row["created_at"], attempts=0, **row))
+
+
+def claim(conn: Connection, *, now: float, until: float, limit: int) -> list[dict]:
+    """Take up to `limit` due messages, held until `until` (the lease's expiry, kept as `due_at`):
+    first those whose holder's lease ran out (marked `taken_over`), then the queue by due time."""
+    claimed = [{**row, "taken_over": True} for row in _take(conn, _LEASED_SQL, now=now, until=until, limit=limit)]
+    if len(claimed) < limit:
+        claimed += [{**row, "taken_over": False}
+                    for row in _take(conn, _WAITING_SQL, now=now, until=until, limit=limit - len(claimed))]
+    claimed.sort(key=lambda row: row["created_at"])
+    return claimed
+
+
+def _take(conn: Connection, which, *, now: float, until: float, limit: int) -> list[dict]:
+    c = table.c
+    due = (sa.select(c.id).where(which, c.due_at <= now).order_by(c.due_at).limit(limit)
+           .with_for_update(skip_locked=True))
+    statement = (table.update().where(c.id.in_(due.scalar_subquery())).values(status="sending", due_at=until)
+                 .returning(c.id, c.account_id, c.region, c.project_id, c.tenant_id, c.message, c.attempts,
+                            c.sent_at, c.created_at, c.due_at))
+    return [dict(row) for row in conn.execute(statement).mappings()]
+
+
+def renew(conn: Connection, ids: list[str], *, held_until: float, until: float) -> int:
+    """Move the lease on those of these messages still held until `held_until` to `until`."""
+    renewed = 0
+    for first in range(0, len(ids), 500):
+        statement = (table.update().where(table.c.id.in_(ids[first:first + 500]), table.c.status == "sending",
+                                          table.c.due_at == held_until).values(due_at=until))
+        renewed += conn.execute(statement).rowcount
+    return renewed
+
+
+def still_held(conn: Connection, ids: list[str], *, held_until: float) -> set[str]:
+    """Which of these messages are still held under the lease that runs out at `held_until`."""
+    held = set()
+    for first in range(0, len(ids), 500):
+        query = sa.select(table.c.id, table.c.due_at).where(table.c.id.in_(ids[first:first + 500]), _LEASED_SQL)
+        held.update(found.id for found in conn.execute(query) if found.due_at == held_until)
+    return held
+
+
+def finish_held(conn: Connection, results: list[dict], *, held_until: float) -> int:
+    """Record the outcomes (id, status, due_at, attempts, sent_at, detail, remote_id) of those
+    messages still held under the lease that runs out at `held_until`; returns how many were."""
+    rows = [(r["status"], r["due_at"], r["attempts"], r["sent_at"], r["detail"], r.get("remote_id"), r["id"],
+             "sending", held_until) for r in results]
+    return execute_many(conn, table, "update", _FINISH_COLUMNS, rows, ("id", "status", "due_at"))
+
+
+def get(conn: Connection, message_id: str) -> dict | None:
+    found = conn.execute(sa.select(table).where(table.c.id == message_id)).mappings().first()
+    return dict(found) if found else None
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """Messages per status."""
+    return dict(conn.execute(sa.select(table.c.status, sa.func.count()).group_by(table.c.status)).all())
+
+
+def queue_depth(conn: Connection, now: float) -> tuple[int, float]:
+    """(messages waiting or being sent, seconds the most overdue has waited past its due time)."""
+    count, oldest = conn.execute(sa.select(sa.func.count(), sa.func.min(table.c.due_at)).where(_WAITING_SQL)).one()
+    return count, max(0.0, now - oldest) if oldest is not None else 0.0
+
+
+def purge(conn: Connection, before: float) -> int:
+    """Forget finished messages created before `before`."""
+    return conn.execute(table.delete().where(table.c.created_at < before, table.c.status.not_in(WAITING))).rowcount
