@@ -36,6 +36,18 @@ $(SMTP_SINK):
 	  postfix stop >/dev/null 2>&1 || true; \
 	else echo "smtp-sink (Postfix) is missing: its tests will skip, or fail under CI=true"; fi
 
+# Kannel (bearerbox, smsbox, and kannel-extras' fakesmsc) is the real SMS gateway the SMS tests run on
+# loopback (tests/kannel.py): installed the same way, nothing started by the packages.
+BEARERBOX := /usr/sbin/bearerbox
+$(BEARERBOX):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing kannel and kannel-extras for the SMS tests"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q kannel kannel-extras >/dev/null 2>&1 || \
+	    (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q kannel kannel-extras >/dev/null 2>&1) || true; \
+	  /etc/init.d/kannel stop >/dev/null 2>&1 || true; \
+	else echo "Kannel is missing: the SMS gateway tests will skip, or fail under CI=true"; fi
+
 # The AWS CLI v1 that Debian and pip still install (botocore 1.43.0) sends the older bindings of
 # some SES v2 operations; tests/wire/test_older_bindings.py drives it (skips without it, fails under CI=true).
 OLD_AWSCLI := .venv-awscli-old/bin/aws
@@ -44,7 +56,7 @@ $(OLD_AWSCLI):
 	.venv-awscli-old/bin/pip install --quiet awscli==1.45.0 botocore==1.43.0
 
 # The whole suite on SQLite, then again on PostgreSQL (which must be there when CI=true).
-test: $(TEST_STAMP) $(SMTP_SINK) $(OLD_AWSCLI)
+test: $(TEST_STAMP) $(SMTP_SINK) $(BEARERBOX) $(OLD_AWSCLI)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(MAKE) test-sqlite
