@@ -8,12 +8,37 @@ none of them (AccessDeniedException).
 
 from __future__ import annotations
 
+import hmac
+import secrets
+import time
+import uuid
+
+from pinfold.context import Context
 from pinfold.core.access import Caller
-from pinfold.core.arns import parse_arn
-from pinfold.core.errors import Forbidden, InvalidInput, NotFound
+from pinfold.core.arns import parse_arn, sms_arn
+from pinfold.core.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
 from pinfold.core.paging import after_key, page_of
+from pinfold.db.database import lock_keys
+from pinfold.sms import tags
+from pinfold.sms.rules import limits
+from pinfold.sms.rules.ids import new_verified_destination_id, parse_e164
+from pinfold.sms.store import resources
+from pinfold.tenancy.organization import require_account
 
 MAX_RESULTS = 100  # the model's MaxResults bound
+MAX_MONTHLY_LIMIT = 1_000_000_000  # USD, the model's MonthlyLimit bound
+# DescribeAccountLimits: each quota's name, the sms_resources kind it counts and its maximum per account
+# and region. The opt-out list and configuration set maxima are those opt_outs and configuration_sets
+# enforce; phone numbers, pools and sender ids are counted here until the identities module's own
+# constants can be read (25 each, AWS's default quotas; AWS publishes no default for sender ids).
+ACCOUNT_LIMITS = {
+    "PHONE_NUMBERS": ("phone-number", 25),
+    "POOLS": ("pool", 25),
+    "CONFIGURATION_SETS": ("configuration-set", 25),
+    "OPT_OUT_LISTS": ("opt-out-list", 25),
+    "SENDER_IDS": ("sender-id", 25),
+    "VERIFIED_DESTINATION_NUMBERS": ("verified-destination-number", limits.MAX_VERIFIED_DESTINATIONS),
+}
 
 
 def require_admin(caller: Caller, action: str) -> None:
@@ -64,3 +89,244 @@ def page(rows: list, limit: int, listing: str, key, member: str, shape) -> dict:
     and a NextToken when more remain."""
     shown, token = page_of(rows, limit, listing, key)
     return {member: [shape(row) for row in shown], **({"NextToken": token} if token else {})}
+
+
+# --- settings, attributes, limits ------------------------------------------------------------------
+
+def _settings_document(conn, account_id: str, region: str) -> dict | None:
+    found = resources.get(conn, account_id, region, limits.SETTINGS_KIND, limits.SETTINGS_ID)
+    return found["document"] if found else None
+
+
+def _save_settings(conn, account_id: str, region: str, document: dict) -> None:
+    resources.ensure(conn, account_id, region, limits.SETTINGS_KIND, limits.SETTINGS_ID, limits.SETTINGS_ID, {})
+    resources.update(conn, account_id, region, limits.SETTINGS_KIND, limits.SETTINGS_ID, document=document)
+
+
+def _listed(items: list[dict], max_results: int | None, token: str | None, listing: str, member: str) -> dict:
+    """A page of a short fixed list of named items (attributes, limits), keyed by Name."""
+    limit, after = page_limit(max_results), page_after(token, listing)
+    names = [item["Name"] for item in items]
+    start = names.index(after) + 1 if after in names else 0
+    return page(items[start:start + limit + 1], limit, listing, lambda item: item["Name"], member, dict)
+
+
+def describe_attributes(ctx: Context, caller: Caller, max_results: int | None = None,
+                        token: str | None = None) -> dict:
+    """ACCOUNT_TIER is SANDBOX or PRODUCTION (AWS does not document its values; these are Pinfold's)."""
+    with ctx.db.read() as conn:
+        current = limits.settings(_settings_document(conn, caller.account_id, caller.region))
+    tier = [{"Name": "ACCOUNT_TIER", "Value": "SANDBOX" if current["Sandbox"] else "PRODUCTION"}]
+    return _listed(tier, max_results, token, "sms-account-attributes", "AccountAttributes")
+
+
+def describe_limits(ctx: Context, caller: Caller, max_results: int | None = None, token: str | None = None) -> dict:
+    """Used and Max of each resource quota Pinfold keeps (registrations are not implemented, so not listed)."""
+    with ctx.db.read() as conn:
+        used = {name: resources.count(conn, caller.account_id, caller.region, kind)
+                for name, (kind, _max) in ACCOUNT_LIMITS.items()}
+        if not used["OPT_OUT_LISTS"]:
+            used["OPT_OUT_LISTS"] = 1  # the Default list counts from the start, made or not
+    items = [{"Name": name, "Used": used[name], "Max": maximum} for name, (_kind, maximum) in ACCOUNT_LIMITS.items()]
+    return _listed(items, max_results, token, "sms-account-limits", "AccountLimits")
+
+
+def _text_spend_limit(document: dict | None) -> dict:
+    current = limits.settings(document)
+    return {"Name": "TEXT_MESSAGE_MONTHLY_SPEND_LIMIT", "EnforcedLimit": int(limits.enforced_spend_limit(document)),
+            "MaxLimit": int(limits.max_spend_limit(document)), "Overridden": current["SpendLimitOverride"] is not None}
+
+
+def describe_spend_limits(ctx: Context, caller: Caller, max_results: int | None = None,
+                          token: str | None = None) -> dict:
+    """The text limit only: Pinfold sends no voice, media, Notify or RCS messages."""
+    with ctx.db.read() as conn:
+        document = _settings_document(conn, caller.account_id, caller.region)
+    return _listed([_text_spend_limit(document)], max_results, token, "sms-spend-limits", "SpendLimits")
+
+
+def set_spend_override(ctx: Context, caller: Caller, monthly_limit: int) -> dict:
+    """SetTextMessageSpendLimitOverride: at most the account's maximum (AWS's service limit)."""
+    require_admin(caller, "change the account's spend limit")
+    if not 0 <= monthly_limit <= MAX_MONTHLY_LIMIT:
+        raise invalid(f"MonthlyLimit must be between 0 and {MAX_MONTHLY_LIMIT}", "MonthlyLimit")
+    with ctx.db.write() as conn:
+        lock_keys(conn, "sms-account", [f"{caller.account_id}/{caller.region}"])
+        document = _settings_document(conn, caller.account_id, caller.region) or {}
+        ceiling = limits.max_spend_limit(document)
+        if monthly_limit > ceiling:
+            raise invalid(f"MonthlyLimit {monthly_limit} is higher than this account's maximum of {ceiling:g} USD a "
+                          "month", "MonthlyLimit", "REQUESTED_SPEND_LIMIT_HIGHER_THAN_SERVICE_LIMIT")
+        _save_settings(conn, caller.account_id, caller.region, {**document, "SpendLimitOverride": monthly_limit})
+    return {"MonthlyLimit": monthly_limit}
+
+
+def delete_spend_override(ctx: Context, caller: Caller) -> dict:
+    """Drop the override; answers the monthly limit now enforced (the maximum)."""
+    require_admin(caller, "change the account's spend limit")
+    with ctx.db.write() as conn:
+        lock_keys(conn, "sms-account", [f"{caller.account_id}/{caller.region}"])
+        document = {**(_settings_document(conn, caller.account_id, caller.region) or {}), "SpendLimitOverride": None}
+        _save_settings(conn, caller.account_id, caller.region, document)
+    return {"MonthlyLimit": int(limits.enforced_spend_limit(document))}
+
+
+def set_sms_production(ctx: Context, caller: Caller, account_id: str, *, sandbox: bool, max_spend: float | None,
+                       region: str | None = None) -> dict:
+    """The operator's `pinfold accounts sms-production`: take the account's SMS out of the sandbox (or put
+    it back) in `region` (the caller's by default), and set its maximum monthly spend when given.
+    Organization administrators only. Answers the settings and the text spend limit now in force."""
+    caller.require_organization_admin()
+    if max_spend is not None and not 0 <= max_spend <= MAX_MONTHLY_LIMIT:
+        raise invalid(f"The maximum spend must be between 0 and {MAX_MONTHLY_LIMIT} USD a month", "max_spend")
+    region = region or caller.region
+    with ctx.db.write() as conn:
+        require_account(conn, account_id)
+        lock_keys(conn, "sms-account", [f"{account_id}/{region}"])
+        document = {**(_settings_document(conn, account_id, region) or {}), "Sandbox": sandbox}
+        if max_spend is not None:
+            document["MaxSpendLimit"] = float(max_spend)
+        _save_settings(conn, account_id, region, document)
+    return {"AccountId": account_id, "Region": region, **limits.settings(document),
+            "SpendLimit": _text_spend_limit(document)}
+
+
+# --- verified destination numbers (the sandbox's) --------------------------------------------------
+# A code is six digits, good for CODE_SECONDS and for MAX_GUESSES wrong tries; at most
+# MAX_CODES_A_DAY codes are sent for one number in 24 hours. The carrier simulator delivers it: the
+# sending side reads the latest code from the document's "_code" (nothing here logs it).
+
+VERIFIED = "verified-destination-number"
+CODE_SECONDS = 24 * 3600
+MAX_GUESSES = 5
+MAX_CODES_A_DAY = 5
+
+
+def _verified_info(caller: Caller, document: dict) -> dict:
+    return {"VerifiedDestinationNumberArn": sms_arn(caller.region, caller.account_id, VERIFIED,
+                                                    document["VerifiedDestinationNumberId"]),
+            **{key: value for key, value in document.items() if not key.startswith("_")}}
+
+
+def _require_verified(conn, caller: Caller, id_or_arn: str) -> dict:
+    resource_id = local_id(caller, id_or_arn, VERIFIED)
+    found = resources.get(conn, caller.account_id, caller.region, VERIFIED, resource_id)
+    if found is None:
+        raise NotFound(f"Verified destination number {resource_id} does not exist",
+                       details={"ResourceType": VERIFIED, "ResourceId": resource_id})
+    return found
+
+
+def create_verified_number(ctx: Context, caller: Caller, number: str, tag_list: list[dict] | None = None) -> dict:
+    require_admin(caller, "add verified destination numbers")
+    number = parse_e164(number, "DestinationPhoneNumber")
+    new_tags = tags.tag_map(tag_list)
+    account, region = caller.account_id, caller.region
+    with ctx.db.write() as conn:
+        lock_keys(conn, "sms-verified-destinations", [f"{account}/{region}"])
+        if resources.by_name(conn, account, region, VERIFIED, number) is not None:
+            raise Conflict(f"{number} is already a verified destination number",
+                           details={"Reason": "RESOURCE_ALREADY_EXISTS", "ResourceType": VERIFIED,
+                                    "ResourceId": number})
+        maximum = ACCOUNT_LIMITS["VERIFIED_DESTINATION_NUMBERS"][1]
+        if resources.count(conn, account, region, VERIFIED) >= maximum:
+            raise LimitExceeded(f"An account can have at most {maximum} verified destination numbers",
+                                details={"Reason": "VERIFIED_DESTINATION_NUMBERS_PER_ACCOUNT"})
+        resource_id = new_verified_destination_id()
+        document = {"VerifiedDestinationNumberId": resource_id, "DestinationPhoneNumber": number,
+                    "Status": "PENDING", "CreatedTimestamp": time.time()}
+        resources.insert(conn, account, region, VERIFIED, resource_id, number, document)
+        arn = sms_arn(region, account, VERIFIED, resource_id)
+        return {**_verified_info(caller, document), "Tags": tags.attach(conn, arn, new_tags)}
+
+
+def send_verification_code(ctx: Context, caller: Caller, id_or_arn: str, channel: str) -> dict:
+    """Make a new code (replacing any earlier one) for the carrier simulator to deliver; the MessageId."""
+    require_admin(caller, "verify destination numbers")
+    if channel != "TEXT":
+        raise invalid("Pinfold sends verification codes by text only", "VerificationChannel",
+                      "VOICE_CAPABILITY_NOT_AVAILABLE")
+    now, message_id = time.time(), str(uuid.uuid4())
+    with ctx.db.write() as conn:
+        row = _require_verified(conn, caller, id_or_arn)
+        document = row["document"]
+        if document["Status"] == "VERIFIED":
+            raise Conflict(f"{document['DestinationPhoneNumber']} is already verified",
+                           details={"Reason": "VERIFICATION_ALREADY_COMPLETE", "ResourceType": VERIFIED,
+                                    "ResourceId": row["id"]})
+        sent = [at for at in document.get("_codes_sent", []) if now - at < 24 * 3600]
+        if len(sent) >= MAX_CODES_A_DAY:
+            raise LimitExceeded(f"At most {MAX_CODES_A_DAY} verification codes a day go to one number",
+                                details={"Reason": "VERIFICATION_ATTEMPTS_PER_DAY"})
+        document = {**document, "_code": f"{secrets.randbelow(10 ** 6):06d}", "_code_sent_at": now,
+                    "_code_message_id": message_id, "_guesses": 0, "_codes_sent": [*sent, now]}
+        resources.update(conn, caller.account_id, caller.region, VERIFIED, row["id"], document=document)
+    return {"MessageId": message_id}
+
+
+def verify_number(ctx: Context, caller: Caller, id_or_arn: str, code: str) -> dict:
+    require_admin(caller, "verify destination numbers")
+    with ctx.db.write() as conn:
+        row = _require_verified(conn, caller, id_or_arn)
+        document, conflict = row["document"], {"ResourceType": VERIFIED, "ResourceId": row["id"]}
+        if document["Status"] == "VERIFIED":
+            raise Conflict("This number is already verified",
+                           details={"Reason": "VERIFICATION_ALREADY_COMPLETE", **conflict})
+        expected = document.get("_code")
+        if expected is None or time.time() - document["_code_sent_at"] > CODE_SECONDS:
+            raise Conflict("No verification code is current for this number; send a new one",
+                           details={"Reason": "VERIFICATION_CODE_EXPIRED", **conflict})
+        if not hmac.compare_digest(expected.encode(), code.encode()):
+            guesses = document.get("_guesses", 0) + 1
+            spent = {"_code": None} if guesses >= MAX_GUESSES else {}
+            resources.update(conn, caller.account_id, caller.region, VERIFIED, row["id"],
+                             document={**document, "_guesses": guesses, **spent})
+            failed = invalid("The verification code does not match", "VerificationCode", "VERIFICATION_CODE_MISMATCH")
+        else:
+            failed = None
+            document = {key: value for key, value in document.items() if key not in ("_code", "_guesses")}
+            document["Status"] = "VERIFIED"
+            resources.update(conn, caller.account_id, caller.region, VERIFIED, row["id"], document=document)
+    if failed is not None:  # raised after the block so the count of wrong guesses is committed
+        raise failed
+    return _verified_info(caller, document)
+
+
+def describe_verified_numbers(ctx: Context, caller: Caller, ids: list[str] | None = None,
+                              numbers: list[str] | None = None, filters: list[dict] | None = None,
+                              max_results: int | None = None, token: str | None = None) -> dict:
+    limit, after = page_limit(max_results), page_after(token, "sms-verified-destinations")
+    statuses = None
+    for item in filters or []:
+        if item["Name"] != "status":
+            raise invalid(f"Unknown filter {item['Name']!r}", "Filters", "INVALID_FILTER_VALUES")
+        statuses = set(item["Values"]) if statuses is None else statuses & set(item["Values"])
+    wanted = {parse_e164(number, "DestinationPhoneNumbers") for number in numbers or []}
+    with ctx.db.read() as conn:
+        if ids:
+            rows = [_require_verified(conn, caller, value) for value in ids]
+            rows = sorted({row["id"]: row for row in rows}.values(), key=lambda row: row["id"])
+            rows = [row for row in rows if after is None or row["id"] > after]
+        else:  # bounded by the quota of verified numbers
+            rows = resources.listing(conn, caller.account_id, caller.region, VERIFIED, after=after)
+    rows = [row for row in rows if (not wanted or row["name"] in wanted)
+            and (statuses is None or row["document"]["Status"] in statuses)][:limit + 1]
+    return page(rows, limit, "sms-verified-destinations", lambda row: row["id"], "VerifiedDestinationNumbers",
+                lambda row: _verified_info(caller, row["document"]))
+
+
+def delete_verified_number(ctx: Context, caller: Caller, id_or_arn: str) -> dict:
+    require_admin(caller, "remove verified destination numbers")
+    with ctx.db.write() as conn:
+        row = _require_verified(conn, caller, id_or_arn)
+        resources.delete(conn, caller.account_id, caller.region, VERIFIED, row["id"])
+        tags.detach_all(conn, sms_arn(caller.region, caller.account_id, VERIFIED, row["id"]))
+    info = _verified_info(caller, row["document"])
+    del info["Status"]
+    return info
+
+
+def is_verified(conn, account_id: str, region: str, number: str) -> bool:
+    """Whether a sandboxed account may send to `number` (the sending side asks this)."""
+    found = resources.by_name(conn, account_id, region, VERIFIED, number)
+    return found is not None and found["document"]["Status"] == "VERIFIED"

@@ -14,7 +14,7 @@ from pinfold.core.arns import parse_arn, sms_arn
 from pinfold.core.errors import InvalidInput, LimitExceeded, NotFound
 from pinfold.core.tags import MAX_KEY, MAX_VALUE
 from pinfold.projects import store as tag_store
-from pinfold.sms.account import require_admin
+from pinfold.sms import account  # a module import: account tags what it creates, so each needs the other
 from pinfold.sms.store import resources
 
 MAX_TAGS = 200  # per resource, this API's TagList maximum
@@ -72,7 +72,7 @@ def _resource_arn(conn, caller: Caller, arn: str) -> str:
 
 
 def tag_resource(ctx: Context, caller: Caller, arn: str, new_tags: list[dict]) -> None:
-    require_admin(caller, "tag the account's SMS resources")
+    account.require_admin(caller, "tag the account's SMS resources")
     additions = {item["Key"]: item["Value"] for item in new_tags}
     with ctx.db.write() as conn:
         arn = _resource_arn(conn, caller, arn)
@@ -81,7 +81,7 @@ def tag_resource(ctx: Context, caller: Caller, arn: str, new_tags: list[dict]) -
 
 
 def untag_resource(ctx: Context, caller: Caller, arn: str, keys: list[str]) -> None:
-    require_admin(caller, "untag the account's SMS resources")
+    account.require_admin(caller, "untag the account's SMS resources")
     with ctx.db.write() as conn:
         tag_store.delete_tags(conn, _resource_arn(conn, caller, arn), list(keys))
 
