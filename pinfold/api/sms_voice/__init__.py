@@ -4,9 +4,10 @@ composes them. Operations in none of them answer the not-implemented error."""
 
 from __future__ import annotations
 
-from pinfold.api.sms_voice import sending, settings
+from pinfold.api.sms_voice import identities, sending, settings
 
 HANDLERS: dict = {
+    **identities.HANDLERS,
     **settings.HANDLERS,
     **sending.HANDLERS,
 }
