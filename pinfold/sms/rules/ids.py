@@ -135,3 +135,35 @@ def country_of(number: str) -> str | None:
         return phonenumbers.region_code_for_number(phonenumbers.parse(number, None))
     except phonenumbers.NumberParseException:
         return None
+
+
+# --- Describe* calls: filters and next tokens ------------------------------------------------------
+
+def filter_values(document: dict, member: str) -> list[str]:
+    """A document member as the strings a filter compares with (booleans as "true"/"false")."""
+    value = document.get(member)
+    if value is None:
+        return []
+    values = value if isinstance(value, list) else [value]
+    return [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+
+
+def filter_predicate(filters: list[dict] | None, members: dict[str, str], booleans: frozenset[str] = frozenset()):
+    """A test of one document against Filters [{Name, Values}]: every filter must match one of its
+    values; `members` maps a filter name to the document member it reads."""
+    wanted: list[tuple[str, set[str]]] = []
+    for item in filters or []:
+        name, values = item.get("Name"), item.get("Values") or []
+        if name not in members:
+            raise invalid(f"Unknown filter {name!r}; use one of {', '.join(members)}", "INVALID_FILTER_VALUES")
+        if name in booleans:
+            values = [str(v).lower() for v in values]
+            if not set(values) <= {"true", "false"}:
+                raise invalid(f"Filter {name} takes true or false", "INVALID_FILTER_VALUES")
+        wanted.append((members[name], set(values)))
+
+    def keep(document: dict) -> bool:
+        return all(values & set(filter_values(document, member)) for member, values in wanted)
+
+    return keep
+
