@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from pinfold.cli import accounts, admin, audience, mailbox, operate, server, ses, tenants
+from pinfold.cli import accounts, admin, audience, mailbox, operate, server, ses, sms, tenants
 from pinfold.cli.analytics import analytics_app, report
 
 app = typer.Typer(help="Pinfold: multi-tenant customer engagement with Pinpoint-compatible APIs.",
@@ -25,6 +25,7 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(ses.webhooks_app, name="webhooks")
 app.add_typer(ses.identities_app, name="identities")
 app.add_typer(mailbox.mailbox_app, name="mailbox")
+app.add_typer(sms.sms_app, name="sms")
 app.add_typer(operate.config_app, name="config")
 app.add_typer(operate.db_app, name="db")
 
