@@ -14,18 +14,39 @@ import subprocess
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
 
 BEARERBOX = Path("/usr/sbin/bearerbox")
 SMSBOX = Path("/usr/sbin/smsbox")
 FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")
 USER, PASSWORD, ADMIN_PASSWORD = "pinfold", "kannel-test-password", "kannel-admin-password"
-_SENT = re.compile(r"Got message \d+: <(\S+) (\S+) text (.*)>$")
+# fakesmsc prints what it gets as "<from> <to> text <text>", "<from> <to> ucs-2 <url-encoded UTF-16BE>"
+# or, for a part of a longer message, "<from> <to> udh <url-encoded header> data <part>".
+_SENT = re.compile(r"Got message \d+: <(\S+) (\S+) (text|ucs-2|udh \S+ data) (.*)>$")
 
 
 def installed() -> bool:
     return BEARERBOX.exists() and SMSBOX.exists() and FAKESMSC.exists()
+
+
+@contextmanager
+def running(folder: Path, mo_url: str) -> Iterator[Kannel]:
+    """A started Kannel in `folder` whose inbound messages go to `mo_url`; stopped afterwards. Skips
+    without the packages (fails under CI=true)."""
+    from tests.conftest import free_port, unavailable
+
+    if not installed():
+        unavailable("Kannel (Debian packages kannel, kannel-extras) is not installed")
+    folder.mkdir(parents=True, exist_ok=True)
+    kannel = Kannel(folder, {name: free_port() for name in ("admin", "smsbox", "smsc", "sendsms")}, mo_url)
+    try:
+        yield kannel.start()
+    finally:
+        kannel.stop()
 
 
 @dataclass
@@ -36,7 +57,7 @@ class Kannel:
     ports: dict[str, int]  # admin, smsbox, smsc, sendsms
     mo_url: str  # smsbox's get-url for inbound messages, with Kannel's escapes (%p, %P, %a)
     processes: list = field(default_factory=list)
-    sent: list[tuple[str, str, str]] = field(default_factory=list)  # (from, to, text) as the carrier got them
+    sent: list[tuple[str, str, str]] = field(default_factory=list)  # (from, to, text) of each part carried
 
     @property
     def sendsms_url(self) -> str:
@@ -126,7 +147,10 @@ max-messages = 0
                 copy.flush()
                 found = _SENT.search(line.rstrip("\n"))
                 if found:
-                    self.sent.append((found.group(1), found.group(2), found.group(3)))
+                    sender, receiver, kind, payload = found.groups()
+                    if kind == "ucs-2":
+                        payload = unquote_to_bytes(payload.replace("+", "%20")).decode("utf-16-be")
+                    self.sent.append((sender, receiver, payload))
 
     def _status(self) -> str | None:
         url = f"http://127.0.0.1:{self.ports['admin']}/status.txt?password={ADMIN_PASSWORD}"

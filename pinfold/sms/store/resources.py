@@ -19,7 +19,7 @@ def _where(account_id: str, region: str, kind: str):
 
 
 def _row(found) -> dict:
-    return {**dict(found), "document": dict(found.document)}
+    return {**found._mapping, "document": dict(found.document)}
 
 
 def get(conn: Connection, account_id: str, region: str, kind: str, resource_id: str) -> dict | None:
