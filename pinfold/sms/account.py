@@ -27,18 +27,21 @@ from pinfold.tenancy.organization import require_account
 
 MAX_RESULTS = 100  # the model's MaxResults bound
 MAX_MONTHLY_LIMIT = 1_000_000_000  # USD, the model's MonthlyLimit bound
-# DescribeAccountLimits: each quota's name, the sms_resources kind it counts and its maximum per account
-# and region. The opt-out list and configuration set maxima are those opt_outs and configuration_sets
-# enforce; phone numbers, pools and sender ids are counted here until the identities module's own
-# constants can be read (25 each, AWS's default quotas; AWS publishes no default for sender ids).
-ACCOUNT_LIMITS = {
-    "PHONE_NUMBERS": ("phone-number", 25),
-    "POOLS": ("pool", 25),
-    "CONFIGURATION_SETS": ("configuration-set", 25),
-    "OPT_OUT_LISTS": ("opt-out-list", 25),
-    "SENDER_IDS": ("sender-id", 25),
-    "VERIFIED_DESTINATION_NUMBERS": ("verified-destination-number", limits.MAX_VERIFIED_DESTINATIONS),
-}
+MAX_OPT_OUT_LISTS = 25  # per account and region, the Default list included (AWS's default quota)
+MAX_CONFIGURATION_SETS = 25  # per account and region (AWS's default quota)
+# DescribeAccountLimits: each quota's name and the sms_resources kind it counts, in the order listed.
+ACCOUNT_LIMITS = {"PHONE_NUMBERS": "phone-number", "POOLS": "pool", "CONFIGURATION_SETS": "configuration-set",
+                  "OPT_OUT_LISTS": "opt-out-list", "SENDER_IDS": "sender-id",
+                  "VERIFIED_DESTINATION_NUMBERS": "verified-destination-number"}
+
+
+def _maxima() -> dict[str, int]:
+    """Each quota's maximum, from the module that enforces it."""
+    # Imported here: identities and pools import this module for its shared helpers.
+    from pinfold.sms import identities, pools
+    return {"PHONE_NUMBERS": identities.MAX_PHONE_NUMBERS, "POOLS": pools.MAX_POOLS,
+            "CONFIGURATION_SETS": MAX_CONFIGURATION_SETS, "OPT_OUT_LISTS": MAX_OPT_OUT_LISTS,
+            "SENDER_IDS": identities.MAX_SENDER_IDS, "VERIFIED_DESTINATION_NUMBERS": limits.MAX_VERIFIED_DESTINATIONS}
 
 
 def require_admin(caller: Caller, action: str) -> None:
@@ -124,10 +127,11 @@ def describe_limits(ctx: Context, caller: Caller, max_results: int | None = None
     """Used and Max of each resource quota Pinfold keeps (registrations are not implemented, so not listed)."""
     with ctx.db.read() as conn:
         used = {name: resources.count(conn, caller.account_id, caller.region, kind)
-                for name, (kind, _max) in ACCOUNT_LIMITS.items()}
+                for name, kind in ACCOUNT_LIMITS.items()}
         if not used["OPT_OUT_LISTS"]:
             used["OPT_OUT_LISTS"] = 1  # the Default list counts from the start, made or not
-    items = [{"Name": name, "Used": used[name], "Max": maximum} for name, (_kind, maximum) in ACCOUNT_LIMITS.items()]
+    maxima = _maxima()
+    items = [{"Name": name, "Used": used[name], "Max": maxima[name]} for name in ACCOUNT_LIMITS]
     return _listed(items, max_results, token, "sms-account-limits", "AccountLimits")
 
 
@@ -228,7 +232,7 @@ def create_verified_number(ctx: Context, caller: Caller, number: str, tag_list: 
             raise Conflict(f"{number} is already a verified destination number",
                            details={"Reason": "RESOURCE_ALREADY_EXISTS", "ResourceType": VERIFIED,
                                     "ResourceId": number})
-        maximum = ACCOUNT_LIMITS["VERIFIED_DESTINATION_NUMBERS"][1]
+        maximum = limits.MAX_VERIFIED_DESTINATIONS
         if resources.count(conn, account, region, VERIFIED) >= maximum:
             raise LimitExceeded(f"An account can have at most {maximum} verified destination numbers",
                                 details={"Reason": "VERIFIED_DESTINATION_NUMBERS_PER_ACCOUNT"})

@@ -20,11 +20,10 @@ from pinfold.core.arns import parse_arn, sms_arn
 from pinfold.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from pinfold.db.database import lock_keys
 from pinfold.sms import tags
-from pinfold.sms.account import ACCOUNT_LIMITS, invalid, local_id, page, page_after, page_limit, require_admin
+from pinfold.sms.account import MAX_CONFIGURATION_SETS, invalid, local_id, page, page_after, page_limit, require_admin
 from pinfold.sms.store import resources
 
 KIND = "configuration-set"
-MAX_CONFIGURATION_SETS = ACCOUNT_LIMITS["CONFIGURATION_SETS"][1]  # per account and region
 MAX_EVENT_DESTINATIONS = 5  # per configuration set
 # Each destination kind, the member naming its target, and the ARN service and resource type it must have.
 DESTINATION_KINDS = {

@@ -21,13 +21,12 @@ from pinfold.core.arns import sms_arn
 from pinfold.core.errors import Conflict, LimitExceeded, NotFound
 from pinfold.db.database import lock_keys
 from pinfold.sms import tags
-from pinfold.sms.account import ACCOUNT_LIMITS, invalid, local_id, page, page_after, page_limit, require_admin
+from pinfold.sms.account import MAX_OPT_OUT_LISTS, invalid, local_id, page, page_after, page_limit, require_admin
 from pinfold.sms.store import opt_outs as entries
 from pinfold.sms.store import resources
 
 KIND = "opt-out-list"
 DEFAULT_LIST = "Default"
-MAX_OPT_OUT_LISTS = ACCOUNT_LIMITS["OPT_OUT_LISTS"][1]  # per account and region, the Default list included
 REOPT_IN_SECONDS = 30 * 24 * 3600  # a number may be removed from a list once every 30 days
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")

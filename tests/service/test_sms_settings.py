@@ -320,6 +320,7 @@ def test_account_limits_count_what_the_account_has(ctx, owner):
     opt_outs.create_list(ctx, owner, "extra")
     found = {item["Name"]: item for item in account.describe_limits(ctx, owner)["AccountLimits"]}
     assert found["CONFIGURATION_SETS"] == {"Name": "CONFIGURATION_SETS", "Used": 1, "Max": 25}
+    assert found["PHONE_NUMBERS"]["Used"] == 0 and found["PHONE_NUMBERS"]["Max"] >= 1
     assert found["OPT_OUT_LISTS"]["Used"] == 2 and found["VERIFIED_DESTINATION_NUMBERS"]["Max"] == 10
     first = account.describe_limits(ctx, owner, max_results=4)
     rest = account.describe_limits(ctx, owner, max_results=4, token=first["NextToken"])
