@@ -14,13 +14,6 @@ from tests.service.helpers import account_caller, onboard
 NUMBER = "+14255550100"
 
 
-@pytest.fixture(autouse=True)
-def _readable_rows(monkeypatch):
-    """Stopgap until pinfold/sms/store/resources.py reads rows through `._mapping` (its `dict(row)`
-    fails on SQLAlchemy 2 rows); remove once the store is fixed."""
-    monkeypatch.setattr(resources, "_row", lambda found: {**dict(found._mapping), "document": dict(found.document)})
-
-
 @pytest.fixture
 def owner(ctx, admin):
     """An ma-mp tenant: the whole of its own member account."""
