@@ -25,13 +25,6 @@ GB_SUCCESS = "+447860019066"
 REAL_US = "+12065550123"  # not a simulator destination
 
 
-@pytest.fixture(autouse=True)
-def _readable_rows(monkeypatch):
-    """Stopgap until pinfold/sms/store/resources.py reads rows through `._mapping` (its `dict(row)`
-    fails on SQLAlchemy 2 rows); remove once the store is fixed."""
-    monkeypatch.setattr(resources, "_row", lambda found: {**dict(found._mapping), "document": dict(found.document)})
-
-
 @pytest.fixture
 def owner(ctx, admin):
     tenant, _ = onboard(ctx, admin, "acme", "ma-mp")
