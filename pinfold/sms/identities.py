@@ -10,6 +10,9 @@ may describe the account's identities but not request, change or release them.
 Quotas per account and region (ServiceQuotaExceededException with the Reason named), Pinfold's own
 defaults since AWS publishes none for these: 1,000 phone numbers, 1,000 sender ids; a pool holds up
 to 1,000 origination identities.
+
+A little over 400 lines: the membership rules live here, beside the identities they move, so that
+RequestPhoneNumber (with PoolId) and `pools` share them without importing each other.
 """
 
 from __future__ import annotations
