@@ -68,13 +68,14 @@ class SmsChannel:
     # The steps.
 
     def gate(self, conn, claimed: list[Claimed]) -> list[Claimed]:
-        """Hold back messages past their TimeToLive and those whose destination has opted out since."""
+        """Hold back messages past their TimeToLive and those whose destination has opted out since
+        (except keyword answers: the STOP confirmation goes to a handset that has just opted out)."""
         for item in claimed:
             if item.claimed_at > item.row["message"]["expires_at"]:
                 item.held = "TTL_EXPIRED"
         by_list: dict[tuple, list[Claimed]] = {}
         for item in claimed:
-            if item.held is None:
+            if item.held is None and not item.row["message"].get("reply"):  # a keyword's answer goes regardless
                 row = item.row
                 by_list.setdefault((row["account_id"], row["region"], row["message"]["opt_out_list"]), []).append(item)
         for (account_id, region, list_name), items in by_list.items():

@@ -54,46 +54,74 @@ def send_text_message(ctx: Context, caller: Caller, request: dict) -> dict:
     ttl = _time_to_live(request.get("TimeToLive"))
     max_price = _max_price(request.get("MaxPrice"))
     context = _context(request.get("Context"))
-    account_id, region, now = caller.account_id, caller.region, time.time()
+    now = time.time()
     with ctx.db.write() as conn:
         configuration_set = _configuration_set(conn, caller, request.get("ConfigurationSetName"))
         message_type = message_type or (configuration_set or {}).get("DefaultMessageType")
         route = choose_route(conn, caller, request.get("OriginationIdentity"), destination, message_type=message_type,
                              default_sender_id=(configuration_set or {}).get("DefaultSenderId"))
         check_opted_out(conn, caller, route.opt_out_list, destination.number)
-        settings_row = resources.get(conn, account_id, region, limits.SETTINGS_KIND, limits.SETTINGS_ID)
+        settings_row = resources.get(conn, caller.account_id, caller.region, limits.SETTINGS_KIND, limits.SETTINGS_ID)
         settings = settings_row["document"] if settings_row else None
         if limits.settings(settings)["Sandbox"]:
             _check_verified(conn, caller, destination)
-        price = prices.price_of(destination.country, len(encoded.parts))
-        if max_price is not None and price > max_price:
-            raise ids.invalid(f"The message costs {price:.5f} USD ({len(encoded.parts)} part(s) to "
-                              f"{destination.country}), more than MaxPrice {max_price:.5f}", "PRICE_OVER_THRESHOLD",
-                              "MaxPrice")
-        month = spend.month_of(now)
-        limit = limits.enforced_spend_limit(settings)
-        if spend.spent(conn, account_id, region, month) + price > limit + 1e-9:
-            raise LimitExceeded(f"The account's monthly text message spend limit ({limit:g} USD) is reached",
-                                details={"Reason": "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT"})
-        message_id = str(uuid.uuid4())
+        _check_price(conn, caller, settings, prices.price_of(destination.country, len(encoded.parts)), max_price,
+                     now=now)
         if request.get("DryRun"):
-            return {"MessageId": message_id}
-        identity = route.identity
-        messages.add(conn, {
-            "id": message_id, "account_id": account_id, "region": region, "project_id": caller.pinned_project(),
-            "tenant_id": caller.tenant_id, "created_at": now,
-            "message": {
-                "destination": destination.number, "country": destination.country, "origination": identity.name,
-                "origination_kind": identity.kind, "origination_id": identity.id, "pool_id": route.pool_id,
-                "opt_out_list": route.opt_out_list, "body": body, "parts": len(encoded.parts),
-                "encoding": encoded.encoding, "message_type": message_type or _type_of(identity),
-                "price": price, "expires_at": now + ttl, "context": context, "keyword": request.get("Keyword"),
-                "configuration_set": (configuration_set or {}).get("ConfigurationSetName"),
-                "international": bool(identity.country) and identity.country != destination.country,
-                "request_id": caller.request_id,
-            }})
-        spend.add(conn, account_id, region, month, price)
+            return {"MessageId": str(uuid.uuid4())}
+        message_id = _queue(conn, caller.account_id, caller.region, route, destination, body, now=now,
+                            project_id=caller.pinned_project(), tenant_id=caller.tenant_id, extra={
+                                "message_type": message_type or _type_of(route.identity), "expires_at": now + ttl,
+                                "context": context, "keyword": request.get("Keyword"),
+                                "configuration_set": (configuration_set or {}).get("ConfigurationSetName"),
+                                "request_id": caller.request_id})
     return {"MessageId": message_id}
+
+
+def queue_reply(conn, number: dict, destination: str, body: str) -> str:
+    """Queue a keyword's answer (HELP, STOP, ...) from the number row that received the keyword to the
+    handset that sent it; returns its message id. It goes even to a number that has just opted out
+    and from the sandbox, and is charged like any text, but no spend limit holds back a reply the
+    law requires."""
+    identity = routing.Identity(routing.PHONE_NUMBER, number["id"], number["name"], number["document"])
+    country = simulator.country_of(destination) or ids.country_of(destination) or ""
+    target = routing.Destination(destination, country, simulator.is_destination(destination))
+    now = time.time()
+    return _queue(conn, number["account_id"], number["region"], Route(identity, _opt_out_list(identity)), target,
+                  body, now=now, extra={"message_type": _type_of(identity),
+                                        "expires_at": now + DEFAULT_TIME_TO_LIVE, "reply": True})
+
+
+def _queue(conn, account_id: str, region: str, route: Route, destination: routing.Destination, body: str, *,
+           now: float, extra: dict, project_id: str | None = None, tenant_id: str | None = None) -> str:
+    """Queue one text and add its price to the month's spend, in the caller's transaction."""
+    encoded = encoding.encode(body)
+    price = prices.price_of(destination.country, len(encoded.parts))
+    identity, message_id = route.identity, str(uuid.uuid4())
+    messages.add(conn, {
+        "id": message_id, "account_id": account_id, "region": region, "project_id": project_id,
+        "tenant_id": tenant_id, "created_at": now,
+        "message": {
+            "destination": destination.number, "country": destination.country, "origination": identity.name,
+            "origination_kind": identity.kind, "origination_id": identity.id, "pool_id": route.pool_id,
+            "opt_out_list": route.opt_out_list, "body": body, "parts": len(encoded.parts),
+            "encoding": encoded.encoding, "price": price,
+            "international": bool(identity.country) and identity.country != destination.country, **extra,
+        }})
+    spend.add(conn, account_id, region, spend.month_of(now), price)
+    return message_id
+
+
+def _check_price(conn, caller: Caller, settings: dict | None, price: float, max_price: float | None, *,
+                 now: float) -> None:
+    """MaxPrice (ValidationException PRICE_OVER_THRESHOLD), then the month's spend limit."""
+    if max_price is not None and price > max_price:
+        raise ids.invalid(f"The message costs {price:.5f} USD, more than MaxPrice {max_price:.5f}",
+                          "PRICE_OVER_THRESHOLD", "MaxPrice")
+    limit = limits.enforced_spend_limit(settings)
+    if spend.spent(conn, caller.account_id, caller.region, spend.month_of(now)) + price > limit + 1e-9:
+        raise LimitExceeded(f"The account's monthly text message spend limit ({limit:g} USD) is reached",
+                            details={"Reason": "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT"})
 
 
 def destination_of(raw: str | None) -> routing.Destination:

@@ -487,3 +487,16 @@ def test_the_cli_lists_kept_texts_newest_first_and_shows_one(ctx, owner):
     missing = runner.invoke(sms.sms_app, ["show", "../../etc/passwd", "--data-dir", data_dir])
     assert missing.exit_code == 2
     assert runner.invoke(sms.sms_app, ["show", str(uuid.uuid4()), "--data-dir", data_dir]).exit_code == 4
+
+
+def test_a_keyword_reply_goes_from_the_receiving_number_even_to_an_opted_out_handset(ctx, owner):
+    number_id = _number(ctx, owner, "+12015550100")
+    _opt_out(ctx, owner, US_SUCCESS)
+    with ctx.db.write() as conn:
+        number = {**resources.get(conn, owner.account_id, owner.region, "phone-number", number_id),
+                  "account_id": owner.account_id, "region": owner.region}
+        message_id = send.queue_reply(conn, number, US_SUCCESS, "You are unsubscribed. Reply START to resubscribe.")
+    SmsDelivery(ctx).run_once()  # the gate would hold back any other text to this handset
+    row = _row(ctx, message_id)
+    assert row["status"] == "delivered" and row["message"]["origination"] == "+12015550100"
+    assert _spent(ctx, owner) == pytest.approx(prices.price_of("US", 1))
