@@ -331,6 +331,12 @@ def test_a_configuration_set_gives_the_message_type_and_must_exist(ctx, owner):
         _send(ctx, owner, ConfigurationSetName="promo")
     message_id = _send(ctx, owner, ConfigurationSetName="promo", MessageType="TRANSACTIONAL")
     assert _row(ctx, message_id)["message"]["configuration_set"] == "promo"
+    SmsDelivery(ctx).run_once()
+    [record] = _records(ctx)  # the set's event destinations would take it, by the types they match
+    assert events.destined(record, owner.account_id, owner.region, "promo", {"TEXT_DELIVERED"})
+    assert events.destined(record, owner.account_id, owner.region, "promo", {"TEXT_ALL"})
+    assert not events.destined(record, owner.account_id, owner.region, "promo", {"TEXT_FAILED", "TEXT_BLOCKED"})
+    assert not events.destined(record, owner.account_id, owner.region, "other", {"ALL"})
 
 
 def test_a_tenant_confined_to_a_project_sends_through_the_accounts_numbers(ctx, admin):
