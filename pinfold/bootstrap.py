@@ -17,6 +17,7 @@ from prometheus_client import REGISTRY, start_http_server
 
 from pinfold.api.admin import create_admin_app
 from pinfold.api.gateway import AwsGateway
+from pinfold.api.sms_gateway import sms_gateway_routes
 from pinfold.api.tracking import tracking_routes
 from pinfold.audience import exports, imports
 from pinfold.audience.runner import JobRunner
@@ -35,6 +36,10 @@ from pinfold.events.pump import Pump
 from pinfold.events.sinks.base import Always, Outlets
 from pinfold.events.sinks.lake import Lake, LakeSink
 from pinfold.events.sinks.streams import ProjectStreams
+from pinfold.sms import reports as sms_reports
+from pinfold.sms.adapters.kannel import KannelGateway
+from pinfold.sms.delivery import SmsDelivery
+from pinfold.sms.store import messages as sms_messages
 
 log = logging.getLogger("pinfold")
 
@@ -42,8 +47,13 @@ log = logging.getLogger("pinfold")
 JOB_RUNNERS = {"IMPORT": imports.run, "EXPORT": exports.run}
 
 
-def create_app(ctx: Context, services: dict[str, Service | EmailDelivery] | None = None):
-    """The server: AWS requests are everything that is not under /admin, /health, /ready or /t.
+# The background services a process runs, by name (what /ready reports on).
+Background = dict[str, Service | EmailDelivery | SmsDelivery]
+
+
+def create_app(ctx: Context, services: Background | None = None):
+    """The server: AWS requests are everything that is not under /admin, /health, /ready, /metrics, /t
+    (tracking) or /sms/kannel (the SMS gateway's callbacks).
     `services` are the background services this process runs, which /ready reports on."""
     gateway = AwsGateway(ctx)
     admin = create_admin_app(ctx, lambda: readiness(ctx, services))
@@ -52,6 +62,10 @@ def create_app(ctx: Context, services: dict[str, Service | EmailDelivery] | None
     tracking = tracking_routes(ctx.secrets.derive_key("tracking"),
                                lambda message_id, index: feedback.link_of(ctx, message_id, index),
                                lambda *seen: feedback.record_engagement(ctx, *seen))
+    # Kannel's delivery reports and inbound messages (pinfold/api/sms_gateway.py).
+    sms_gateway = sms_gateway_routes(sms_reports.REPORT_PATH, sms_reports.INBOUND_PATH,
+                                     lambda *report: sms_reports.delivery_report(ctx, *report),
+                                     lambda *message: sms_reports.inbound(ctx, *message))
 
     async def app(scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -60,6 +74,8 @@ def create_app(ctx: Context, services: dict[str, Service | EmailDelivery] | None
             await admin(scope, receive, send)
         elif scope["path"].startswith("/t/"):
             await tracking(scope, receive, send)
+        elif scope["path"].startswith("/sms/kannel/"):
+            await sms_gateway(scope, receive, send)
         elif scope["path"] == "/metrics":
             body = await anyio.to_thread.run_sync(metrics.exposition, own_metrics)  # the readings query the database
             await send({"type": "http.response.start", "status": 200,
@@ -96,19 +112,28 @@ def email_delivery(ctx: Context, *, listen: bool = True) -> EmailDelivery:
     return EmailDelivery(ctx, listen=listen)
 
 
-def background(ctx: Context, *, feedback_listener: bool) -> dict[str, Service | EmailDelivery]:
+def sms_delivery(ctx: Context) -> SmsDelivery:
+    """SMS sending through PINFOLD_SMS_GATEWAY (Kannel), or the built-in carrier simulator."""
+    url = ctx.settings.sms_gateway
+    adapter = KannelGateway(url, lambda message_id: sms_reports.report_url(ctx, message_id)) if url else None
+    return SmsDelivery(ctx, adapter)
+
+
+def background(ctx: Context, *, feedback_listener: bool) -> Background:
     """The work that runs beside requests, started: imports and exports, the event pump (one per
-    database, by lease), and email sending (workers share the queue; each message goes out once)."""
+    database, by lease), and email and SMS sending (workers share each queue; each message goes out once)."""
     return {"jobs": JobRunner(ctx, JOB_RUNNERS).start(), "pump": event_pump(ctx).start(),
-            "sending": email_delivery(ctx, listen=feedback_listener).start()}
+            "sending": email_delivery(ctx, listen=feedback_listener).start(), "sms": sms_delivery(ctx).start()}
 
 
 def database_readings(ctx: Context) -> metrics.Readings:
     """What /metrics reads from the database when scraped: the sending queue, each sink's outbox lag,
     and jobs by status."""
     def queue(conn):
-        depth, overdue = messages.queue_depth(conn, time.time())
-        return [(("email",), depth)], [(("email",), overdue)]
+        now = time.time()
+        readings = [("email", *messages.queue_depth(conn, now)), ("sms", *sms_messages.queue_depth(conn, now))]
+        return [((channel,), depth) for channel, depth, _ in readings], \
+            [((channel,), overdue) for channel, _, overdue in readings]
 
     return metrics.Readings(ctx.db, [
         metrics.Reading("pinfold_sending_queue_messages", "Messages waiting to be sent or being sent",
@@ -123,7 +148,7 @@ def database_readings(ctx: Context) -> metrics.Readings:
     ])
 
 
-def readiness(ctx: Context, services: dict[str, Service | EmailDelivery] | None) -> tuple[bool, dict]:
+def readiness(ctx: Context, services: Background | None) -> tuple[bool, dict]:
     """What /ready answers: the database answers and its schema is at the code's newest migration,
     and every background service of this process runs (server processes after the first run none)."""
     checks: dict = {}
@@ -187,6 +212,6 @@ def work(ctx: Context, until) -> None:
         ctx.close()
 
 
-def stop(services: dict[str, Service | EmailDelivery]) -> None:
+def stop(services: Background) -> None:
     for service in services.values():
         service.stop()

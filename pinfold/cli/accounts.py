@@ -40,3 +40,18 @@ def production(account_id: str, region: str | None = None,
     row = run(data_dir, lambda ctx: email_account.set_production(
         ctx, operator(ctx), account_id, region, enabled=not sandbox, max_24h=max_24h, max_rate=max_rate))
     print_result(row, as_json, _QUOTA_COLUMNS)
+
+
+@accounts_app.command("sms-production")
+def sms_production(account_id: str, region: str | None = None,
+                   max_spend: float = typer.Option(None, "--max-spend", min=0,
+                                                   help="Most the account may spend on texts a month, in USD"),
+                   sandbox: bool = typer.Option(False, "--sandbox", help="Back to the SMS sandbox ($1 a month, "
+                                                                         "verified destinations only)"),
+                   data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Take an account's SMS out of the sandbox (or --sandbox to put it back), with a monthly spend maximum."""
+    from pinfold.sms import account as sms_account
+
+    row = run(data_dir, lambda ctx: sms_account.set_sms_production(
+        ctx, operator(ctx), account_id, sandbox=sandbox, max_spend=max_spend, region=region))
+    print_result(row, as_json)

@@ -65,3 +65,15 @@ def _answer(action):
     except PinfoldError as error:
         typer.echo(f"error: {error.message}", err=True)
         raise typer.Exit(EXIT_CODES.get(error.code, 1)) from None
+
+
+@sms_app.command("gateway-config")
+def gateway_config(data_dir: Path | None = DataDir) -> None:
+    """The Kannel `sms-service` group that hands messages from handsets to Pinfold (STOP, HELP,
+    keywords): paste it into kannel.conf. Its URL carries a key only this installation makes."""
+    from pinfold.cli.common import run
+    from pinfold.sms import reports
+
+    url = run(data_dir, reports.inbound_url)
+    typer.echo("group = sms-service\nkeyword = default\n"
+               f'get-url = "{url}"\nmax-messages = 0\n', nl=False)

@@ -500,7 +500,7 @@ sms_resources = sa.Table(
     sa.Column("pool_id", sa.String(64)),  # a phone number's pool (a number is in at most one)
     sa.Column("document", Json, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
-    sa.Index("ix_sms_resources_name", "account_id", "region", "kind", "name"),
+    sa.Index("ix_sms_resources_name", "kind", "name", "account_id", "region"),  # also finds a number in any account
 )
 
 # Opted-out destination numbers, per opt-out list. A number opted back in keeps its row (opted_out

@@ -75,7 +75,8 @@ def test_phone_number_validate_answers_from_the_numbering_plan(pinpoint_tenant):
         return pinpoint.phone_number_validate(NumberValidateRequest=request)["NumberValidateResponse"]
 
     us = validate(PhoneNumber="+1 (425) 414-7755")
-    assert (us["CleansedPhoneNumberE164"], us["CountryCodeIso2"], us["CountryCodeNumeric"]) == ("+14254147755", "US", "1")
+    assert (us["CleansedPhoneNumberE164"], us["CountryCodeIso2"], us["CountryCodeNumeric"]) == \
+        ("+14254147755", "US", "1")
     assert us["Country"] == "United States" and us["PhoneType"] == "MOBILE" and us["PhoneTypeCode"] == 0
     assert us["Timezone"] == "America/Los_Angeles" and us["OriginalPhoneNumber"] == "+1 (425) 414-7755"
     london = validate(PhoneNumber="020 7946 0018", IsoCountryCode="GB")

@@ -96,3 +96,11 @@ def queue_depth(conn: Connection, now: float) -> tuple[int, float]:
 def purge(conn: Connection, before: float) -> int:
     """Forget finished messages created before `before`."""
     return conn.execute(table.delete().where(table.c.created_at < before, table.c.status.not_in(WAITING))).rowcount
+
+
+def report(conn: Connection, message_id: str, *, from_status: str, to_status: str, detail: str, at: float) -> bool:
+    """Move a message on from `from_status` as a delivery report says; False if it was not there any
+    more (another report moved it first)."""
+    statement = (table.update().where(table.c.id == message_id, table.c.status == from_status)
+                 .values(status=to_status, detail=detail, due_at=at))
+    return conn.execute(statement).rowcount == 1

@@ -76,3 +76,11 @@ def ensure(conn: Connection, account_id: str, region: str, kind: str, resource_i
         insert(conn, account_id, region, kind, resource_id, name, document)
         found = get(conn, account_id, region, kind, resource_id)
     return found
+
+
+def phone_number_anywhere(conn: Connection, number: str) -> dict | None:
+    """The phone number row for an E.164 number, whichever account holds it (an inbound message
+    names only the number it was sent to), with its account_id and region."""
+    query = sa.select(table).where(table.c.kind == "phone-number", table.c.name == number).order_by(table.c.created_at)
+    found = conn.execute(query).first()
+    return _row(found) if found else None

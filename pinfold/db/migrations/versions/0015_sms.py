@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("document", Json, nullable=False),
         sa.Column("created_at", sa.Float, nullable=False),
     )
-    op.create_index("ix_sms_resources_name", "sms_resources", ["account_id", "region", "kind", "name"])
+    op.create_index("ix_sms_resources_name", "sms_resources", ["kind", "name", "account_id", "region"])
     op.create_table(
         "sms_opted_out_numbers",
         sa.Column("account_id", sa.String(12), primary_key=True),

@@ -1,0 +1,133 @@
+"""What a real gateway tells Pinfold after it took a text: delivery reports for sent messages, and
+messages from handsets to Pinfold's numbers (STOP, HELP, other keywords).
+
+Delivery reports come to a URL the gateway was given for each text (adapters/kannel.py), carrying the
+message's id and a token only this installation can make. A report moves a `sent` message on:
+delivered to the handset, or failed for good; one about a finished message changes nothing (reports
+may come twice or out of order). A report can come before the sending pass has written the message
+down as sent: it waits for that, a few seconds at most.
+
+An inbound message goes to the account that holds the receiving number. If it begins with a keyword
+of the number (or of its pool), Pinfold does what the keyword says: an opt-out word puts the sender
+on the number's opt-out list (unless the number manages its opt-outs itself), OPT_IN takes it off,
+and the keyword's message is sent back from the same number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from urllib.parse import quote
+
+import phonenumbers
+
+from pinfold.context import Context
+from pinfold.core import metrics
+from pinfold.db.database import after_commit
+from pinfold.events import outbox
+from pinfold.sms import events, keywords, send
+from pinfold.sms import opt_outs as opt_out_lists
+from pinfold.sms.store import messages, opt_outs, resources
+
+log = logging.getLogger("pinfold.sms")
+
+REPORT_PATH = "/sms/kannel/report"
+INBOUND_PATH = "/sms/kannel/inbound"
+WAIT_FOR_SENT_SECONDS = 5.0
+# Kannel's report values: 1 delivered to the phone, 2 not delivered to the phone, 4 queued at the
+# SMSC, 8 delivered to the SMSC, 16 refused by the SMSC. As (message state, record status); None:
+# still on its way, nothing to write.
+_REPORTS = {"1": ("delivered", "DELIVERED"), "2": ("failed", "UNREACHABLE"), "16": ("failed", "CARRIER_BLOCKED"),
+            "4": (None, "PENDING"), "8": (None, None)}
+
+
+def _key(ctx: Context, purpose: str) -> bytes:
+    return ctx.secrets.derive_key(f"sms-gateway-{purpose}")
+
+
+def token(ctx: Context, purpose: str, value: str) -> str:
+    return hmac.new(_key(ctx, purpose), value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def report_url(ctx: Context, message_id: str) -> str:
+    """The delivery-report URL Kannel fetches for one text (its %-escapes filled in by Kannel)."""
+    base = ctx.settings.resolved_public_url
+    return (f"{base}{REPORT_PATH}?message={quote(message_id)}&token={token(ctx, 'report', message_id)}"
+            "&status=%d&reply=%A")
+
+
+def inbound_url(ctx: Context) -> str:
+    """The `get-url` of the Kannel sms-service that hands inbound messages to Pinfold."""
+    return (f"{ctx.settings.resolved_public_url}{INBOUND_PATH}?key={token(ctx, 'inbound', 'kannel')}"
+            "&from=%p&to=%P&text=%a")
+
+
+def delivery_report(ctx: Context, message_id: str, given_token: str, status: str, reply: str = "") -> bool:
+    """Apply one report; False when the token is not this installation's or the message is unknown."""
+    if not hmac.compare_digest(token(ctx, "report", message_id), given_token or ""):
+        return False
+    state, record_status = _REPORTS.get(status, (None, None))
+    deadline = time.monotonic() + WAIT_FOR_SENT_SECONDS
+    while True:
+        with ctx.db.write() as conn:
+            row = messages.get(conn, message_id)
+            if row is None:
+                return False
+            if row["status"] != "sending" or time.monotonic() > deadline:
+                _apply(conn, row, state, record_status, reply)
+                return True
+        time.sleep(0.1)  # the sending pass has not written it down yet
+
+
+def _apply(conn, row: dict, state: str | None, record_status: str | None, reply: str) -> None:
+    if row["status"] != "sent" or record_status is None:
+        return  # finished already (a repeat, or out of order), or nothing new
+    now = time.time()
+    detail = (reply or record_status)[:500]
+    if state is not None:
+        if not messages.report(conn, row["id"], from_status="sent", to_status=state, detail=detail, at=now):
+            return
+        after_commit(conn, lambda: metrics.count_messages("sms", row["account_id"], state))
+    outbox.append(conn, [events.outbox_row(row, record_status, at=now, detail=detail)])
+
+
+def inbound(ctx: Context, given_key: str, sender: str, receiver: str, body: str) -> bool:
+    """Handle one message from a handset; False when the key is not this installation's."""
+    if not hmac.compare_digest(token(ctx, "inbound", "kannel"), given_key or ""):
+        return False
+    sender, receiver = _e164(sender), _e164(receiver)
+    if sender is None or receiver is None:
+        log.info("inbound message with an unusable number ignored")
+        return True
+    with ctx.db.write() as conn:
+        number = resources.phone_number_anywhere(conn, receiver)
+        if number is None:
+            log.info("inbound message to a number no account holds ignored")
+            return True
+        account_id, region, document = number["account_id"], number["region"], number["document"]
+        pool = resources.get(conn, account_id, region, "pool", number["pool_id"]) if number["pool_id"] else None
+        answering = keywords.answering_document(document, pool["document"] if pool else None)
+        found = keywords.answer(answering, body)
+        if found is None:
+            return True
+        action, message = found
+        list_name = answering.get("OptOutListName") or "Default"
+        self_managed = bool(answering.get("SelfManagedOptOutsEnabled"))
+        if action == keywords.OPT_OUT and not self_managed:
+            opt_out_lists.opt_out_by_end_user(conn, account_id, region, list_name, sender)
+        elif action == keywords.OPT_IN and not self_managed:
+            opt_outs.remove(conn, account_id, region, list_name, sender, at=time.time())
+        if message and not (self_managed and action in (keywords.OPT_OUT, keywords.OPT_IN)):
+            send.queue_reply(conn, number, sender, message)
+    return True
+
+
+def _e164(raw: str) -> str | None:
+    text = (raw or "").strip()
+    try:
+        parsed = phonenumbers.parse(text if text.startswith("+") else f"+{text}", None)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
