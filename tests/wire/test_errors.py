@@ -65,7 +65,7 @@ def test_unknown_path_is_an_aws_shaped_error(server):
 @pytest.mark.parametrize("service, call", [
     ("pinpoint", lambda c: c.create_campaign(ApplicationId="a" * 32, WriteCampaignRequest={})),
     ("sesv2", lambda c: c.get_deliverability_dashboard_options()),
-    ("pinpoint-sms-voice-v2", lambda c: c.describe_pools()),
+    ("pinpoint-sms-voice-v2", lambda c: c.describe_registrations()),
 ])
 def test_unimplemented_operations_are_named(server, service, call):
     error = _error(lambda: call(make_client(server, server.admin, service)))
