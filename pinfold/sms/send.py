@@ -69,7 +69,7 @@ def send_text_message(ctx: Context, caller: Caller, request: dict) -> dict:
                      now=now)
         if request.get("DryRun"):
             return {"MessageId": str(uuid.uuid4())}
-        message_id = _queue(conn, caller.account_id, caller.region, route, destination, body, now=now,
+        message_id = queue(conn, caller.account_id, caller.region, route, destination, body, now=now,
                             project_id=caller.pinned_project(), tenant_id=caller.tenant_id, extra={
                                 "message_type": message_type or _type_of(route.identity), "expires_at": now + ttl,
                                 "context": context, "keyword": request.get("Keyword"),
@@ -87,12 +87,12 @@ def queue_reply(conn, number: dict, destination: str, body: str) -> str:
     country = simulator.country_of(destination) or ids.country_of(destination) or ""
     target = routing.Destination(destination, country, simulator.is_destination(destination))
     now = time.time()
-    return _queue(conn, number["account_id"], number["region"], Route(identity, _opt_out_list(identity)), target,
+    return queue(conn, number["account_id"], number["region"], Route(identity, _opt_out_list(identity)), target,
                   body, now=now, extra={"message_type": _type_of(identity),
                                         "expires_at": now + DEFAULT_TIME_TO_LIVE, "reply": True})
 
 
-def _queue(conn, account_id: str, region: str, route: Route, destination: routing.Destination, body: str, *,
+def queue(conn, account_id: str, region: str, route: Route, destination: routing.Destination, body: str, *,
            now: float, extra: dict, project_id: str | None = None, tenant_id: str | None = None) -> str:
     """Queue one text and add its price to the month's spend, in the caller's transaction."""
     encoded = encoding.encode(body)
