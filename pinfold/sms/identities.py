@@ -313,17 +313,7 @@ def update_number(ctx: Context, caller: Caller, request: dict) -> dict:
             raise Conflict(f"Phone number {row['id']} is in pool {row['pool_id']}: update the pool, or take the "
                            "number out of it first", details={"Reason": "PHONE_NUMBER_ASSOCIATED_TO_POOL",
                                                              "ResourceType": PHONE_NUMBER, "ResourceId": row["id"]})
-        document = dict(row["document"])
-        for member in ("TwoWayEnabled", "SelfManagedOptOutsEnabled", "InternationalSendingEnabled",
-                       "DeletionProtectionEnabled"):
-            if request.get(member) is not None:
-                document[member] = bool(request[member])
-        for member in ("TwoWayChannelArn", "TwoWayChannelRole"):
-            if request.get(member):
-                document[member] = request[member]
-        if request.get("OptOutListName"):
-            document["OptOutListName"] = opt_out_list(conn, caller, request["OptOutListName"])
-        check_two_way(document)
+        document = updated(conn, caller, row["document"], request, "InternationalSendingEnabled")
         resources.update(conn, caller.account_id, caller.region, PHONE_NUMBER, row["id"], document=document)
         return information(caller, {**row, "document": document})
 
@@ -333,6 +323,22 @@ def check_two_way(document: dict) -> None:
     if document.get("TwoWayEnabled") and not document.get("TwoWayChannelArn"):
         raise invalid("TwoWayEnabled needs a TwoWayChannelArn to deliver inbound messages to",
                       "TWO_WAY_CHANNEL_NOT_PRESENT", "TwoWayChannelArn")
+
+
+def updated(conn, caller: Caller, document: dict, request: dict, *flags: str) -> dict:
+    """A number's or pool's settings after UpdatePhoneNumber or UpdatePool: two-way, self-managed
+    opt-outs, deletion protection and the opt-out list, with the kind's own `flags`; checked."""
+    changed = dict(document)
+    for member in ("TwoWayEnabled", "SelfManagedOptOutsEnabled", "DeletionProtectionEnabled", *flags):
+        if request.get(member) is not None:
+            changed[member] = bool(request[member])
+    for member in ("TwoWayChannelArn", "TwoWayChannelRole"):
+        if request.get(member):
+            changed[member] = request[member]
+    if request.get("OptOutListName"):
+        changed["OptOutListName"] = opt_out_list(conn, caller, request["OptOutListName"])
+    check_two_way(changed)
+    return changed
 
 
 def _check_releasable(row: dict, value: str) -> None:

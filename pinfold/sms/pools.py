@@ -114,17 +114,7 @@ def update(ctx: Context, caller: Caller, request: dict) -> dict:
     require_admin(caller, "change pools")
     with ctx.db.write() as conn:
         row = find(conn, caller, POOL, request["PoolId"])
-        document = dict(row["document"])
-        for member in ("TwoWayEnabled", "SelfManagedOptOutsEnabled", "SharedRoutesEnabled",
-                       "DeletionProtectionEnabled"):
-            if request.get(member) is not None:
-                document[member] = bool(request[member])
-        for member in ("TwoWayChannelArn", "TwoWayChannelRole"):
-            if request.get(member):
-                document[member] = request[member]
-        if request.get("OptOutListName"):
-            document["OptOutListName"] = identities.opt_out_list(conn, caller, request["OptOutListName"])
-        identities.check_two_way(document)
+        document = identities.updated(conn, caller, row["document"], request, "SharedRoutesEnabled")
         resources.update(conn, caller.account_id, caller.region, POOL, row["id"], document=document)
         return information(caller, {**row, "document": document})
 
