@@ -5,8 +5,10 @@ transaction. The response is its MessageId; delivery and the event records follo
 sending workers (channel.py). A DryRun is checked the same way and neither queued nor charged.
 
 Callers confined to one project share their account's numbers, pools and opt-out lists, and may send
-through them. Reasons for refusals where AWS names one but not when it applies (Pinfold's reading):
-an identity that cannot reach the destination's country is a ValidationException
+through them, less what `access.py` keeps for tenants: a tenant with its own pool and configuration
+set sends only through those (and through them when it names none), and another tenant's look absent.
+Reasons for refusals where AWS names one but not when it applies (Pinfold's reading): an identity
+that cannot reach the destination's country is a ValidationException
 INVALID_IDENTITY_FOR_DESTINATION_COUNTRY, a number that is not ACTIVE a ConflictException
 RESOURCE_NOT_ACTIVE, a body over the maximum (rules/encoding.py) a ValidationException
 MAXIMUM_SIZE_EXCEEDED.
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pinfold.context import Context
 from pinfold.core.access import Caller
 from pinfold.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from pinfold.sms import access
 from pinfold.sms.rules import encoding, ids, limits, prices, routing, simulator
 from pinfold.sms.store import messages, opt_outs, resources, spend
 
@@ -139,25 +142,46 @@ def destination_of(raw: str | None) -> routing.Destination:
 def choose_route(conn, caller: Caller, given: str | None, destination: routing.Destination, *,
                  message_type: str | None, default_sender_id: str | None = None) -> Route:
     """The origination the message leaves from: the one named (a phone number, its id or ARN, a sender
-    id or its ARN, a pool id or ARN), or one chosen from the account's identities."""
+    id or its ARN, a pool id or ARN), or one chosen from the account's identities. A confined caller
+    sends only through what `access` lets it: its tenant's own pool, when it has one, by default."""
+    scope = access.scope_of(conn, caller)
+    given = given or (scope.pool_id if scope is not None else None)
     if not given:
-        candidates = [*_numbers(conn, caller), *_sender_ids(conn, caller)]
+        candidates = [*_numbers(conn, caller, scope=scope), *_sender_ids(conn, caller)]
         chosen = routing.choose(candidates, destination, message_type=message_type,
                                 default_sender_id=default_sender_id)
         return Route(_found(chosen), _opt_out_list(chosen))
     kind, key = _named(caller, given)
     if kind == ids.POOL:
-        return _pool_route(conn, caller, key, given, destination, message_type, default_sender_id)
+        return _pool_route(conn, caller, key, given, destination, message_type, default_sender_id, scope)
     if kind == ids.PHONE_NUMBER:
         row = (resources.by_name(conn, caller.account_id, caller.region, kind, key) if key.startswith("+")
                else resources.get(conn, caller.account_id, caller.region, kind, key))
         if row is None:
             raise _not_found(kind, given)
+        _check_access(conn, caller, scope, kind, given, [row["pool_id"]] if row["pool_id"] else [])
         identity = routing.Identity(kind, row["id"], row["name"], row["document"])
     else:
         identity = _sender_id(conn, caller, key, given, destination)
+        if scope is not None and scope.pool_id is not None:
+            pool = resources.get(conn, caller.account_id, caller.region, ids.POOL, scope.pool_id)
+            holding = pool is not None and identity.id in pool["document"].get("_sender_ids", [])
+            _check_access(conn, caller, scope, kind, given, [scope.pool_id] if holding else [])
     _refuse(routing.problem(identity, destination), identity, destination)
     return Route(identity, _opt_out_list(identity))
+
+
+def _check_access(conn, caller: Caller, scope: access.Scope | None, kind: str, given: str,
+                  pool_ids: list[str]) -> None:
+    """Refuse what a confined caller may not send through: another tenant's looks absent."""
+    if scope is None:
+        return
+    owners = access.pool_owners(conn, caller)
+    verdict = access.verdict(scope, {pool_id: owners.get(pool_id) for pool_id in pool_ids})
+    if verdict == access.HIDDEN:
+        raise _not_found(kind, given)
+    if verdict == access.DENIED:
+        raise access.denied(scope, f"{kind.replace('-', ' ')} {given}")
 
 
 def check_opted_out(conn, caller: Caller, list_name: str, number: str) -> None:
@@ -169,10 +193,11 @@ def check_opted_out(conn, caller: Caller, list_name: str, number: str) -> None:
 
 
 def _pool_route(conn, caller: Caller, pool_id: str, given: str, destination: routing.Destination,
-                message_type: str | None, default_sender_id: str | None) -> Route:
+                message_type: str | None, default_sender_id: str | None, scope: access.Scope | None) -> Route:
     row = resources.get(conn, caller.account_id, caller.region, ids.POOL, pool_id)
     if row is None:
         raise _not_found(ids.POOL, given)
+    _check_access(conn, caller, scope, ids.POOL, given, [pool_id])
     pool = row["document"]
     if pool.get("Status") != "ACTIVE":
         raise Conflict(f"Pool {pool_id} is {pool.get('Status')}, not ACTIVE",
@@ -221,8 +246,14 @@ def _sender_id(conn, caller: Caller, key: str, given: str, destination: routing.
     return routing.Identity(ids.SENDER_ID, row["id"], row["name"], row["document"])
 
 
-def _numbers(conn, caller: Caller, pool_id: str | None = None) -> list[routing.Identity]:
+def _numbers(conn, caller: Caller, pool_id: str | None = None, *,
+             scope: access.Scope | None = None) -> list[routing.Identity]:
+    """The account's numbers (or a pool's); for a confined caller, none in another tenant's pool."""
     rows = resources.listing(conn, caller.account_id, caller.region, ids.PHONE_NUMBER, pool_id=pool_id)
+    if scope is not None:
+        owners = access.pool_owners(conn, caller)
+        rows = [row for row in rows if access.verdict(scope, {row["pool_id"]: owners.get(row["pool_id"])}
+                                                      if row["pool_id"] else {}) == access.ALLOWED]
     return [routing.Identity(ids.PHONE_NUMBER, row["id"], row["name"], row["document"]) for row in rows]
 
 
@@ -259,6 +290,9 @@ def _type_of(identity: routing.Identity) -> str:
 
 
 def _configuration_set(conn, caller: Caller, given: str | None) -> dict | None:
+    """The set named, or a confined tenant's own when none is named; what `access` refuses is refused."""
+    scope = access.scope_of(conn, caller)
+    given = given or (scope.configuration_set if scope is not None else None)
     if not given:
         return None
     target = ids.arn_target(given)
@@ -270,6 +304,11 @@ def _configuration_set(conn, caller: Caller, given: str | None) -> dict | None:
     row = resources.get(conn, caller.account_id, caller.region, ids.CONFIGURATION_SET, name)
     if row is None:
         raise _not_found(ids.CONFIGURATION_SET, given)
+    verdict = access.set_verdict(scope, name, access.owner_of(row["document"]))
+    if verdict == access.HIDDEN:
+        raise _not_found(ids.CONFIGURATION_SET, given)
+    if verdict == access.DENIED:
+        raise access.denied(scope, f"configuration set {given}")
     return row["document"]
 
 
