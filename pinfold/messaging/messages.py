@@ -1,11 +1,16 @@
-"""Pinpoint's SendMessages and SendUsersMessages (the email channel; other channels follow later).
+"""Pinpoint's SendMessages and SendUsersMessages on the email and SMS channels.
 
 Each recipient gets its own result, as Pinpoint reports them: SUCCESSFUL (queued for delivery, with
 its MessageId), OPT_OUT, THROTTLED or PERMANENT_FAILURE with a reason. The request as a whole fails
 only when it cannot be understood (no content, an unknown template or project).
 
 The recipients are planned by the plan step every channel shares (sending/plan.py), the step
-campaigns will call too; email's half, its sender, content and checks, is messaging/email_planner.py.
+campaigns will call too; email's half, its sender, content and checks, is messaging/email_planner.py,
+and SMS's is messaging/sms_planner.py.
+
+An address names its channel with ChannelType. Without one, an address with "@" is taken for email;
+any other address (a phone number too) fails with a PERMANENT_FAILURE asking for its ChannelType, since
+Pinpoint needs the channel of every address that is not an email address (Pinfold's reading).
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from pinfold.context import Context
 from pinfold.core.access import Caller
 from pinfold.core.errors import InvalidInput
 from pinfold.messaging.email_planner import EmailPlanner
+from pinfold.messaging.sms_planner import Addressed, SmsPlanner
 from pinfold.projects import projects as project_service
-from pinfold.sending.plan import Plan, Recipient, failure
+from pinfold.sending.plan import Plan, failure
 
 MAX_RECIPIENTS = 100  # SendMessages: addresses and endpoints together; SendUsersMessages: user ids
 
@@ -68,17 +74,32 @@ class _Request(Plan):
     within the caller's reach."""
 
     def __init__(self, conn, caller: Caller, project: dict, request: dict) -> None:
-        super().__init__({"EMAIL": EmailPlanner(conn, caller, project, request)})
+        super().__init__({"EMAIL": EmailPlanner(conn, caller, project, request),
+                          "SMS": SmsPlanner(conn, caller, project, request)})
         self.conn, self.caller, self.project = conn, caller, project
 
     def _substitutions(self, channel_type: str | None) -> dict:
         planner = self.planners.get(channel_type)
         return planner.substitutions if planner is not None else {}
 
+    def _settle(self, key: tuple, channel_type: str | None, recipient: Addressed) -> None:
+        """Put the planner's own verdict (OPT_OUT for a number on the opt-out list) in place of the
+        PERMANENT_FAILURE the plan gives every refused recipient."""
+        verdict = getattr(self.planners.get(channel_type), "verdicts", {}).pop(id(recipient), None)
+        if verdict is not None:
+            shown = {"Address": recipient.address} if recipient.endpoint_id is not None else {}
+            self.results[key] = {**verdict, **shown}
+
     def add_address(self, address: str, config: dict) -> None:
-        channel_type = config.get("ChannelType") or ("EMAIL" if "@" in address else None)
+        key, channel_type = ("address", address), config.get("ChannelType") or ("EMAIL" if "@" in address else None)
+        if channel_type is None:
+            self.results[key] = failure("The address needs a ChannelType (SMS, EMAIL, ...): only an email address "
+                                        "is recognised without one")
+            return
         data = {**self._substitutions(channel_type), **(config.get("Substitutions") or {})}
-        super().add_address(("address", address), channel_type, Recipient(address, data))
+        recipient = Addressed(address.strip() if channel_type == "SMS" else address, data, config=config)
+        super().add_address(key, channel_type, recipient)
+        self._settle(key, channel_type, recipient)
 
     def add_endpoints(self, endpoint_ids: list[str], configs: dict, docs: dict | None = None) -> None:
         if not endpoint_ids:
@@ -97,5 +118,6 @@ class _Request(Plan):
                 continue
             config = configs.get(endpoint_id) or {}
             data = {**doc, **self._substitutions(doc.get("ChannelType")), **(config.get("Substitutions") or {})}
-            recipient = Recipient(doc.get("Address") or "", data, endpoint_id, owner_of(endpoint_id, doc))
+            recipient = Addressed(doc.get("Address") or "", data, endpoint_id, owner_of(endpoint_id, doc), config)
             self.add_endpoint(key, doc, recipient)
+            self._settle(key, doc.get("ChannelType"), recipient)
