@@ -48,15 +48,21 @@ def operator(ctx: Context) -> Caller:
     return organization.local_operator(ctx)
 
 
-def run(data_dir: Path | None, action, *, create: bool = False):
-    """Run `action(ctx)` and turn typed errors into a message and an exit code, never a traceback.
-    Only `create` (the bootstrap) may initialise a new data directory or database."""
-    ctx = open_context(read_settings(data_dir=data_dir), create=create, migrate=create)
+def answered(action):
+    """`action()`, with a typed error turned into its message and exit code, never a traceback."""
     try:
-        return action(ctx)
+        return action()
     except PinfoldError as error:
         typer.echo(f"error: {error.message}", err=True)
         raise typer.Exit(EXIT_CODES.get(error.code, 1)) from None
+
+
+def run(data_dir: Path | None, action, *, create: bool = False):
+    """Run `action(ctx)` as `answered` does. Only `create` (the bootstrap) may initialise a new data
+    directory or database."""
+    ctx = open_context(read_settings(data_dir=data_dir), create=create, migrate=create)
+    try:
+        return answered(lambda: action(ctx))
     finally:
         ctx.close()
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import typer
 
-from pinfold.cli.common import EXIT_CODES, AsJson, DataDir, print_result, read_settings
-from pinfold.core.errors import PinfoldError
+from pinfold.cli.common import AsJson, DataDir, answered, print_result, read_settings
 from pinfold.email import mailbox_reader
 
 mailbox_app = typer.Typer(help="The mailbox simulator: the mail it received.", no_args_is_help=True)
@@ -25,7 +24,7 @@ def list_mail(to: str | None = typer.Option(None, "--to", help="Only mail to thi
               data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """List received mail, newest first; the next page's token, if any, is printed on stderr."""
     directory = _directory(data_dir)
-    messages, token = _answer(lambda: mailbox_reader.list_messages(
+    messages, token = answered(lambda: mailbox_reader.list_messages(
         directory, to=to, message_id=message_id, limit=limit, next_token=next_token))
     rows = messages if as_json else [{**m, "to": ", ".join(m["to"])} for m in messages]
     print_result(rows, as_json, _COLUMNS)
@@ -39,7 +38,7 @@ def show_mail(message: str = typer.Argument(..., metavar="ID", help="A message i
               data_dir: Path | None = DataDir) -> None:
     """Print a message's main headers and its text (or its HTML as text), or with --raw the stored bytes."""
     directory = _directory(data_dir)
-    content = _answer(lambda: mailbox_reader.read(directory, message))
+    content = answered(lambda: mailbox_reader.read(directory, message))
     if raw:
         typer.echo(content, nl=False)
         return
@@ -52,12 +51,3 @@ def show_mail(message: str = typer.Argument(..., metavar="ID", help="A message i
 
 def _directory(data_dir: Path | None) -> Path:
     return read_settings(data_dir=data_dir).data_dir / "mailbox"
-
-
-def _answer(action):
-    """`action()`, with a typed error turned into its message and exit code (as `common.run` does)."""
-    try:
-        return action()
-    except PinfoldError as error:
-        typer.echo(f"error: {error.message}", err=True)
-        raise typer.Exit(EXIT_CODES.get(error.code, 1)) from None

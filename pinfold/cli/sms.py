@@ -7,8 +7,7 @@ from pathlib import Path
 
 import typer
 
-from pinfold.cli.common import EXIT_CODES, AsJson, DataDir, print_result, read_settings
-from pinfold.core.errors import PinfoldError
+from pinfold.cli.common import AsJson, DataDir, answered, print_result, read_settings, run
 from pinfold.sms.adapters import simulator
 
 sms_app = typer.Typer(help="The carrier simulator: the text messages it was given.", no_args_is_help=True)
@@ -25,7 +24,7 @@ def list_texts(destination: str | None = typer.Option(None, "--destination", hel
                data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """List kept texts, newest first; the next page's token, if any, is printed on stderr."""
     directory = _directory(data_dir)
-    texts, token = _answer(lambda: simulator.list_texts(directory, destination=destination, limit=limit,
+    texts, token = answered(lambda: simulator.list_texts(directory, destination=destination, limit=limit,
                                                         next_token=next_token))
     rows = texts if as_json else [{**text, "parts": len(text.get("parts") or []),
                                    "body": _short(text.get("body") or "")} for text in texts]
@@ -38,7 +37,7 @@ def list_texts(destination: str | None = typer.Option(None, "--destination", hel
 def show_text(message: str = typer.Argument(..., metavar="ID", help="An id from `pinfold sms list`"),
               data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Print one kept text: who sent it to whom, how it was carried, and its body."""
-    text = _answer(lambda: simulator.read_text(_directory(data_dir), message))
+    text = answered(lambda: simulator.read_text(_directory(data_dir), message))
     if as_json:
         print_result(text, True)
         return
@@ -58,20 +57,10 @@ def _short(body: str, width: int = 40) -> str:
     return flat if len(flat) <= width else flat[:width - 1] + "…"
 
 
-def _answer(action):
-    """`action()`, with a typed error turned into its message and exit code (as `common.run` does)."""
-    try:
-        return action()
-    except PinfoldError as error:
-        typer.echo(f"error: {error.message}", err=True)
-        raise typer.Exit(EXIT_CODES.get(error.code, 1)) from None
-
-
 @sms_app.command("gateway-config")
 def gateway_config(data_dir: Path | None = DataDir) -> None:
     """The Kannel `sms-service` group that hands messages from handsets to Pinfold (STOP, HELP,
     keywords): paste it into kannel.conf. Its URL carries a key only this installation makes."""
-    from pinfold.cli.common import run
     from pinfold.sms import reports
 
     url = run(data_dir, reports.inbound_url)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -16,6 +15,7 @@ from email.parser import BytesHeaderParser, BytesParser
 from html.parser import HTMLParser
 from pathlib import Path
 
+from pinfold.core import dayfiles
 from pinfold.core.errors import InvalidInput, NotFound
 from pinfold.core.ids import iso
 from pinfold.core.paging import decode_token, encode_token
@@ -23,24 +23,11 @@ from pinfold.core.paging import decode_token, encode_token
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 SHOWN_HEADERS = ("From", "To", "Subject", "Date", "X-Pinfold-Message-Id")
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,200}\.eml")
 _HEAD_CHUNK = 64 * 1024
 _HEAD_LIMIT = 1024 * 1024  # a header block longer than this is cut there: the listing shows what it has read
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 _MTIME = re.compile(r"[0-9]{1,20}")
-
-
-@dataclass(frozen=True)
-class _Stored:
-    mtime_ns: int
-    id: str
-    path: Path
-    size: int
-
-    @property
-    def key(self) -> tuple[int, str]:
-        return self.mtime_ns, self.id
 
 
 def list_messages(directory: Path, *, to: str | None = None, message_id: str | None = None,
@@ -50,10 +37,10 @@ def list_messages(directory: Path, *, to: str | None = None, message_id: str | N
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     older_than = _position(next_token)
-    stored = [s for s in _stored(Path(directory)) if older_than is None or s.key < older_than]
+    stored = [s for s in dayfiles.kept(Path(directory), _NAME) if older_than is None or s.key < older_than]
     stored.sort(key=lambda s: s.key, reverse=True)
     wanted = to.strip().casefold() if to else None
-    shown: list[tuple[_Stored, dict]] = []
+    shown: list[tuple[dayfiles.Kept, dict]] = []
     for item in stored:
         summary = _summary(item)
         if summary is None or (message_id and summary["message_id"] != message_id):
@@ -91,7 +78,7 @@ def readable(raw: bytes) -> tuple[list[tuple[str, str]], str]:
 def _path_of(directory: Path, message: str) -> Path:
     """Where id `message` lives under `directory`: InvalidInput for a malformed id, NotFound past a symlink."""
     day, slash, name = message.partition("/")
-    if not slash or _DAY.fullmatch(day) is None or _NAME.fullmatch(name) is None:
+    if not slash or dayfiles.DAY.fullmatch(day) is None or _NAME.fullmatch(name) is None:
         raise InvalidInput(f"{message[:80]!r} is not a mailbox message id (YYYY-MM-DD/<name>.eml)", field="id")
     root = directory.resolve()
     path = root / day / name
@@ -100,31 +87,7 @@ def _path_of(directory: Path, message: str) -> Path:
     return path
 
 
-def _stored(directory: Path) -> list[_Stored]:
-    """Every message file under `directory`; symlinks, temporary files and anything else are skipped."""
-    found: list[_Stored] = []
-    try:
-        days = [entry for entry in os.scandir(directory)
-                if _DAY.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False)]
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    for day in days:
-        try:
-            entries = list(os.scandir(day.path))
-        except OSError:  # removed since it was listed
-            continue
-        for entry in entries:
-            if _NAME.fullmatch(entry.name) is None or not entry.is_file(follow_symlinks=False):
-                continue
-            try:
-                status = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            found.append(_Stored(status.st_mtime_ns, f"{day.name}/{entry.name}", Path(entry.path), status.st_size))
-    return found
-
-
-def _summary(item: _Stored) -> dict | None:
+def _summary(item: dayfiles.Kept) -> dict | None:
     """What the listing shows of one message, from its header block only; None if it is gone."""
     try:
         headers = BytesHeaderParser(policy=policy.default).parsebytes(_head(item.path))
@@ -216,7 +179,7 @@ def _html_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _token(item: _Stored) -> str:
+def _token(item: dayfiles.Kept) -> str:
     return encode_token((str(item.mtime_ns), item.id))
 
 
@@ -230,6 +193,6 @@ def _position(token: str | None) -> tuple[int, str] | None:
         return None
     mtime, message = position
     day, _, name = message.partition("/")
-    if _MTIME.fullmatch(mtime) is None or _DAY.fullmatch(day) is None or _NAME.fullmatch(name) is None:
+    if _MTIME.fullmatch(mtime) is None or dayfiles.DAY.fullmatch(day) is None or _NAME.fullmatch(name) is None:
         raise InvalidInput("next_token is not a token this mailbox listing issued", field="next_token")
     return int(mtime), message

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import orjson
 
+from pinfold.core import dayfiles
 from pinfold.core.errors import InvalidInput, NotFound
 from pinfold.core.paging import decode_token, encode_token
 from pinfold.sending.channel import Acknowledged, Outcome
@@ -26,8 +27,8 @@ from pinfold.sms.rules import simulator
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _STEM = re.compile(r"[A-Za-z0-9_-]{1,64}(\.[0-9]{1,6})?")
+_FILE = re.compile(_STEM.pattern + r"\.json")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _DELIVERED = "DELIVERED"
 _FAILED = "UNREACHABLE"
@@ -119,27 +120,8 @@ def read_text(directory: Path, message: str) -> dict:
 
 
 def _kept(directory: Path) -> list[tuple[int, str, Path]]:
-    """(modification time in ns, id, path) of every kept text; symlinks and other files are skipped."""
-    found = []
-    try:
-        days = [entry for entry in os.scandir(directory)
-                if _DAY.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False)]
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    for day in days:
-        try:
-            entries = list(os.scandir(day.path))
-        except OSError:
-            continue
-        for entry in entries:
-            stem, dot, suffix = entry.name.rpartition(".")
-            if suffix != "json" or not dot or _STEM.fullmatch(stem) is None or not entry.is_file(follow_symlinks=False):
-                continue
-            try:
-                found.append((entry.stat(follow_symlinks=False).st_mtime_ns, stem, Path(entry.path)))
-            except OSError:
-                continue
-    return found
+    """(modification time in ns, id, path) of every kept text."""
+    return [(item.mtime_ns, item.name.removesuffix(".json"), item.path) for item in dayfiles.kept(directory, _FILE)]
 
 
 def _load(path: Path) -> dict | None:
