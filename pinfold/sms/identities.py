@@ -259,7 +259,8 @@ def _offer(request: dict) -> inventory.Offer:
 def _new_number(conn, caller: Caller, offer: inventory.Offer) -> str:
     for _ in range(5):
         number = inventory.make_number(offer)
-        if number and resources.by_name(conn, caller.account_id, caller.region, PHONE_NUMBER, number) is None:
+        # Unique across every account: an inbound message names only the number it was sent to.
+        if number and resources.phone_number_anywhere(conn, number) is None:
             return number
     raise Conflict(f"No {offer.number_type} number is available in {offer.country} right now; try again",
                    details={"Reason": "RESOURCE_NOT_ACTIVE"})
