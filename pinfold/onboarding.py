@@ -3,7 +3,9 @@ status changes, offboarding), deleting a project with everything in it, and mint
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 
 from pinfold.audience import segments as segment_service
 from pinfold.audience.store import endpoints
@@ -17,6 +19,12 @@ from pinfold.messaging import templates as template_service
 from pinfold.messaging.store import channels
 from pinfold.projects import projects as project_service
 from pinfold.projects import store as projects
+from pinfold.sms import access as sms_access
+from pinfold.sms import configuration_sets as sms_sets
+from pinfold.sms import identities as sms_identities
+from pinfold.sms import pools as sms_pools
+from pinfold.sms.rules import ids as sms_ids
+from pinfold.sms.rules import inventory as sms_inventory
 from pinfold.tenancy import identity, organization
 from pinfold.tenancy.store import accounts, identities, tenants
 
@@ -24,10 +32,23 @@ _TENANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SHARED_PROJECT_NAME = "shared-tenants"
 
 
+@dataclass(frozen=True)
+class SmsPool:
+    """What `--sms-pool` asks for: the pool's first number, a new one (country, type) or one the account has."""
+
+    country: str = "US"
+    number_type: str = "SIMULATOR"  # works in the SMS sandbox, to the simulator destinations
+    message_type: str = "TRANSACTIONAL"
+    number: str | None = None  # an existing number (id, E.164 or ARN) of the account instead of a new one
+
+
 def onboard(ctx: Context, caller: Caller, *, tenant_id: str, model: str, name: str | None = None,
             region: str | None = None, attribute_key: str | None = None, attribute_value: str | None = None,
-            metadata: dict | None = None) -> dict:
-    """Place a new tenant as its model dictates and return the placement with tenant credentials."""
+            metadata: dict | None = None, sms_pool: bool = False, sms_country: str = "US",
+            sms_number_type: str = "SIMULATOR", sms_message_type: str = "TRANSACTIONAL",
+            sms_number: str | None = None) -> dict:
+    """Place a new tenant as its model dictates and return the placement with tenant credentials.
+    With `sms_pool`, the tenant also gets an SMS pool and configuration set of its own (see `_setup_sms`)."""
     caller.require_organization_admin()
     check_model(model)
     if not _TENANT_ID.match(tenant_id):
@@ -36,19 +57,94 @@ def onboard(ctx: Context, caller: Caller, *, tenant_id: str, model: str, name: s
     if region not in ctx.settings.served_regions:  # its credentials could sign for nothing Pinfold serves
         raise InvalidInput(f"Region {region[:64]!r} is not served here (PINFOLD_REGION, PINFOLD_REGIONS)",
                            field="region")
+    if sms_access.REGISTRY_KEY in (metadata or {}):
+        raise InvalidInput(f"Metadata member {sms_access.REGISTRY_KEY!r} is Pinfold's (the tenant's SMS pool)",
+                           field="metadata")
+    sms = _sms_request(model, sms_country, sms_number_type, sms_message_type, sms_number) if sms_pool else None
+    placed_sms = None
+    if sms is not None and model != "ma-mp":  # the shared account's pool first: the registry row then names it
+        with ctx.db.write() as conn:
+            if tenants.get_tenant(conn, tenant_id) is not None:
+                raise Conflict(f"Tenant {tenant_id} already exists in the registry")
+            shared = organization.shared_account(ctx, conn)
+        placed_sms = _setup_sms(ctx, caller, shared, region, tenant_id, sms)
     with ctx.db.write() as conn:
         if tenants.get_tenant(conn, tenant_id) is not None:
             raise Conflict(f"Tenant {tenant_id} already exists in the registry")
         placement = _place(ctx, conn, model, tenant_id, name or tenant_id, region, attribute_key, attribute_value)
         now = ids.iso_now()
+        extra = {sms_access.REGISTRY_KEY: placed_sms} if placed_sms else {}
         row = {"id": tenant_id, "name": name or tenant_id, "model": model, "region": region, "status": "active",
-               "metadata": metadata or {}, "created_at": now, "updated_at": now, **placement}
+               "metadata": {**(metadata or {}), **extra}, "created_at": now, "updated_at": now, **placement}
         tenants.insert_tenant(conn, **row)
+        if placed_sms:
+            sms_access.claim(conn, placed_sms["account_id"], region, tenant_id, pool_id=placed_sms["pool_id"],
+                             configuration_set=placed_sms["configuration_set"])
         creds = identity.issue_credentials(
             ctx, conn, name=f"tenant-{tenant_id}", account_id=row["account_id"], scope="tenant",
             project_id=row["project_id"], tenant_id=tenant_id,
         )
+    if sms is not None and model == "ma-mp":  # its own new account: nothing to share, nothing to claim
+        placed_sms = _setup_sms(ctx, caller, row["account_id"], region, tenant_id, sms)
+        row["metadata"] = {**row["metadata"], sms_access.REGISTRY_KEY: placed_sms}
+        with ctx.db.write() as conn:
+            tenants.update_tenant(conn, tenant_id, metadata=row["metadata"])
     return {"tenant": public(row), "credentials": {**creds, "region": region}}
+
+
+def _sms_request(model: str, country: str, number_type: str, message_type: str, number: str | None) -> SmsPool:
+    """Check `--sms-pool`'s options before anything is written."""
+    if number is not None:
+        if model == "ma-mp":
+            raise InvalidInput("An ma-mp tenant's account is new and holds no number yet: omit the SMS number",
+                               field="sms_number")
+        return SmsPool(message_type=message_type, number=number)
+    country = sms_ids.check_country(country, "sms_country")
+    if message_type not in ("TRANSACTIONAL", "PROMOTIONAL"):
+        raise InvalidInput("The SMS message type is TRANSACTIONAL or PROMOTIONAL", field="sms_message_type")
+    if number_type == "SIMULATOR" and message_type != "TRANSACTIONAL":
+        raise InvalidInput("A SIMULATOR number carries TRANSACTIONAL messages only", field="sms_message_type")
+    if sms_inventory.offer(country, number_type) is None:
+        offered = ", ".join(sms_inventory.countries_offering(number_type)) or "no country"
+        raise InvalidInput(f"{number_type[:20]} numbers are not offered in {country} (they are in: {offered})",
+                           field="sms_number_type")
+    return SmsPool(country, number_type, message_type)
+
+
+def sms_set_name(tenant_id: str) -> str:
+    """The tenant's own configuration set: `tenant-<id>`, shortened with a digest past 64 characters."""
+    name = f"tenant-{tenant_id}"
+    if len(name) <= 64:
+        return name
+    return f"tenant-{tenant_id[:48]}-{hashlib.sha256(tenant_id.encode()).hexdigest()[:8]}"
+
+
+def _setup_sms(ctx: Context, caller: Caller, account_id: str, region: str, tenant_id: str, sms: SmsPool) -> dict:
+    """A pool (its first identity a new or given number) and a configuration set for the tenant in
+    `account_id`, both tagged with it. The ClientTokens derive from the tenant id, so a retry after a
+    failure reuses what was made."""
+    admin = Caller(principal_id=caller.principal_id, account_id=account_id, region=region, scope="account",
+                   request_id=caller.request_id)
+    tag = [{"Key": sms_access.TENANT_TAG, "Value": tenant_id}]
+    token = f"pinfold-tenant-{tenant_id}"[:64]
+    if sms.number is None:
+        number = sms_identities.request_number(ctx, admin, {
+            "IsoCountryCode": sms.country, "NumberType": sms.number_type, "MessageType": sms.message_type,
+            "NumberCapabilities": ["SMS"], "ClientToken": token, "Tags": tag})
+    else:
+        number = sms_identities.describe_numbers(ctx, admin, [sms.number])["PhoneNumbers"][0]
+    pool = sms_pools.create(ctx, admin, {"OriginationIdentity": number["PhoneNumberId"],
+                                         "MessageType": number["MessageType"], "ClientToken": token, "Tags": tag})
+    set_name = sms_set_name(tenant_id)
+    try:
+        sms_sets.create(ctx, admin, set_name, tag)
+    except Conflict:  # left by an earlier attempt, or made by the operator: reuse it unless a tenant owns it
+        with ctx.db.read() as conn:
+            found = sms_sets.require(conn, admin, set_name)
+        if sms_access.owner_of(found["document"]) not in (None, tenant_id):
+            raise
+    return {"account_id": account_id, "region": region, "pool_id": pool["PoolId"], "configuration_set": set_name,
+            "phone_number_id": number["PhoneNumberId"], "phone_number": number["PhoneNumber"]}
 
 
 def _place(ctx: Context, conn, model: str, tenant_id: str, name: str, region: str,

@@ -63,6 +63,13 @@ class OnboardRequest(BaseModel):
     attribute_key: str | None = Field(default=None, description="sa-sp only; default TenantId")
     attribute_value: str | None = Field(default=None, description="sa-sp only; default the tenant id")
     metadata: dict[str, Any] = Field(default_factory=dict)
+    sms_pool: bool = Field(default=False, description="an SMS pool and configuration set of the tenant's own "
+                                                      "(sa-sp, sa-mp: in the shared account)")
+    sms_country: str = Field(default="US", pattern=r"^[A-Z]{2}$", description="sms_pool: the new number's country")
+    sms_number_type: Literal["SIMULATOR", "LONG_CODE", "TOLL_FREE", "TEN_DLC"] = "SIMULATOR"
+    sms_message_type: Literal["TRANSACTIONAL", "PROMOTIONAL"] = "TRANSACTIONAL"
+    sms_number: str | None = Field(default=None, max_length=256,
+                                   description="sms_pool: an existing number of the shared account, not a new one")
 
 
 class Credentials(BaseModel):

@@ -21,6 +21,14 @@ def onboard(tenant_id: str, model: str = typer.Option(..., help="sa-sp | sa-mp |
             attribute_key: str | None = typer.Option(None, help="sa-sp: the endpoint attribute (TenantId)"),
             attribute_value: str | None = typer.Option(None, help="sa-sp: its value (the tenant id)"),
             metadata: str = typer.Option("{}", help="JSON object kept with the tenant"),
+            sms_pool: bool = typer.Option(False, "--sms-pool", help="give the tenant its own SMS pool and "
+                                          "configuration set (sa-sp, sa-mp: in the shared account)"),
+            sms_country: str = typer.Option("US", help="--sms-pool: the new number's country"),
+            sms_number_type: str = typer.Option("SIMULATOR", help="--sms-pool: SIMULATOR | LONG_CODE | "
+                                                "TOLL_FREE | TEN_DLC"),
+            sms_message_type: str = typer.Option("TRANSACTIONAL", help="--sms-pool: TRANSACTIONAL | PROMOTIONAL"),
+            sms_number: str | None = typer.Option(None, help="--sms-pool: an existing number of the shared "
+                                                  "account (id, E.164 or ARN) instead of a new one"),
             data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Place a tenant as its model dictates; print the placement and tenant credentials as JSON."""
     try:
@@ -30,7 +38,9 @@ def onboard(tenant_id: str, model: str = typer.Option(..., help="sa-sp | sa-mp |
         raise typer.Exit(2) from None
     result = run(data_dir, lambda ctx: tenants.onboard(
         ctx, operator(ctx), tenant_id=tenant_id, model=model, name=name, region=region,
-        attribute_key=attribute_key, attribute_value=attribute_value, metadata=extra))
+        attribute_key=attribute_key, attribute_value=attribute_value, metadata=extra, sms_pool=sms_pool,
+        sms_country=sms_country, sms_number_type=sms_number_type, sms_message_type=sms_message_type,
+        sms_number=sms_number))
     print_result(result, True)
 
 
