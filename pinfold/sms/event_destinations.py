@@ -102,7 +102,8 @@ class TwoWaySink(Sink):
 
     def wants(self, row: dict) -> bool:
         # The member is written by sms/two_way.py only; PutEvents cannot forge a record's `pinfold`.
-        return row["event_type"] == two_way.RECORD_TYPE and two_way.MEMBER in (row["record"].get("pinfold") or {})
+        record = row["record"]
+        return record.get("event_type") == two_way.RECORD_TYPE and two_way.MEMBER in (record.get("pinfold") or {})
 
     def deliver(self, rows: list[dict], batch: str) -> None:
         by_stream: dict[str, list[tuple[str, str, bytes]]] = defaultdict(list)
