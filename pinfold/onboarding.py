@@ -99,7 +99,10 @@ def _sms_request(model: str, country: str, number_type: str, message_type: str, 
             raise InvalidInput("An ma-mp tenant's account is new and holds no number yet: omit the SMS number",
                                field="sms_number")
         return SmsPool(message_type=message_type, number=number)
-    country = sms_ids.check_country(country, "sms_country")
+    try:
+        country = sms_ids.check_country(country, "sms_country")
+    except InvalidInput as error:
+        raise InvalidInput(error.message, field="sms_country") from None
     if message_type not in ("TRANSACTIONAL", "PROMOTIONAL"):
         raise InvalidInput("The SMS message type is TRANSACTIONAL or PROMOTIONAL", field="sms_message_type")
     if number_type == "SIMULATOR" and message_type != "TRANSACTIONAL":
