@@ -79,6 +79,7 @@ class SmsPlanner:
         self.settings = checks.account_settings(conn, caller.account_id, caller.region)
         self._budget: float | None = None  # USD left this month, read at the first text
         self._ready: dict[int, _Ready] = {}
+        self._routes: dict[tuple, send.Route] = {}  # a route found depends on the country, not the number
         self.verdicts: dict[int, dict] = {}  # a recipient's whole result when it is not PERMANENT_FAILURE
 
     def refusal(self) -> str | None:
@@ -106,9 +107,11 @@ class SmsPlanner:
         if encoded.too_long:
             return (f"The message takes {encoded.units} {encoded.encoding} characters; at most "
                     f"{encoding.MAX_UNITS[encoded.encoding]} can be sent")
-        route = self._route(destination)
+        where = (destination.country, destination.simulator)
+        route = self._routes.get(where) or self._route(destination)
         if isinstance(route, str):
             return route
+        self._routes[where] = route
         if checks.opted_out(self.conn, self.caller.account_id, self.caller.region, route.opt_out_list,
                             destination.number):
             self.verdicts[id(recipient)] = OPTED_OUT
