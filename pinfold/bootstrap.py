@@ -39,6 +39,7 @@ from pinfold.events.sinks.streams import ProjectStreams
 from pinfold.sms import reports as sms_reports
 from pinfold.sms.adapters.kannel import KannelGateway
 from pinfold.sms.delivery import SmsDelivery
+from pinfold.sms.event_destinations import SmsDestinations
 from pinfold.sms.store import messages as sms_messages
 
 log = logging.getLogger("pinfold")
@@ -104,7 +105,7 @@ def event_pump(ctx: Context) -> Pump:
     outlets = Outlets(settings.nats_url, s3)  # one NATS connection and one writer per location for all
     lake = LakeSink(Lake(settings.resolved_lake_url, s3), settings.lake_roll_rows, settings.lake_roll_seconds)
     return Pump(ctx, sources=[Always(lake), ProjectStreams(outlets, settings.firehose_location),
-                              SesDestinations(ctx, outlets)])
+                              SesDestinations(ctx, outlets), SmsDestinations(outlets, settings.firehose_location)])
 
 
 def email_delivery(ctx: Context, *, listen: bool = True) -> EmailDelivery:

@@ -189,8 +189,10 @@ def _target(caller: Caller, request: dict) -> tuple[str, dict] | None:
         arn = parse_arn(definition.get(member) or "", field=member)
     except InvalidInput:
         raise invalid(f"{kind}.{member} is not an ARN", member, "INVALID_ARN") from None
+    # A resource is "type/name", or "type:name" as CloudWatch Logs writes its log groups.
+    given_type = arn.resource.replace(":", "/", 1).split("/", 1)[0]
     if (arn.service, arn.region, arn.account_id) != (service, caller.region, caller.account_id) or (
-            resource_type is not None and arn.resource_type != resource_type):
+            resource_type is not None and given_type != resource_type):
         raise invalid(f"{kind}.{member} must be a {service} ARN of this account and region "
                       f"({caller.account_id}, {caller.region})", member, "INVALID_ARN")
     return kind, definition

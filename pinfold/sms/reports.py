@@ -27,7 +27,7 @@ from pinfold.context import Context
 from pinfold.core import metrics
 from pinfold.db.database import after_commit
 from pinfold.events import outbox
-from pinfold.sms import events, keywords, send
+from pinfold.sms import events, keywords, send, two_way
 from pinfold.sms import opt_outs as opt_out_lists
 from pinfold.sms.store import messages, opt_outs, resources
 
@@ -109,6 +109,7 @@ def inbound(ctx: Context, given_key: str, sender: str, receiver: str, body: str)
         account_id, region, document = number["account_id"], number["region"], number["document"]
         pool = resources.get(conn, account_id, region, "pool", number["pool_id"]) if number["pool_id"] else None
         answering = keywords.answering_document(document, pool["document"] if pool else None)
+        two_way.inbound(conn, number, pool, sender, body)  # to the number's two-way channel, if it has one
         found = keywords.answer(answering, body)
         if found is None:
             return True

@@ -86,6 +86,7 @@ def inbound(conn: Connection, number: dict, pool: dict | None, sender: str, body
                       arrival_timestamp=now_ms, client_id=message_id)
     record["pinfold"][MEMBER] = {"stream": stream, "subject": f"{stream}.{account_id}.inbound.{identity}",
                                  "payload": payload}
+    record["pinfold"]["internal"] = True  # not an event: the lake leaves it out
     outbox.append(conn, [{"event_id": event_id, "account_id": account_id, "region": region, "project_id": "",
                           "tenant_id": None, "event_type": RECORD_TYPE, "arrival_ms": now_ms, "record": record}])
     return message_id

@@ -108,8 +108,7 @@ def test_a_cloudwatch_logs_destination_is_stored_but_has_no_sink(ctx, owner):
     configuration_sets.create(ctx, owner, "logged")
     configuration_sets.create_destination(ctx, owner, "logged", "logs", {
         "MatchingEventTypes": ["ALL"], "CloudWatchLogsDestination": {
-            # configuration_sets takes `log-group/<name>`; AWS writes `log-group:<name>` (reported)
-            "LogGroupArn": f"arn:aws:logs:{owner.region}:{owner.account_id}:log-group/texts",
+            "LogGroupArn": f"arn:aws:logs:{owner.region}:{owner.account_id}:log-group:texts",
             "IamRoleArn": f"arn:aws:iam::{owner.account_id}:role/logs"}})
     configuration_sets.create_destination(ctx, owner, "logged", "files", _firehose(owner, "kept", "ALL"))
     source = SmsDestinations(Outlets(ctx.settings.nats_url), ctx.settings.firehose_location)

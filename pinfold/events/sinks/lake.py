@@ -7,7 +7,7 @@ Layout (Hive-style, readable by DuckDB, Athena, Trino and Spark):
 Partitions come from the record's `arrival_timestamp` (when Pinfold took the event in), so a batch
 always lands in the same files and rewriting it replaces them: a pump that dies after writing and
 before recording its progress writes the same batch again and nothing is duplicated. `LakeSink` is
-the pump's sink for it (every record; a file is rolled by size and age).
+the pump's sink for it (every event record; a file is rolled by size and age).
 
 Columns keep Pinpoint's names and nesting (`attributes['campaign_id']`, `client.client_id`, ...);
 `facets` (email's nested `mail_event`) is JSON text, read with json_extract; Pinfold's own fields
@@ -175,7 +175,10 @@ class LakeSink:
         return len(rows) >= self.batch or waited >= self.roll_seconds
 
     def wants(self, row: dict) -> bool:
-        return True
+        """Every event; not Pinfold's own outbox records (marked `internal` in their `pinfold` member,
+        which no API can write: an inbound text on its way to a two-way channel), which are no events
+        and carry what the lake must not keep."""
+        return not (row["record"].get("pinfold") or {}).get("internal")
 
     def deliver(self, rows: list[dict], batch: str) -> None:
         self.lake.write([row["record"] for row in rows], batch)
