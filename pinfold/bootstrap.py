@@ -65,7 +65,7 @@ def create_app(ctx: Context, services: Background | None = None):
                                lambda *seen: feedback.record_engagement(ctx, *seen))
     # Kannel's delivery reports and inbound messages (pinfold/api/sms_gateway.py).
     sms_gateway = sms_gateway_routes(sms_reports.REPORT_PATH, sms_reports.INBOUND_PATH,
-                                     lambda *report: sms_reports.delivery_report(ctx, *report),
+                                     sms_reports.DeliveryReports(ctx).apply,
                                      lambda *message: sms_reports.inbound(ctx, *message))
 
     async def app(scope, receive, send) -> None:

@@ -27,8 +27,11 @@ def sms_gateway_routes(report_path: str, inbound_path: str, report: Report, inbo
         return request.query_params.get(name, "")[:MAX_PARAMETER]
 
     async def delivery_report(request: Request) -> Response:
-        accepted = await run_in_threadpool(report, parameter(request, "message"), parameter(request, "token"),
-                                           parameter(request, "status"), parameter(request, "reply"))
+        try:
+            accepted = await run_in_threadpool(report, parameter(request, "message"), parameter(request, "token"),
+                                               parameter(request, "status"), parameter(request, "reply"))
+        except Exception:  # not written (the database failed): the gateway may send it again
+            return Response(status_code=503)
         return Response(status_code=200 if accepted else 403)
 
     async def inbound_message(request: Request) -> Response:

@@ -5,7 +5,8 @@ Delivery reports come to a URL the gateway was given for each text (adapters/kan
 message's id and a token only this installation can make. A report moves a `sent` message on:
 delivered to the handset, or failed for good; one about a finished message changes nothing (reports
 may come twice or out of order). A report can come before the sending pass has written the message
-down as sent: it waits for that, a few seconds at most.
+down as sent: it waits for that, a few seconds at most. Reports are written in groups (one
+transaction for all that came in meanwhile), each answered once its group has committed.
 
 An inbound message goes to the account that holds the receiving number. If it begins with a keyword
 of the number (or of its pool), Pinfold does what the keyword says: an opt-out word puts the sender
@@ -18,7 +19,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import queue
+import threading
 import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import phonenumbers
@@ -36,6 +41,7 @@ log = logging.getLogger("pinfold.sms")
 REPORT_PATH = "/sms/kannel/report"
 INBOUND_PATH = "/sms/kannel/inbound"
 WAIT_FOR_SENT_SECONDS = 5.0
+REPORT_GROUP = 500  # reports written in one transaction at most
 # Kannel's report values: 1 delivered to the phone, 2 not delivered to the phone, 4 queued at the
 # SMSC, 8 delivered to the SMSC, 16 refused by the SMSC. As (message state, record status); None:
 # still on its way, nothing to write.
@@ -64,33 +70,96 @@ def inbound_url(ctx: Context) -> str:
             "&from=%p&to=%P&text=%a")
 
 
-def delivery_report(ctx: Context, message_id: str, given_token: str, status: str, reply: str = "") -> bool:
-    """Apply one report; False when the token is not this installation's or the message is unknown."""
-    if not hmac.compare_digest(token(ctx, "report", message_id), given_token or ""):
-        return False
-    state, record_status = _REPORTS.get(status, (None, None))
-    deadline = time.monotonic() + WAIT_FOR_SENT_SECONDS
-    while True:
-        with ctx.db.write() as conn:
-            row = messages.get(conn, message_id)
-            if row is None:
-                return False
-            if row["status"] != "sending" or time.monotonic() > deadline:
-                _apply(conn, row, state, record_status, reply)
-                return True
-        time.sleep(0.1)  # the sending pass has not written it down yet
+@dataclass(eq=False)
+class _Report:
+    message_id: str
+    state: str | None
+    record_status: str
+    reply: str
+    deadline: float  # until when it waits for its message to be written down as sent
+    done: Future = field(default_factory=Future)
 
 
-def _apply(conn, row: dict, state: str | None, record_status: str | None, reply: str) -> None:
-    if row["status"] != "sent" or record_status is None:
-        return  # finished already (a repeat, or out of order), or nothing new
+class DeliveryReports:
+    """Applies delivery reports in groups: one transaction for every report that came in meanwhile
+    (a gateway sends one or two per text, each as its own request), each request answered once its
+    group has committed, so none is acknowledged and then lost."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._waiting: queue.SimpleQueue[_Report] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def apply(self, message_id: str, given_token: str, status: str, reply: str = "") -> bool:
+        """Apply one report; False when the token is not this installation's or the message is unknown."""
+        if not hmac.compare_digest(token(self.ctx, "report", message_id), given_token or ""):
+            return False
+        state, record_status = _REPORTS.get(status, (None, None))
+        if record_status is None:
+            return True  # nothing to write (the SMSC took it: the pass recorded that)
+        report = _Report(message_id, state, record_status, reply, time.monotonic() + WAIT_FOR_SENT_SECONDS)
+        self._waiting.put(report)
+        self._start()
+        return report.done.result(timeout=WAIT_FOR_SENT_SECONDS + 30)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="pinfold-sms-reports", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            group = [self._waiting.get()]
+            while len(group) < REPORT_GROUP:
+                try:
+                    group.append(self._waiting.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._write(group)
+            except Exception as error:  # the database failed: these requests fail, the gateway may send again
+                log.warning("delivery reports could not be written: %s", type(error).__name__)
+                for report in group:
+                    if not report.done.done():
+                        report.done.set_exception(error)
+
+    def _write(self, group: list[_Report]) -> None:
+        answered: list[tuple[_Report, bool]] = []
+        later: list[_Report] = []
+        with self.ctx.db.write() as conn:
+            rows = messages.get_many(conn, sorted({report.message_id for report in group}))
+            for report in group:
+                row = rows.get(report.message_id)
+                if row is not None and row["status"] == "sending" and time.monotonic() < report.deadline:
+                    later.append(report)  # its pass has not written it down yet
+                    continue
+                if row is not None:
+                    row = _apply(conn, row, report.state, report.record_status, report.reply)
+                    rows[report.message_id] = row
+                answered.append((report, row is not None))
+        for report, known in answered:
+            report.done.set_result(known)
+        if later:
+            time.sleep(0.05)
+            for report in later:
+                self._waiting.put(report)
+
+
+def _apply(conn, row: dict, state: str | None, record_status: str, reply: str) -> dict:
+    """Write one report about a message; returns the row as it now is (a later report in the same
+    group sees what this one did)."""
+    if row["status"] != "sent":
+        return row  # finished already (a repeat, or out of order)
     now = time.time()
     detail = (reply or record_status)[:500]
     if state is not None:
         if not messages.report(conn, row["id"], from_status="sent", to_status=state, detail=detail, at=now):
-            return
+            return row
         after_commit(conn, lambda: metrics.count_messages("sms", row["account_id"], state))
     outbox.append(conn, [events.outbox_row(row, record_status, at=now, detail=detail)])
+    return {**row, "status": state or row["status"]}
 
 
 def inbound(ctx: Context, given_key: str, sender: str, receiver: str, body: str) -> bool:

@@ -27,9 +27,10 @@ from pinfold.sms.adapters.base import OutgoingText
 DEFAULT_CONNECTIONS = 8
 MAX_CONNECTIONS = 64
 TIMEOUT_SECONDS = 10.0
-# Every report Kannel can send: 1 delivered to the phone, 2 not delivered to the phone, 4 queued at
-# the SMSC, 8 delivered to the SMSC, 16 not delivered to the SMSC.
-DLR_MASK = 31
+# The reports asked for: 1 delivered to the phone, 2 not delivered to the phone, 4 queued at the
+# SMSC, 16 not delivered to the SMSC. Not 8 (delivered to the SMSC): the 202 already said the text was
+# taken, and that report would be one more request per text for nothing.
+DLR_MASK = 1 | 2 | 4 | 16
 _CODING = {"GSM": "0", "Unicode": "2"}  # Kannel's 7-bit and UCS-2 codings
 
 

@@ -82,6 +82,15 @@ def get(conn: Connection, message_id: str) -> dict | None:
     return dict(found) if found else None
 
 
+def get_many(conn: Connection, message_ids: list[str]) -> dict[str, dict]:
+    """The messages of these ids that exist, by id."""
+    found: dict[str, dict] = {}
+    for first in range(0, len(message_ids), 500):
+        query = sa.select(table).where(table.c.id.in_(message_ids[first:first + 500]))
+        found.update((row["id"], dict(row)) for row in conn.execute(query).mappings())
+    return found
+
+
 def counts(conn: Connection) -> dict[str, int]:
     """Messages per status."""
     return dict(conn.execute(sa.select(table.c.status, sa.func.count()).group_by(table.c.status)).all())
