@@ -4,26 +4,28 @@
 Usage: .venv/bin/python benchmarks/sms.py [--database sqlite|postgres] [--messages N] [--connections C]
                                          [--clients K]
 
-One Kannel (bearerbox, smsbox, fakesmsc as the carrier, tests/kannel.py) serves both runs; a text
-counts as carried once fakesmsc has printed it.
-1. Baseline: N single-part texts as HTTP GETs to smsbox's sendsms, C in flight on kept-alive
-   connections (the requests Pinfold's Kannel adapter makes, without the delivery-report URL).
-2. Pinfold: `pinfold serve` with PINFOLD_SMS_GATEWAY at the same sendsms (`connections=C`), the
-   account out of the SMS sandbox with a high spend maximum and a US long code, the project's SMS
-   channel on; K boto3 threads send SendMessages of 100 SMS addresses each. Kannel's delivery
-   reports come back into the same server while it sends, as they do in production.
-Both rates run from the first request until fakesmsc has printed the last text. Reported: both rates,
-their ratio Pinfold / Kannel-direct (target >= 0.5) and the server's peak RSS (VmHWM).
-Needs Kannel (`apt-get install kannel kannel-extras`).
+One Kannel (bearerbox, smsbox, fakesmsc as the carrier, tests/kannel.py) serves every run; a text
+counts as carried once fakesmsc has printed it. Two pairs, each like for like:
+1. With delivery reports (Pinfold's default): Kannel's sendsms driven directly, C requests in flight,
+   each asking for delivery reports to a small receiver; then Pinfold sending through the same
+   sendsms (`connections=C`), its reports coming back into the server while it sends.
+2. Without: the same, sendsms asked for no reports, and Pinfold with `reports=off`.
+Pinfold's runs: `pinfold serve` with PINFOLD_SMS_GATEWAY at Kannel, the account out of the SMS
+sandbox with a high spend maximum and a US long code, the project's SMS channel on; K boto3 threads
+send SendMessages of 100 SMS addresses each. Rates run from the first request until fakesmsc has
+printed the last text. Reported: each rate, each pair's ratio Pinfold / Kannel-direct (target >=
+0.5) and the server's peak RSS (VmHWM). Needs Kannel (`apt-get install kannel kannel-extras`).
 """
 
 from __future__ import annotations
 
 import argparse
+import http.server
 import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -34,6 +36,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.servers import _pinfold, free_port, pinfold_server, postgres_database  # noqa: E402
+from pinfold.sms.adapters.kannel import DLR_MASK  # noqa: E402
 from tests import kannel  # noqa: E402
 
 TARGET = 0.5
@@ -57,11 +60,32 @@ def wait_carried(carrier: kannel.Kannel, target: int, timeout: float = 150) -> f
     return time.monotonic()
 
 
-def kannel_direct(carrier: kannel.Kannel, numbers: list[str], connections: int) -> float:
-    """Texts per second through sendsms alone, `connections` requests in flight."""
+def report_receiver() -> tuple[str, http.server.ThreadingHTTPServer]:
+    """A receiver that answers Kannel's delivery reports and does nothing else (the direct runs' end)."""
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/report?status=%d", server
+
+
+def kannel_direct(carrier: kannel.Kannel, numbers: list[str], connections: int, report_url: str | None) -> float:
+    """Texts per second through sendsms alone, `connections` requests in flight, each asking for
+    delivery reports to `report_url` (as Pinfold's adapter asks for them) unless it is None."""
     endpoint = f"http://127.0.0.1:{carrier.ports['sendsms']}/cgi-bin/sendsms"
     fixed = {"username": kannel.USER, "password": kannel.PASSWORD, "from": ORIGINATION, "text": BODY,
              "charset": "UTF-8", "coding": "0"}
+    if report_url is not None:
+        fixed.update({"dlr-mask": str(DLR_MASK), "dlr-url": report_url})
     before = len(carrier.sent)
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     with httpx.Client(timeout=30, limits=limits) as client, ThreadPoolExecutor(connections) as pool:
@@ -76,9 +100,9 @@ def kannel_direct(carrier: kannel.Kannel, numbers: list[str], connections: int) 
 
 
 def through_pinfold(carrier: kannel.Kannel, numbers: list[str], connections: int, clients: int,
-                    database_url: str) -> tuple[float, float, int | None]:
+                    database_url: str, reports: bool) -> tuple[float, float, int | None]:
     """(texts/s end to end, accepted/s, peak RSS in KiB) for SendMessages through `pinfold serve`."""
-    gateway = f"{carrier.sendsms_url}?connections={connections}"
+    gateway = f"{carrier.sendsms_url}?connections={connections}&reports={'on' if reports else 'off'}"
     with pinfold_server(database_url, PINFOLD_SMS_GATEWAY=gateway) as server:
         pinpoint = server.target.client()
         sms = _sms_client(server.target)
@@ -138,20 +162,27 @@ def main() -> None:
         carrier = kannel.Kannel(folder, ports, "http://127.0.0.1:9/inbound-unused")
         stack.callback(carrier.stop)
         carrier.start()
-        baseline = kannel_direct(carrier, numbers, args.connections)
-        print(f"kannel sendsms direct, {args.connections} in flight: {baseline:8,.0f} texts/s "
-              f"({args.messages:,} texts)")
+        receiver, server = report_receiver()
+        stack.callback(server.shutdown)
         database_url = stack.enter_context(postgres_database()) if args.database == "postgres" else ""
-        rate, accepted, peak = through_pinfold(carrier, numbers, args.connections, args.clients, database_url)
-        print(f"pinfold SendMessages ({args.database}, {args.clients} clients x {BATCH} addresses): {rate:8,.0f} "
-              f"texts/s end to end (accepted {accepted:,.0f}/s), peak RSS {(peak or 0) / 1024:.0f} MiB")
-        ratio = rate / baseline
-        print(f"ratio pinfold / kannel-direct: {ratio:.2f}x (target >= {TARGET}x: "
-              f"{'met' if ratio >= TARGET else 'NOT met'})")
-        print(json.dumps({"database": args.database, "messages": args.messages, "kannel_direct": round(baseline, 1),
-                          "pinfold": round(rate, 1), "accepted": round(accepted, 1), "ratio": round(ratio, 3),
-                          "peak_rss_kib": peak}))
-
+        summary = {"database": args.database, "messages": args.messages, "connections": args.connections,
+                   "clients": args.clients, "target": TARGET}
+        for label, reports in (("with delivery reports", True), ("without delivery reports", False)):
+            direct = kannel_direct(carrier, numbers, args.connections, receiver if reports else None)
+            rate, accepted, peak = through_pinfold(carrier, numbers, args.connections, args.clients, database_url,
+                                                   reports)
+            ratio = rate / direct
+            print(f"{label}:")
+            print(f"  kannel sendsms direct, {args.connections} in flight: {direct:8,.0f} texts/s")
+            print(f"  pinfold SendMessages ({args.database}, {args.clients} clients x {BATCH} addresses): "
+                  f"{rate:8,.0f} texts/s end to end (accepted {accepted:,.0f}/s), peak RSS "
+                  f"{(peak or 0) / 1024:.0f} MiB")
+            print(f"  ratio pinfold / kannel-direct: {ratio:.2f}x (target >= {TARGET}x: "
+                  f"{'met' if ratio >= TARGET else 'NOT met'})")
+            key = "reports" if reports else "no_reports"
+            summary[key] = {"kannel_direct": round(direct, 1), "pinfold": round(rate, 1),
+                            "accepted": round(accepted, 1), "ratio": round(ratio, 3), "peak_rss_kib": peak}
+        print(json.dumps(summary))
 
 if __name__ == "__main__":
     main()

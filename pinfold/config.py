@@ -113,8 +113,9 @@ class Settings(BaseSettings):
     email_workers: int = setting(1, "sending threads per process (more help only when the relay is slow to answer)",
                                  ge=1, le=64)
     sms_gateway: str = setting(
-        "", "where texts go: Kannel's `http://user:password@host:port/cgi-bin/sendsms` (with `?smsc=...` to route and "
-            "`connections=N` requests at once)", shown="the built-in carrier simulator", secret=True)
+        "", "where texts go: Kannel's `http://user:password@host:port/cgi-bin/sendsms` (with `?smsc=...` to route, "
+            "`connections=N` requests at once, `reports=off` to ask for no delivery reports)",
+        shown="the built-in carrier simulator", secret=True)
     feedback_smtp: str = setting("", "`host:port` where Pinfold receives bounce (DSN) and complaint (ARF) reports",
                                  shown="none")
     public_url: str = setting("", "where recipients reach Pinfold's open, click and unsubscribe links",
