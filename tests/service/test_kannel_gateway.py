@@ -103,8 +103,23 @@ def test_the_gateway_url_is_checked_and_never_shown():
         KannelGateway("smtp://host", lambda _id: "")
     with pytest.raises(ValueError):
         KannelGateway("http://u:p@host/cgi-bin/sendsms?connections=0", lambda _id: "")
+    with pytest.raises(ValueError):
+        KannelGateway("http://u:p@host/cgi-bin/sendsms?reports=sometimes", lambda _id: "")
     adapter = KannelGateway("http://u:secret-password@host:13013/cgi-bin/sendsms?smsc=a", lambda _id: "")
     try:
         assert "secret-password" not in repr(adapter) and adapter.fixed["smsc"] == "a"
     finally:
         adapter.close()
+
+
+def test_with_reports_off_no_report_is_asked_for(tmp_path, reports):
+    receiver, got = reports
+    with kannel.running(tmp_path / "kannel", f"{receiver}/mo?text=%a") as gateway:
+        adapter = KannelGateway(gateway.sendsms_url + "?reports=off", lambda mid: f"{receiver}/dlr?m={mid}")
+        try:
+            [outcome] = adapter.deliver([_text(1)])
+        finally:
+            adapter.close()
+        gateway.wait_sent(1)
+        time.sleep(1)
+    assert (outcome.status, outcome.enhanced) == ("delivered", "SUCCESSFUL") and got == []
