@@ -22,10 +22,12 @@ import uuid
 from dataclasses import dataclass
 
 from pinfold.context import Context
+from pinfold.core import metrics
 from pinfold.core.access import Caller
 from pinfold.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
-from pinfold.sms import access
-from pinfold.sms.rules import encoding, ids, limits, prices, routing, simulator
+from pinfold.db.database import after_commit
+from pinfold.sms import access, checks
+from pinfold.sms.rules import encoding, ids, prices, routing, simulator
 from pinfold.sms.store import messages, opt_outs, resources, spend
 
 DEFAULT_TIME_TO_LIVE = 259_200  # 72 hours, as at AWS
@@ -64,17 +66,14 @@ def send_text_message(ctx: Context, caller: Caller, request: dict) -> dict:
         route = choose_route(conn, caller, request.get("OriginationIdentity"), destination, message_type=message_type,
                              default_sender_id=(configuration_set or {}).get("DefaultSenderId"))
         check_opted_out(conn, caller, route.opt_out_list, destination.number)
-        settings_row = resources.get(conn, caller.account_id, caller.region, limits.SETTINGS_KIND, limits.SETTINGS_ID)
-        settings = settings_row["document"] if settings_row else None
-        if limits.settings(settings)["Sandbox"]:
-            _check_verified(conn, caller, destination)
-        _check_price(conn, caller, settings, prices.price_of(destination.country, len(encoded.parts)), max_price,
-                     now=now)
+        _check_sandbox(conn, caller, destination)
+        _check_price(conn, caller, prices.price_of(destination.country, len(encoded.parts)), max_price, now=now)
         if request.get("DryRun"):
             return {"MessageId": str(uuid.uuid4())}
         message_id = queue(conn, caller.account_id, caller.region, route, destination, body, now=now,
-                            project_id=caller.pinned_project(), tenant_id=caller.tenant_id, extra={
-                                "message_type": message_type or _type_of(route.identity), "expires_at": now + ttl,
+                           project_id=caller.pinned_project(), tenant_id=caller.tenant_id, extra={
+                                "message_type": message_type or checks.message_type_of(route.identity),
+                                "expires_at": now + ttl,
                                 "context": context, "keyword": request.get("Keyword"),
                                 "configuration_set": (configuration_set or {}).get("ConfigurationSetName"),
                                 "request_id": caller.request_id})
@@ -91,7 +90,7 @@ def queue_reply(conn, number: dict, destination: str, body: str) -> str:
     target = routing.Destination(destination, country, simulator.is_destination(destination))
     now = time.time()
     return queue(conn, number["account_id"], number["region"], Route(identity, _opt_out_list(identity)), target,
-                  body, now=now, extra={"message_type": _type_of(identity),
+                  body, now=now, extra={"message_type": checks.message_type_of(identity),
                                         "expires_at": now + DEFAULT_TIME_TO_LIVE, "reply": True})
 
 
@@ -112,18 +111,17 @@ def queue(conn, account_id: str, region: str, route: Route, destination: routing
             "international": bool(identity.country) and identity.country != destination.country, **extra,
         }})
     spend.add(conn, account_id, region, spend.month_of(now), price)
+    after_commit(conn, lambda: metrics.count_messages("sms", account_id, "accepted"))
     return message_id
 
 
-def _check_price(conn, caller: Caller, settings: dict | None, price: float, max_price: float | None, *,
-                 now: float) -> None:
+def _check_price(conn, caller: Caller, price: float, max_price: float | None, *, now: float) -> None:
     """MaxPrice (ValidationException PRICE_OVER_THRESHOLD), then the month's spend limit."""
     if max_price is not None and price > max_price:
         raise ids.invalid(f"The message costs {price:.5f} USD, more than MaxPrice {max_price:.5f}",
                           "PRICE_OVER_THRESHOLD", "MaxPrice")
-    limit = limits.enforced_spend_limit(settings)
-    if spend.spent(conn, caller.account_id, caller.region, spend.month_of(now)) + price > limit + 1e-9:
-        raise LimitExceeded(f"The account's monthly text message spend limit ({limit:g} USD) is reached",
+    if price > checks.spend_left(conn, caller.account_id, caller.region, now=now) + 1e-9:
+        raise LimitExceeded("The account's monthly text message spend limit is reached",
                             details={"Reason": "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT"})
 
 
@@ -283,12 +281,6 @@ def _opt_out_list(identity: routing.Identity) -> str:
     return identity.document.get("OptOutListName") or DEFAULT_OPT_OUT_LIST
 
 
-def _type_of(identity: routing.Identity) -> str:
-    if identity.kind == routing.PHONE_NUMBER and identity.document.get("MessageType") in _MESSAGE_TYPES:
-        return identity.document["MessageType"]
-    return "TRANSACTIONAL"
-
-
 def _configuration_set(conn, caller: Caller, given: str | None) -> dict | None:
     """The set named, or a confined tenant's own when none is named; what `access` refuses is refused."""
     scope = access.scope_of(conn, caller)
@@ -312,16 +304,14 @@ def _configuration_set(conn, caller: Caller, given: str | None) -> dict | None:
     return row["document"]
 
 
-def _check_verified(conn, caller: Caller, destination: routing.Destination) -> None:
+def _check_sandbox(conn, caller: Caller, destination: routing.Destination) -> None:
     """In the sandbox only simulator destinations and VERIFIED destination numbers may be sent to."""
-    if destination.simulator:
-        return
-    row = resources.by_name(conn, caller.account_id, caller.region, ids.VERIFIED_DESTINATION, destination.number)
-    if row is None or row["document"].get("Status") != "VERIFIED":
-        raise Conflict(f"The account is in the SMS sandbox and {destination.number} is not a verified destination "
-                       "number", details={"Reason": "DESTINATION_PHONE_NUMBER_NOT_VERIFIED",
-                                          "ResourceType": "verified-destination-number",
-                                          "ResourceId": destination.number})
+    settings = checks.account_settings(conn, caller.account_id, caller.region)
+    problem = checks.sandbox_problem(conn, caller.account_id, caller.region, settings, destination)
+    if problem is not None:
+        raise Conflict(problem, details={"Reason": "DESTINATION_PHONE_NUMBER_NOT_VERIFIED",
+                                         "ResourceType": "verified-destination-number",
+                                         "ResourceId": destination.number})
 
 
 def _not_found(kind: str, given: str) -> NotFound:

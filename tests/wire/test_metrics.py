@@ -111,3 +111,21 @@ def test_messages_are_counted_by_channel_account_and_outcome_once_committed(serv
         time.sleep(0.2)
     assert counted == wanted
     assert {s.labels["channel"] for s in samples if s.labels["account"] == account} == {"email"}
+
+
+def test_texts_are_counted_like_mail(server):
+    placed = onboard(server, "ma-mp")
+    account = placed["tenant"]["account_id"]
+    sms = make_client(server, placed["credentials"], "pinpoint-sms-voice-v2")
+    number = sms.request_phone_number(IsoCountryCode="US", MessageType="TRANSACTIONAL", NumberCapabilities=["SMS"],
+                                      NumberType="SIMULATOR")["PhoneNumber"]
+    for destination in ("+14254147755", "+14254147167"):  # AWS's US simulator success and failure numbers
+        sms.send_text_message(DestinationPhoneNumber=destination, OriginationIdentity=number, MessageBody="hi")
+    wanted = {"accepted": 2, "delivered": 1, "failed": 1}
+    deadline, counted = time.monotonic() + 30, {}
+    while counted != wanted and time.monotonic() < deadline:
+        samples = _samples(httpx.get(f"{server.url}/metrics").text).get("pinfold_messages_total", [])
+        counted = {s.labels["outcome"]: s.value for s in samples
+                   if s.labels["account"] == account and s.labels["channel"] == "sms"}
+        time.sleep(0.2)
+    assert counted == wanted
