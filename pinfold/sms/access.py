@@ -14,6 +14,9 @@ The rule, for a confined caller (project key, or sa-sp / sa-mp tenant key):
   AccessDeniedException; naming no configuration set uses its own, naming another is refused the same way;
 - a confined caller whose tenant has no pool shares the account's identities and sets, less those
   owned by tenants.
+`Hidden` applies the first point to every lookup and listing of pools, numbers, sender ids and
+configuration sets (Describe*, ListPoolOriginationIdentities, DescribeKeywords, the tag operations,
+and every operation that names one).
 Callers that reach their whole account (account and organization keys, ma-mp tenants) are not
 confined: nothing here applies to them.
 """
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 
 from pinfold.core.access import Caller
 from pinfold.core.errors import Forbidden
-from pinfold.sms.rules.ids import CONFIGURATION_SET, POOL
+from pinfold.sms.rules.ids import CONFIGURATION_SET, PHONE_NUMBER, POOL, SENDER_ID
 from pinfold.sms.store import resources
 from pinfold.tenancy.store import tenants
 
@@ -101,6 +104,45 @@ def denied(scope: Scope, what: str) -> Forbidden:
     return Forbidden(f"These credentials send only through tenant {scope.tenant_id}'s own pool {scope.pool_id} and "
                      f"configuration set {scope.configuration_set}: they cannot use {what}; name those or "
                      "none at all")
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """What one confined caller must not see: other tenants' pools, the numbers in them, and the
+    sender ids they hold (unless the caller's own pool holds them too), as `verdict` judges sends."""
+
+    scope: Scope | None = None
+    pools: frozenset[str] = frozenset()
+    sender_ids: frozenset[str] = frozenset()
+
+    def shows(self, row: dict) -> bool:
+        """Whether an `sms_resources` row is one the caller may see."""
+        if self.scope is None:
+            return True
+        if row["kind"] == POOL:
+            return row["id"] not in self.pools
+        if row["kind"] == PHONE_NUMBER:
+            return row.get("pool_id") not in self.pools
+        if row["kind"] == SENDER_ID:
+            return row["id"] not in self.sender_ids
+        return visible(self.scope, row["document"])
+
+
+NOTHING_HIDDEN = Hidden()
+
+
+def hidden_from(conn, caller: Caller) -> Hidden:
+    """What the caller may not see in its account and region: nothing, without a query, when it is not
+    confined; otherwise one read of the tenant registry and one of the account's pools (at most 100)."""
+    scope = scope_of(conn, caller)
+    if scope is None:
+        return NOTHING_HIDDEN
+    pools = resources.listing(conn, caller.account_id, caller.region, POOL)
+    others = [row for row in pools if not visible(scope, row["document"])]
+    own = next((row for row in pools if row["id"] == scope.pool_id), None)
+    kept = set(own["document"].get("_sender_ids", [])) if own else set()
+    held = {key for row in others for key in row["document"].get("_sender_ids", [])}
+    return Hidden(scope, frozenset(row["id"] for row in others), frozenset(held - kept))
 
 
 def pool_owners(conn, caller: Caller) -> dict[str, str | None]:

@@ -6,7 +6,8 @@ checks them. The plan: a KinesisFirehoseDestination delivers to the lake at the 
 location (as Pinpoint event streams do), an SnsDestination to the NATS JetStream stream named after
 the topic, and a CloudWatchLogsDestination is kept but delivers nowhere (Pinfold has no CloudWatch).
 Every destination ARN must belong to the caller's account and region, so one account cannot feed
-another's streams.
+another's streams. Another tenant's set is absent to a confined caller (`access.visible`), in every
+operation that names one and in DescribeConfigurationSets.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pinfold.core.access import Caller
 from pinfold.core.arns import parse_arn, sms_arn
 from pinfold.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from pinfold.db.database import lock_keys
-from pinfold.sms import tags
+from pinfold.sms import access, tags
 from pinfold.sms.account import MAX_CONFIGURATION_SETS, invalid, local_id, page, page_after, page_limit, require_admin
 from pinfold.sms.store import resources
 
@@ -40,11 +41,14 @@ def _missing(name: str) -> NotFound:
     return NotFound(f"Configuration set {name} does not exist", details={"ResourceType": KIND, "ResourceId": name})
 
 
-def require(conn, caller: Caller, name_or_arn: str) -> dict:
-    """The configuration set's row by name or ARN (sends look theirs up this way too); NotFound otherwise."""
+def require(conn, caller: Caller, name_or_arn: str, scope: access.Scope | None = None) -> dict:
+    """The row of a configuration set the caller may see, by name or ARN; NotFound otherwise. Give the
+    caller's `scope` when it is known (None is an unconfined caller only when the caller is one)."""
     name = local_id(caller, name_or_arn, KIND)
     found = resources.get(conn, caller.account_id, caller.region, KIND, name)
-    if found is None:
+    if found is not None and scope is None:
+        scope = access.scope_of(conn, caller)
+    if found is None or not access.visible(scope, found["document"]):
         raise _missing(name)
     return found
 
@@ -95,12 +99,14 @@ def describe(ctx: Context, caller: Caller, names: list[str] | None = None, filte
         if item["Name"] not in FILTERS:
             raise invalid(f"Unknown filter {item['Name']!r}", "Filters", "INVALID_FILTER_VALUES")
     with ctx.db.read() as conn:
+        scope = access.scope_of(conn, caller)
         if names:
-            rows = sorted({row["id"]: row for row in (require(conn, caller, name) for name in names)}.values(),
-                          key=lambda row: row["id"])
+            named = (require(conn, caller, name, scope) for name in names)
+            rows = sorted({row["id"]: row for row in named}.values(), key=lambda row: row["id"])
             rows = [row for row in rows if after is None or row["id"] > after]
         else:  # bounded by the account's quota of sets
-            rows = resources.listing(conn, caller.account_id, caller.region, KIND, after=after)
+            rows = [row for row in resources.listing(conn, caller.account_id, caller.region, KIND, after=after)
+                    if access.visible(scope, row["document"])]
     rows = [row for row in rows if all(_passes(row["document"], item) for item in filters or [])][:limit + 1]
     return page(rows, limit, "sms-configuration-sets", lambda row: row["id"], "ConfigurationSets",
                 lambda row: information(caller, row["document"]))

@@ -5,7 +5,8 @@ how one joins or leaves a pool (the membership rules `pools` applies).
 Numbers and sender ids come from the simulated inventory in `rules/inventory.py`. A ClientToken
 makes a request idempotent: the new resource's id is derived from it, so the same token gives back
 the same number (or sender id, or pool). Confined callers (project scope, sa-sp and sa-mp tenants)
-may describe the account's identities but not request, change or release them.
+may describe the account's identities but not request, change or release them, and never see
+another tenant's pool or what is in it (`access.Hidden`): every lookup here treats those as absent.
 
 Quotas per account and region (ServiceQuotaExceededException with the Reason named), Pinfold's own
 defaults since AWS publishes none for these: 1,000 phone numbers, 1,000 sender ids; a pool holds up
@@ -24,7 +25,7 @@ from pinfold.core.access import Caller
 from pinfold.core.arns import sms_arn
 from pinfold.core.errors import Conflict, LimitExceeded, NotFound
 from pinfold.db.database import lock_keys
-from pinfold.sms import keywords, tags
+from pinfold.sms import access, keywords, tags
 from pinfold.sms.account import local_id, page, page_after, page_limit, require_admin
 from pinfold.sms.opt_outs import ensure_default
 from pinfold.sms.rules import ids, inventory
@@ -81,10 +82,14 @@ def _lookup(conn, caller: Caller, kind: str, value: str, country: str | None) ->
     return resources.get(conn, account, region, kind, value)
 
 
-def find(conn, caller: Caller, kind: str, value: str, country: str | None = None) -> dict:
+def find(conn, caller: Caller, kind: str, value: str, country: str | None = None,
+         hidden: access.Hidden | None = None) -> dict:
     """The row of a phone number (id, number or ARN), sender id (name with `country`, or ARN) or pool
-    (id or ARN) of the caller's account; ResourceNotFoundException otherwise."""
+    (id or ARN) of the caller's account that the caller may see; ResourceNotFoundException otherwise.
+    `hidden` saves working out again what the caller may not see."""
     found = _lookup(conn, caller, kind, value, country)
+    if found is not None and not (hidden or access.hidden_from(conn, caller)).shows(found):
+        found = None
     if found is None:
         raise missing(kind, ids.sender_id_key(value, country) if kind == SENDER_ID and country else value)
     return found
@@ -131,12 +136,13 @@ def opt_out_list(conn, caller: Caller, value: str | None) -> str:
     return name
 
 
-def scan(conn, caller: Caller, kind: str, after: str | None, limit: int, keep) -> list[dict]:
-    """Up to `limit` + 1 rows of `kind` after the id `after` that `keep` accepts, in id order."""
+def scan(conn, caller: Caller, kind: str, after: str | None, limit: int, keep,
+         hidden: access.Hidden = access.NOTHING_HIDDEN) -> list[dict]:
+    """Up to `limit` + 1 rows of `kind` after the id `after` that `keep` accepts and `hidden` shows, in id order."""
     shown: list[dict] = []
     while len(shown) <= limit:
         batch = resources.listing(conn, caller.account_id, caller.region, kind, after=after, limit=_SCAN_BATCH)
-        shown.extend(row for row in batch if keep(row["document"]))
+        shown.extend(row for row in batch if keep(row["document"]) and hidden.shows(row))
         if len(batch) < _SCAN_BATCH:
             break
         after = batch[-1]["id"]
@@ -152,13 +158,14 @@ def describe(ctx: Context, caller: Caller, kind: str, named: list[dict] | None, 
     limit, listing = page_limit(max_results), f"sms:{kind}"
     after = page_after(token, listing)
     with ctx.db.read() as conn:
+        hidden = access.hidden_from(conn, caller)
         if owner == "SHARED":  # nothing is shared between accounts here
             rows: list[dict] = []
         elif named:
-            rows = [find(conn, caller, kind, item["value"], item.get("country")) for item in named]
+            rows = [find(conn, caller, kind, item["value"], item.get("country"), hidden) for item in named]
             return {member: [information(caller, row) for row in rows if keep(row["document"])]}
         else:
-            rows = scan(conn, caller, kind, after, limit, keep)
+            rows = scan(conn, caller, kind, after, limit, keep, hidden)
     return page(rows, limit, listing, lambda row: row["id"], member, lambda row: information(caller, row))
 
 

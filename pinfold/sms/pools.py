@@ -13,6 +13,8 @@ messages its numbers receive, follow the pool's settings and keywords, not the m
 A pool keeps at least one identity: taking out the last one is refused (ConflictException
 LAST_PHONE_NUMBER, for sender ids too); DeletePool takes everything out and removes the pool.
 Keywords of a number that is in a pool cannot be changed (its pool's keywords answer for it).
+Another tenant's pool, and the numbers in it, are absent to a confined caller (`access.Hidden`,
+applied by `identities.find`).
 
 Quotas per account and region: 100 pools (POOLS_PER_ACCOUNT, Pinfold's default, one per project at
 the default project cap), 30 keywords a number or pool (`keywords.MAX_KEYWORDS`).
@@ -26,7 +28,7 @@ from pinfold.context import Context
 from pinfold.core.access import Caller
 from pinfold.core.errors import Conflict, NotFound
 from pinfold.db.database import lock_keys
-from pinfold.sms import identities, keywords, tags
+from pinfold.sms import access, identities, keywords, tags
 from pinfold.sms.account import page, page_after, page_limit, require_admin
 from pinfold.sms.identities import arn, find, find_identity, information
 from pinfold.sms.rules import ids
@@ -182,9 +184,10 @@ def list_identities(ctx: Context, caller: Caller, pool_id: str, filters=None, ma
     limit, listing = page_limit(max_results), "sms:pool-members"
     after = page_after(token, listing) or ""
     with ctx.db.read() as conn:
-        pool = find(conn, caller, POOL, pool_id)
-        shown = sorted((_member_metadata(caller, row) for row in identities.members(conn, caller, pool)),
-                       key=lambda item: item["OriginationIdentityArn"])
+        hidden = access.hidden_from(conn, caller)
+        pool = find(conn, caller, POOL, pool_id, hidden=hidden)
+        shown = sorted((_member_metadata(caller, row) for row in identities.members(conn, caller, pool)
+                        if hidden.shows(row)), key=lambda item: item["OriginationIdentityArn"])
     rows = [item for item in shown if item["OriginationIdentityArn"] > after and keep(item)][:limit + 1]
     answer = page(rows, limit, listing, lambda item: item["OriginationIdentityArn"], "OriginationIdentities",
                   lambda item: item)

@@ -2,7 +2,8 @@
 
 Tags live in the shared `tags` table keyed by the resource's ARN. An ARN is accepted only when it
 names an existing SMS resource of the caller's own account and region; anything else is absent
-(ResourceNotFoundException), so one account cannot probe another's. This API allows 200 tags a
+(ResourceNotFoundException), so one account cannot probe another's; so is another tenant's pool,
+set or pooled number to a confined caller (`access.Hidden`). This API allows 200 tags a
 resource (Pinpoint allows 50); key and value lengths are the same as everywhere.
 """
 
@@ -14,7 +15,7 @@ from pinfold.core.arns import parse_arn, sms_arn
 from pinfold.core.errors import InvalidInput, LimitExceeded, NotFound
 from pinfold.core.tags import MAX_KEY, MAX_VALUE
 from pinfold.projects import store as tag_store
-from pinfold.sms import account  # a module import: account tags what it creates, so each needs the other
+from pinfold.sms import access, account  # account: a module import, as it tags what it creates (each needs the other)
 from pinfold.sms.store import resources
 
 MAX_TAGS = 200  # per resource, this API's TagList maximum
@@ -66,7 +67,8 @@ def _resource_arn(conn, caller: Caller, arn: str) -> str:
                                                                    else "account", "ResourceId": arn})
     if (parsed.service, parsed.region, parsed.account_id) != ("sms-voice", caller.region, caller.account_id):
         raise missing
-    if kind not in TAGGABLE or resources.get(conn, caller.account_id, caller.region, kind, resource_id) is None:
+    found = resources.get(conn, caller.account_id, caller.region, kind, resource_id) if kind in TAGGABLE else None
+    if found is None or not access.hidden_from(conn, caller).shows(found):
         raise missing
     return sms_arn(caller.region, caller.account_id, kind, resource_id)
 
