@@ -21,9 +21,9 @@ from pinfold.context import Context
 from pinfold.core.access import Caller
 from pinfold.core.errors import InvalidInput
 from pinfold.messaging.email_planner import EmailPlanner
-from pinfold.messaging.sms_planner import Addressed, SmsPlanner
+from pinfold.messaging.sms_planner import SmsPlanner
 from pinfold.projects import projects as project_service
-from pinfold.sending.plan import Plan, failure
+from pinfold.sending.plan import Plan, Recipient, failure
 
 MAX_RECIPIENTS = 100  # SendMessages: addresses and endpoints together; SendUsersMessages: user ids
 
@@ -82,14 +82,6 @@ class _Request(Plan):
         planner = self.planners.get(channel_type)
         return planner.substitutions if planner is not None else {}
 
-    def _settle(self, key: tuple, channel_type: str | None, recipient: Addressed) -> None:
-        """Put the planner's own verdict (OPT_OUT for a number on the opt-out list) in place of the
-        PERMANENT_FAILURE the plan gives every refused recipient."""
-        verdict = getattr(self.planners.get(channel_type), "verdicts", {}).pop(id(recipient), None)
-        if verdict is not None:
-            shown = {"Address": recipient.address} if recipient.endpoint_id is not None else {}
-            self.results[key] = {**verdict, **shown}
-
     def add_address(self, address: str, config: dict) -> None:
         key, channel_type = ("address", address), config.get("ChannelType") or ("EMAIL" if "@" in address else None)
         if channel_type is None:
@@ -97,9 +89,8 @@ class _Request(Plan):
                                         "is recognised without one")
             return
         data = {**self._substitutions(channel_type), **(config.get("Substitutions") or {})}
-        recipient = Addressed(address.strip() if channel_type == "SMS" else address, data, config=config)
+        recipient = Recipient(address.strip() if channel_type == "SMS" else address, data, config=config)
         super().add_address(key, channel_type, recipient)
-        self._settle(key, channel_type, recipient)
 
     def add_endpoints(self, endpoint_ids: list[str], configs: dict, docs: dict | None = None) -> None:
         if not endpoint_ids:
@@ -118,6 +109,5 @@ class _Request(Plan):
                 continue
             config = configs.get(endpoint_id) or {}
             data = {**doc, **self._substitutions(doc.get("ChannelType")), **(config.get("Substitutions") or {})}
-            recipient = Addressed(doc.get("Address") or "", data, endpoint_id, owner_of(endpoint_id, doc), config)
+            recipient = Recipient(doc.get("Address") or "", data, endpoint_id, owner_of(endpoint_id, doc), config)
             self.add_endpoint(key, doc, recipient)
-            self._settle(key, doc.get("ChannelType"), recipient)

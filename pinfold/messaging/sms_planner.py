@@ -27,7 +27,7 @@ the channel to be enabled and documents no answer; Pinfold fails each SMS recipi
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pinfold.core.access import Caller
 from pinfold.core.errors import InvalidInput, PinfoldError
@@ -40,14 +40,6 @@ from pinfold.templating.engine import compile_template
 
 OPTED_OUT = failure("Destination phone number opted out", "OPT_OUT", 400)
 _MESSAGE_TYPES = ("TRANSACTIONAL", "PROMOTIONAL")
-
-
-@dataclass
-class Addressed(Recipient):
-    """A recipient with its own AddressConfiguration or EndpointSendConfiguration (BodyOverride,
-    Context), which only some channels read."""
-
-    config: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,7 +72,6 @@ class SmsPlanner:
         self._budget: float | None = None  # USD left this month, read at the first text
         self._ready: dict[int, _Ready] = {}
         self._routes: dict[tuple, send.Route] = {}  # a route found depends on the country, not the number
-        self.verdicts: dict[int, dict] = {}  # a recipient's whole result when it is not PERMANENT_FAILURE
 
     def refusal(self) -> str | None:
         if self.channel is None or not self.channel.get("Enabled", True):
@@ -91,8 +82,8 @@ class SmsPlanner:
                                field="MessageConfiguration.SMSMessage.MessageType")
         return None
 
-    def check(self, recipient: Recipient) -> str | None:
-        source = _config(recipient).get("BodyOverride") or self.body
+    def check(self, recipient: Recipient) -> str | dict | None:
+        source = recipient.config.get("BodyOverride") or self.body
         if not source:
             raise InvalidInput("The request needs a Body for SMS: in SMSMessage, DefaultMessage, an SMSTemplate or "
                                "each address's BodyOverride", field="MessageConfiguration")
@@ -114,8 +105,7 @@ class SmsPlanner:
         self._routes[where] = route
         if checks.opted_out(self.conn, self.caller.account_id, self.caller.region, route.opt_out_list,
                             destination.number):
-            self.verdicts[id(recipient)] = OPTED_OUT
-            return OPTED_OUT["StatusMessage"]
+            return OPTED_OUT
         problem = checks.sandbox_problem(self.conn, self.caller.account_id, self.caller.region, self.settings,
                                          destination)
         if problem:
@@ -128,7 +118,7 @@ class SmsPlanner:
         self._budget -= price
         self._ready[id(recipient)] = _Ready(route, destination, body,
                                             self.sms.get("MessageType") or checks.message_type_of(route.identity),
-                                            {**self.context, **(_config(recipient).get("Context") or {})})
+                                            {**self.context, **(recipient.config.get("Context") or {})})
         return None
 
     def queue(self, recipients: list[Recipient]) -> list[str]:
@@ -186,10 +176,6 @@ class SmsPlanner:
         if routing.problem(shown, destination) is not None:
             return None
         return send.Route(shown, send.DEFAULT_OPT_OUT_LIST)
-
-
-def _config(recipient: Recipient) -> dict:
-    return getattr(recipient, "config", None) or {}
 
 
 def _template(conn, caller: Caller, config: dict | None) -> dict | None:

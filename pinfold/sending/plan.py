@@ -12,7 +12,7 @@ recipient (suppression, sandbox), and queuing its recipients against its quota w
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from pinfold.core.errors import PinfoldError, Throttled
@@ -33,6 +33,7 @@ class Recipient:
     data: dict
     endpoint_id: str | None = None  # None for a bare address
     tenant_id: str | None = None  # the endpoint's tenant in a shared project
+    config: dict = field(default_factory=dict)  # its AddressConfiguration or EndpointSendConfiguration
 
 
 class Planner(Protocol):
@@ -45,8 +46,9 @@ class Planner(Protocol):
         can. Raises InvalidInput when the request itself is wrong for the channel (no content)."""
         ...
 
-    def check(self, recipient: Recipient) -> str | None:
-        """Why this recipient may not get the message (suppressed, outside the sandbox); None if it may."""
+    def check(self, recipient: Recipient) -> str | dict | None:
+        """Why this recipient may not get the message (suppressed, outside the sandbox), as the message
+        of a PERMANENT_FAILURE or as a whole result (OPT_OUT); None if it may."""
         ...
 
     def queue(self, recipients: list[Recipient]) -> list[str]:
@@ -98,7 +100,8 @@ class Plan:
             return
         problem = planner.check(recipient)
         if problem:
-            self.results[key] = failure(problem)
+            result = problem if isinstance(problem, dict) else failure(problem)
+            self.results[key] = {**result, **({"Address": shown} if shown is not None else {})}
             return
         self._queued.setdefault(channel_type, []).append((key, recipient))
         self._addresses.add(address)
