@@ -12,7 +12,7 @@ from pinfold.audience.store import endpoints
 from pinfold.context import Context
 from pinfold.core import ids
 from pinfold.core.access import DEFAULT_TENANT_ATTRIBUTE, Caller, check_model
-from pinfold.core.arns import project_arn
+from pinfold.core.arns import project_arn, sms_arn
 from pinfold.core.errors import Conflict, InvalidInput, NotFound
 from pinfold.events import store as streams
 from pinfold.messaging import templates as template_service
@@ -25,6 +25,7 @@ from pinfold.sms import identities as sms_identities
 from pinfold.sms import pools as sms_pools
 from pinfold.sms.rules import ids as sms_ids
 from pinfold.sms.rules import inventory as sms_inventory
+from pinfold.sms.store import resources as sms_resources
 from pinfold.tenancy import identity, organization
 from pinfold.tenancy.store import accounts, identities, tenants
 
@@ -147,7 +148,8 @@ def _setup_sms(ctx: Context, caller: Caller, account_id: str, region: str, tenan
         if sms_access.owner_of(found["document"]) not in (None, tenant_id):
             raise
     return {"account_id": account_id, "region": region, "pool_id": pool["PoolId"], "configuration_set": set_name,
-            "phone_number_id": number["PhoneNumberId"], "phone_number": number["PhoneNumber"]}
+            "phone_number_id": number["PhoneNumberId"], "phone_number": number["PhoneNumber"],
+            "number_requested": sms.number is None}
 
 
 def _place(ctx: Context, conn, model: str, tenant_id: str, name: str, region: str,
@@ -239,18 +241,32 @@ def set_status(ctx: Context, caller: Caller, tenant_id: str, status: str) -> dic
 
 
 def offboard(ctx: Context, caller: Caller, tenant_id: str) -> dict:
-    """Remove the tenant's data as its model dictates, revoke its keys, keep the registry row."""
+    """Remove the tenant's data as its model dictates, revoke its keys, keep the registry row; then
+    release its SMS pool, number and configuration set (`_release_sms`). Offboarding a tenant again
+    finishes an SMS release that an earlier attempt left undone; otherwise it is a Conflict."""
     caller.require_organization_admin()
-    with ctx.db.write() as conn:
+    with ctx.db.read() as conn:
         row = _require(conn, tenant_id)
-        if row["status"] == "offboarded":
+        placed = sms_access.registered(row["metadata"])
+        pending = placed is not None and not placed.get("released_at")
+        if row["status"] == "offboarded" and not pending:
             raise Conflict(f"Tenant {tenant_id} is already offboarded")
-        now = ids.iso_now()
-        revoked = identities.revoke_keys(conn, revoked_at=now, tenant_id=tenant_id)
-        removed = {**_remove_data(conn, row, now), "revoked_keys": revoked}
-        row.update(status="offboarded", updated_at=now)
-        tenants.update_tenant(conn, tenant_id, status="offboarded", updated_at=now)
-    ctx.key_cache.clear()
+        if pending:
+            _check_protection(conn, tenant_id, placed)
+    removed: dict = {}
+    if row["status"] != "offboarded":
+        with ctx.db.write() as conn:
+            row = _require(conn, tenant_id)
+            if row["status"] == "offboarded":  # another offboarding got here first
+                raise Conflict(f"Tenant {tenant_id} is already offboarded")
+            now = ids.iso_now()
+            revoked = identities.revoke_keys(conn, revoked_at=now, tenant_id=tenant_id)
+            removed = {**_remove_data(conn, row, now), "revoked_keys": revoked}
+            row.update(status="offboarded", updated_at=now)
+            tenants.update_tenant(conn, tenant_id, status="offboarded", updated_at=now)
+        ctx.key_cache.clear()
+    if pending:
+        removed["sms"] = _release_sms(ctx, caller, row, placed)
     return {"tenant": public(row), "removed": removed}
 
 
@@ -271,6 +287,65 @@ def _remove_data(conn, row: dict, now: str) -> dict:
     accounts.update_account(conn, row["account_id"], status="closed")
     identities.revoke_keys(conn, revoked_at=now, account_id=row["account_id"])
     return {"projects": removed, "account_closed": row["account_id"]}
+
+
+# --- releasing a tenant's SMS pool -------------------------------------------------------------------
+
+def _placement_admin(caller: Caller, placed: dict) -> Caller:
+    """An account administrator of the account holding the tenant's pool, for the operator's own calls."""
+    return Caller(principal_id=caller.principal_id, account_id=placed["account_id"], region=placed["region"],
+                  scope="account", request_id=caller.request_id)
+
+
+def _number_was_requested(conn, tenant_id: str, placed: dict) -> bool:
+    """Whether onboarding requested the pool's number for the tenant (to be released with it), rather than
+    being given one the account had. Placements from before this was recorded: the number carries the
+    tenant's tag only when onboarding requested it."""
+    if "number_requested" in placed:
+        return bool(placed["number_requested"])
+    number_arn = sms_arn(placed["region"], placed["account_id"], sms_ids.PHONE_NUMBER, placed["phone_number_id"])
+    return projects.get_tags(conn, number_arn).get(sms_access.TENANT_TAG) == tenant_id
+
+
+def _check_protection(conn, tenant_id: str, placed: dict) -> None:
+    """Refuse offboarding, before anything changes, while deletion protection guards what it would remove."""
+    account_id, region = placed["account_id"], placed["region"]
+    pool = sms_resources.get(conn, account_id, region, sms_ids.POOL, placed["pool_id"])
+    guarded = [f"pool {placed['pool_id']}"] if pool and pool["document"].get("DeletionProtectionEnabled") else []
+    number = sms_resources.get(conn, account_id, region, sms_ids.PHONE_NUMBER, placed["phone_number_id"])
+    if number and number["document"].get("DeletionProtectionEnabled") and (
+            _number_was_requested(conn, tenant_id, placed)):
+        guarded.append(f"phone number {placed['phone_number_id']}")
+    if guarded:
+        raise Conflict(f"Tenant {tenant_id}'s SMS {' and '.join(guarded)} in account {account_id} "
+                       f"{'has' if len(guarded) == 1 else 'have'} deletion protection on; nothing was changed. Turn "
+                       "it off (UpdatePool / UpdatePhoneNumber with an account key) and offboard the tenant again")
+
+
+def _release_sms(ctx: Context, caller: Caller, row: dict, placed: dict) -> dict:
+    """Delete the tenant's pool (its number leaves it), release the number if onboarding requested it and
+    no other pool took it since, delete the tenant's configuration set; tags go with each. Each step
+    skips what is already gone, so a retry after a failure finishes the job."""
+    admin, tenant_id = _placement_admin(caller, placed), row["id"]
+    done = {"pool": None, "phone_number": None, "configuration_set": None}
+    with ctx.db.read() as conn:
+        pool = sms_resources.get(conn, admin.account_id, admin.region, sms_ids.POOL, placed["pool_id"])
+        requested = _number_was_requested(conn, tenant_id, placed)
+    if pool is not None and sms_access.owner_of(pool["document"]) in (None, tenant_id):
+        done["pool"] = sms_pools.delete(ctx, admin, pool["id"])["PoolId"]
+    with ctx.db.read() as conn:
+        number = sms_resources.get(conn, admin.account_id, admin.region, sms_ids.PHONE_NUMBER,
+                                   placed["phone_number_id"])
+        found = sms_resources.get(conn, admin.account_id, admin.region, sms_sets.KIND, placed["configuration_set"])
+    if requested and number is not None and not number["pool_id"]:
+        done["phone_number"] = sms_identities.release_number(ctx, admin, number["id"])["PhoneNumberId"]
+    if found is not None and sms_access.owner_of(found["document"]) in (None, tenant_id):
+        done["configuration_set"] = sms_sets.delete(ctx, admin, found["id"])["ConfigurationSetName"]
+    metadata = {**row["metadata"], sms_access.REGISTRY_KEY: {**placed, "released_at": ids.iso_now()}}
+    with ctx.db.write() as conn:
+        tenants.update_tenant(conn, tenant_id, metadata=metadata)
+    row["metadata"] = metadata
+    return done
 
 
 # --- projects and credentials: what reaches across features -------------------------------------

@@ -1,7 +1,9 @@
 """SMS tenancy in the three models: onboarding with an SMS pool, the rule that keeps a tenant to its
-own pool and configuration set (sms/access.py), and property-based isolation over random sequences
-of operations by two tenants (numbers, pools, opt-out lists, opted-out numbers, keywords,
-configuration sets, sends) in sa-sp, sa-mp and ma-mp."""
+own pool and configuration set (sms/access.py), what confined callers see of other tenants' pools,
+sets and numbers (absent, in every Describe* and every operation naming one), offboarding a
+tenant's SMS resources, and property-based isolation over random sequences of operations by two
+tenants (numbers, pools, opt-out lists, opted-out numbers, keywords, configuration sets, sends) and
+over random shared accounts (what Describe* shows a confined caller) in sa-sp, sa-mp and ma-mp."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from pinfold.config import Settings
 from pinfold.context import Context
 from pinfold.core.access import Caller
 from pinfold.core.errors import Conflict, Forbidden, InvalidInput, NotFound, PinfoldError
+from pinfold.projects import store as tag_store
 from pinfold.sms import access, configuration_sets, identities, opt_outs, pools, send, tags
 from pinfold.sms import account as sms_account
 from pinfold.sms.rules import prices
@@ -222,6 +225,313 @@ def test_a_tenant_whose_pool_was_deleted_is_refused_not_rerouted(ctx, shared):
     pools.delete(ctx, shared["owner"], placed["pool_id"])
     with pytest.raises(NotFound):
         _text(ctx, caller)
+
+
+# --- what confined callers see: another tenant's pool, set and pooled numbers are absent ----------------
+
+def _pool_arn(shared: dict, pool_id: str) -> str:
+    return f"arn:aws:sms-voice:us-east-1:{shared['owner'].account_id}:pool/{pool_id}"
+
+
+def _project_key(ctx, admin, tenant: Caller) -> Caller:
+    """A project key of a tenant's project: confined, and no tenant."""
+    creds = onboarding.create_access_key(ctx, admin, scope="project", account_id=tenant.account_id,
+                                         project_id=tenant.pinned_project())
+    return caller_for_credentials(ctx, creds)
+
+
+def _listed(ctx, caller: Caller) -> dict[str, set[str]]:
+    """Everything the Describe* listings show the caller, one item a page (so paging is exercised too)."""
+    calls = {"pools": (pools.describe, "Pools", "PoolId"),
+             "numbers": (identities.describe_numbers, "PhoneNumbers", "PhoneNumberId"),
+             "sender_ids": (identities.describe_sender_ids, "SenderIds", "SenderIdArn"),
+             "sets": (configuration_sets.describe, "ConfigurationSets", "ConfigurationSetName")}
+    seen: dict[str, set[str]] = {}
+    for name, (call, member, key) in calls.items():
+        seen[name], token = set(), None
+        while True:
+            answer = call(ctx, caller, max_results=1, token=token)
+            seen[name] |= {item[key] for item in answer[member]}
+            token = answer.get("NextToken")
+            if not token:
+                break
+    return seen
+
+
+def test_confined_callers_do_not_see_another_tenants_pool_set_or_number_in_listings(ctx, admin, shared):
+    placed_a, caller_a = shared["a"]
+    placed_b, caller_b = shared["b"]
+    configuration_sets.create(ctx, shared["owner"], "operator-set")
+    viewers = {"a": caller_a, "c": shared["c"], "project key": _project_key(ctx, admin, shared["c"])}
+    for who, caller in viewers.items():
+        seen = _listed(ctx, caller)
+        assert placed_b["pool_id"] not in seen["pools"], who
+        assert placed_b["phone_number_id"] not in seen["numbers"], who
+        assert "tenant-b" not in seen["sets"], who
+        assert shared["number"]["PhoneNumberId"] in seen["numbers"] and "operator-set" in seen["sets"], who
+    assert placed_a["pool_id"] in _listed(ctx, caller_a)["pools"]
+    assert "tenant-a" not in _listed(ctx, viewers["project key"])["sets"]
+    everything = _listed(ctx, shared["owner"])  # the account sees every tenant's
+    assert {placed_a["pool_id"], placed_b["pool_id"]} <= everything["pools"]
+    assert {"tenant-a", "tenant-b", "operator-set"} <= everything["sets"]
+    assert placed_b["pool_id"] in _listed(ctx, caller_b)["pools"]
+
+
+def _read_calls(shared: dict, pool_id: str, number_id: str, set_name: str) -> dict:
+    """Every read that names a pool, number or set, as a confined caller may make it."""
+    arn = _pool_arn(shared, pool_id)
+    return {
+        "DescribePools": lambda ctx, caller: pools.describe(ctx, caller, [pool_id]),
+        "DescribePools by ARN": lambda ctx, caller: pools.describe(ctx, caller, [arn]),
+        "DescribePhoneNumbers": lambda ctx, caller: identities.describe_numbers(ctx, caller, [number_id]),
+        "DescribeConfigurationSets": lambda ctx, caller: configuration_sets.describe(ctx, caller, [set_name]),
+        "ListPoolOriginationIdentities": lambda ctx, caller: pools.list_identities(ctx, caller, pool_id),
+        "DescribeKeywords on the pool": lambda ctx, caller: pools.describe_keywords(ctx, caller, pool_id),
+        "DescribeKeywords on the number": lambda ctx, caller: pools.describe_keywords(ctx, caller, number_id),
+        "ListTagsForResource": lambda ctx, caller: tags.list_tags(ctx, caller, arn),
+    }
+
+
+def _change_calls(pool_id: str, number_id: str, set_name: str, shared_number: str) -> dict:
+    """Every change that names a pool, number or set."""
+    def destination(caller: Caller) -> dict:
+        return {"MatchingEventTypes": ["ALL"],
+                "SnsDestination": {"TopicArn": f"arn:aws:sns:us-east-1:{caller.account_id}:t"}}
+    return {
+        "UpdatePool": lambda ctx, caller: pools.update(ctx, caller, {"PoolId": pool_id, "TwoWayEnabled": False}),
+        "DeletePool": lambda ctx, caller: pools.delete(ctx, caller, pool_id),
+        "AssociateOriginationIdentity": lambda ctx, caller: pools.associate(ctx, caller, pool_id, shared_number),
+        "DisassociateOriginationIdentity": lambda ctx, caller: pools.disassociate(ctx, caller, pool_id, number_id),
+        "PutKeyword": lambda ctx, caller: pools.put_keyword(ctx, caller, pool_id, "INFO", "hi"),
+        "DeleteKeyword": lambda ctx, caller: pools.delete_keyword(ctx, caller, pool_id, "INFO"),
+        "UpdatePhoneNumber": lambda ctx, caller: identities.update_number(ctx, caller, {"PhoneNumberId": number_id}),
+        "ReleasePhoneNumber": lambda ctx, caller: identities.release_number(ctx, caller, number_id),
+        "DeleteConfigurationSet": lambda ctx, caller: configuration_sets.delete(ctx, caller, set_name),
+        "SetDefaultSenderId": lambda ctx, caller: configuration_sets.set_default_sender_id(ctx, caller, set_name,
+                                                                                          "ACME"),
+        "DeleteDefaultMessageType": lambda ctx, caller: configuration_sets.delete_default_message_type(
+            ctx, caller, set_name),
+        "CreateEventDestination": lambda ctx, caller: configuration_sets.create_destination(
+            ctx, caller, set_name, "d", destination(caller)),
+        "TagResource": lambda ctx, caller: tags.tag_resource(ctx, caller, f"arn:aws:sms-voice:us-east-1:"
+                                                             f"{caller.account_id}:pool/{pool_id}",
+                                                             [{"Key": "k", "Value": "v"}]),
+    }
+
+
+def _outcome(call, ctx, caller) -> tuple:
+    """What a call answers, with the resource's own name taken out: the same for hidden and missing."""
+    try:
+        call(ctx, caller)
+    except PinfoldError as error:
+        return type(error).__name__, (error.details or {}).get("ResourceType")
+    return ("answered",)
+
+
+def test_another_tenants_pool_set_and_number_answer_exactly_as_missing_ones(ctx, shared):
+    placed_b, _ = shared["b"]
+    hidden = (placed_b["pool_id"], placed_b["phone_number_id"], placed_b["configuration_set"])
+    missing = ("pool-0123456789abcdef0123456789abcdef", "phone-0123456789abcdef0123456789abcdef", "no-such-set")
+    reads = (_read_calls(shared, *hidden), _read_calls(shared, *missing))
+    shared_number = shared["number"]["PhoneNumberId"]
+    changes = (_change_calls(*hidden, shared_number), _change_calls(*missing, shared_number))
+    for caller in (shared["a"][1], shared["c"]):
+        for name in reads[0]:
+            outcome = _outcome(reads[0][name], ctx, caller)
+            assert outcome[0] == "NotFound" and outcome == _outcome(reads[1][name], ctx, caller), name
+        for name in changes[0]:  # confined callers change nothing: refused before anything is looked up
+            assert _outcome(changes[0][name], ctx, caller) == _outcome(changes[1][name], ctx, caller) == (
+                "Forbidden", None), name
+    for name, call in _read_calls(shared, *hidden).items():  # the account and the owner see them
+        assert _outcome(call, ctx, shared["owner"]) == ("answered",), name
+        assert _outcome(call, ctx, shared["b"][1]) == ("answered",), name
+
+
+def test_a_tenant_sees_its_own_pool_members_and_keywords(ctx, shared):
+    placed, caller = shared["a"]
+    members = pools.list_identities(ctx, caller, placed["pool_id"])["OriginationIdentities"]
+    assert [item["OriginationIdentity"] for item in members] == [placed["phone_number_id"]]
+    keywords = pools.describe_keywords(ctx, caller, placed["pool_id"])["Keywords"]
+    assert {item["Keyword"] for item in keywords} == {"HELP", "STOP"}
+    assert identities.describe_numbers(ctx, caller, [placed["phone_number"]])["PhoneNumbers"]
+
+
+def test_a_sender_id_held_only_by_another_tenants_pool_is_hidden(ctx, shared):
+    placed_a, caller_a = shared["a"]
+    placed_b, caller_b = shared["b"]
+    sender = identities.request_sender_id(ctx, shared["owner"], {"SenderId": "ACME", "IsoCountryCode": "GB"})
+    pools.associate(ctx, shared["owner"], placed_b["pool_id"], sender["SenderIdArn"])
+    for caller in (caller_a, shared["c"]):
+        assert sender["SenderIdArn"] not in _listed(ctx, caller)["sender_ids"]
+        with pytest.raises(NotFound):
+            identities.describe_sender_ids(ctx, caller, [{"SenderId": "ACME", "IsoCountryCode": "GB"}])
+    assert sender["SenderIdArn"] in _listed(ctx, caller_b)["sender_ids"]
+    pools.associate(ctx, shared["owner"], placed_a["pool_id"], sender["SenderIdArn"])  # now a's pool holds it too
+    assert sender["SenderIdArn"] in _listed(ctx, caller_a)["sender_ids"]
+    assert sender["SenderIdArn"] not in _listed(ctx, shared["c"])["sender_ids"]
+
+
+def test_ma_mp_tenants_see_their_whole_account(ctx, admin):
+    tenant, caller = _onboard(ctx, admin, "solo", "ma-mp", sms_pool=True)
+    placed = tenant["metadata"][access.REGISTRY_KEY]
+    seen = _listed(ctx, caller)
+    assert placed["pool_id"] in seen["pools"] and "tenant-solo" in seen["sets"]
+    pools.update(ctx, caller, {"PoolId": placed["pool_id"], "DeletionProtectionEnabled": True})
+
+
+SHARED_STEPS = st.lists(st.one_of(
+    st.tuples(st.just("number"), st.sampled_from((None, 0, 1, 2))),  # a number: loose, or into a tenant's pool
+    st.tuples(st.just("shared_pool"), st.none()),
+    st.tuples(st.just("sender"), st.sampled_from((None, 0, 1, 2))),
+    st.tuples(st.just("set"), st.none()),
+), max_size=8)
+
+
+def _build(ctx, owner: Caller, placed: list[dict | None], steps: list[tuple], counter: itertools.count) -> None:
+    """The account administrator adds numbers, pools, sender ids and sets, some into tenants' pools."""
+    for kind, target in steps:
+        index = next(counter)
+        pool_id = placed[target]["pool_id"] if target is not None and placed[target] else None
+        if kind == "number":
+            identities.request_number(ctx, owner, {**SIMULATOR, **({"PoolId": pool_id} if pool_id else {})})
+        elif kind == "shared_pool":
+            number = identities.request_number(ctx, owner, SIMULATOR)
+            pools.create(ctx, owner, {"OriginationIdentity": number["PhoneNumberId"], "MessageType": "TRANSACTIONAL"})
+        elif kind == "sender":
+            sender = identities.request_sender_id(ctx, owner, {"SenderId": f"S{index}", "IsoCountryCode": "GB"})
+            if pool_id:
+                pools.associate(ctx, owner, pool_id, sender["SenderIdArn"])
+        else:
+            configuration_sets.create(ctx, owner, f"set-{index}")
+
+
+def _owned(ctx, owner: Caller, tenant_id: str | None) -> dict[str, set[str]]:
+    """The pools, sets, pooled numbers and pooled sender ids (ARNs) that tenants other than `tenant_id` own."""
+    with ctx.db.read() as conn:
+        rows = {kind: resources.listing(conn, owner.account_id, owner.region, kind)
+                for kind in ("pool", "phone-number", "configuration-set")}
+    theirs = [row for row in rows["pool"] if access.owner_of(row["document"]) not in (None, tenant_id)]
+    mine = [row for row in rows["pool"] if access.owner_of(row["document"]) == tenant_id]
+    pooled = {key for row in theirs for key in row["document"].get("_sender_ids", [])}
+    pooled -= {key for row in mine for key in row["document"].get("_sender_ids", [])}
+    return {"pools": {row["id"] for row in theirs},
+            "numbers": {row["id"] for row in rows["phone-number"] if row["pool_id"] in {p["id"] for p in theirs}},
+            "sender_ids": {identities.arn(owner, "sender-id", key) for key in pooled},
+            "sets": {row["id"] for row in rows["configuration-set"]
+                     if access.owner_of(row["document"]) not in (None, tenant_id)}}
+
+
+@pytest.mark.parametrize("model", ["sa-sp", "sa-mp"])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(with_pools=st.tuples(st.booleans(), st.booleans(), st.booleans()), steps=SHARED_STEPS)
+def test_confined_describe_never_shows_another_tenants_resources(template, model, with_pools, steps):
+    with _fresh_context() as ctx:
+        admin = operator(ctx)
+        tenants_made = [_onboard(ctx, admin, f"t{index}", model, sms_pool=with_pool)
+                        for index, with_pool in enumerate(with_pools)]
+        owner = account_caller(ctx, admin, tenants_made[0][0]["account_id"])
+        placed = [tenant["metadata"].get(access.REGISTRY_KEY) for tenant, _ in tenants_made]
+        _build(ctx, owner, placed, steps, itertools.count())
+        viewers = [(tenant["tenant_id"], caller) for tenant, caller in tenants_made]
+        viewers.append((None, _project_key(ctx, admin, tenants_made[0][1])))
+        for tenant_id, caller in viewers:
+            seen, forbidden = _listed(ctx, caller), _owned(ctx, owner, tenant_id)
+            for what in seen:
+                assert not seen[what] & forbidden[what], (tenant_id, what)
+            for pool_id in seen["pools"]:  # and nothing of theirs inside a pool it may see
+                inside = pools.list_identities(ctx, caller, pool_id)["OriginationIdentities"]
+                assert not {item["OriginationIdentityArn"] for item in inside} & forbidden["sender_ids"]
+        everything = _listed(ctx, owner)
+        for what, theirs in _owned(ctx, owner, None).items():
+            assert theirs <= everything[what], what
+
+
+# --- offboarding a tenant's SMS resources ---------------------------------------------------------------
+
+def _gone(ctx, owner: Caller, placed: dict) -> dict[str, bool]:
+    with ctx.db.read() as conn:
+        def absent(kind: str, key: str) -> bool:
+            return resources.get(conn, owner.account_id, owner.region, kind, key) is None
+        pool_arn = f"arn:aws:sms-voice:{owner.region}:{owner.account_id}:pool/{placed['pool_id']}"
+        return {"pool": absent("pool", placed["pool_id"]), "number": absent("phone-number", placed["phone_number_id"]),
+                "set": absent("configuration-set", placed["configuration_set"]),
+                "pool tags": tag_store.get_tags(conn, pool_arn) == {}}
+
+
+@pytest.mark.parametrize("model", ["sa-sp", "sa-mp", "ma-mp"])
+def test_offboarding_releases_the_tenants_pool_number_and_set(ctx, admin, model):
+    tenant, _ = _onboard(ctx, admin, "gone", model, sms_pool=True)
+    stays, _ = _onboard(ctx, admin, "stays", model if model != "ma-mp" else "sa-mp", sms_pool=True)
+    placed, kept = tenant["metadata"][access.REGISTRY_KEY], stays["metadata"][access.REGISTRY_KEY]
+    assert placed["number_requested"] is True
+    owner = account_caller(ctx, admin, tenant["account_id"])
+    result = onboarding.offboard(ctx, admin, "gone")
+    assert result["removed"]["sms"] == {"pool": placed["pool_id"], "phone_number": placed["phone_number_id"],
+                                        "configuration_set": "tenant-gone"}
+    assert _gone(ctx, owner, placed) == {"pool": True, "number": True, "set": True, "pool tags": True}
+    assert result["tenant"]["metadata"][access.REGISTRY_KEY]["released_at"]
+    assert not any(_gone(ctx, account_caller(ctx, admin, stays["account_id"]), kept).values())
+    with pytest.raises(Conflict, match="already offboarded"):
+        onboarding.offboard(ctx, admin, "gone")
+
+
+def test_offboarding_keeps_a_number_the_operator_gave(ctx, admin):
+    first, _ = _onboard(ctx, admin, "first", "sa-mp")
+    owner = account_caller(ctx, admin, first["account_id"])
+    number = identities.request_number(ctx, owner, SIMULATOR)
+    tenant, _ = _onboard(ctx, admin, "given", "sa-sp", sms_pool=True, sms_number=number["PhoneNumber"])
+    placed = tenant["metadata"][access.REGISTRY_KEY]
+    assert placed["number_requested"] is False
+    assert onboarding.offboard(ctx, admin, "given")["removed"]["sms"]["phone_number"] is None
+    assert _gone(ctx, owner, placed) == {"pool": True, "number": False, "set": True, "pool tags": True}
+    shown = identities.describe_numbers(ctx, owner, [number["PhoneNumberId"]])["PhoneNumbers"][0]
+    assert "PoolId" not in shown  # out of the deleted pool, the account's again
+
+
+def test_offboarding_is_refused_while_the_tenants_pool_is_protected(ctx, admin):
+    tenant, caller = _onboard(ctx, admin, "guarded", "sa-mp", sms_pool=True)
+    placed = tenant["metadata"][access.REGISTRY_KEY]
+    owner = account_caller(ctx, admin, tenant["account_id"])
+    pools.update(ctx, owner, {"PoolId": placed["pool_id"], "DeletionProtectionEnabled": True})
+    with pytest.raises(Conflict, match="deletion protection on; nothing was changed"):
+        onboarding.offboard(ctx, admin, "guarded")
+    assert onboarding.show(ctx, admin, "guarded")["status"] == "active"
+    assert not any(_gone(ctx, owner, placed).values())
+    assert _text(ctx, caller)["MessageId"]  # its keys still work
+    pools.update(ctx, owner, {"PoolId": placed["pool_id"], "DeletionProtectionEnabled": False})
+    onboarding.offboard(ctx, admin, "guarded")
+    assert all(_gone(ctx, owner, placed).values())
+
+
+def test_offboarding_again_finishes_an_interrupted_release(ctx, admin, monkeypatch):
+    tenant, _ = _onboard(ctx, admin, "halfway", "sa-mp", sms_pool=True)
+    placed = tenant["metadata"][access.REGISTRY_KEY]
+    owner = account_caller(ctx, admin, tenant["account_id"])
+
+    def fail(*_args, **_kwargs):
+        raise RuntimeError("the database went away")
+    with monkeypatch.context() as patched:
+        patched.setattr(configuration_sets, "delete", fail)
+        with pytest.raises(RuntimeError):
+            onboarding.offboard(ctx, admin, "halfway")
+    assert onboarding.show(ctx, admin, "halfway")["status"] == "offboarded"
+    assert _gone(ctx, owner, placed) == {"pool": True, "number": True, "set": False, "pool tags": True}
+    result = onboarding.offboard(ctx, admin, "halfway")
+    assert result["removed"]["sms"] == {"pool": None, "phone_number": None, "configuration_set": "tenant-halfway"}
+    assert all(_gone(ctx, owner, placed).values())
+    with pytest.raises(Conflict):
+        onboarding.offboard(ctx, admin, "halfway")
+
+
+def test_offboarding_a_tenant_whose_pool_the_account_deleted(ctx, admin):
+    tenant, _ = _onboard(ctx, admin, "early", "sa-mp", sms_pool=True)
+    placed = tenant["metadata"][access.REGISTRY_KEY]
+    owner = account_caller(ctx, admin, tenant["account_id"])
+    pools.delete(ctx, owner, placed["pool_id"])
+    pools.create(ctx, owner, {"OriginationIdentity": placed["phone_number_id"], "MessageType": "TRANSACTIONAL"})
+    sms = onboarding.offboard(ctx, admin, "early")["removed"]["sms"]
+    assert sms == {"pool": None, "phone_number": None, "configuration_set": "tenant-early"}
+    assert identities.describe_numbers(ctx, owner, [placed["phone_number_id"]])["PhoneNumbers"]  # in another pool
 
 
 # --- ma-mp: accounts apart -------------------------------------------------------------------------
