@@ -1,5 +1,6 @@
 """SMS tenancy on the wire: tenants onboarded with an SMS pool through the admin API and the CLI,
-whose tenant keys send through boto3 only through their own pool and configuration set."""
+whose tenant keys send through boto3 only through their own pool and configuration set, see none of
+another tenant's, and whose offboarding releases them."""
 
 from __future__ import annotations
 
@@ -97,3 +98,49 @@ def test_the_admin_api_refuses_bad_sms_options(server, body):
     response = admin_request(server, server.admin, "POST", "/admin/v1/tenants",
                              {"tenant_id": f"t{uuid.uuid4().hex[:10]}", "model": "sa-mp", "sms_pool": True, **body})
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_input"
+
+
+def test_describe_calls_hide_another_tenants_pool_set_and_number(server, two_tenants):
+    first, second = two_tenants
+    mine, other = (tenant["tenant"]["metadata"]["pinfold:sms"] for tenant in (first, second))
+    client = make_client(server, first["credentials"], SMS)
+    def listed(operation: str, member: str, key: str) -> set[str]:
+        pages = client.get_paginator(operation).paginate(PaginationConfig={"PageSize": 2})
+        return {item[key] for page in pages for item in page[member]}
+    pools = listed("describe_pools", "Pools", "PoolId")
+    assert mine["pool_id"] in pools and other["pool_id"] not in pools
+    numbers = listed("describe_phone_numbers", "PhoneNumbers", "PhoneNumberId")
+    assert mine["phone_number_id"] in numbers and other["phone_number_id"] not in numbers
+    sets = listed("describe_configuration_sets", "ConfigurationSets", "ConfigurationSetName")
+    assert mine["configuration_set"] in sets and other["configuration_set"] not in sets
+    for call, kwargs in ((client.describe_pools, {"PoolIds": [other["pool_id"]]}),
+                         (client.describe_phone_numbers, {"PhoneNumberIds": [other["phone_number_id"]]}),
+                         (client.describe_configuration_sets, {"ConfigurationSetNames": [other["configuration_set"]]}),
+                         (client.list_pool_origination_identities, {"PoolId": other["pool_id"]}),
+                         (client.describe_keywords, {"OriginationIdentity": other["pool_id"]})):
+        assert _code(call, **kwargs) == "ResourceNotFoundException", call
+    with pytest.raises(ClientError) as caught:
+        client.describe_pools(PoolIds=[other["pool_id"]])
+    assert (caught.value.response["ResourceType"], caught.value.response["ResourceId"]) == ("pool", other["pool_id"])
+
+
+def test_offboarding_through_the_admin_api_releases_the_tenants_pool(server, two_tenants):
+    first, second = two_tenants
+    tenant = first["tenant"]
+    placed = tenant["metadata"]["pinfold:sms"]
+    key = admin_request(server, server.admin, "POST", "/admin/v1/access-keys",
+                        {"scope": "account", "account_id": tenant["account_id"]})
+    account = make_client(server, {**key.json(), "region": tenant["region"]}, SMS)
+    response = admin_request(server, server.admin, "POST", f"/admin/v1/tenants/{tenant['tenant_id']}/offboard")
+    assert response.status_code == 200, response.text
+    assert response.json()["removed"]["sms"] == {"pool": placed["pool_id"], "phone_number": placed["phone_number_id"],
+                                                 "configuration_set": placed["configuration_set"]}
+    assert _code(account.describe_pools, PoolIds=[placed["pool_id"]]) == "ResourceNotFoundException"
+    assert _code(account.describe_phone_numbers, PhoneNumberIds=[placed["phone_number_id"]]) == (
+        "ResourceNotFoundException")
+    assert _code(account.describe_configuration_sets, ConfigurationSetNames=[placed["configuration_set"]]) == (
+        "ResourceNotFoundException")
+    kept = second["tenant"]["metadata"]["pinfold:sms"]
+    assert account.describe_pools(PoolIds=[kept["pool_id"]])["Pools"]
+    again = admin_request(server, server.admin, "POST", f"/admin/v1/tenants/{tenant['tenant_id']}/offboard")
+    assert again.status_code == 409
