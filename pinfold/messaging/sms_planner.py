@@ -72,6 +72,10 @@ class SmsPlanner:
         self._budget: float | None = None  # USD left this month, read at the first text
         self._ready: dict[int, _Ready] = {}
         self._routes: dict[tuple, send.Route] = {}  # a route found depends on the country, not the number
+        # The request's own SMS addresses, whose opt-outs are read in one query per list when first needed.
+        self._addresses = frozenset(address.strip() for address, config in (request.get("Addresses") or {}).items()
+                                    if (config or {}).get("ChannelType") == "SMS")
+        self._opted_out: dict[str, set[str]] = {}  # by opt-out list: which of those addresses opted out
 
     def refusal(self) -> str | None:
         if self.channel is None or not self.channel.get("Enabled", True):
@@ -103,8 +107,7 @@ class SmsPlanner:
         if isinstance(route, str):
             return route
         self._routes[where] = route
-        if checks.opted_out(self.conn, self.caller.account_id, self.caller.region, route.opt_out_list,
-                            destination.number):
+        if self._is_opted_out(route.opt_out_list, destination.number):
             return OPTED_OUT
         problem = checks.sandbox_problem(self.conn, self.caller.account_id, self.caller.region, self.settings,
                                          destination)
@@ -122,7 +125,7 @@ class SmsPlanner:
         return None
 
     def queue(self, recipients: list[Recipient]) -> list[str]:
-        message_ids = []
+        rows = []
         for recipient in recipients:
             ready = self._ready.pop(id(recipient))
             extra = {"message_type": ready.message_type, "expires_at": self.now + send.DEFAULT_TIME_TO_LIVE,
@@ -131,11 +134,20 @@ class SmsPlanner:
             extra.update({key: self.sms[member] for member, key in (("EntityId", "entity_id"),
                                                                      ("TemplateId", "template_id"))
                           if self.sms.get(member)})
-            message_ids.append(send.queue(self.conn, self.caller.account_id, self.caller.region, ready.route,
-                                          ready.destination, ready.body, now=self.now, extra=extra,
-                                          project_id=self.project["id"],
-                                          tenant_id=recipient.tenant_id or self.caller.tenant_id))
-        return message_ids
+            rows.append(send.text_row(self.caller.account_id, self.caller.region, ready.route, ready.destination,
+                                      ready.body, now=self.now, extra=extra, project_id=self.project["id"],
+                                      tenant_id=recipient.tenant_id or self.caller.tenant_id))
+        send.queue_rows(self.conn, self.caller.account_id, self.caller.region, rows, now=self.now)
+        return [row["id"] for row in rows]
+
+    def _is_opted_out(self, list_name: str, number: str) -> bool:
+        known = self._opted_out.get(list_name)
+        if known is None:
+            known = self._opted_out[list_name] = checks.opted_out_among(
+                self.conn, self.caller.account_id, self.caller.region, list_name, sorted(self._addresses))
+        if number in self._addresses:
+            return number in known
+        return checks.opted_out(self.conn, self.caller.account_id, self.caller.region, list_name, number)
 
     def _render(self, source: str, recipient: Recipient) -> str:
         defaults = (self.template or {}).get("default_substitutions") or {}

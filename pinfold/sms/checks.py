@@ -44,6 +44,11 @@ def opted_out(conn, account_id: str, region: str, list_name: str, number: str) -
     return bool(opt_outs.opted_out(conn, account_id, region, list_name, [number]))
 
 
+def opted_out_among(conn, account_id: str, region: str, list_name: str, numbers: list[str]) -> set[str]:
+    """Which of `numbers` are on the list, in one query (a request's whole audience)."""
+    return opt_outs.opted_out(conn, account_id, region, list_name, numbers)
+
+
 def message_type_of(identity: routing.Identity) -> str:
     """The type a text takes when its sender names none: the number's own, else TRANSACTIONAL."""
     if identity.kind == routing.PHONE_NUMBER and identity.document.get("MessageType") in _MESSAGE_TYPES:

@@ -95,24 +95,38 @@ def queue_reply(conn, number: dict, destination: str, body: str) -> str:
 
 
 def queue(conn, account_id: str, region: str, route: Route, destination: routing.Destination, body: str, *,
-           now: float, extra: dict, project_id: str | None = None, tenant_id: str | None = None) -> str:
+          now: float, extra: dict, project_id: str | None = None, tenant_id: str | None = None) -> str:
     """Queue one text and add its price to the month's spend, in the caller's transaction."""
+    row = text_row(account_id, region, route, destination, body, now=now, extra=extra, project_id=project_id,
+                   tenant_id=tenant_id)
+    queue_rows(conn, account_id, region, [row], now=now)
+    return row["id"]
+
+
+def text_row(account_id: str, region: str, route: Route, destination: routing.Destination, body: str, *,
+             now: float, extra: dict, project_id: str | None = None, tenant_id: str | None = None) -> dict:
+    """The `sms_messages` row of one text: where it goes, from where, its parts and its price."""
     encoded = encoding.encode(body)
-    price = prices.price_of(destination.country, len(encoded.parts))
-    identity, message_id = route.identity, str(uuid.uuid4())
-    messages.add(conn, {
-        "id": message_id, "account_id": account_id, "region": region, "project_id": project_id,
+    identity = route.identity
+    return {
+        "id": str(uuid.uuid4()), "account_id": account_id, "region": region, "project_id": project_id,
         "tenant_id": tenant_id, "created_at": now,
         "message": {
             "destination": destination.number, "country": destination.country, "origination": identity.name,
             "origination_kind": identity.kind, "origination_id": identity.id, "pool_id": route.pool_id,
             "opt_out_list": route.opt_out_list, "body": body, "parts": len(encoded.parts),
-            "encoding": encoded.encoding, "price": price,
+            "encoding": encoded.encoding, "price": prices.price_of(destination.country, len(encoded.parts)),
             "international": bool(identity.country) and identity.country != destination.country, **extra,
-        }})
-    spend.add(conn, account_id, region, spend.month_of(now), price)
-    after_commit(conn, lambda: metrics.count_messages("sms", account_id, "accepted"))
-    return message_id
+        }}
+
+
+def queue_rows(conn, account_id: str, region: str, rows: list[dict], *, now: float) -> None:
+    """Queue texts of one account (text_row) and charge their prices, in one statement each."""
+    if not rows:
+        return
+    messages.add_many(conn, rows)
+    spend.add(conn, account_id, region, spend.month_of(now), sum(row["message"]["price"] for row in rows))
+    after_commit(conn, lambda: metrics.count_messages("sms", account_id, "accepted", len(rows)))
 
 
 def _check_price(conn, caller: Caller, price: float, max_price: float | None, *, now: float) -> None:
