@@ -164,13 +164,14 @@ def main() -> None:
         carrier.start()
         receiver, server = report_receiver()
         stack.callback(server.shutdown)
-        database_url = stack.enter_context(postgres_database()) if args.database == "postgres" else ""
         summary = {"database": args.database, "messages": args.messages, "connections": args.connections,
                    "clients": args.clients, "target": TARGET}
         for label, reports in (("with delivery reports", True), ("without delivery reports", False)):
             direct = kannel_direct(carrier, numbers, args.connections, receiver if reports else None)
-            rate, accepted, peak = through_pinfold(carrier, numbers, args.connections, args.clients, database_url,
-                                                   reports)
+            with ExitStack() as run:  # each Pinfold run on a database of its own, as a new installation
+                database_url = run.enter_context(postgres_database()) if args.database == "postgres" else ""
+                rate, accepted, peak = through_pinfold(carrier, numbers, args.connections, args.clients,
+                                                       database_url, reports)
             ratio = rate / direct
             print(f"{label}:")
             print(f"  kannel sendsms direct, {args.connections} in flight: {direct:8,.0f} texts/s")
