@@ -16,11 +16,11 @@ import uuid
 from pinfold.context import Context
 from pinfold.core.access import Caller
 from pinfold.core.arns import parse_arn, sms_arn
-from pinfold.core.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
+from pinfold.core.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound, PinfoldError
 from pinfold.core.paging import after_key, page_of
 from pinfold.db.database import lock_keys
 from pinfold.sms import tags
-from pinfold.sms.rules import limits
+from pinfold.sms.rules import limits, routing
 from pinfold.sms.rules.ids import new_verified_destination_id, parse_e164
 from pinfold.sms.store import resources
 from pinfold.tenancy.organization import require_account
@@ -244,8 +244,11 @@ def create_verified_number(ctx: Context, caller: Caller, number: str, tag_list: 
         return {**_verified_info(caller, document), "Tags": tags.attach(conn, arn, new_tags)}
 
 
-def send_verification_code(ctx: Context, caller: Caller, id_or_arn: str, channel: str) -> dict:
-    """Make a new code (replacing any earlier one) for the carrier simulator to deliver; the MessageId."""
+def send_verification_code(ctx: Context, caller: Caller, id_or_arn: str, channel: str,
+                           origination: str | None = None) -> dict:
+    """Make a new code (replacing any earlier one) and send it as a text; the text's MessageId. It
+    leaves from `origination` when given, else from an identity of the account that can reach the
+    number, else from Pinfold's own sender id `Verify`; it is free, and goes out from the sandbox."""
     require_admin(caller, "verify destination numbers")
     if channel != "TEXT":
         raise invalid("Pinfold sends verification codes by text only", "VerificationChannel",
@@ -262,10 +265,31 @@ def send_verification_code(ctx: Context, caller: Caller, id_or_arn: str, channel
         if len(sent) >= MAX_CODES_A_DAY:
             raise LimitExceeded(f"At most {MAX_CODES_A_DAY} verification codes a day go to one number",
                                 details={"Reason": "VERIFICATION_ATTEMPTS_PER_DAY"})
-        document = {**document, "_code": f"{secrets.randbelow(10 ** 6):06d}", "_code_sent_at": now,
-                    "_code_message_id": message_id, "_guesses": 0, "_codes_sent": [*sent, now]}
+        code = f"{secrets.randbelow(10 ** 6):06d}"
+        document = {**document, "_code": code, "_code_sent_at": now, "_code_message_id": message_id,
+                    "_guesses": 0, "_codes_sent": [*sent, now]}
         resources.update(conn, caller.account_id, caller.region, VERIFIED, row["id"], document=document)
+        _send_code(conn, caller, document["DestinationPhoneNumber"], code, origination, message_id, now)
     return {"MessageId": message_id}
+
+
+def _send_code(conn, caller: Caller, number: str, code: str, origination: str | None, message_id: str,
+               now: float) -> None:
+    from pinfold.sms import send  # send reads the account through checks, which imports this module
+
+    destination = send.destination_of(number)
+    try:
+        route = send.choose_route(conn, caller, origination, destination, message_type="TRANSACTIONAL")
+    except PinfoldError:
+        if origination:
+            raise
+        route = send.Route(routing.Identity(routing.SENDER_ID, "Verify", "Verify", {}), "Default")
+    row = send.text_row(caller.account_id, caller.region, route, destination,
+                        f"Your verification code is {code}. It expires in 24 hours.", now=now,
+                        extra={"message_type": "TRANSACTIONAL", "expires_at": now + CODE_SECONDS,
+                               "verification": True})
+    send.queue_rows(conn, caller.account_id, caller.region,
+                    [{**row, "id": message_id, "message": {**row["message"], "price": 0.0}}], now=now)
 
 
 def verify_number(ctx: Context, caller: Caller, id_or_arn: str, code: str) -> dict:

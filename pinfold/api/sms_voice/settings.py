@@ -61,7 +61,7 @@ HANDLERS: dict = {
     "CreateVerifiedDestinationNumber": lambda ctx, caller, p: account.create_verified_number(
         ctx, caller, p["DestinationPhoneNumber"], p.get("Tags")),
     "SendDestinationNumberVerificationCode": lambda ctx, caller, p: account.send_verification_code(
-        ctx, caller, p["VerifiedDestinationNumberId"], p["VerificationChannel"]),
+        ctx, caller, p["VerifiedDestinationNumberId"], p["VerificationChannel"], p.get("OriginationIdentity")),
     "VerifyDestinationNumber": lambda ctx, caller, p: account.verify_number(
         ctx, caller, p["VerifiedDestinationNumberId"], p["VerificationCode"]),
     "DescribeVerifiedDestinationNumbers": lambda ctx, caller, p: account.describe_verified_numbers(
