@@ -46,12 +46,19 @@ def production(account_id: str, region: str | None = None,
 def sms_production(account_id: str, region: str | None = None,
                    max_spend: float = typer.Option(None, "--max-spend", min=0,
                                                    help="Most the account may spend on texts a month, in USD"),
+                   max_pools: int = typer.Option(None, "--max-pools", min=1, help="Pools the account may have"),
+                   max_configuration_sets: int = typer.Option(None, "--max-configuration-sets", min=1,
+                                                              help="SMS configuration sets the account may have"),
+                   max_phone_numbers: int = typer.Option(None, "--max-phone-numbers", min=1,
+                                                         help="Phone numbers the account may have"),
                    sandbox: bool = typer.Option(False, "--sandbox", help="Back to the SMS sandbox ($1 a month, "
                                                                          "verified destinations only)"),
                    data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
-    """Take an account's SMS out of the sandbox (or --sandbox to put it back), with a monthly spend maximum."""
+    """Take an account's SMS out of the sandbox (or --sandbox to put it back), with a monthly spend maximum
+    and, for an account many tenants share (a pool and a configuration set each), higher quotas."""
     from pinfold.sms import account as sms_account
 
+    quotas = {"POOLS": max_pools, "CONFIGURATION_SETS": max_configuration_sets, "PHONE_NUMBERS": max_phone_numbers}
     row = run(data_dir, lambda ctx: sms_account.set_sms_production(
-        ctx, operator(ctx), account_id, sandbox=sandbox, max_spend=max_spend, region=region))
+        ctx, operator(ctx), account_id, sandbox=sandbox, max_spend=max_spend, region=region, quotas=quotas))
     print_result(row, as_json)

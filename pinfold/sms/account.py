@@ -35,8 +35,14 @@ ACCOUNT_LIMITS = {"PHONE_NUMBERS": "phone-number", "POOLS": "pool", "CONFIGURATI
                   "VERIFIED_DESTINATION_NUMBERS": "verified-destination-number"}
 
 
+def maximum(conn, account_id: str, region: str, quota: str) -> int:
+    """The account's maximum for a resource quota ("POOLS", "CONFIGURATION_SETS", ...): AWS's default,
+    or what the operator raised it to (`pinfold accounts sms-production --max-pools N`)."""
+    return limits.quota(_settings_document(conn, account_id, region), quota, _maxima()[quota])
+
+
 def _maxima() -> dict[str, int]:
-    """Each quota's maximum, from the module that enforces it."""
+    """Each quota's default maximum, from the module that enforces it."""
     # Imported here: identities and pools import this module for its shared helpers.
     from pinfold.sms import identities, pools
     return {"PHONE_NUMBERS": identities.MAX_PHONE_NUMBERS, "POOLS": pools.MAX_POOLS,
@@ -130,7 +136,7 @@ def describe_limits(ctx: Context, caller: Caller, max_results: int | None = None
                 for name, kind in ACCOUNT_LIMITS.items()}
         if not used["OPT_OUT_LISTS"]:
             used["OPT_OUT_LISTS"] = 1  # the Default list counts from the start, made or not
-    maxima = _maxima()
+        maxima = {name: maximum(conn, caller.account_id, caller.region, name) for name in ACCOUNT_LIMITS}
     items = [{"Name": name, "Used": used[name], "Max": maxima[name]} for name in ACCOUNT_LIMITS]
     return _listed(items, max_results, token, "sms-account-limits", "AccountLimits")
 
@@ -175,24 +181,35 @@ def delete_spend_override(ctx: Context, caller: Caller) -> dict:
     return {"MonthlyLimit": int(limits.enforced_spend_limit(document))}
 
 
-def set_sms_production(ctx: Context, caller: Caller, account_id: str, *, sandbox: bool, max_spend: float | None,
-                       region: str | None = None) -> dict:
+def set_sms_production(ctx: Context, caller: Caller, account_id: str, *, sandbox: bool | None,
+                       max_spend: float | None,
+                       region: str | None = None, quotas: dict[str, int] | None = None) -> dict:
     """The operator's `pinfold accounts sms-production`: take the account's SMS out of the sandbox (or put
-    it back) in `region` (the caller's by default), and set its maximum monthly spend when given.
-    Organization administrators only. Answers the settings and the text spend limit now in force."""
+    it back) in `region` (the caller's by default), and set its maximum monthly spend and resource
+    quotas when given (an account shared by many tenants, each with a pool and a configuration set,
+    needs more than AWS's defaults). Organization administrators only. Answers the settings and the
+    text spend limit now in force."""
     caller.require_organization_admin()
     if max_spend is not None and not 0 <= max_spend <= MAX_MONTHLY_LIMIT:
         raise invalid(f"The maximum spend must be between 0 and {MAX_MONTHLY_LIMIT} USD a month", "max_spend")
+    quotas = {name: value for name, value in (quotas or {}).items() if value is not None}
+    for name, value in quotas.items():
+        if name not in _maxima() or not 1 <= value <= limits.MAX_QUOTA:
+            raise invalid(f"The {name} quota must be between 1 and {limits.MAX_QUOTA}", name)
     region = region or caller.region
     with ctx.db.write() as conn:
         require_account(conn, account_id)
         lock_keys(conn, "sms-account", [f"{account_id}/{region}"])
-        document = {**(_settings_document(conn, account_id, region) or {}), "Sandbox": sandbox}
+        document = {**(_settings_document(conn, account_id, region) or {})}
+        if sandbox is not None:  # None: as it was
+            document["Sandbox"] = sandbox
         if max_spend is not None:
             document["MaxSpendLimit"] = float(max_spend)
+        if quotas:
+            document["Quotas"] = {**document.get("Quotas", {}), **quotas}
         _save_settings(conn, account_id, region, document)
     return {"AccountId": account_id, "Region": region, **limits.settings(document),
-            "SpendLimit": _text_spend_limit(document)}
+            "SpendLimit": _text_spend_limit(document), "Quotas": document.get("Quotas", {})}
 
 
 # --- verified destination numbers (the sandbox's) --------------------------------------------------

@@ -21,7 +21,7 @@ from pinfold.core.arns import parse_arn, sms_arn
 from pinfold.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from pinfold.db.database import lock_keys
 from pinfold.sms import access, tags
-from pinfold.sms.account import MAX_CONFIGURATION_SETS, invalid, local_id, page, page_after, page_limit, require_admin
+from pinfold.sms.account import invalid, local_id, maximum, page, page_after, page_limit, require_admin
 from pinfold.sms.store import resources
 
 KIND = "configuration-set"
@@ -81,9 +81,10 @@ def create(ctx: Context, caller: Caller, name: str, tag_list: list[dict] | None 
         if resources.get(conn, account, region, KIND, name) is not None:
             raise Conflict(f"Configuration set {name} already exists",
                            details={"Reason": "RESOURCE_ALREADY_EXISTS", "ResourceType": KIND, "ResourceId": name})
-        if resources.count(conn, account, region, KIND) >= MAX_CONFIGURATION_SETS:
-            raise LimitExceeded(f"An account can have at most {MAX_CONFIGURATION_SETS} configuration sets in a "
-                                "region", details={"Reason": "CONFIGURATION_SETS_PER_ACCOUNT"})
+        most = maximum(conn, account, region, "CONFIGURATION_SETS")
+        if resources.count(conn, account, region, KIND) >= most:
+            raise LimitExceeded(f"This account can have at most {most} configuration sets in a region",
+                                details={"Reason": "CONFIGURATION_SETS_PER_ACCOUNT"})
         document = {"ConfigurationSetName": name, "EventDestinations": [], "CreatedTimestamp": time.time()}
         resources.insert(conn, account, region, KIND, name, name, document)
         return {"ConfigurationSetArn": _arn(caller, name), "ConfigurationSetName": name,

@@ -26,7 +26,7 @@ from pinfold.core.arns import sms_arn
 from pinfold.core.errors import Conflict, LimitExceeded, NotFound
 from pinfold.db.database import lock_keys
 from pinfold.sms import access, keywords, tags
-from pinfold.sms.account import local_id, page, page_after, page_limit, require_admin
+from pinfold.sms.account import local_id, maximum, page, page_after, page_limit, require_admin
 from pinfold.sms.opt_outs import ensure_default
 from pinfold.sms.rules import ids, inventory
 from pinfold.sms.rules.ids import PHONE_NUMBER, POOL, SENDER_ID, invalid
@@ -118,11 +118,13 @@ def hold(conn, caller: Caller, kind: str) -> None:
     lock_keys(conn, "sms-quota", [f"{caller.account_id}:{caller.region}:{kind}"])
 
 
-def check_quota(conn, caller: Caller, kind: str, maximum: int, reason: str) -> None:
-    """ServiceQuotaExceededException if the account already has `maximum` resources of `kind`."""
+def check_quota(conn, caller: Caller, kind: str, quota: str, reason: str) -> None:
+    """ServiceQuotaExceededException if the account already has as many resources of `kind` as its
+    `quota` ("PHONE_NUMBERS", "POOLS", ...) allows."""
     hold(conn, caller, kind)
-    if resources.count(conn, caller.account_id, caller.region, kind) >= maximum:
-        raise LimitExceeded(f"This account already has the most {kind.replace('-', ' ')}s it may have ({maximum})",
+    most = maximum(conn, caller.account_id, caller.region, quota)
+    if resources.count(conn, caller.account_id, caller.region, kind) >= most:
+        raise LimitExceeded(f"This account already has the most {kind.replace('-', ' ')}s it may have ({most})",
                             details={"Reason": reason})
 
 
@@ -284,7 +286,7 @@ def request_number(ctx: Context, caller: Caller, request: dict) -> dict:
         existing = resources.get(conn, account, region, PHONE_NUMBER, number_id)
         if existing is not None:  # the same ClientToken again
             return information(caller, existing)
-        check_quota(conn, caller, PHONE_NUMBER, MAX_PHONE_NUMBERS, "PHONE_NUMBERS_PER_ACCOUNT")
+        check_quota(conn, caller, PHONE_NUMBER, "PHONE_NUMBERS", "PHONE_NUMBERS_PER_ACCOUNT")
         pool = find(conn, caller, POOL, request["PoolId"]) if request.get("PoolId") else None
         number, now = _new_number(conn, caller, offer), time.time()
         document = {"PhoneNumberId": number_id, "PhoneNumber": number, "Status": "ACTIVE",
@@ -389,7 +391,7 @@ def request_sender_id(ctx: Context, caller: Caller, request: dict) -> dict:
                 return information(caller, existing)
             raise Conflict(f"Sender id {sender_id} already exists in {country}", details={
                 "Reason": "RESOURCE_ALREADY_EXISTS", "ResourceType": SENDER_ID, "ResourceId": key})
-        check_quota(conn, caller, SENDER_ID, MAX_SENDER_IDS, "SENDER_IDS_PER_ACCOUNT")
+        check_quota(conn, caller, SENDER_ID, "SENDER_IDS", "SENDER_IDS_PER_ACCOUNT")
         document = {"SenderId": sender_id, "IsoCountryCode": country,
                     "MessageTypes": sorted(set(request.get("MessageTypes") or ["TRANSACTIONAL", "PROMOTIONAL"])),
                     "MonthlyLeasingPrice": inventory.SENDER_ID_PRICE,

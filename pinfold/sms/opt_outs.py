@@ -21,7 +21,7 @@ from pinfold.core.arns import sms_arn
 from pinfold.core.errors import Conflict, LimitExceeded, NotFound
 from pinfold.db.database import lock_keys
 from pinfold.sms import tags
-from pinfold.sms.account import MAX_OPT_OUT_LISTS, invalid, local_id, page, page_after, page_limit, require_admin
+from pinfold.sms.account import invalid, local_id, maximum, page, page_after, page_limit, require_admin
 from pinfold.sms.store import opt_outs as entries
 from pinfold.sms.store import resources
 
@@ -88,8 +88,9 @@ def create_list(ctx: Context, caller: Caller, name: str, tag_list: list[dict] | 
         if resources.get(conn, account, region, KIND, name) is not None:
             raise Conflict(f"Opt-out list {name} already exists",
                            details={"Reason": "RESOURCE_ALREADY_EXISTS", "ResourceType": KIND, "ResourceId": name})
-        if resources.count(conn, account, region, KIND) >= MAX_OPT_OUT_LISTS:
-            raise LimitExceeded(f"An account can have at most {MAX_OPT_OUT_LISTS} opt-out lists in a region",
+        most = maximum(conn, account, region, "OPT_OUT_LISTS")
+        if resources.count(conn, account, region, KIND) >= most:
+            raise LimitExceeded(f"This account can have at most {most} opt-out lists in a region",
                                 details={"Reason": "OPT_OUT_LISTS_PER_ACCOUNT"})
         document = {"OptOutListName": name, "CreatedTimestamp": time.time()}
         resources.insert(conn, account, region, KIND, name, name, document)

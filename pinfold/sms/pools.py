@@ -88,7 +88,7 @@ def create(ctx: Context, caller: Caller, request: dict) -> dict:
         existing = resources.get(conn, account, region, POOL, pool_id)
         if existing is not None:
             return information(caller, existing)
-        identities.check_quota(conn, caller, POOL, MAX_POOLS, "POOLS_PER_ACCOUNT")
+        identities.check_quota(conn, caller, POOL, "POOLS", "POOLS_PER_ACCOUNT")
         identity = _identity(conn, caller, request["OriginationIdentity"], request.get("IsoCountryCode"))
         if identity["kind"] == PHONE_NUMBER and identity["pool_id"]:
             raise Conflict(f"Phone number {identity['id']} is already in pool {identity['pool_id']}", details={

@@ -7,6 +7,7 @@ import phonenumbers
 import pytest
 
 from pinfold.core.errors import Conflict, Forbidden, InvalidInput, LimitExceeded, NotFound
+from pinfold.sms import account as sms_account
 from pinfold.sms import identities, keywords, opt_outs, pools
 from tests.service.helpers import account_caller, onboard
 
@@ -75,8 +76,9 @@ def test_a_simulator_number_is_a_fictional_us_number(ctx, owner):
     assert got["NumberType"] == "SIMULATOR" and got["PhoneNumber"][5:8] == "555"
 
 
-def test_phone_numbers_per_account_are_capped(ctx, owner, monkeypatch):
-    monkeypatch.setattr(identities, "MAX_PHONE_NUMBERS", 2)
+def test_phone_numbers_per_account_are_capped(ctx, owner, admin):
+    sms_account.set_sms_production(ctx, admin, owner.account_id, sandbox=None, max_spend=None, region=owner.region,
+                                   quotas={"PHONE_NUMBERS": 2})
     _number(ctx, owner)
     _number(ctx, owner, ClientToken="again")
     error = _raises(LimitExceeded, _number, ctx, owner)
@@ -262,8 +264,9 @@ def test_a_pool_keeps_one_identity_and_deletion_frees_its_numbers(ctx, owner):
     assert identities.release_number(ctx, owner, first)["Status"] == "DELETED"
 
 
-def test_pools_per_account_and_identities_per_pool_are_capped(ctx, owner, monkeypatch):
-    monkeypatch.setattr(pools, "MAX_POOLS", 1)
+def test_pools_per_account_and_identities_per_pool_are_capped(ctx, owner, admin, monkeypatch):
+    sms_account.set_sms_production(ctx, admin, owner.account_id, sandbox=None, max_spend=None, region=owner.region,
+                                   quotas={"POOLS": 1})
     monkeypatch.setattr(identities, "MAX_POOL_MEMBERS", 1)
     first, second = _number(ctx, owner)["PhoneNumberId"], _number(ctx, owner)["PhoneNumberId"]
     pool = pools.create(ctx, owner, {"OriginationIdentity": first, "MessageType": "TRANSACTIONAL"})["PoolId"]

@@ -9,7 +9,7 @@ from pinfold.core.errors import Conflict, Forbidden, InvalidInput, LimitExceeded
 from pinfold.sms import account, configuration_sets, opt_outs, tags
 from pinfold.sms.store import opt_outs as entries
 from pinfold.sms.store import resources
-from tests.service.helpers import account_caller, onboard
+from tests.service.helpers import account_caller, onboard, operator
 
 NUMBER = "+14255550100"
 
@@ -37,13 +37,21 @@ def test_the_default_list_exists_on_first_describe_and_cannot_be_deleted(ctx, ow
     assert refused.value.details["Reason"] == "RESOURCE_DELETION_NOT_ALLOWED"
 
 
-def test_a_list_name_is_taken_once_and_lists_are_counted_against_the_quota(ctx, owner, monkeypatch):
+def _quota(ctx, owner, **quotas) -> None:
+    """Set the owner's account quotas as the operator does (`pinfold accounts sms-production --max-...`)."""
+    account.set_sms_production(ctx, operator(ctx), owner.account_id, sandbox=None, max_spend=None,
+                               region=owner.region, quotas=quotas)
+
+
+def test_a_list_name_is_taken_once_and_lists_are_counted_against_the_quota(ctx, owner):
     created = opt_outs.create_list(ctx, owner, "marketing", [{"Key": "team", "Value": "growth"}])
     assert created["OptOutListName"] == "marketing" and created["Tags"] == [{"Key": "team", "Value": "growth"}]
     with pytest.raises(Conflict) as again:
         opt_outs.create_list(ctx, owner, "marketing")
     assert again.value.details["Reason"] == "RESOURCE_ALREADY_EXISTS"
-    monkeypatch.setattr(opt_outs, "MAX_OPT_OUT_LISTS", 3)  # Default, marketing, and one more
+    _quota(ctx, owner, OPT_OUT_LISTS=3)  # Default, marketing, and one more
+    shown = {item["Name"]: item["Max"] for item in account.describe_limits(ctx, owner)["AccountLimits"]}
+    assert shown["OPT_OUT_LISTS"] == 3 and shown["POOLS"] == 100  # raised, and a default
     opt_outs.create_list(ctx, owner, "alerts")
     with pytest.raises(LimitExceeded) as full:
         opt_outs.create_list(ctx, owner, "more")
@@ -190,12 +198,12 @@ def test_a_set_keeps_its_defaults_and_deleting_answers_it_as_it_was(ctx, owner):
     assert gone.value.details == {"ResourceType": "configuration-set", "ResourceId": "alerts"}
 
 
-def test_set_names_are_unique_and_counted(ctx, owner, monkeypatch):
+def test_set_names_are_unique_and_counted(ctx, owner):
     configuration_sets.create(ctx, owner, "one")
     with pytest.raises(Conflict) as again:
         configuration_sets.create(ctx, owner, "one")
     assert again.value.details["Reason"] == "RESOURCE_ALREADY_EXISTS"
-    monkeypatch.setattr(configuration_sets, "MAX_CONFIGURATION_SETS", 1)
+    _quota(ctx, owner, CONFIGURATION_SETS=1)
     with pytest.raises(LimitExceeded) as full:
         configuration_sets.create(ctx, owner, "two")
     assert full.value.details["Reason"] == "CONFIGURATION_SETS_PER_ACCOUNT"

@@ -149,3 +149,17 @@ def test_tags_and_the_limits_of_a_confined_tenant(server, tenant):
         sms.describe_opt_out_lists(NextToken="not-a-token")
     assert _error(bad_page) == ("ValidationException", {"Reason": "INVALID_NEXT_TOKEN", "ResourceType": None,
                                                         "ResourceId": None})
+
+
+def test_the_operator_raises_an_accounts_quotas_for_many_tenants(server, tenant):
+    sms = _sms(server, tenant["credentials"])
+    account = tenant["tenant"]["account_id"]
+    shown = server.cli("accounts", "sms-production", account, "--max-configuration-sets", "300", "--max-pools", "300",
+                       "--json")
+    assert json.loads(shown.stdout)["Quotas"] == {"CONFIGURATION_SETS": 300, "POOLS": 300}
+    limits = {item["Name"]: item["Max"] for item in sms.describe_account_limits()["AccountLimits"]}
+    assert (limits["CONFIGURATION_SETS"], limits["POOLS"], limits["PHONE_NUMBERS"]) == (300, 300, 1000)
+    for n in range(26):  # past AWS's default of 25
+        sms.create_configuration_set(ConfigurationSetName=f"tenant-{n}")
+    refused = server.cli("accounts", "sms-production", account, "--max-pools", "0", check=False)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr

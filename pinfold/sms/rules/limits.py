@@ -4,7 +4,8 @@ defaults an account that never changed them has, and the monthly spend limit the
 Document members: `Sandbox` (bool; new accounts start in the sandbox, as at AWS), `MaxSpendLimit`
 (USD a month the operator allows this account: AWS's service limit, raised by a support case there,
 by `pinfold accounts sms-production` here), `SpendLimitOverride` (USD, what the account asked for
-with SetTextMessageSpendLimitOverride, at most the maximum; None when not set).
+with SetTextMessageSpendLimitOverride, at most the maximum; None when not set), `Quotas` (resource
+quotas the operator raised above AWS's defaults, by DescribeAccountLimits name).
 """
 
 from __future__ import annotations
@@ -34,3 +35,11 @@ def enforced_spend_limit(document: dict | None) -> float:
     current, ceiling = settings(document), max_spend_limit(document)
     override = current["SpendLimitOverride"]
     return ceiling if override is None else min(float(override), ceiling)
+
+
+MAX_QUOTA = 100_000  # the most any resource quota can be raised to
+
+
+def quota(document: dict | None, name: str, default: int) -> int:
+    """A resource quota ("POOLS", "CONFIGURATION_SETS", ...): the operator's `Quotas` entry, else `default`."""
+    return int(((document or {}).get("Quotas") or {}).get(name, default))
