@@ -21,7 +21,7 @@ from pinfold.core.paging import after_key, page_of
 from pinfold.db.database import lock_keys
 from pinfold.sms import tags
 from pinfold.sms.rules import limits, routing
-from pinfold.sms.rules.ids import new_verified_destination_id, parse_e164
+from pinfold.sms.rules.ids import invalid, new_verified_destination_id, parse_e164
 from pinfold.sms.store import resources
 from pinfold.tenancy.organization import require_account
 
@@ -70,18 +70,12 @@ def local_id(caller: Caller, value: str, kind: str) -> str:
     return resource_id
 
 
-def invalid(message: str, field: str, reason: str = "INVALID_PARAMETER") -> InvalidInput:
-    """A ValidationException with its Reason and the offending field, as this API reports them."""
-    return InvalidInput(message, field=field, details={"Reason": reason,
-                                                       "Fields": [{"Name": field, "Message": message}]})
-
-
 def page_limit(max_results: int | None) -> int:
     """MaxResults: 1 to 100, 100 when absent (the model's bounds)."""
     if max_results is None:
         return MAX_RESULTS
     if not 1 <= max_results <= MAX_RESULTS:
-        raise invalid(f"MaxResults must be between 1 and {MAX_RESULTS}", "MaxResults")
+        raise invalid(f"MaxResults must be between 1 and {MAX_RESULTS}", field="MaxResults")
     return max_results
 
 
@@ -90,7 +84,7 @@ def page_after(token: str | None, listing: str) -> str | None:
     try:
         return after_key(token, listing)
     except InvalidInput:
-        raise invalid("NextToken is not a token this operation issued", "NextToken", "INVALID_NEXT_TOKEN") from None
+        raise invalid("NextToken is not a token this operation issued", "INVALID_NEXT_TOKEN", "NextToken") from None
 
 
 def page(rows: list, limit: int, listing: str, key, member: str, shape) -> dict:
@@ -159,14 +153,14 @@ def set_spend_override(ctx: Context, caller: Caller, monthly_limit: int) -> dict
     """SetTextMessageSpendLimitOverride: at most the account's maximum (AWS's service limit)."""
     require_admin(caller, "change the account's spend limit")
     if not 0 <= monthly_limit <= MAX_MONTHLY_LIMIT:
-        raise invalid(f"MonthlyLimit must be between 0 and {MAX_MONTHLY_LIMIT}", "MonthlyLimit")
+        raise invalid(f"MonthlyLimit must be between 0 and {MAX_MONTHLY_LIMIT}", field="MonthlyLimit")
     with ctx.db.write() as conn:
         lock_keys(conn, "sms-account", [f"{caller.account_id}/{caller.region}"])
         document = _settings_document(conn, caller.account_id, caller.region) or {}
         ceiling = limits.max_spend_limit(document)
         if monthly_limit > ceiling:
             raise invalid(f"MonthlyLimit {monthly_limit} is higher than this account's maximum of {ceiling:g} USD a "
-                          "month", "MonthlyLimit", "REQUESTED_SPEND_LIMIT_HIGHER_THAN_SERVICE_LIMIT")
+                          "month", "REQUESTED_SPEND_LIMIT_HIGHER_THAN_SERVICE_LIMIT", "MonthlyLimit")
         _save_settings(conn, caller.account_id, caller.region, {**document, "SpendLimitOverride": monthly_limit})
     return {"MonthlyLimit": monthly_limit}
 
@@ -191,11 +185,11 @@ def set_sms_production(ctx: Context, caller: Caller, account_id: str, *, sandbox
     text spend limit now in force."""
     caller.require_organization_admin()
     if max_spend is not None and not 0 <= max_spend <= MAX_MONTHLY_LIMIT:
-        raise invalid(f"The maximum spend must be between 0 and {MAX_MONTHLY_LIMIT} USD a month", "max_spend")
+        raise invalid(f"The maximum spend must be between 0 and {MAX_MONTHLY_LIMIT} USD a month", field="max_spend")
     quotas = {name: value for name, value in (quotas or {}).items() if value is not None}
     for name, value in quotas.items():
         if name not in _maxima() or not 1 <= value <= limits.MAX_QUOTA:
-            raise invalid(f"The {name} quota must be between 1 and {limits.MAX_QUOTA}", name)
+            raise invalid(f"The {name} quota must be between 1 and {limits.MAX_QUOTA}", field=name)
     region = region or caller.region
     with ctx.db.write() as conn:
         require_account(conn, account_id)
@@ -268,8 +262,8 @@ def send_verification_code(ctx: Context, caller: Caller, id_or_arn: str, channel
     number, else from Pinfold's own sender id `Verify`; it is free, and goes out from the sandbox."""
     require_admin(caller, "verify destination numbers")
     if channel != "TEXT":
-        raise invalid("Pinfold sends verification codes by text only", "VerificationChannel",
-                      "VOICE_CAPABILITY_NOT_AVAILABLE")
+        raise invalid("Pinfold sends verification codes by text only", "VOICE_CAPABILITY_NOT_AVAILABLE",
+                      "VerificationChannel")
     now, message_id = time.time(), str(uuid.uuid4())
     with ctx.db.write() as conn:
         row = _require_verified(conn, caller, id_or_arn)
@@ -326,7 +320,7 @@ def verify_number(ctx: Context, caller: Caller, id_or_arn: str, code: str) -> di
             spent = {"_code": None} if guesses >= MAX_GUESSES else {}
             resources.update(conn, caller.account_id, caller.region, VERIFIED, row["id"],
                              document={**document, "_guesses": guesses, **spent})
-            failed = invalid("The verification code does not match", "VerificationCode", "VERIFICATION_CODE_MISMATCH")
+            failed = invalid("The verification code does not match", "VERIFICATION_CODE_MISMATCH", "VerificationCode")
         else:
             failed = None
             document = {key: value for key, value in document.items() if key not in ("_code", "_guesses")}
@@ -344,7 +338,7 @@ def describe_verified_numbers(ctx: Context, caller: Caller, ids: list[str] | Non
     statuses = None
     for item in filters or []:
         if item["Name"] != "status":
-            raise invalid(f"Unknown filter {item['Name']!r}", "Filters", "INVALID_FILTER_VALUES")
+            raise invalid(f"Unknown filter {item['Name']!r}", "INVALID_FILTER_VALUES", "Filters")
         statuses = set(item["Values"]) if statuses is None else statuses & set(item["Values"])
     wanted = {parse_e164(number, "DestinationPhoneNumbers") for number in numbers or []}
     with ctx.db.read() as conn:

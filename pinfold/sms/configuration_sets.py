@@ -21,7 +21,8 @@ from pinfold.core.arns import parse_arn, sms_arn
 from pinfold.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from pinfold.db.database import lock_keys
 from pinfold.sms import access, tags
-from pinfold.sms.account import invalid, local_id, maximum, page, page_after, page_limit, require_admin
+from pinfold.sms.account import local_id, maximum, page, page_after, page_limit, require_admin
+from pinfold.sms.rules.ids import invalid
 from pinfold.sms.store import resources
 
 KIND = "configuration-set"
@@ -65,7 +66,7 @@ def information(caller: Caller, document: dict) -> dict:
 
 def _check_name(value: str, field: str) -> str:
     if not _NAME.fullmatch(value or ""):
-        raise invalid(f"{field} must be 1 to 64 letters, digits, underscores or hyphens", field)
+        raise invalid(f"{field} must be 1 to 64 letters, digits, underscores or hyphens", field=field)
     return value
 
 
@@ -98,7 +99,7 @@ def describe(ctx: Context, caller: Caller, names: list[str] | None = None, filte
     limit, after = page_limit(max_results), page_after(token, "sms-configuration-sets")
     for item in filters or []:
         if item["Name"] not in FILTERS:
-            raise invalid(f"Unknown filter {item['Name']!r}", "Filters", "INVALID_FILTER_VALUES")
+            raise invalid(f"Unknown filter {item['Name']!r}", "INVALID_FILTER_VALUES", "Filters")
     with ctx.db.read() as conn:
         scope = access.scope_of(conn, caller)
         if names:
@@ -175,9 +176,9 @@ set_default_message_feedback, _ = _default_setter("DefaultMessageFeedbackEnabled
 
 def _event_types(values: list[str]) -> list[str]:
     if not values:
-        raise invalid("MatchingEventTypes needs at least one event type", "MatchingEventTypes", "MISSING_PARAMETER")
+        raise invalid("MatchingEventTypes needs at least one event type", "MISSING_PARAMETER", "MatchingEventTypes")
     if "TEXT_SENT" in values:
-        raise invalid("The TEXT_SENT event type is not supported for event destinations", "MatchingEventTypes")
+        raise invalid("The TEXT_SENT event type is not supported for event destinations", field="MatchingEventTypes")
     return sorted(set(values))
 
 
@@ -185,8 +186,8 @@ def _target(caller: Caller, request: dict) -> tuple[str, dict] | None:
     """The one destination kind the request gives (checked), or None when it gives none."""
     given = [kind for kind in DESTINATION_KINDS if request.get(kind)]
     if len(given) > 1:
-        raise invalid(f"Give exactly one destination; this request gives {', '.join(given)}", given[1],
-                      "PARAMETERS_CANNOT_BE_USED_TOGETHER")
+        raise invalid(f"Give exactly one destination; this request gives {', '.join(given)}",
+                      "PARAMETERS_CANNOT_BE_USED_TOGETHER", given[1])
     if not given:
         return None
     kind = given[0]
@@ -195,13 +196,13 @@ def _target(caller: Caller, request: dict) -> tuple[str, dict] | None:
     try:
         arn = parse_arn(definition.get(member) or "", field=member)
     except InvalidInput:
-        raise invalid(f"{kind}.{member} is not an ARN", member, "INVALID_ARN") from None
+        raise invalid(f"{kind}.{member} is not an ARN", "INVALID_ARN", member) from None
     # A resource is "type/name", or "type:name" as CloudWatch Logs writes its log groups.
     given_type = arn.resource.replace(":", "/", 1).split("/", 1)[0]
     if (arn.service, arn.region, arn.account_id) != (service, caller.region, caller.account_id) or (
             resource_type is not None and given_type != resource_type):
         raise invalid(f"{kind}.{member} must be a {service} ARN of this account and region "
-                      f"({caller.account_id}, {caller.region})", member, "INVALID_ARN")
+                      f"({caller.account_id}, {caller.region})", "INVALID_ARN", member)
     return kind, definition
 
 
@@ -225,7 +226,7 @@ def create_destination(ctx: Context, caller: Caller, name_or_arn: str, destinati
     _check_name(destination_name, "EventDestinationName")
     types, target = _event_types(request.get("MatchingEventTypes") or []), _target(caller, request)
     if target is None:
-        raise invalid("Give one of " + ", ".join(DESTINATION_KINDS), "EventDestination", "MISSING_PARAMETER")
+        raise invalid("Give one of " + ", ".join(DESTINATION_KINDS), "MISSING_PARAMETER", "EventDestination")
     destination = {"EventDestinationName": destination_name, "Enabled": True, "MatchingEventTypes": types,
                    target[0]: target[1]}
 

@@ -21,7 +21,8 @@ from pinfold.core.arns import sms_arn
 from pinfold.core.errors import Conflict, LimitExceeded, NotFound
 from pinfold.db.database import lock_keys
 from pinfold.sms import tags
-from pinfold.sms.account import invalid, local_id, maximum, page, page_after, page_limit, require_admin
+from pinfold.sms.account import local_id, maximum, page, page_after, page_limit, require_admin
+from pinfold.sms.rules.ids import invalid
 from pinfold.sms.store import opt_outs as entries
 from pinfold.sms.store import resources
 
@@ -34,7 +35,7 @@ _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 def check_e164(number: str, field: str) -> str:
     if not _E164.fullmatch(number or ""):
-        raise invalid(f"{field} must be an E.164 phone number (+ and 1 to 15 digits): {number!r}", field)
+        raise invalid(f"{field} must be an E.164 phone number (+ and 1 to 15 digits): {number!r}", field=field)
     return number
 
 
@@ -79,7 +80,7 @@ def _require_list(conn, caller: Caller, name_or_arn: str) -> dict:
 def create_list(ctx: Context, caller: Caller, name: str, tag_list: list[dict] | None = None) -> dict:
     require_admin(caller, "create opt-out lists")
     if not _NAME.fullmatch(name or ""):
-        raise invalid("OptOutListName must be 1 to 64 letters, digits, underscores or hyphens", "OptOutListName")
+        raise invalid("OptOutListName must be 1 to 64 letters, digits, underscores or hyphens", field="OptOutListName")
     new_tags = tags.tag_map(tag_list)
     account, region = caller.account_id, caller.region
     with ctx.db.write() as conn:
@@ -191,10 +192,10 @@ def _end_user_filter(filters: list[dict]) -> set[bool]:
     wanted = {True, False}
     for item in filters:
         if item["Name"] != "end-user-opted-out":
-            raise invalid(f"Unknown filter {item['Name']!r}", "Filters", "INVALID_FILTER_VALUES")
+            raise invalid(f"Unknown filter {item['Name']!r}", "INVALID_FILTER_VALUES", "Filters")
         values = {value.lower() for value in item["Values"]}
         if not values <= {"true", "false"}:
-            raise invalid("end-user-opted-out takes the values true and false", "Filters", "INVALID_FILTER_VALUES")
+            raise invalid("end-user-opted-out takes the values true and false", "INVALID_FILTER_VALUES", "Filters")
         wanted &= {value == "true" for value in values}
     return wanted
 
@@ -212,6 +213,6 @@ def delete_number(ctx: Context, caller: Caller, list_name_or_arn: str, number: s
                            details={"ResourceType": "opted-out-number", "ResourceId": number})
         if entry["removed_at"] is not None and now - entry["removed_at"] < REOPT_IN_SECONDS:
             raise invalid(f"{number} was removed from this list less than 30 days ago; a number can be removed "
-                          "once every 30 days", "OptedOutNumber", "PHONE_NUMBER_CANNOT_BE_OPTED_IN")
+                          "once every 30 days", "PHONE_NUMBER_CANNOT_BE_OPTED_IN", "OptedOutNumber")
         entries.remove(conn, account, region, row["id"], number, at=now)
         return {**_list_info(row, account, region), **_entry(entry)}
