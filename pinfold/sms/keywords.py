@@ -98,16 +98,23 @@ def answering_document(number_document: dict, pool_document: dict | None) -> dic
     return pool_document if pool_document is not None else number_document
 
 
-def answer(document: dict, body: str) -> tuple[str, str] | None:
-    """(KeywordAction, KeywordMessage) when `body` begins with one of the identity's keywords (the
-    longest that fits, followed by the end of the message or a non-alphanumeric character) or with
-    an opt-out word; None otherwise."""
+def matched(document: dict, body: str) -> str | None:
+    """The keyword `body` begins with: the longest of the identity's keywords and the opt-out words
+    that fits, followed by the end of the message or a non-alphanumeric character; None if none."""
     text = (body or "").strip().upper()
-    keywords = keywords_of(document)
-    for word in sorted(set(keywords) | OPT_OUT_WORDS, key=len, reverse=True):
+    for word in sorted(set(keywords_of(document)) | OPT_OUT_WORDS, key=len, reverse=True):
         if text == word or (text.startswith(word) and not text[len(word)].isalnum()):
-            if word in keywords:
-                entry = keywords[word]
-                return entry["KeywordAction"], entry["KeywordMessage"]
-            return OPT_OUT, keywords["STOP"]["KeywordMessage"]
+            return word
     return None
+
+
+def answer(document: dict, body: str) -> tuple[str, str] | None:
+    """(KeywordAction, KeywordMessage) when `body` begins with one of the identity's keywords or an
+    opt-out word (which answers as STOP does); None otherwise."""
+    word = matched(document, body)
+    if word is None:
+        return None
+    keywords = keywords_of(document)
+    if word in keywords:
+        return keywords[word]["KeywordAction"], keywords[word]["KeywordMessage"]
+    return OPT_OUT, keywords["STOP"]["KeywordMessage"]

@@ -53,13 +53,8 @@ def channel_stream(document: dict, account_id: str) -> str | None:
 
 
 def matched_keyword(document: dict, body: str, account_id: str) -> str:
-    """The keyword `body` begins with (the longest of the identity's keywords and the opt-out words,
-    as keywords.answer matches them), or AWS's `keyword_<account id>` when none."""
-    text = (body or "").strip().upper()
-    for word in sorted(set(keywords.keywords_of(document)) | keywords.OPT_OUT_WORDS, key=len, reverse=True):
-        if text == word or (text.startswith(word) and not text[len(word)].isalnum()):
-            return word
-    return f"keyword_{account_id}"
+    """The keyword `body` begins with (as keywords.answer matches it), or AWS's `keyword_<account id>`."""
+    return keywords.matched(document, body) or f"keyword_{account_id}"
 
 
 def inbound(conn: Connection, number: dict, pool: dict | None, sender: str, body: str) -> str | None:
