@@ -78,7 +78,7 @@ class EmailChannel:
         return store.renew(conn, ids, held_until=held_until, until=until)
 
     def still_held(self, conn, ids: list[str], *, held_until: float) -> set[str]:
-        return store.still_held(conn, [(message_id, held_until) for message_id in ids])
+        return store.still_held(conn, ids, held_until=held_until)
 
     def finish(self, conn, results: list[dict], *, held_until: float) -> int:
         return store.finish_held(conn, results, held_until=held_until)

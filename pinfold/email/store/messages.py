@@ -13,12 +13,10 @@ from sqlalchemy.engine import Connection
 
 from pinfold.db.database import execute_many, json_text
 from pinfold.db.tables import email_batches, email_messages
+from pinfold.sending import queue
 
-WAITING = ("queued", "sending")
-# Written exactly as the due index's predicate: both databases use a partial index only for a query
-# whose condition they can prove implies it, and a bound parameter proves nothing.
-_WAITING_SQL = sa.text("status IN ('queued', 'sending')")
-_LEASED_SQL = sa.text("status = 'sending'")  # the leased index's predicate, likewise
+WAITING = queue.WAITING
+_WAITING_SQL = queue.WAITING_SQL  # as the due index's predicate (sending/queue.py says why)
 _FINISH_COLUMNS = ("status", "due_at", "attempts", "sent_at", "detail", "mail")
 _MESSAGE_COLUMNS = ("id", "batch_id", "account_id", "region", "recipient", "status", "due_at", "attempts",
                     "created_at")
@@ -37,53 +35,23 @@ def envelope(recipient: dict) -> list[str]:
     return [*(recipient.get("to") or []), *(recipient.get("cc") or []), *(recipient.get("bcc") or [])]
 
 
+# What a claim returns of each message.
+_CLAIMED = [email_messages.c.id, email_messages.c.batch_id, email_messages.c.recipient, email_messages.c.attempts,
+            email_messages.c.sent_at, email_messages.c.created_at, email_messages.c.due_at]
+
+
 def claim(conn: Connection, *, now: float, until: float, limit: int) -> list[dict]:
-    """Take up to `limit` messages that are due, holding them until `until` (the lease's expiry, kept
-    as their `due_at`): first those whose holder's lease ran out (they were first in line when it took
-    them; marked `taken_over`), then the queue in order of due time."""
-    claimed = [{**row, "taken_over": True} for row in _take(conn, _LEASED_SQL, now=now, until=until, limit=limit)]
-    if len(claimed) < limit:
-        claimed += [{**row, "taken_over": False}
-                    for row in _take(conn, _WAITING_SQL, now=now, until=until, limit=limit - len(claimed))]
-    claimed.sort(key=lambda row: row["created_at"])
-    return claimed
-
-
-def _take(conn: Connection, which, *, now: float, until: float, limit: int) -> list[dict]:
-    due = (sa.select(email_messages.c.id)
-           .where(which, email_messages.c.due_at <= now)
-           .order_by(email_messages.c.due_at).limit(limit)
-           .with_for_update(skip_locked=True))
-    statement = (email_messages.update().where(email_messages.c.id.in_(due.scalar_subquery()))
-                 .values(status="sending", due_at=until)
-                 .returning(email_messages.c.id, email_messages.c.batch_id, email_messages.c.recipient,
-                            email_messages.c.attempts, email_messages.c.sent_at, email_messages.c.created_at,
-                            email_messages.c.due_at))
-    return [dict(row) for row in conn.execute(statement).mappings()]
+    """Take up to `limit` due messages, held until `until` (sending/queue.py: the discipline every
+    channel's queue shares)."""
+    return queue.claim(conn, email_messages, _CLAIMED, now=now, until=until, limit=limit)
 
 
 def renew(conn: Connection, ids: list[str], *, held_until: float, until: float) -> int:
-    """Move the lease on those of these messages still held until `held_until` to `until`."""
-    renewed = 0
-    for first in range(0, len(ids), 500):
-        statement = (email_messages.update()
-                     .where(email_messages.c.id.in_(ids[first:first + 500]), email_messages.c.status == "sending",
-                            email_messages.c.due_at == held_until)
-                     .values(due_at=until))
-        renewed += conn.execute(statement).rowcount
-    return renewed
+    return queue.renew(conn, email_messages, ids, held_until=held_until, until=until)
 
 
-def still_held(conn: Connection, leases: list[tuple[str, float]]) -> set[str]:
-    """Which of these (message id, lease expiry) claims are still ours: nobody has claimed or
-    finished the message since (a pass that overran its lease loses the message to the next)."""
-    held = set()
-    for first in range(0, len(leases), 500):
-        chunk = dict(leases[first:first + 500])
-        query = (sa.select(email_messages.c.id, email_messages.c.due_at)
-                 .where(email_messages.c.id.in_(sorted(chunk)), _WAITING_SQL, email_messages.c.status == "sending"))
-        held.update(found.id for found in conn.execute(query) if found.due_at == chunk[found.id])
-    return held
+def still_held(conn: Connection, ids: list[str], *, held_until: float) -> set[str]:
+    return queue.still_held(conn, email_messages, ids, held_until=held_until)
 
 
 def batches(conn: Connection, ids: set[str]) -> dict[str, dict]:

@@ -16,11 +16,10 @@ from sqlalchemy.engine import Connection
 
 from pinfold.db.database import execute_many
 from pinfold.db.tables import sms_messages as table
+from pinfold.sending import queue
 
-WAITING = ("queued", "sending")
-# Written exactly as the partial indexes' predicates, so both databases use them (see email's store).
-_WAITING_SQL = sa.text("status IN ('queued', 'sending')")
-_LEASED_SQL = sa.text("status = 'sending'")
+WAITING = queue.WAITING
+_WAITING_SQL = queue.WAITING_SQL  # as the due index's predicate (sending/queue.py says why)
 _FINISH_COLUMNS = ("status", "due_at", "attempts", "sent_at", "detail", "remote_id")
 
 
@@ -35,44 +34,23 @@ def add_many(conn: Connection, rows: list[dict]) -> None:
                                   for row in rows])
 
 
+# What a claim returns of each message.
+_CLAIMED = [table.c.id, table.c.account_id, table.c.region, table.c.project_id, table.c.tenant_id, table.c.message,
+            table.c.attempts, table.c.sent_at, table.c.created_at, table.c.due_at]
+
+
 def claim(conn: Connection, *, now: float, until: float, limit: int) -> list[dict]:
-    """Take up to `limit` due messages, held until `until` (the lease's expiry, kept as `due_at`):
-    first those whose holder's lease ran out (marked `taken_over`), then the queue by due time."""
-    claimed = [{**row, "taken_over": True} for row in _take(conn, _LEASED_SQL, now=now, until=until, limit=limit)]
-    if len(claimed) < limit:
-        claimed += [{**row, "taken_over": False}
-                    for row in _take(conn, _WAITING_SQL, now=now, until=until, limit=limit - len(claimed))]
-    claimed.sort(key=lambda row: row["created_at"])
-    return claimed
-
-
-def _take(conn: Connection, which, *, now: float, until: float, limit: int) -> list[dict]:
-    c = table.c
-    due = (sa.select(c.id).where(which, c.due_at <= now).order_by(c.due_at).limit(limit)
-           .with_for_update(skip_locked=True))
-    statement = (table.update().where(c.id.in_(due.scalar_subquery())).values(status="sending", due_at=until)
-                 .returning(c.id, c.account_id, c.region, c.project_id, c.tenant_id, c.message, c.attempts,
-                            c.sent_at, c.created_at, c.due_at))
-    return [dict(row) for row in conn.execute(statement).mappings()]
+    """Take up to `limit` due messages, held until `until` (sending/queue.py: the discipline every
+    channel's queue shares)."""
+    return queue.claim(conn, table, _CLAIMED, now=now, until=until, limit=limit)
 
 
 def renew(conn: Connection, ids: list[str], *, held_until: float, until: float) -> int:
-    """Move the lease on those of these messages still held until `held_until` to `until`."""
-    renewed = 0
-    for first in range(0, len(ids), 500):
-        statement = (table.update().where(table.c.id.in_(ids[first:first + 500]), table.c.status == "sending",
-                                          table.c.due_at == held_until).values(due_at=until))
-        renewed += conn.execute(statement).rowcount
-    return renewed
+    return queue.renew(conn, table, ids, held_until=held_until, until=until)
 
 
 def still_held(conn: Connection, ids: list[str], *, held_until: float) -> set[str]:
-    """Which of these messages are still held under the lease that runs out at `held_until`."""
-    held = set()
-    for first in range(0, len(ids), 500):
-        query = sa.select(table.c.id, table.c.due_at).where(table.c.id.in_(ids[first:first + 500]), _LEASED_SQL)
-        held.update(found.id for found in conn.execute(query) if found.due_at == held_until)
-    return held
+    return queue.still_held(conn, table, ids, held_until=held_until)
 
 
 def finish_held(conn: Connection, results: list[dict], *, held_until: float) -> int:
