@@ -251,17 +251,15 @@ def create_admin_app(ctx: Context, readiness: Callable[[], tuple[bool, dict]] | 
                      to: str | None = None, message_id: str | None = None, who: Caller = Depends(caller)) -> dict:
         """The mailbox simulator's mail, newest first, `limit` at a time; pass `next_token` back for the next page.
         Every tenant's mail is there: organization administrators only."""
-        who.require_organization_admin()
-        messages, token = mailbox_reader.list_messages(ctx.settings.data_dir / "mailbox", to=to,
-                                                       message_id=message_id, limit=limit, next_token=next_token)
+        messages, token = mailbox_reader.list_for(ctx, who, to=to, message_id=message_id, limit=limit,
+                                                  next_token=next_token)
         return {"messages": messages, "next_token": token}
 
     @app.get("/admin/v1/mailbox/{day}/{name}", response_class=Response,
              responses={200: {"content": {"message/rfc822": {}}}})
     def mailbox_message(day: str, name: str, who: Caller = Depends(caller)) -> Response:
         """One message as stored (its id from the listing); organization administrators only."""
-        who.require_organization_admin()
-        content = mailbox_reader.read(ctx.settings.data_dir / "mailbox", f"{day}/{name}")
+        content = mailbox_reader.read_for(ctx, who, f"{day}/{name}")
         return Response(content, media_type="message/rfc822")
 
     @app.post("/admin/v1/access-keys", response_model=Credentials, status_code=201)

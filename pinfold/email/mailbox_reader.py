@@ -196,3 +196,19 @@ def _position(token: str | None) -> tuple[int, str] | None:
     if _MTIME.fullmatch(mtime) is None or dayfiles.DAY.fullmatch(day) is None or _NAME.fullmatch(name) is None:
         raise InvalidInput("next_token is not a token this mailbox listing issued", field="next_token")
     return int(mtime), message
+
+
+# --- for callers of the admin API ------------------------------------------------------------------
+# The mailbox holds every tenant's mail: only organization administrators read it through the API.
+# (The CLI reads the files of the data directory it is given, as whoever may read them.)
+
+def list_for(ctx, caller, **options) -> tuple[list[dict], str | None]:
+    """`list_messages` of this installation's mailbox, for an organization administrator."""
+    caller.require_organization_admin()
+    return list_messages(ctx.settings.data_dir / "mailbox", **options)
+
+
+def read_for(ctx, caller, message: str) -> bytes:
+    """`read` of one message of this installation's mailbox, for an organization administrator."""
+    caller.require_organization_admin()
+    return read(ctx.settings.data_dir / "mailbox", message)
