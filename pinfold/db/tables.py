@@ -549,3 +549,90 @@ sms_messages = sa.Table(
     sa.Index("ix_sms_messages_remote", "remote_id"),
     sa.Index("ix_sms_messages_created", "created_at"),
 )
+
+# --- campaigns (migration 0016) ----------------------------------------------------------------------
+
+# One row per campaign: its latest version, its state and when the scheduler next looks at it.
+campaigns = sa.Table(
+    "campaigns", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("project_id", sa.String(32), nullable=False),
+    # The owning tenant in an sa-sp shared project (NULL elsewhere), as for segments.
+    sa.Column("tenant_id", sa.String(64)),
+    sa.Column("version", sa.Integer, nullable=False),  # the latest version
+    sa.Column("segment_id", sa.String(32), nullable=False),
+    sa.Column("frequency", sa.String(16), nullable=False),  # ONCE | HOURLY | ... | EVENT | IN_APP_EVENT
+    # SCHEDULED | EXECUTING | PENDING_NEXT_RUN | COMPLETED | PAUSED | DELETED | INVALID
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("runs", sa.Integer, nullable=False),  # how many runs have started
+    # Epoch seconds when the scheduler should next look at it (a run is due); NULL when nothing will be.
+    sa.Column("next_run_at", sa.Float),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("modified_at", sa.String(32), nullable=False),
+    sa.Index("ix_campaigns_project", "project_id", "created_at", "id"),
+    sa.Index("ix_campaigns_due", "next_run_at", sqlite_where=sa.text("next_run_at IS NOT NULL"),
+             postgresql_where=sa.text("next_run_at IS NOT NULL")),
+    sa.Index("ix_campaigns_segment", "segment_id"),
+)
+
+# Every version of every campaign: the WriteCampaignRequest as accepted, with the project's default
+# limits and quiet time copied in at creation (later changes to the defaults do not reach it).
+campaign_versions = sa.Table(
+    "campaign_versions", metadata,
+    sa.Column("campaign_id", sa.String(32), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("definition", Json, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+)
+
+# One row per run per treatment (Pinpoint's activities). The unique key is what makes a run start
+# once; `cursor` (the last endpoint id planned) moves in the transaction that queues its messages.
+campaign_activities = sa.Table(
+    "campaign_activities", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("campaign_id", sa.String(32), nullable=False),
+    sa.Column("project_id", sa.String(32), nullable=False),
+    sa.Column("run", sa.Integer, nullable=False),
+    sa.Column("treatment_id", sa.String(8), nullable=False),  # "0" is the default treatment
+    sa.Column("campaign_version", sa.Integer, nullable=False),
+    sa.Column("segment_version", sa.Integer),  # resolved once, when the activity starts
+    # PENDING | INITIALIZING | RUNNING | PAUSED | CANCELLED | COMPLETED
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("result", sa.String(8)),  # SUCCESS | FAIL
+    sa.Column("scheduled_at", sa.Float, nullable=False),  # epoch seconds of the run's scheduled start
+    sa.Column("started_at", sa.Float),
+    sa.Column("ended_at", sa.Float),
+    sa.Column("cursor", sa.Text),
+    sa.Column("counts", Json, nullable=False),  # endpoint counts, execution metrics, time zones done
+    sa.Column("lease_until", sa.Float),  # held by a scheduler until then
+    sa.UniqueConstraint("campaign_id", "run", "treatment_id", name="ux_campaign_activities_run"),
+    sa.Index("ix_campaign_activities_campaign", "campaign_id", "run", "treatment_id"),
+    sa.Index("ix_campaign_activities_open", "scheduled_at",
+             sqlite_where=sa.text("state IN ('PENDING', 'INITIALIZING', 'RUNNING')"),
+             postgresql_where=sa.text("state IN ('PENDING', 'INITIALIZING', 'RUNNING')")),
+)
+
+# Messages a campaign has targeted at each endpoint, for its Daily and Total limits (kept only for
+# campaigns that have one).
+campaign_endpoint_counts = sa.Table(
+    "campaign_endpoint_counts", metadata,
+    sa.Column("campaign_id", sa.String(32), primary_key=True),
+    sa.Column("endpoint_id", sa.Text, primary_key=True),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("day", sa.String(10), nullable=False),  # the UTC day `day_count` counts
+    sa.Column("day_count", sa.Integer, nullable=False),
+)
+
+# Events that matched an event-triggered campaign's filter, waiting to be planned (written by the
+# pump, so a trigger survives a crash between the event and the message).
+campaign_triggers = sa.Table(
+    "campaign_triggers", metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("campaign_id", sa.String(32), nullable=False),
+    sa.Column("endpoint_id", sa.Text, nullable=False),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("event_ms", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("campaign_id", "event_id", "endpoint_id", name="ux_campaign_triggers_event"),
+    sqlite_autoincrement=True,
+)
