@@ -260,6 +260,19 @@ def _attribute_test(spec: object, where: str) -> tuple[Callable[[list], bool], b
     return _instant_test(kind, values, f"{where}.Values"), True
 
 
+def attribute_test(spec: object, where: str) -> Callable[[list], bool]:
+    """One AttributeDimension as a test over a list of values, True when they match it (event
+    filters use the segment rules for an event's attributes)."""
+    test, meaning_match = _attribute_test(spec, where)
+    return lambda values: test(values) == meaning_match
+
+
+def metric_test(spec: object, where: str) -> Callable[[object], bool]:
+    """One MetricDimension as a test over a measured value (None when absent: no match)."""
+    check = _metric("value", spec, where)
+    return lambda value: check({"Metrics": {"value": value}}, None, None)
+
+
 def _instant_test(kind: str, values: list[str], where: str) -> Callable[[list], bool]:
     """BEFORE/AFTER/ON use Values[0]; BETWEEN takes exactly [low, high], both inclusive."""
     bounds = [_definition_instant(value, f"{where}[{index}]") for index, value in enumerate(values)]
