@@ -117,8 +117,10 @@ def take_quota(conn, sender: Sender, count: int) -> None:
 def definition(sender: Sender, *, subject: str | None = None, html: str | None = None, text: str | None = None,
                defaults: dict | None = None, template_name: str | None = None, raw: str | None = None,
                reply_to: list[str] | None = None, headers: list | None = None, attachments: list | None = None,
-               tags: dict | None = None, list_unsubscribe: bool = False, track_always: bool = False) -> dict:
-    """What every message of a batch shares, resolved now so later edits to templates cannot change it."""
+               tags: dict | None = None, list_unsubscribe: bool = False, track_always: bool = False,
+               attributes: dict | None = None) -> dict:
+    """What every message of a batch shares, resolved now so later edits to templates cannot change it.
+    `attributes` go into every event record of its messages (a campaign's ids)."""
     tracking = {"opens": track_always, "clicks": track_always}
     for destination in (sender.configuration_set or {}).get("event_destinations", []):
         if destination["enabled"]:
@@ -131,13 +133,16 @@ def definition(sender: Sender, *, subject: str | None = None, html: str | None =
         "subject": subject, "html": html, "text": text, "defaults": defaults or {}, "template_name": template_name,
         "raw": raw, "reply_to": reply_to or [], "headers": headers or [], "attachments": attachments or [],
         "tags": tags or {}, "tracking": tracking, "list_unsubscribe": list_unsubscribe,
+        "attributes": attributes or {},
         "dkim": dkim and {"domain": dkim["domain"], "selector": dkim["selector"],
                           "private_key": dkim["private_pem_ciphertext"]},
     }
 
 
-def enqueue(conn, sender: Sender, definition: dict, recipients: list[dict]) -> list[str]:
-    """Queue one message per recipient entry (to, cc, bcc, endpoint_id, tenant_id, data); returns their ids."""
+def enqueue(conn, sender: Sender, definition: dict, recipients: list[dict],
+            due: list[float | None] | None = None) -> list[str]:
+    """Queue one message per recipient entry (to, cc, bcc, endpoint_id, tenant_id, data); returns their ids.
+    `due` gives, per entry, the time before which its message may not go (None, or in the past: now)."""
     now = time.time()
     batch = {"id": ids.new_event_id(), "account_id": sender.account_id, "region": sender.region,
              "project_id": sender.project_id, "tenant_id": sender.tenant_id,
@@ -145,6 +150,9 @@ def enqueue(conn, sender: Sender, definition: dict, recipients: list[dict]) -> l
              "configuration_set": sender.configuration_set["name"] if sender.configuration_set else None,
              "definition": definition, "created_at": now}
     messages = [{"id": ids.new_message_id(), "recipient": recipient} for recipient in recipients]
+    for message, due_at in zip(messages, due or [], strict=False):
+        if due_at is not None and due_at > now:
+            message["due_at"] = due_at
     store.add(conn, batch, messages)
     after_commit(conn, lambda: metrics.count_messages("email", sender.account_id, "accepted", len(messages)))
     return [message["id"] for message in messages]

@@ -37,14 +37,16 @@ def origin_of(batch: dict, recipient: dict) -> Origin:
 
 def event_row(origin: Origin, event_type: str, *, client_id: str, mail: dict, detail: dict | None,
               event_ms: int, attributes: dict | None = None, batch: dict | None = None) -> dict:
-    """An outbox row holding one `_email.*` record (`batch` gives its configuration set and tags)."""
+    """An outbox row holding one `_email.*` record (`batch` gives its configuration set, tags and the
+    attributes every record of its messages carries, such as a campaign's ids)."""
     event_id = ids.new_event_id()
     now_ms = int(time.time() * 1000)
     batch = batch or {}
+    definition = batch.get("definition") or {}
+    merged = {**(definition.get("attributes") or {}), **(attributes or {})}
     record = email_event(origin, event_id=event_id, event_type=event_type, client_id=client_id, mail=mail,
-                         detail=detail, event_timestamp=event_ms, arrival_timestamp=now_ms, attributes=attributes,
-                         configuration_set=batch.get("configuration_set"),
-                         tags=(batch.get("definition") or {}).get("tags"))
+                         detail=detail, event_timestamp=event_ms, arrival_timestamp=now_ms, attributes=merged,
+                         configuration_set=batch.get("configuration_set"), tags=definition.get("tags"))
     return {"event_id": event_id, "account_id": origin.account_id, "region": origin.region,
             "project_id": origin.project_id, "tenant_id": origin.tenant_id, "event_type": event_type,
             "arrival_ms": now_ms, "record": record}

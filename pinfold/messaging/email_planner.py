@@ -7,6 +7,9 @@ with the request's and the address's Substitutions over it, and the template's D
 for what is missing. Sending uses the project's email channel: its FromAddress (unless the message
 gives one) and its configuration set. Opens and clicks are tracked, and mail to endpoints carries a
 one-click unsubscribe that opts the endpoint out.
+
+`attributes` (a campaign's campaign_id, campaign_activity_id, treatment_id) ride in every event record
+of the request's messages; a recipient's `due_at` holds its message back until then.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from pinfold.sending.plan import Recipient
 class EmailPlanner:
     """The email channel for one request (a `Planner`)."""
 
-    def __init__(self, conn, caller: Caller, project: dict, request: dict) -> None:
+    def __init__(self, conn, caller: Caller, project: dict, request: dict, *,
+                 attributes: dict | None = None) -> None:
         self.conn, self.caller, self.project = conn, caller, project
+        self.attributes = dict(attributes or {})
         configuration = request.get("MessageConfiguration") or {}
         self.email = configuration.get("EmailMessage") or {}
         default = configuration.get("DefaultMessage") or {}
@@ -70,26 +75,27 @@ class EmailPlanner:
         sending.take_quota(self.conn, self.sender, len(recipients))
         unsubscribe = any(recipient.endpoint_id is not None for recipient in recipients)
         return sending.enqueue(self.conn, self.sender, self._definition(unsubscribe),
-                               [_envelope(recipient) for recipient in recipients])
+                               [_envelope(recipient) for recipient in recipients],
+                               due=[recipient.due_at for recipient in recipients])
 
     def _definition(self, unsubscribe: bool) -> dict:
         raw = (self.email.get("RawEmail") or {}).get("Data")
         if raw is not None and not self.template:
             data = raw if isinstance(raw, bytes | bytearray) else base64.b64decode(raw)
-            return sending.definition(self.sender, raw=base64.b64encode(data).decode())
+            return sending.definition(self.sender, raw=base64.b64encode(data).decode(), attributes=self.attributes)
         if self.template:
             return sending.definition(
                 self.sender, subject=self.template["subject"] or "", html=self.template["html"],
                 text=self.template["text"], defaults=self.template["default_substitutions"],
                 template_name=self.template["name"], reply_to=self.email.get("ReplyToAddresses"),
-                list_unsubscribe=unsubscribe, track_always=True)
+                list_unsubscribe=unsubscribe, track_always=True, attributes=self.attributes)
         simple = self.email["SimpleEmail"]
         return sending.definition(
             self.sender, subject=(simple.get("Subject") or {}).get("Data") or "",
             html=(simple.get("HtmlPart") or {}).get("Data"), text=(simple.get("TextPart") or {}).get("Data"),
             reply_to=self.email.get("ReplyToAddresses"),
             headers=[[h["Name"], h["Value"]] for h in simple.get("Headers") or []],
-            list_unsubscribe=unsubscribe, track_always=True)
+            list_unsubscribe=unsubscribe, track_always=True, attributes=self.attributes)
 
 
 def _envelope(recipient: Recipient) -> dict:

@@ -22,6 +22,10 @@ identity's opt-out list gets OPT_OUT (StatusCode 400, "Destination phone number 
 that is not one, no usable origination, the sandbox, a body too long, or the month's spend limit gets
 PERMANENT_FAILURE. A project whose SMS channel is missing or disabled sends no texts (Pinpoint asks for
 the channel to be enabled and documents no answer; Pinfold fails each SMS recipient).
+
+`attributes` (a campaign's campaign_id, campaign_activity_id, treatment_id) ride in every `_SMS.*`
+record of the request's texts; a recipient's `due_at` holds its text back until then, and its
+TimeToLive runs from then.
 """
 
 from __future__ import annotations
@@ -56,8 +60,10 @@ class _Ready:
 class SmsPlanner:
     """The SMS channel for one request (a `Planner`)."""
 
-    def __init__(self, conn, caller: Caller, project: dict, request: dict) -> None:
+    def __init__(self, conn, caller: Caller, project: dict, request: dict, *,
+                 attributes: dict | None = None) -> None:
         self.conn, self.caller, self.project = conn, caller, project
+        self.attributes = dict(attributes or {})
         configuration = request.get("MessageConfiguration") or {}
         self.sms = configuration.get("SMSMessage") or {}
         default = configuration.get("DefaultMessage") or {}
@@ -128,15 +134,19 @@ class SmsPlanner:
         rows = []
         for recipient in recipients:
             ready = self._ready.pop(id(recipient))
-            extra = {"message_type": ready.message_type, "expires_at": self.now + send.DEFAULT_TIME_TO_LIVE,
+            due = max(self.now, recipient.due_at or self.now)
+            extra = {"message_type": ready.message_type, "expires_at": due + send.DEFAULT_TIME_TO_LIVE,
                      "context": ready.context, "keyword": self.sms.get("Keyword"),
                      "request_id": self.caller.request_id, "endpoint_id": recipient.endpoint_id}
             extra.update({key: self.sms[member] for member, key in (("EntityId", "entity_id"),
                                                                      ("TemplateId", "template_id"))
                           if self.sms.get(member)})
-            rows.append(send.text_row(self.caller.account_id, self.caller.region, ready.route, ready.destination,
-                                      ready.body, now=self.now, extra=extra, project_id=self.project["id"],
-                                      tenant_id=recipient.tenant_id or self.caller.tenant_id))
+            if self.attributes:
+                extra["attributes"] = self.attributes
+            row = send.text_row(self.caller.account_id, self.caller.region, ready.route, ready.destination,
+                                ready.body, now=self.now, extra=extra, project_id=self.project["id"],
+                                tenant_id=recipient.tenant_id or self.caller.tenant_id)
+            rows.append({**row, "due_at": due})
         send.queue_rows(self.conn, self.caller.account_id, self.caller.region, rows, now=self.now)
         return [row["id"] for row in rows]
 

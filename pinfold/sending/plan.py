@@ -34,6 +34,7 @@ class Recipient:
     endpoint_id: str | None = None  # None for a bare address
     tenant_id: str | None = None  # the endpoint's tenant in a shared project
     config: dict = field(default_factory=dict)  # its AddressConfiguration or EndpointSendConfiguration
+    due_at: float | None = None  # epoch seconds before which its message may not go (None: at once)
 
 
 class Planner(Protocol):

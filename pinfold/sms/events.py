@@ -71,6 +71,7 @@ def outbox_row(row: dict, record_status: str, *, at: float, detail: str = "") ->
     }
     if message.get("context"):
         attributes["customer_context"] = _json(message["context"])
+    attributes.update(message.get("attributes") or {})  # a campaign's ids, when a campaign sent it
     metrics = {} if event_type == "_SMS.BUFFERED" else {
         "price_in_millicents_usd": round(message["price"] * MILLICENTS_PER_DOLLAR, 3)}
     record = envelope(origin, event_id=event_id, event_type=event_type, event_timestamp=int(at * 1000),

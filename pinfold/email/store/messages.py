@@ -23,10 +23,15 @@ _MESSAGE_COLUMNS = ("id", "batch_id", "account_id", "region", "recipient", "stat
 
 
 def add(conn: Connection, batch: dict, messages: list[dict]) -> None:
-    """Store a batch and its messages (each: id, recipient dict), all due now."""
+    """Store a batch and its messages (each: id, recipient dict, and optionally due_at), due at their
+    due_at or else now. A deferred message counts as created when it falls due, so its delivery budget
+    and processing time run from then."""
     conn.execute(email_batches.insert(), [batch])
-    rows = [(message["id"], batch["id"], batch["account_id"], batch["region"], json_text(message["recipient"]),
-             "queued", batch["created_at"], 0, batch["created_at"]) for message in messages]
+    rows = []
+    for message in messages:
+        due = message.get("due_at") or batch["created_at"]
+        rows.append((message["id"], batch["id"], batch["account_id"], batch["region"],
+                     json_text(message["recipient"]), "queued", due, 0, due))
     execute_many(conn, email_messages, "insert", _MESSAGE_COLUMNS, rows)
 
 

@@ -29,7 +29,8 @@ def add(conn: Connection, row: dict) -> None:
 
 
 def add_many(conn: Connection, rows: list[dict]) -> None:
-    """Queue messages in one statement (an executemany: a request's texts do not each pay for an INSERT)."""
+    """Queue messages in one statement (an executemany: a request's texts do not each pay for an INSERT);
+    each is due at its own `due_at` when it has one, else now."""
     conn.execute(table.insert(), [{"status": "queued", "due_at": row["created_at"], "attempts": 0, **row}
                                   for row in rows])
 
