@@ -106,7 +106,7 @@ class Kpi:
     numerator: str
     denominator: str | None
     campaigns: bool  # True: campaign messages; False: transactional ones
-    group: str | None  # None, "date" or "campaign"
+    group: str | None  # None, "date", "campaign" or "campaign-activity"
 
 
 def _pairs(*event_types: str) -> str:
@@ -114,6 +114,7 @@ def _pairs(*event_types: str) -> str:
     return f"count(DISTINCT (endpoint_id, message_key)) FILTER (WHERE event_type IN ({types}))"
 
 
+_PUSH_TYPES = "'APNS', 'APNS_SANDBOX', 'APNS_VOIP', 'APNS_VOIP_SANDBOX', 'GCM', 'BAIDU', 'ADM', 'PUSH'"
 _MEASURES = {
     "attempts": _pairs("_email.send", "_SMS.SUCCESS", "_SMS.FAILURE"),
     "deliveries": _pairs("_email.delivered", "_SMS.SUCCESS"),
@@ -128,34 +129,44 @@ _MEASURES = {
     "email_complaints": _pairs("_email.complaint"),
     "sms_sends": _pairs("_SMS.SUCCESS", "_SMS.FAILURE"),
     "sms_deliveries": _pairs("_SMS.SUCCESS"),
+    # Push has no channel yet: its campaign sends and Amplify's open receipts, 0 until it lands.
+    "push_sends": ("count(DISTINCT endpoint_id) FILTER (WHERE event_type = '_campaign.send' "
+                   f"AND delivery_type IN ({_PUSH_TYPES}) AND send_status = 'SUCCESS')"),
+    "push_opens": "count(DISTINCT endpoint_id) FILTER (WHERE event_type = '_campaign.opened_notification')",
+    "sms_spend": "coalesce(sum(price) FILTER (WHERE event_type IN ('_SMS.SUCCESS', '_SMS.FAILURE')), 0)",
 }
-_SUFFIX = {None: "", "date": "-grouped-by-date", "campaign": "-grouped-by-campaign"}
+_SUFFIX = {None: "", "date": "-grouped-by-date", "campaign": "-grouped-by-campaign",
+           "campaign-activity": "-grouped-by-campaign-activity"}
+_GROUP_SQL = {None: "NULL", "date": "CAST(day AS VARCHAR)", "campaign": "campaign_id",
+              "campaign-activity": "campaign_activity_id"}
+_GROUP_KEY = {"date": "Date", "campaign": "CampaignId", "campaign-activity": "CampaignActivityId"}
 
 
-def _family(name: str, numerator: str, denominator: str | None, campaigns: bool, groups: tuple) -> dict[str, Kpi]:
+def family(name: str, numerator: str, denominator: str | None, campaigns: bool, groups: tuple) -> dict[str, Kpi]:
+    """A KPI under its name and its grouped variants (`groups`: None, "date", "campaign", ...)."""
     key = "".join(part.capitalize() for part in name.split("-"))
     return {name + _SUFFIX[group]: Kpi(key, numerator, denominator, campaigns, group) for group in groups}
 
 
 _EVERY, _BY_DATE, _BY_CAMPAIGN = (None, "date", "campaign"), (None, "date"), ("campaign",)
 KPIS: dict[str, Kpi] = {
-    **_family("successful-delivery-rate", "deliveries", "attempts", True, _EVERY),
-    **_family("unique-deliveries", "endpoints_delivered", None, True, _EVERY),
-    **_family("email-open-rate", "email_opens", "email_sends", True, (None, "campaign")),
-    **_family("successful-deliveries", "deliveries", None, True, _BY_CAMPAIGN),
-    **_family("attempted-deliveries", "attempts", None, True, _BY_CAMPAIGN),
-    **_family("direct-email-opens", "email_opens", None, True, _BY_CAMPAIGN),
-    **_family("clicks", "click_records", None, True, _BY_CAMPAIGN),
-    **_family("hard-bounce-rate", "email_hard_bounces", "email_sends", True, _BY_CAMPAIGN),
-    **_family("txn-emails-sent", "email_sends", None, False, _BY_DATE),
-    **_family("txn-emails-delivered", "email_deliveries", None, False, _BY_DATE),
-    **_family("txn-emails-opened", "email_opens", None, False, _BY_DATE),
-    **_family("txn-emails-clicked", "email_clicks", None, False, _BY_DATE),
-    **_family("txn-emails-hard-bounced", "email_hard_bounces", None, False, _BY_DATE),
-    **_family("txn-emails-with-complaints", "email_complaints", None, False, _BY_DATE),
-    **_family("txn-emails-complaint-rate", "email_complaints", "email_sends", False, _BY_DATE),
-    **_family("txn-sms-sent", "sms_sends", None, False, _BY_DATE),
-    **_family("txn-sms-delivered", "sms_deliveries", None, False, _BY_DATE),
+    **family("successful-delivery-rate", "deliveries", "attempts", True, _EVERY),
+    **family("unique-deliveries", "endpoints_delivered", None, True, _EVERY),
+    **family("email-open-rate", "email_opens", "email_sends", True, (None, "campaign")),
+    **family("successful-deliveries", "deliveries", None, True, _BY_CAMPAIGN),
+    **family("attempted-deliveries", "attempts", None, True, _BY_CAMPAIGN),
+    **family("direct-email-opens", "email_opens", None, True, _BY_CAMPAIGN),
+    **family("clicks", "click_records", None, True, _BY_CAMPAIGN),
+    **family("hard-bounce-rate", "email_hard_bounces", "email_sends", True, _BY_CAMPAIGN),
+    **family("txn-emails-sent", "email_sends", None, False, _BY_DATE),
+    **family("txn-emails-delivered", "email_deliveries", None, False, _BY_DATE),
+    **family("txn-emails-opened", "email_opens", None, False, _BY_DATE),
+    **family("txn-emails-clicked", "email_clicks", None, False, _BY_DATE),
+    **family("txn-emails-hard-bounced", "email_hard_bounces", None, False, _BY_DATE),
+    **family("txn-emails-with-complaints", "email_complaints", None, False, _BY_DATE),
+    **family("txn-emails-complaint-rate", "email_complaints", "email_sends", False, _BY_DATE),
+    **family("txn-sms-sent", "sms_sends", None, False, _BY_DATE),
+    **family("txn-sms-delivered", "sms_deliveries", None, False, _BY_DATE),
 }
 
 
@@ -163,19 +174,30 @@ def application_date_range_kpi(ctx: Context, caller: Caller, project_id: str, kp
                                start_time: datetime | str | None = None, end_time: datetime | str | None = None,
                                page_size: str | int | None = None, next_token: str | None = None) -> dict:
     """Pinpoint's ApplicationDateRangeKpiResponse for one KPI of a project (see the module's table)."""
-    kpi = KPIS.get(kpi_name)
+    found = date_range_kpi(ctx, caller, project_id, KPIS, kpi_name, start_time, end_time, page_size, next_token)
+    return {"ApplicationId": project_id, **found}
+
+
+def date_range_kpi(ctx: Context, caller: Caller, project_id: str, table: dict[str, Kpi], kpi_name: str,
+                   start_time: datetime | str | None, end_time: datetime | str | None,
+                   page_size: str | int | None, next_token: str | None, *, campaign_id: str | None = None) -> dict:
+    """KpiName, StartTime, EndTime, KpiResult and NextToken of one KPI of `table` over a project's
+    records in the caller's view of the lake (only one campaign's, given `campaign_id`)."""
+    kpi = table.get(kpi_name)
     if kpi is None:
-        raise InvalidInput(f"KpiName {kpi_name!r} is not supported; supported: {', '.join(sorted(KPIS))}",
+        raise InvalidInput(f"KpiName {kpi_name!r} is not supported; supported: {', '.join(sorted(table))}",
                            field="KpiName")
     start, end = _range(start_time, end_time)
     with ctx.db.read() as conn:
         project_service.require(conn, caller, project_id)
+    params = [project_id, start.replace(tzinfo=None), end.replace(tzinfo=None)]
     with open_for(ctx, caller) as lake:
-        found = lake.fetch(_kpi_sql(kpi), [project_id, start.replace(tzinfo=None), end.replace(tzinfo=None)])
+        found = lake.fetch(_kpi_sql(kpi, by_campaign=campaign_id is not None),
+                           params if campaign_id is None else [*params, campaign_id])
     rows = [_row(kpi, found_row) for found_row in _fill_days(kpi, found, start.date(), end.date())]
     size = parse_page_size(None if page_size is None else str(page_size))
     offset = _offset(next_token)
-    response = {"ApplicationId": project_id, "KpiName": kpi_name, "StartTime": _iso(start), "EndTime": _iso(end),
+    response = {"KpiName": kpi_name, "StartTime": _iso(start), "EndTime": _iso(end),
                 "KpiResult": {"Rows": rows[offset:offset + size]}}
     if offset + size < len(rows):
         response["NextToken"] = base64.urlsafe_b64encode(str(offset + size).encode()).decode()
@@ -205,15 +227,20 @@ def _instant(value: datetime | str, field: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _kpi_sql(kpi: Kpi) -> str:
+def _kpi_sql(kpi: Kpi, *, by_campaign: bool = False) -> str:
     sends = "campaign_id IS NOT NULL" if kpi.campaigns else "send_type = 'TRANSACTIONAL'"
-    group = {None: "NULL", "date": "CAST(day AS VARCHAR)", "campaign": "campaign_id"}[kpi.group]
+    if by_campaign:
+        sends = "campaign_id = ?"
+    group = _GROUP_SQL[kpi.group]
     denominator = _MEASURES[kpi.denominator] if kpi.denominator else "NULL"
-    grouping = " GROUP BY grp ORDER BY grp" if kpi.group else ""
+    grouping = " GROUP BY grp HAVING grp IS NOT NULL ORDER BY grp" if kpi.group else ""
     return f"""
         WITH facts AS (
             SELECT CAST(event_time AS DATE) AS day, campaign_id, endpoint_id, event_type,
-                   coalesce(message_id, event_id) AS message_key
+                   coalesce(message_id, event_id) AS message_key,
+                   attributes['campaign_activity_id'] AS campaign_activity_id,
+                   attributes['delivery_type'] AS delivery_type, attributes['campaign_send_status'] AS send_status,
+                   metrics['price_in_millicents_usd'] AS price
             FROM all_events
             WHERE project_id = ? AND event_time BETWEEN ? AND ? AND {sends}
         )
@@ -237,8 +264,7 @@ def _row(kpi: Kpi, found: dict) -> dict:
         value = float(numerator)
     else:
         value = numerator / found["denominator"] if found["denominator"] else 0.0
-    grouped = [] if kpi.group is None else [
-        {"Key": "Date" if kpi.group == "date" else "CampaignId", "Type": "String", "Value": found["grp"]}]
+    grouped = [] if kpi.group is None else [{"Key": _GROUP_KEY[kpi.group], "Type": "String", "Value": found["grp"]}]
     return {"GroupedBys": grouped, "Values": [{"Key": kpi.key, "Type": "Double", "Value": str(value)}]}
 
 
