@@ -24,13 +24,18 @@ grouped by activity.
 | successful-deliveries    | activity only   | SuccessfulDeliveries   | delivered                            |
 | attempted-deliveries     | activity only   | AttemptedDeliveries    | attempted                            |
 | sms-spend                | -               | SmsSpend               | SMS price, in millicents (USD)       |
+
+`campaign_totals` gives `pinfold report` each campaign's figures since a moment: endpoints targeted
+(`_campaign.send` records, one per endpoint and run), messages sent, delivered, opened, clicked and
+failed (hard or soft bounce, rejected, not rendered, SMS failure), counted as the KPIs count.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from pinfold.analytics.kpis import Kpi, date_range_kpi, family
+from pinfold.analytics.engine import open_for, viewer_for
+from pinfold.analytics.kpis import MEASURES, Kpi, date_range_kpi, family, pairs, parse_since
 from pinfold.context import Context
 from pinfold.core.access import Caller
 
@@ -58,3 +63,32 @@ def campaign_date_range_kpi(ctx: Context, caller: Caller, project_id: str, campa
     found = date_range_kpi(ctx, caller, project_id, CAMPAIGN_KPIS, kpi_name, start_time, end_time, page_size,
                            next_token, campaign_id=campaign_id)
     return {"ApplicationId": project_id, "CampaignId": campaign_id, **found}
+
+
+FIGURES = ("targeted", "sends", "deliveries", "opens", "clicks", "failures")
+_FAILURES = pairs("_email.hardbounce", "_email.softbounce", "_email.rejected", "_email.rendering_failure",
+                  "_SMS.FAILURE")
+
+
+def campaign_totals(ctx: Context, caller: Caller, *, tenant_id: str | None = None, since: str = "7d",
+                    campaign_id: str | None = None) -> list[dict]:
+    """Each campaign's figures (FIGURES) since `since`, over what the caller sees, or (organization
+    administrators) what tenant `tenant_id` sees; only campaign `campaign_id`'s when given."""
+    viewer = viewer_for(ctx, caller, tenant_id)
+    first = parse_since(since, datetime.now(UTC)).replace(tzinfo=None)
+    where, params = "campaign_id IS NOT NULL AND event_time >= ?", [first]
+    if campaign_id is not None:
+        where, params = f"{where} AND campaign_id = ?", [*params, campaign_id]
+    query = f"""
+        WITH facts AS (
+            SELECT campaign_id, endpoint_id, event_type, coalesce(message_id, event_id) AS message_key
+            FROM all_events WHERE {where}
+        )
+        SELECT campaign_id,
+            count(*) FILTER (WHERE event_type = '_campaign.send') AS targeted,
+            {MEASURES["attempts"]} AS sends, {MEASURES["deliveries"]} AS deliveries,
+            {MEASURES["email_opens"]} AS opens, {MEASURES["email_clicks"]} AS clicks, {_FAILURES} AS failures
+        FROM facts GROUP BY campaign_id ORDER BY campaign_id
+    """
+    with open_for(ctx, viewer) as lake:
+        return lake.fetch(query, params)

@@ -109,26 +109,27 @@ class Kpi:
     group: str | None  # None, "date", "campaign" or "campaign-activity"
 
 
-def _pairs(*event_types: str) -> str:
+def pairs(*event_types: str) -> str:
+    """SQL counting the distinct (endpoint, message) pairs among records of these types."""
     types = ", ".join(f"'{name}'" for name in event_types)
     return f"count(DISTINCT (endpoint_id, message_key)) FILTER (WHERE event_type IN ({types}))"
 
 
 _PUSH_TYPES = "'APNS', 'APNS_SANDBOX', 'APNS_VOIP', 'APNS_VOIP_SANDBOX', 'GCM', 'BAIDU', 'ADM', 'PUSH'"
-_MEASURES = {
-    "attempts": _pairs("_email.send", "_SMS.SUCCESS", "_SMS.FAILURE"),
-    "deliveries": _pairs("_email.delivered", "_SMS.SUCCESS"),
+MEASURES = {
+    "attempts": pairs("_email.send", "_SMS.SUCCESS", "_SMS.FAILURE"),
+    "deliveries": pairs("_email.delivered", "_SMS.SUCCESS"),
     "endpoints_delivered": ("count(DISTINCT endpoint_id) "
                             "FILTER (WHERE event_type IN ('_email.delivered', '_SMS.SUCCESS'))"),
-    "email_sends": _pairs("_email.send"),
-    "email_deliveries": _pairs("_email.delivered"),
-    "email_opens": _pairs("_email.open"),
-    "email_clicks": _pairs("_email.click"),
+    "email_sends": pairs("_email.send"),
+    "email_deliveries": pairs("_email.delivered"),
+    "email_opens": pairs("_email.open"),
+    "email_clicks": pairs("_email.click"),
     "click_records": "count(*) FILTER (WHERE event_type = '_email.click')",
-    "email_hard_bounces": _pairs("_email.hardbounce"),
-    "email_complaints": _pairs("_email.complaint"),
-    "sms_sends": _pairs("_SMS.SUCCESS", "_SMS.FAILURE"),
-    "sms_deliveries": _pairs("_SMS.SUCCESS"),
+    "email_hard_bounces": pairs("_email.hardbounce"),
+    "email_complaints": pairs("_email.complaint"),
+    "sms_sends": pairs("_SMS.SUCCESS", "_SMS.FAILURE"),
+    "sms_deliveries": pairs("_SMS.SUCCESS"),
     # Push has no channel yet: its campaign sends and Amplify's open receipts, 0 until it lands.
     "push_sends": ("count(DISTINCT endpoint_id) FILTER (WHERE event_type = '_campaign.send' "
                    f"AND delivery_type IN ({_PUSH_TYPES}) AND send_status = 'SUCCESS')"),
@@ -232,7 +233,7 @@ def _kpi_sql(kpi: Kpi, *, by_campaign: bool = False) -> str:
     if by_campaign:
         sends = "campaign_id = ?"
     group = _GROUP_SQL[kpi.group]
-    denominator = _MEASURES[kpi.denominator] if kpi.denominator else "NULL"
+    denominator = MEASURES[kpi.denominator] if kpi.denominator else "NULL"
     grouping = " GROUP BY grp HAVING grp IS NOT NULL ORDER BY grp" if kpi.group else ""
     return f"""
         WITH facts AS (
@@ -244,7 +245,7 @@ def _kpi_sql(kpi: Kpi, *, by_campaign: bool = False) -> str:
             FROM all_events
             WHERE project_id = ? AND event_time BETWEEN ? AND ? AND {sends}
         )
-        SELECT {group} AS grp, {_MEASURES[kpi.numerator]} AS numerator, {denominator} AS denominator
+        SELECT {group} AS grp, {MEASURES[kpi.numerator]} AS numerator, {denominator} AS denominator
         FROM facts{grouping}
     """
 

@@ -1,4 +1,5 @@
-"""`pinfold analytics ...` and `pinfold report`: query the event lake and chart a tenant's KPIs.
+"""`pinfold analytics ...` and `pinfold report`: query the event lake and chart a tenant's KPIs and
+its campaigns' figures.
 
 Commands act as the local operator (the organization); `--tenant` narrows them to exactly what that
 tenant's credentials would see, and then only the named views can be read, never free SQL.
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import typer
 
-from pinfold.analytics import kpis, views
+from pinfold.analytics import campaign_kpis, kpis, views
 from pinfold.analytics.engine import DEFAULT_LIMIT, list_views, open_for, viewer_for
+from pinfold.campaigns.store import campaigns as campaign_store
 from pinfold.cli.common import AsJson, DataDir, operator, run
 from pinfold.core.errors import Forbidden
 
@@ -76,18 +78,48 @@ def run_view(name: str = typer.Argument(..., help="A view name (see `pinfold ana
 
 def report(tenant_id: str = typer.Argument(..., help="The tenant to report on"),
            since: str = typer.Option("7d", help="How far back: 24h, 7d, 4w or an ISO date"),
+           campaign: str | None = typer.Option(None, "--campaign", help="Only this campaign's figures"),
            out: Path | None = typer.Option(None, "--out", help="HTML file to write (default report-<tenant>.html)"),
            data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
-    """Print a tenant's email and SMS KPIs and write an HTML chart of them per day."""
-    result = run(data_dir, lambda ctx: kpis.daily_kpis(ctx, operator(ctx), tenant_id=tenant_id, since=since))
+    """Print a tenant's email and SMS KPIs and its campaigns' figures, and write an HTML chart of
+    them per day."""
+    def read(ctx):
+        admin = operator(ctx)
+        found = kpis.daily_kpis(ctx, admin, tenant_id=tenant_id, since=since)
+        rows = campaign_kpis.campaign_totals(ctx, admin, tenant_id=tenant_id, since=since, campaign_id=campaign)
+        return {**found, "campaigns": _named(ctx, rows)}
+
+    result = run(data_dir, read)
     if as_json:
         typer.echo(json.dumps(result, indent=2, default=str))
     else:
         typer.echo(f"Tenant {tenant_id}, {result['since']} to {result['until']} (UTC)")
         _table([{"kpi": label, "value": value} for label, value in _summary(result["totals"])], ("kpi", "value"))
+        typer.echo("")
+        if result["campaigns"]:
+            _table(result["campaigns"], _CAMPAIGN_COLUMNS)
+        else:
+            typer.echo(f"No campaign {campaign} records in this period" if campaign else
+                       "No campaign records in this period")
     path = out or Path(f"report-{tenant_id}.html")
     path.write_text(render_html(tenant_id, result), encoding="utf-8")
     typer.echo(f"Chart written to {path}", err=True)
+
+
+_CAMPAIGN_COLUMNS = ("campaign_id", "name", *campaign_kpis.FIGURES)
+
+
+def _named(ctx, rows: list[dict]) -> list[dict]:
+    """The campaigns' rows with each one's Name (its latest version's), blank for one deleted since."""
+    named = []
+    with ctx.db.read() as conn:
+        for row in rows:
+            found = campaign_store.get_by_id(conn, row["campaign_id"])
+            version = found and campaign_store.get_version(conn, found["id"], found["version"])
+            named.append({"campaign_id": row["campaign_id"],
+                          "name": (version["definition"].get("Name") or "") if version else "",
+                          **{figure: row[figure] for figure in campaign_kpis.FIGURES}})
+    return named
 
 
 def _summary(totals: dict) -> list[tuple[str, str]]:
@@ -157,8 +189,18 @@ td{{padding:2px 12px;border-bottom:1px solid #ddd}} td+td{{text-align:right}}</s
 <body><h1>{title}</h1>
 <p>Emails per day, {escape(result['since'])} to {escape(result['until'])} (UTC).</p>
 {chart_svg(result['days'])}
-<h2>Totals</h2><table>{rows}</table></body></html>
+<h2>Totals</h2><table>{rows}</table>
+{_campaigns_html(result.get("campaigns") or [])}</body></html>
 """
+
+
+def _campaigns_html(campaigns: list[dict]) -> str:
+    if not campaigns:
+        return ""
+    head = "".join(f"<th>{escape(column)}</th>" for column in _CAMPAIGN_COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(row[column]))}</td>" for column in _CAMPAIGN_COLUMNS)
+                   + "</tr>" for row in campaigns)
+    return f"<h2>Campaigns</h2><table><tr>{head}</tr>{body}</table>"
 
 
 def chart_svg(days: list[dict]) -> str:

@@ -5,13 +5,17 @@ NotFound at the API."""
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from pinfold.analytics import campaign_kpis
 from pinfold.api.pinpoint import HANDLERS
 from pinfold.campaigns.store import campaigns as campaign_store
+from pinfold.cli.analytics import report
 from pinfold.core import ids
 from pinfold.core.errors import InvalidInput, NotFound
 from pinfold.events.records import Origin, envelope
@@ -156,3 +160,34 @@ def test_the_api_answers_only_for_a_campaign_the_caller_sees(ctx, shared):
         handler(ctx, acme, {**params, "CampaignId": "missing"})
     with pytest.raises(NotFound):
         handler(ctx, acme, {**params, "ApplicationId": "0" * 32})
+
+
+def test_campaign_totals_and_the_report_show_each_campaigns_figures(ctx, tmp_path):
+    admin = operator(ctx)
+    (acme_row, _acme), (globex_row, _globex) = onboard(ctx, admin, "acme", "ma-mp"), onboard(ctx, admin, "globex",
+                                                                                              "ma-mp")
+    lake = Lake(ctx.settings.resolved_lake_url)
+    lake.write(campaign_story(acme_row), "batch-acme")
+    lake.write(campaign_story(globex_row, campaign="theirs"), "batch-globex")
+    _campaign(ctx, acme_row, "camp1", None)
+    totals = campaign_kpis.campaign_totals(ctx, admin, tenant_id="acme", since="3d")
+    assert totals == [
+        {"campaign_id": "camp1", "targeted": 2, "sends": 5, "deliveries": 3, "opens": 1, "clicks": 1, "failures": 2},
+        {"campaign_id": "other", "targeted": 0, "sends": 1, "deliveries": 1, "opens": 0, "clicks": 0, "failures": 0}]
+    assert campaign_kpis.campaign_totals(ctx, admin, tenant_id="acme", since="3d", campaign_id="theirs") == []
+
+    app = typer.Typer()
+    app.command("report")(report)
+    app.command("other")(lambda: None)  # two commands, so `report` is invoked by name
+    env = {"PINFOLD_DATABASE_URL": ctx.settings.database_url, "PINFOLD_LAKE_URL": ""}
+    out = tmp_path / "acme.html"
+    result = CliRunner().invoke(app, ["report", "acme", "--since", "3d", "--campaign", "camp1", "--out", str(out),
+                                      "--data-dir", str(ctx.settings.data_dir)], env=env)
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("camp1")]
+    assert line.split() == ["camp1", "camp1", "2", "5", "3", "1", "1", "2"]  # id, Name, then the figures
+    assert "other" not in result.stdout and "<h2>Campaigns</h2>" in out.read_text()
+    result = CliRunner().invoke(app, ["report", "acme", "--since", "3d", "--json", "--out", str(out),
+                                      "--data-dir", str(ctx.settings.data_dir)], env=env)
+    assert result.exit_code == 0, result.output
+    assert [row["campaign_id"] for row in json.loads(result.stdout)["campaigns"]] == ["camp1", "other"]
