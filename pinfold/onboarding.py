@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from pinfold.audience import segments as segment_service
 from pinfold.audience.store import endpoints
+from pinfold.campaigns import campaigns as campaign_service
 from pinfold.context import Context
 from pinfold.core import ids
 from pinfold.core.access import DEFAULT_TENANT_ATTRIBUTE, Caller, check_model
@@ -274,7 +275,8 @@ def _remove_data(conn, row: dict, now: str) -> dict:
     if row["model"] == "sa-sp":
         count = endpoints.delete_for_tenant(conn, row["project_id"], row["attribute_value"])
         project = projects.get_project_by_id(conn, row["project_id"])
-        return {"endpoints": count, "segments": segment_service.remove_tenant_segments(conn, project, row["id"]),
+        return {"endpoints": count, "campaigns": campaign_service.remove_tenant_campaigns(conn, project, row["id"]),
+                "segments": segment_service.remove_tenant_segments(conn, project, row["id"]),
                 "templates": template_service.remove_tenant_templates(conn, row["account_id"], row["id"])}
     if row["model"] == "sa-mp":
         remove_project(conn, projects.get_project_by_id(conn, row["project_id"]))
@@ -367,6 +369,7 @@ def delete_project(ctx: Context, caller: Caller, project_id: str) -> dict:
 
 def remove_project(conn, row: dict) -> None:
     """Delete a project with everything every feature keeps in it."""
+    campaign_service.remove_project_campaigns(conn, row)
     segment_service.remove_project_segments(conn, row)
     endpoints.delete_project(conn, row["id"])
     streams.delete(conn, row["id"])

@@ -34,6 +34,10 @@ def segment_arn(region: str, account_id: str, project_id: str, segment_id: str) 
     return f"arn:aws:mobiletargeting:{region}:{account_id}:apps/{project_id}/segments/{segment_id}"
 
 
+def campaign_arn(region: str, account_id: str, project_id: str, campaign_id: str) -> str:
+    return f"arn:aws:mobiletargeting:{region}:{account_id}:apps/{project_id}/campaigns/{campaign_id}"
+
+
 def template_arn(region: str, account_id: str, name: str, template_type: str) -> str:
     """A Pinpoint message template (one name may hold a template of each type)."""
     return f"arn:aws:mobiletargeting:{region}:{account_id}:templates/{name}/{template_type}"

@@ -124,7 +124,7 @@ def test_an_address_claimed_between_check_and_write_is_a_conflict(ctx, admin, pr
 
 
 def test_tag_limits(ctx, admin, project):
-    from pinfold.messaging import tags
+    from pinfold import tags
 
     arn = projects.get(ctx, admin, project)["Arn"]
     tags.tag(ctx, admin, arn, {f"k{n}": "v" for n in range(50)})

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pinfold import onboarding as tenants
+from pinfold import tags
 from pinfold.audience import endpoints, segments
 from pinfold.core.errors import Forbidden, InvalidInput, NotFound
-from pinfold.messaging import tags
 from tests.service.helpers import onboard
 
 GOLD = {"Dimensions": {"Attributes": {"plan": {"AttributeType": "INCLUSIVE", "Values": ["gold"]}}}}

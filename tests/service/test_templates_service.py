@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from pinfold import onboarding
+from pinfold import onboarding, tags
 from pinfold.core.errors import Forbidden, InvalidInput, LimitExceeded, NotFound
-from pinfold.messaging import tags, templates
+from pinfold.messaging import templates
 from pinfold.messaging.store import templates as template_store
 from tests.service.helpers import account_caller, onboard
 

@@ -63,7 +63,7 @@ def test_unknown_path_is_an_aws_shaped_error(server):
 
 
 @pytest.mark.parametrize("service, call", [
-    ("pinpoint", lambda c: c.create_campaign(ApplicationId="a" * 32, WriteCampaignRequest={})),
+    ("pinpoint", lambda c: c.create_journey(ApplicationId="a" * 32, WriteJourneyRequest={"Name": "j"})),
     ("sesv2", lambda c: c.get_deliverability_dashboard_options()),
     ("pinpoint-sms-voice-v2", lambda c: c.describe_registrations()),
 ])

@@ -6,12 +6,23 @@ The handlers live by resource family, each module with its own table; this one c
 
 from __future__ import annotations
 
-from pinfold.api.pinpoint import analytics, channels, endpoints, messages, numbers, projects, segments, templates
+from pinfold.api.pinpoint import (
+    analytics,
+    campaigns,
+    channels,
+    endpoints,
+    messages,
+    numbers,
+    projects,
+    segments,
+    templates,
+)
 
 HANDLERS = {
     **projects.HANDLERS,
     **endpoints.HANDLERS,
     **segments.HANDLERS,
+    **campaigns.HANDLERS,
     **channels.HANDLERS,
     **templates.HANDLERS,
     **messages.HANDLERS,
@@ -19,5 +30,7 @@ HANDLERS = {
     **numbers.HANDLERS,
 }
 
-# Operations that walk every endpoint of a project; the gateway keeps them off the event loop.
-LONG_OPERATIONS = projects.LONG_OPERATIONS | endpoints.LONG_OPERATIONS | analytics.LONG_OPERATIONS
+# Operations that walk every endpoint of a project or wait on a peer; the gateway keeps them off the
+# event loop.
+LONG_OPERATIONS = (projects.LONG_OPERATIONS | endpoints.LONG_OPERATIONS | analytics.LONG_OPERATIONS
+                   | campaigns.LONG_OPERATIONS)

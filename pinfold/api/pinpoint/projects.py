@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pinfold import onboarding
-from pinfold.messaging import tags
+from pinfold import onboarding, tags
 from pinfold.projects import projects, streams
 
 

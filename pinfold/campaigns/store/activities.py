@@ -61,3 +61,14 @@ def open_count(conn: Connection, campaign_id: str) -> int:
 
 def delete_campaign(conn: Connection, campaign_id: str) -> None:
     conn.execute(activities.delete().where(activities.c.campaign_id == campaign_id))
+
+
+def cancel_open(conn: Connection, campaign_id: str, at: float) -> int:
+    """Mark a deleted campaign's open activities CANCELLED (a scheduler holding one stops at its next step)."""
+    statement = activities.update().where(activities.c.campaign_id == campaign_id, OPEN_SQL).values(
+        state="CANCELLED", ended_at=at, lease_until=None)
+    return conn.execute(statement).rowcount
+
+
+def delete_project(conn: Connection, project_id: str) -> None:
+    conn.execute(activities.delete().where(activities.c.project_id == project_id))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from pinfold.db.tables import campaign_versions, campaigns
+from pinfold.db.tables import campaign_endpoint_counts, campaign_triggers, campaign_versions, campaigns, projects
 
 _CAMPAIGN = sa.select(campaigns).where(campaigns.c.id == sa.bindparam("id"),
                                        campaigns.c.project_id == sa.bindparam("p"))
@@ -97,3 +97,29 @@ def project_campaign_ids(conn: Connection, project_id: str, tenant_id: str | Non
     if tenant_id is not None:
         query = query.where(campaigns.c.tenant_id == tenant_id)
     return list(conn.execute(query).scalars())
+
+
+# --- quotas and removal (the API's) ------------------------------------------------------------------
+
+ACTIVE_STATES = ("SCHEDULED", "EXECUTING", "PENDING_NEXT_RUN")
+
+
+def count_active(conn: Connection, account_id: str, region: str) -> int:
+    """Active campaigns (SCHEDULED, EXECUTING, PENDING_NEXT_RUN) in every project of an account and region."""
+    query = (sa.select(sa.func.count()).select_from(campaigns.join(projects, projects.c.id == campaigns.c.project_id))
+             .where(projects.c.account_id == account_id, projects.c.region == region,
+                    campaigns.c.state.in_(ACTIVE_STATES)))
+    return conn.execute(query).scalar_one()
+
+
+def count_event_campaigns(conn: Connection, project_id: str) -> int:
+    """A project's event-triggered campaigns that have not completed."""
+    query = sa.select(sa.func.count()).select_from(campaigns).where(
+        campaigns.c.project_id == project_id, campaigns.c.frequency == "EVENT", campaigns.c.state != "COMPLETED")
+    return conn.execute(query).scalar_one()
+
+
+def delete_runs_data(conn: Connection, campaign_id: str) -> None:
+    """A deleted campaign's per-endpoint counts and pending triggers."""
+    conn.execute(campaign_endpoint_counts.delete().where(campaign_endpoint_counts.c.campaign_id == campaign_id))
+    conn.execute(campaign_triggers.delete().where(campaign_triggers.c.campaign_id == campaign_id))

@@ -1,8 +1,12 @@
-"""Resource tags (TagResource, UntagResource, ListTagsForResource) for any taggable ARN."""
+"""Resource tags (TagResource, UntagResource, ListTagsForResource) for any taggable Pinpoint ARN.
+
+It reaches every feature that has taggable resources (projects, segments, templates, campaigns), so
+it sits above them all, beside onboarding."""
 
 from __future__ import annotations
 
 from pinfold.audience import segments as segment_service
+from pinfold.campaigns import campaigns as campaign_service
 from pinfold.context import Context
 from pinfold.core.access import TENANT_TAG, Caller
 from pinfold.core.arns import parse_arn
@@ -26,14 +30,17 @@ def _require_resource(conn, caller: Caller, resource_arn: str) -> tuple[str, str
     if len(parts) == 4 and parts[0] == "apps" and parts[2] == "segments":
         segment_service.require(conn, caller, parts[1], parts[3])
         return str(arn), "segment"
+    if len(parts) == 4 and parts[0] == "apps" and parts[2] == "campaigns":
+        campaign_service.require(conn, caller, parts[1], parts[3])
+        return str(arn), "campaign"
     if len(parts) == 3 and parts[0] == "templates":
         writable = template_service.require_for_tags(conn, caller, parts[1], parts[2])
         return str(arn), "template" if writable else "read-only template"
-    raise missing  # campaigns and journeys join as their issues land
+    raise missing  # journeys join when they land
 
 
 def _check_can_write(caller: Caller, kind: str, keys) -> None:
-    """sa-sp tenants may not relabel the shared project, nor move a segment to another tenant."""
+    """sa-sp tenants may not relabel the shared project, nor move a segment or campaign to another tenant."""
     if kind == "read-only template":
         raise Forbidden("Templates made by the operator are read-only for tenant credentials")
     if kind == "template" and caller.tenant is not None and TENANT_TAG in keys and caller.tenant.model == "sa-mp":
