@@ -22,6 +22,7 @@ from pinfold.api.tracking import tracking_routes
 from pinfold.audience import exports, imports
 from pinfold.audience.runner import JobRunner
 from pinfold.audience.store import jobs as job_store
+from pinfold.campaigns.scheduler import CampaignScheduler
 from pinfold.config import Settings
 from pinfold.context import Context
 from pinfold.core import logs, metrics, runtime
@@ -121,9 +122,11 @@ def sms_delivery(ctx: Context) -> SmsDelivery:
 
 
 def background(ctx: Context, *, feedback_listener: bool) -> Background:
-    """The work that runs beside requests, started: imports and exports, the event pump (one per
-    database, by lease), and email and SMS sending (workers share each queue; each message goes out once)."""
+    """The work that runs beside requests, started: imports and exports, the event pump and the campaign
+    scheduler (one each per database, by lease), and email and SMS sending (workers share each queue;
+    each message goes out once)."""
     return {"jobs": JobRunner(ctx, JOB_RUNNERS).start(), "pump": event_pump(ctx).start(),
+            "campaigns": CampaignScheduler(ctx).start(),
             "sending": email_delivery(ctx, listen=feedback_listener).start(), "sms": sms_delivery(ctx).start()}
 
 

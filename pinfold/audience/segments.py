@@ -8,6 +8,7 @@ segment for a tenant yields only that tenant's endpoints, whatever the definitio
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 
 from pinfold.audience.rules.segments import Narrowing, SegmentRule, compile_segment
@@ -184,37 +185,77 @@ def delete(ctx: Context, caller: Caller, project_id: str, segment_id: str) -> di
 def members(ctx: Context, caller: Caller, project_id: str, segment_id: str,
             version: int | None = None) -> Iterator[dict]:
     """The endpoints in a segment that the caller may see, in id order."""
-    now = datetime.now(UTC)
     with ctx.db.read() as conn:
         require(conn, caller, project_id, segment_id)
-        rules: dict[tuple[str, int | None], SegmentRule] = {}
-
-        def rule_of(source_id: str, number: int | None) -> SegmentRule | _ImportedRule:
-            if (source_id, number) not in rules:
-                source = store.get(conn, project_id, source_id) if number is None else None
-                if number is None and source is None:  # a source segment deleted since
-                    raise NotFound(f"Segment {source_id} does not exist")
-                row = store.get_version(conn, source_id, number or source["version"])
-                if row is None:
-                    raise NotFound(f"Segment {source_id} has no version {number}")
-                if "ImportDefinition" in row["definition"]:
-                    rules[(source_id, number)] = _ImportedRule(job_store.member_ids(conn, source_id))
-                else:
-                    rules[(source_id, number)] = compile_segment(row["definition"])
-            return rules[(source_id, number)]
-
-        def in_source(source_id: str, number: int | None, endpoint: dict) -> bool:
-            return rule_of(source_id, number).matches(endpoint, now=now, in_source=in_source)
-
-        rule = rule_of(segment_id, version)
+        rules = _Rules(conn, project_id, datetime.now(UTC))
+        rule = rules.of(segment_id, version)
         confined = caller.endpoint_tenant
         # The store narrows by index; the rule decides.
         narrowing = rule.narrowing
         rows = endpoint_store.candidates(conn, project_id, confined[1] if confined else None,
-                                         narrowing.attribute_values, narrowing.since(now))
+                                         narrowing.attribute_values, narrowing.since(rules.now))
         for row in rows:
-            if rule.matches(row.document, now=now, in_source=in_source):
+            if rules.matches(rule, row.document):
                 yield {**row.document, "ApplicationId": project_id}
+
+
+def members_after(conn, project_id: str, segment_id: str, version: int, tenant_value: str | None,
+                  after: str | None, limit: int) -> tuple[list[dict], str | None]:
+    """One step of a resumable walk over a segment version's members, in id order: (the members among
+    the next `limit` endpoints after `after`, the last endpoint id looked at, None once the walk has
+    ended). `tenant_value` confines the walk to one sa-sp tenant's endpoints. Each step reads at most
+    `limit` candidate endpoints, so its cost does not grow with the project. The caller has already
+    checked that it may see the segment (a campaign did, when it was created)."""
+    rules = _Rules(conn, project_id, datetime.now(UTC))
+    row = store.get_version(conn, segment_id, version)
+    if row is None:
+        raise NotFound(f"Segment {segment_id} has no version {version}")
+    if "ImportDefinition" in row["definition"]:
+        rows = endpoint_store.listed(conn, project_id, segment_id, tenant_value, after=after, limit=limit)
+        found = [r.document for r in rows]
+    else:
+        rule = rules.of(segment_id, version)
+        narrowing = rule.narrowing
+        rows, found = [], []
+        walk = endpoint_store.candidates(conn, project_id, tenant_value, narrowing.attribute_values,
+                                         narrowing.since(rules.now), after=after, batch=limit)
+        with closing(walk):
+            for candidate in walk:
+                rows.append(candidate)
+                if rules.matches(rule, candidate.document):
+                    found.append(candidate.document)
+                if len(rows) >= limit:
+                    break
+    last = rows[-1].id if len(rows) >= limit else None
+    return [{**doc, "ApplicationId": project_id} for doc in found], last
+
+
+class _Rules:
+    """The compiled rules of a segment and of the segments it takes members from, each read once."""
+
+    def __init__(self, conn, project_id: str, now: datetime) -> None:
+        self.conn, self.project_id, self.now = conn, project_id, now
+        self._rules: dict[tuple[str, int | None], SegmentRule | _ImportedRule] = {}
+
+    def of(self, source_id: str, number: int | None) -> SegmentRule | _ImportedRule:
+        if (source_id, number) not in self._rules:
+            source = store.get(self.conn, self.project_id, source_id) if number is None else None
+            if number is None and source is None:  # a source segment deleted since
+                raise NotFound(f"Segment {source_id} does not exist")
+            row = store.get_version(self.conn, source_id, number or source["version"])
+            if row is None:
+                raise NotFound(f"Segment {source_id} has no version {number}")
+            if "ImportDefinition" in row["definition"]:
+                self._rules[(source_id, number)] = _ImportedRule(job_store.member_ids(self.conn, source_id))
+            else:
+                self._rules[(source_id, number)] = compile_segment(row["definition"])
+        return self._rules[(source_id, number)]
+
+    def in_source(self, source_id: str, number: int | None, endpoint: dict) -> bool:
+        return self.matches(self.of(source_id, number), endpoint)
+
+    def matches(self, rule: SegmentRule | _ImportedRule, endpoint: dict) -> bool:
+        return rule.matches(endpoint, now=self.now, in_source=self.in_source)
 
 
 class _ImportedRule:

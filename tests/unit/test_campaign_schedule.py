@@ -109,3 +109,21 @@ def test_a_treatment_takes_its_own_settings_and_the_campaigns_otherwise():
 
 def test_parse_time_reads_fractions_and_z():
     assert schedule.parse_time("2027-01-02T03:04:05.250Z") == datetime(2027, 1, 2, 3, 4, 5, 250000, UTC)
+
+
+def test_quiet_time_needs_a_real_zone_and_handles_windows_crossing_midnight():
+    from pinfold.campaigns.rules import quiet
+
+    evening = quiet.window({"Start": "20:00", "End": "08:00"})
+    noon = quiet.window({"Start": "12:00", "End": "13:00"})
+    tokyo = quiet.zone_of({"Demographic": {"Timezone": "Asia/Tokyo"}})
+    moment = at("2027-01-02T03:30:00Z")  # 12:30 in Tokyo, 03:30 UTC
+    assert quiet.is_quiet(noon, tokyo, moment) and not quiet.is_quiet(evening, tokyo, moment)
+    assert quiet.is_quiet(evening, ZoneInfo("UTC"), moment)
+    assert not quiet.is_quiet(evening, ZoneInfo("UTC"), at("2027-01-02T08:00:00Z"))  # End is excluded
+    assert quiet.is_quiet(evening, ZoneInfo("UTC"), at("2027-01-02T20:00:00Z"))  # Start is included
+    for bad in ({}, {"Demographic": {"Timezone": "Mars/Olympus"}}, {"Demographic": {"Timezone": "../etc"}},
+                {"Demographic": {"Timezone": 5}}):
+        assert quiet.zone_of(bad) is None
+        assert not quiet.is_quiet(evening, quiet.zone_of(bad), moment)
+    assert quiet.window({"Start": "25:00", "End": "08:00"}) is None and quiet.window(None) is None

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from pinfold.core.errors import Conflict
 from pinfold.db.database import execute_many, is_unique_violation, json_text, keyed_lookup, lock_keys
-from pinfold.db.tables import endpoint_attributes, endpoints
+from pinfold.db.tables import endpoint_attributes, endpoints, segment_members
 
 _KEYS = ("project_id", "id")
 _COLUMNS = ("project_id", "id", "channel_type", "address", "user_id", "tenant_value", "document", "effective_at")
@@ -143,10 +143,10 @@ def delete_project(conn: Connection, project_id: str) -> None:
 
 
 def iter_with_attributes(conn: Connection, project_id: str, tenant_value: str | None,
-                         since_micros: int | None = None, batch: int = 1000):
+                         since_micros: int | None = None, batch: int = 1000, after: str | None = None):
     """Yield (id, tenant_value, document) for every endpoint in the project (with an EffectiveDate of
-    at least `since_micros`, when given), in id order, by pages."""
-    last = None
+    at least `since_micros`, when given) whose id sorts after `after` (when given), in id order, by pages."""
+    last = after
     while True:
         query = sa.select(endpoints.c.id, endpoints.c.tenant_value, endpoints.c.document).where(
             endpoints.c.project_id == project_id
@@ -163,9 +163,11 @@ def iter_with_attributes(conn: Connection, project_id: str, tenant_value: str | 
 
 
 def candidates(conn: Connection, project_id: str, tenant_value: str | None,
-               attribute_values: tuple[tuple[str, frozenset[str]], ...], since: datetime | None):
+               attribute_values: tuple[tuple[str, frozenset[str]], ...], since: datetime | None, *,
+               after: str | None = None, batch: int = 1000):
     """Yield (id, tenant_value, document) in id order for every endpoint that holds one of the values of each
-    (field, values) pair and whose EffectiveDate is at or after `since` (when given).
+    (field, values) pair and whose EffectiveDate is at or after `since` (when given); with `after`, only
+    ids that sort after it (a walk resumed from its last endpoint), read `batch` at a time.
 
     With attribute criteria, the smallest one drives: its endpoints come from the attribute index
     (recency filtered there, from the copy of EffectiveDate each value row carries) and the others
@@ -173,7 +175,7 @@ def candidates(conn: Connection, project_id: str, tenant_value: str | None,
     """
     since_micros = None if since is None else micros(since)
     if not attribute_values:
-        yield from iter_with_attributes(conn, project_id, tenant_value, since_micros)
+        yield from iter_with_attributes(conn, project_id, tenant_value, since_micros, batch, after)
         return
     (field, values), others = _narrowest_first(conn, project_id, attribute_values)
     driver = endpoint_attributes.alias("driver")
@@ -182,6 +184,8 @@ def candidates(conn: Connection, project_id: str, tenant_value: str | None,
     )
     if since_micros is not None:  # recency first, while scanning the driver's values
         holders = holders.where(driver.c.effective_at >= since_micros)
+    if after is not None:
+        holders = holders.where(driver.c.endpoint_id > after)
     for other_field, other_values in others:
         probe = endpoint_attributes.alias()
         # OFFSET 0 keeps PostgreSQL from turning the probe into a join, which it planned as a scan of
@@ -195,8 +199,23 @@ def candidates(conn: Connection, project_id: str, tenant_value: str | None,
     )
     if since_micros is not None:
         query = query.where(endpoints.c.effective_at >= since_micros)
+    if after is not None:
+        query = query.where(endpoints.c.id > after)
     query = _tenant_filter(query, tenant_value).order_by(endpoints.c.id)
-    yield from conn.execution_options(stream_results=True, yield_per=1000).execute(query)
+    yield from conn.execution_options(stream_results=True, yield_per=batch).execute(query)
+
+
+def listed(conn: Connection, project_id: str, segment_id: str, tenant_value: str | None, *,
+           after: str | None, limit: int):
+    """(id, tenant_value, document) of up to `limit` endpoints an imported segment lists, in id order
+    after `after` (listed endpoints that no longer exist are passed over)."""
+    query = (sa.select(endpoints.c.id, endpoints.c.tenant_value, endpoints.c.document)
+             .join(segment_members, sa.and_(segment_members.c.endpoint_id == endpoints.c.id,
+                                            segment_members.c.segment_id == segment_id))
+             .where(endpoints.c.project_id == project_id))
+    if after is not None:
+        query = query.where(segment_members.c.endpoint_id > after)
+    return conn.execute(_tenant_filter(query, tenant_value).order_by(endpoints.c.id).limit(limit)).all()
 
 
 _COUNT_CAP = 50_000

@@ -21,8 +21,11 @@ def add(conn: Connection, activity: dict) -> bool:
     return conn.execute(statement).rowcount == 1
 
 
-def get(conn: Connection, activity_id: str) -> dict | None:
-    row = conn.execute(sa.select(activities).where(activities.c.id == activity_id)).mappings().first()
+def get(conn: Connection, activity_id: str, *, for_update: bool = False) -> dict | None:
+    query = sa.select(activities).where(activities.c.id == activity_id)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
     return dict(row) if row else None
 
 
@@ -31,11 +34,14 @@ def update(conn: Connection, activity_id: str, **values) -> None:
 
 
 def claim(conn: Connection, *, now: float, until: float, limit: int) -> list[dict]:
-    """Open activities that are due and not held by a live scheduler, held until `until`."""
+    """Open activities that are due and not held by a live scheduler, held until `until`: the least
+    recently advanced first (a scheduler leaves `lease_until` at the moment it let go), so every open
+    activity takes its turn."""
     due = (sa.select(activities.c.id).where(OPEN_SQL, activities.c.scheduled_at <= now,
                                              sa.or_(activities.c.lease_until.is_(None),
                                                     activities.c.lease_until <= now))
-           .order_by(activities.c.scheduled_at).limit(limit).with_for_update(skip_locked=True))
+           .order_by(sa.func.coalesce(activities.c.lease_until, 0), activities.c.scheduled_at, activities.c.id)
+           .limit(limit).with_for_update(skip_locked=True))
     statement = (activities.update().where(activities.c.id.in_(due.scalar_subquery()))
                  .values(lease_until=until).returning(*activities.c))
     return [dict(row) for row in conn.execute(statement).mappings()]

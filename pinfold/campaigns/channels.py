@@ -1,0 +1,102 @@
+"""A campaign treatment's message as the channels' planners take it (messaging's EmailPlanner and
+SmsPlanner), and the run's view of the sending queues.
+
+A campaign's EmailMessage is Pinpoint's CampaignEmailMessage (Title, HtmlBody, Body, FromAddress,
+Headers): it becomes the SimpleEmail a message request carries. Its SMSMessage has the members of a
+message request's already. Templates pass as they are.
+"""
+
+from __future__ import annotations
+
+from pinfold.core.access import Caller
+from pinfold.core.errors import LimitExceeded, Throttled
+from pinfold.email.store import messages as email_messages
+from pinfold.messaging.email_planner import EmailPlanner
+from pinfold.messaging.sms_planner import SmsPlanner
+from pinfold.sending.plan import Recipient
+from pinfold.sms.store import messages as sms_messages
+
+_SMS_MEMBERS = ("Body", "MessageType", "OriginationNumber", "SenderId", "EntityId", "TemplateId")
+
+
+def channel_types(settings: dict) -> frozenset[str]:
+    """The channels a treatment has a message for (its effective settings, rules/treatments.treatment)."""
+    config, templates = settings.get("MessageConfiguration") or {}, settings.get("TemplateConfiguration") or {}
+    found = set()
+    if config.get("EmailMessage") or templates.get("EmailTemplate"):
+        found.add("EMAIL")
+    if config.get("SMSMessage") or templates.get("SMSTemplate"):
+        found.add("SMS")
+    return frozenset(found)
+
+
+def message_request(settings: dict) -> dict:
+    """The MessageRequest-shaped configuration the planners read."""
+    config = settings.get("MessageConfiguration") or {}
+    message: dict = {}
+    email = config.get("EmailMessage")
+    if email:
+        direct = {"FromAddress": email["FromAddress"]} if email.get("FromAddress") else {}
+        if email.get("Title") or email.get("HtmlBody") or email.get("Body"):
+            simple = {"Subject": {"Data": email.get("Title") or ""}}
+            if email.get("HtmlBody"):
+                simple["HtmlPart"] = {"Data": email["HtmlBody"]}
+            if email.get("Body"):
+                simple["TextPart"] = {"Data": email["Body"]}
+            if email.get("Headers"):
+                simple["Headers"] = email["Headers"]
+            direct["SimpleEmail"] = simple
+        message["EmailMessage"] = direct
+    sms = config.get("SMSMessage")
+    if sms:
+        message["SMSMessage"] = {key: sms[key] for key in _SMS_MEMBERS if sms.get(key) is not None}
+    templates = settings.get("TemplateConfiguration") or {}
+    return {"MessageConfiguration": message,
+            "TemplateConfiguration": {key: value for key, value in templates.items()
+                                      if key in ("EmailTemplate", "SMSTemplate") and value}}
+
+
+def planners(conn, caller: Caller, project: dict, settings: dict, attributes: dict) -> dict[str, Guarded]:
+    """The treatment's planners by ChannelType; raises (NotFound: a template is gone) when one cannot be made."""
+    request = message_request(settings)
+    made: dict[str, Guarded] = {}
+    for channel in sorted(channel_types(settings)):
+        kind = EmailPlanner if channel == "EMAIL" else SmsPlanner
+        made[channel] = Guarded(kind(conn, caller, project, request, attributes=attributes))
+    return made
+
+
+class Guarded:
+    """A planner that remembers why its queue refused: the account's send rate (the slice is then rolled
+    back and tried again) or its spent daily quota (the slice's endpoints are THROTTLED)."""
+
+    def __init__(self, planner) -> None:
+        self.planner = planner
+        self.substitutions = planner.substitutions
+        self.rate_limited = self.quota_spent = False
+
+    def refusal(self) -> str | None:
+        return self.planner.refusal()
+
+    def check(self, recipient: Recipient):
+        return self.planner.check(recipient)
+
+    def queue(self, recipients: list[Recipient]) -> list[str]:
+        try:
+            return self.planner.queue(recipients)
+        except Throttled:
+            self.rate_limited = True
+            raise
+        except LimitExceeded:
+            self.quota_spent = True
+            raise
+
+
+def backlog(conn, channels: frozenset[str], now: float) -> int:
+    """Messages waiting in the busiest of these channels' sending queues."""
+    depths = [0]
+    if "EMAIL" in channels:
+        depths.append(email_messages.queue_depth(conn, now)[0])
+    if "SMS" in channels:
+        depths.append(sms_messages.queue_depth(conn, now)[0])
+    return max(depths)

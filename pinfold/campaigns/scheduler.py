@@ -1,0 +1,95 @@
+"""The campaign scheduler: starts due runs and advances open activities, once per database (by lease).
+
+Each pass first starts the runs that are due (runs.start_run), then claims a few open activities
+under a lease and plans one slice of each (runs.advance). An activity lets go of its claim after
+every slice, stamped with the moment, and claims take the least recently advanced first: two
+tenants' campaigns progress at the same pace, whatever their sizes. A slice waits while the
+channel's sending queue holds `queue_bound` messages, so a large campaign never floods the queue
+that transactional sends share. A slice the account's send rate refuses is rolled back and tried
+again after RATE_RETRY_SECONDS. A scheduler killed mid-slice leaves its claim to expire after
+`lease_seconds`; the next one goes on from the activity's cursor.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from pinfold.campaigns import hook, runs
+from pinfold.campaigns.store import activities as activity_store
+from pinfold.campaigns.store import campaigns as campaign_store
+from pinfold.context import Context
+from pinfold.core.service import Service
+from pinfold.db.database import Lease
+
+log = logging.getLogger("pinfold.campaigns")
+
+SLICE = 1000  # endpoints read per slice
+QUEUE_BOUND = 10_000  # a channel's waiting messages above which slices wait
+CLAIM = 8  # activities advanced per pass
+LEASE_SECONDS = 60.0
+RATE_RETRY_SECONDS = 1.0
+DUE_PER_PASS = 50
+
+
+class CampaignScheduler(Service):
+    name = "campaigns"
+    idle_seconds = 0.5
+
+    def __init__(self, ctx: Context, *, clock: Callable[[], float] = time.time, slice_size: int = SLICE,
+                 queue_bound: int = QUEUE_BOUND, claim: int = CLAIM, lease_seconds: float = LEASE_SECONDS,
+                 poster: hook.Poster = hook.post_json) -> None:
+        super().__init__()
+        self.ctx, self.clock = ctx, clock
+        self.slice_size, self.queue_bound, self.claim = slice_size, queue_bound, claim
+        self.lease_seconds, self.poster = lease_seconds, poster
+        self._lease: Lease | None = None
+
+    def enabled(self) -> bool:
+        """Whether this process schedules campaigns: servers sharing a database take turns by lease."""
+        if self._lease is not None and not self._lease.alive():
+            log.warning("campaign scheduler lost its lease; another server may take over")
+            self._lease = None
+        if self._lease is None:
+            self._lease = self.ctx.db.lease("campaigns")
+            if self._lease is not None:
+                log.info("this server now schedules campaigns")
+        return self._lease is not None
+
+    def state(self) -> str:
+        state = super().state()
+        if state != "running":
+            return state
+        return "leading" if self._lease is not None else "standby"
+
+    def stopped(self) -> None:
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
+
+    def run_once(self, now: float | None = None) -> int:
+        """One pass at `now` (the clock's time by default): runs started plus endpoints handled."""
+        now = self.clock() if now is None else now
+        return self.start_due(now) + self.advance(now)
+
+    def start_due(self, now: float) -> int:
+        with self.ctx.db.read() as conn:
+            due = campaign_store.due(conn, now, DUE_PER_PASS)
+        return sum(runs.start_run(self.ctx, campaign["id"], now) for campaign in due)
+
+    def advance(self, now: float) -> int:
+        with self.ctx.db.write() as conn:
+            claimed = activity_store.claim(conn, now=now, until=now + self.lease_seconds, limit=self.claim)
+        handled = 0
+        for activity in claimed:
+            try:
+                done = runs.advance(self.ctx, activity["id"], now, size=self.slice_size,
+                                    queue_bound=self.queue_bound, poster=self.poster)
+            except runs.RateLimited:
+                runs.hold(self.ctx, activity["id"], now + RATE_RETRY_SECONDS)
+                continue
+            if not done:  # nothing planned (the queue is full): let go, to be claimed again next pass
+                runs.hold(self.ctx, activity["id"], now)
+            handled += done
+        return handled
