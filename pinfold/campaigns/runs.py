@@ -46,6 +46,10 @@ class RateLimited(Exception):
     """The account's send rate refused a slice: it was rolled back, to be planned again shortly."""
 
 
+class Unplannable(Exception):
+    """The treatment's message can no longer be planned (its template or channel is gone)."""
+
+
 def new_counts() -> dict:
     return {"TotalEndpointCount": 0, "SuccessfulEndpointCount": 0, "ExecutionMetrics": {},
             "TimezonesTotalCount": 0, "TimezonesCompletedCount": 0}
@@ -162,8 +166,16 @@ def advance(ctx: Context, activity_id: str, now: float, *, size: int, queue_boun
         return 0
     if piece.sorted.to_send:
         _filter(piece, now, poster)
-    with ctx.db.write() as conn:
-        return _plan(conn, piece, now)
+    try:
+        with ctx.db.write() as conn:
+            return _plan(conn, piece, now)
+    except Unplannable as problem:  # a template or channel went away mid-run: the run cannot go on
+        log.warning("campaign %s activity %s stopped: %s", piece.campaign["id"], activity_id, problem)
+        with ctx.db.write() as conn:
+            activity_store.update(conn, activity_id, state="COMPLETED", result="FAIL", ended_at=now,
+                                  lease_until=None)
+            campaign_store.update(conn, piece.campaign["id"], state="INVALID", next_run_at=None)
+        return 1
 
 
 def _read(conn, activity_id: str, now: float, size: int, queue_bound: int) -> _Slice | None:
@@ -250,7 +262,13 @@ def _send(conn, piece: _Slice, counts: dict, now: float) -> list[tuple[dict, str
     """Plan the slice's endpoints to be sent; their records' statuses (RateLimited rolls the slice back)."""
     attributes = {"campaign_id": piece.campaign["id"], "campaign_activity_id": piece.activity["id"],
                   "treatment_id": piece.activity["treatment_id"]}
-    planners = channels.planners(conn, piece.caller, piece.project, piece.settings, attributes)
+    try:
+        planners = channels.planners(conn, piece.caller, piece.project, piece.settings, attributes)
+        refusals = [planner.refusal() for planner in planners.values()]
+    except PinfoldError as error:
+        raise Unplannable(error.message) from error
+    if refusals and all(refusals):
+        raise Unplannable(refusals[0])
     plan = Plan(planners)
     limits = piece.definition.get("Limits") or {}
     rate, duration = limits.get("MessagesPerSecond"), limits.get("MaximumDuration")

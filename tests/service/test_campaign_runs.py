@@ -5,6 +5,7 @@ pause, tenancy and crash-resume."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -420,3 +421,50 @@ def test_messages_per_second_spaces_due_times_and_maximum_duration_expires_the_r
     late = _campaign(ctx, project, _segment(ctx, owner, project), Limits={"MaximumDuration": 60})
     _drain(CampaignScheduler(ctx), T0 + 120)
     assert {r["attributes"]["campaign_send_status"] for r in _sends(ctx, late)} == {"EXPIRED"}
+
+
+def test_a_slice_refused_by_the_send_rate_is_rolled_back_and_planned_later(ctx, admin, shop):
+    owner, project = shop
+    email_account.set_production(ctx, admin, owner.account_id, max_rate=4)
+    members = _endpoints(ctx, owner, project, 6)
+    campaign_id = _campaign(ctx, project, _segment(ctx, owner, project))
+    scheduler = CampaignScheduler(ctx, slice_size=4)
+    assert scheduler.run_once(now=T0) == 1 + 4  # the run starts; a first slice of 4 costs a second of rate
+    assert scheduler.run_once(now=T0) == 0  # the next slice is over the rate: rolled back
+    (activity,) = _activities(ctx, campaign_id)
+    assert len(_sends(ctx, campaign_id)) == 4 and len(_queued(ctx)) == 4
+    assert activity["lease_until"] == T0 + 1 and activity["state"] == "RUNNING"
+    time.sleep(1.2)  # the account's rate is measured on the real clock
+    _drain(scheduler, T0 + 2)
+    assert sorted(r["client"]["client_id"] for r in _sends(ctx, campaign_id)) == members
+    assert {r["attributes"]["campaign_send_status"] for r in _sends(ctx, campaign_id)} == {"SUCCESS"}
+
+
+def test_a_spent_daily_quota_gives_throttled_records(ctx, admin, shop):
+    owner, project = shop
+    email_account.set_production(ctx, admin, owner.account_id, max_24h=5, max_rate=100_000)
+    _endpoints(ctx, owner, project, 10)
+    campaign_id = _campaign(ctx, project, _segment(ctx, owner, project))
+    _drain(CampaignScheduler(ctx, slice_size=4), T0)
+    statuses = Counter(r["attributes"]["campaign_send_status"] for r in _sends(ctx, campaign_id))
+    assert statuses == {"SUCCESS": 4, "THROTTLED": 6}
+    (activity,) = _activities(ctx, campaign_id)
+    assert activity["state"] == "COMPLETED" and activity["counts"]["SuccessfulEndpointCount"] == 4
+
+
+def test_a_run_whose_channel_goes_away_ends_and_the_campaign_is_invalid(ctx, shop):
+    owner, project = shop
+    _endpoints(ctx, owner, project, 6)
+    campaign_id = _campaign(ctx, project, _segment(ctx, owner, project))
+    scheduler = CampaignScheduler(ctx, slice_size=4)
+    scheduler.run_once(now=T0)
+    identity = f"arn:aws:ses:{owner.region}:{owner.account_id}:identity/example.com"
+    channels.update_email(ctx, owner, project, {"FromAddress": "shop@example.com", "Identity": identity,
+                                                "Enabled": False})
+    _drain(scheduler, T0 + 1)
+    (activity,) = _activities(ctx, campaign_id)
+    assert activity["state"] == "COMPLETED" and activity["result"] == "FAIL"
+    assert _state(ctx, campaign_id)["state"] == "INVALID" and len(_sends(ctx, campaign_id)) == 4
+    later = _campaign(ctx, project, _segment(ctx, owner, project))
+    _drain(scheduler, T0 + 2)  # a run cannot start on a disabled channel
+    assert _state(ctx, later)["state"] == "INVALID" and _activities(ctx, later) == []
