@@ -468,3 +468,17 @@ def test_a_run_whose_channel_goes_away_ends_and_the_campaign_is_invalid(ctx, sho
     later = _campaign(ctx, project, _segment(ctx, owner, project))
     _drain(scheduler, T0 + 2)  # a run cannot start on a disabled channel
     assert _state(ctx, later)["state"] == "INVALID" and _activities(ctx, later) == []
+
+
+def test_an_imported_segment_is_walked_in_slices_from_its_member_list(ctx, shop):
+    from pinfold.audience.store import jobs as job_store
+
+    owner, project = shop
+    members = _endpoints(ctx, owner, project, 7)
+    segment_id = segments.create_imported(ctx, owner, project, "imported", {"Format": "CSV", "Size": 0})
+    with ctx.db.write() as conn:  # as an import job lists them (one listed endpoint no longer exists)
+        job_store.add_members(conn, segment_id, [*members[1:], "gone"])
+    campaign_id = _campaign(ctx, project, segment_id)
+    _drain(CampaignScheduler(ctx, slice_size=3), T0)
+    assert sorted(r["client"]["client_id"] for r in _sends(ctx, campaign_id)) == members[1:]
+    assert _activities(ctx, campaign_id)[0]["counts"]["ExecutionMetrics"]["ENDPOINT_PRODUCED"] == "6"
