@@ -23,6 +23,7 @@ from pinfold.audience import exports, imports
 from pinfold.audience.runner import JobRunner
 from pinfold.audience.store import jobs as job_store
 from pinfold.campaigns.scheduler import CampaignScheduler
+from pinfold.campaigns.triggers import CampaignTriggers
 from pinfold.config import Settings
 from pinfold.context import Context
 from pinfold.core import logs, metrics, runtime
@@ -106,7 +107,8 @@ def event_pump(ctx: Context) -> Pump:
     outlets = Outlets(settings.nats_url, s3)  # one NATS connection and one writer per location for all
     lake = LakeSink(Lake(settings.resolved_lake_url, s3), settings.lake_roll_rows, settings.lake_roll_seconds)
     return Pump(ctx, sources=[Always(lake), ProjectStreams(outlets, settings.firehose_location),
-                              SesDestinations(ctx, outlets), SmsDestinations(outlets, settings.firehose_location)])
+                              SesDestinations(ctx, outlets), SmsDestinations(outlets, settings.firehose_location),
+                              CampaignTriggers(ctx)])
 
 
 def email_delivery(ctx: Context, *, listen: bool = True) -> EmailDelivery:

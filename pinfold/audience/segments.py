@@ -230,6 +230,27 @@ def members_after(conn, project_id: str, segment_id: str, version: int, tenant_v
     return [{**doc, "ApplicationId": project_id} for doc in found], last
 
 
+def members_among(conn, project_id: str, segment_id: str, version: int, tenant_value: str | None,
+                  endpoint_ids: list[str]) -> list[dict]:
+    """Which of these endpoints are members of a segment version, each once, in the order given (an
+    event-based campaign asks of the endpoints that reported its event). `tenant_value` confines
+    them to one sa-sp tenant's endpoints; the caller has checked that it may see the segment."""
+    if store.get_version(conn, segment_id, version) is None:
+        raise NotFound(f"Segment {segment_id} has no version {version}")
+    rules = _Rules(conn, project_id, datetime.now(UTC))
+    rule = rules.of(segment_id, version)
+    wanted = list(dict.fromkeys(endpoint_ids))
+    stored = endpoint_store.get_many(conn, project_id, wanted)
+    found = []
+    for endpoint_id in wanted:
+        row = stored.get(endpoint_id)
+        if row is None or (tenant_value is not None and row["tenant_value"] != tenant_value):
+            continue
+        if rules.matches(rule, row["document"]):
+            found.append({**row["document"], "ApplicationId": project_id})
+    return found
+
+
 class _Rules:
     """The compiled rules of a segment and of the segments it takes members from, each read once."""
 

@@ -80,6 +80,10 @@ def start_run(ctx: Context, campaign_id: str, now: float) -> bool:
         if campaign["state"] in NOT_RUNNING:  # resuming a paused campaign sets its next run again
             campaign_store.update(conn, campaign_id, next_run_at=None)
             return True
+        if campaign["frequency"] == "EVENT":  # due only at its EndTime: it has ended
+            activity_store.close_open(conn, campaign_id, ended_at=now)
+            campaign_store.update(conn, campaign_id, state="COMPLETED", next_run_at=None)
+            return True
         definition = campaign_store.get_version(conn, campaign_id, campaign["version"])["definition"]
         project = project_store.get_project_by_id(conn, campaign["project_id"])
         caller = project and run_caller(conn, campaign, project, campaign_id)
@@ -140,7 +144,7 @@ def _unplannable(conn, caller: Caller, project: dict, definition: dict) -> str |
 # --- advancing an activity ------------------------------------------------------------------------------
 
 @dataclass
-class _Slice:
+class Slice:
     """One slice of an activity as read, to be planned if its cursor has not moved meanwhile."""
 
     activity: dict
@@ -165,7 +169,7 @@ def advance(ctx: Context, activity_id: str, now: float, *, size: int, queue_boun
     if piece is None:
         return 0
     if piece.sorted.to_send:
-        _filter(piece, now, poster)
+        filter_hook(piece, now, poster)
     try:
         with ctx.db.write() as conn:
             return _plan(conn, piece, now)
@@ -178,7 +182,7 @@ def advance(ctx: Context, activity_id: str, now: float, *, size: int, queue_boun
         return 1
 
 
-def _read(conn, activity_id: str, now: float, size: int, queue_bound: int) -> _Slice | None:
+def _read(conn, activity_id: str, now: float, size: int, queue_bound: int) -> Slice | None:
     activity = activity_store.get(conn, activity_id)
     if activity is None or activity["state"] not in OPEN:
         return None
@@ -199,18 +203,18 @@ def _read(conn, activity_id: str, now: float, size: int, queue_bound: int) -> _S
             conn, project["id"], campaign["segment_id"], activity["segment_version"],
             confined[1] if confined else None, activity["cursor"], size)
     except NotFound:
-        return _Slice(activity, campaign, definition, settings, project, caller, audience.Sorted(), {}, None,
+        return Slice(activity, campaign, definition, settings, project, caller, audience.Sorted(), {}, None,
                       today, gone=True)
     limits = definition.get("Limits") or {}
     keep_caps = bool(limits.get("Daily") or limits.get("Total"))
     held = caps_store.of_endpoints(conn, campaign["id"], [m["Id"] for m in members]) if keep_caps else {}
     terms = audience.Terms(campaign["id"], activity["treatment_id"], definition, settings.get("Schedule") or {},
                            kinds, activity["scheduled_at"], now, today)
-    return _Slice(activity, campaign, definition, settings, project, caller, audience.sort(members, terms, held),
+    return Slice(activity, campaign, definition, settings, project, caller, audience.sort(members, terms, held),
                   held, last, today)
 
 
-def _filter(piece: _Slice, now: float, poster: hook.Poster) -> None:
+def filter_hook(piece: Slice, now: float, poster: hook.Poster) -> None:
     """Pass the endpoints to be sent through the campaign's FILTER hook, when it has one."""
     campaign_hook = piece.definition.get("Hook") or {}
     if not campaign_hook.get("WebUrl") or campaign_hook.get("Mode", "FILTER") != "FILTER":
@@ -234,17 +238,17 @@ def _filter(piece: _Slice, now: float, poster: hook.Poster) -> None:
     piece.sorted.to_send = to_send
 
 
-def _plan(conn, piece: _Slice, now: float) -> int:
+def _plan(conn, piece: Slice, now: float) -> int:
     activity = activity_store.get(conn, piece.activity["id"], for_update=True)
     if activity is None or activity["state"] not in OPEN or activity["cursor"] != piece.activity["cursor"]:
         return 0  # another scheduler planned this slice meanwhile
     counts = activity["counts"]
     records = list(piece.sorted.records)
     if piece.sorted.to_send:
-        records += _send(conn, piece, counts, now)
-    _write_records(conn, piece, activity, records, now)
-    _count_caps(conn, piece, records)
-    _tally(counts, piece.sorted, records)
+        records += send(conn, piece, counts, now)
+    write_records(conn, piece, activity, records, now)
+    count_caps(conn, piece, records)
+    tally(counts, piece.sorted, records)
     values = {"counts": counts, "cursor": piece.last or activity["cursor"], "lease_until": now}
     if activity["state"] == "PENDING":
         values.update(state="RUNNING", started_at=now)
@@ -258,7 +262,7 @@ def _plan(conn, piece: _Slice, now: float) -> int:
     return max(1, piece.sorted.metrics["ENDPOINT_PRODUCED"])
 
 
-def _send(conn, piece: _Slice, counts: dict, now: float) -> list[tuple[dict, str]]:
+def send(conn, piece: Slice, counts: dict, now: float) -> list[tuple[dict, str]]:
     """Plan the slice's endpoints to be sent; their records' statuses (RateLimited rolls the slice back)."""
     attributes = {"campaign_id": piece.campaign["id"], "campaign_activity_id": piece.activity["id"],
                   "treatment_id": piece.activity["treatment_id"]}
@@ -305,7 +309,7 @@ def _send(conn, piece: _Slice, counts: dict, now: float) -> list[tuple[dict, str
     return records
 
 
-def _write_records(conn, piece: _Slice, activity: dict, records: list[tuple[dict, str]], now: float) -> None:
+def write_records(conn, piece: Slice, activity: dict, records: list[tuple[dict, str]], now: float) -> None:
     """The slice's `_campaign.send` records, each with its endpoint's tenant as the channels' records have."""
     owner = event_service.owners(conn, piece.caller, piece.project, [doc["Id"] for doc, _ in records])
     project, at_ms = piece.project, int(now * 1000)
@@ -316,7 +320,7 @@ def _write_records(conn, piece: _Slice, activity: dict, records: list[tuple[dict
         for doc, status in records])
 
 
-def _count_caps(conn, piece: _Slice, records: list[tuple[dict, str]]) -> None:
+def count_caps(conn, piece: Slice, records: list[tuple[dict, str]]) -> None:
     limits = piece.definition.get("Limits") or {}
     if not (limits.get("Daily") or limits.get("Total")):
         return
@@ -330,7 +334,7 @@ def _count_caps(conn, piece: _Slice, records: list[tuple[dict, str]]) -> None:
     caps_store.save(conn, campaign_id, list(rows.values()))
 
 
-def _tally(counts: dict, sorted_: audience.Sorted, records: list[tuple[dict, str]]) -> None:
+def tally(counts: dict, sorted_: audience.Sorted, records: list[tuple[dict, str]]) -> None:
     metrics = Counter({key: int(value) for key, value in counts["ExecutionMetrics"].items()})
     metrics.update(sorted_.metrics)
     counts["ExecutionMetrics"] = {key: str(value) for key, value in sorted(metrics.items())}

@@ -1,6 +1,7 @@
 """The campaign scheduler: starts due runs and advances open activities, once per database (by lease).
 
-Each pass first starts the runs that are due (runs.start_run), then claims a few open activities
+Each pass first starts the runs that are due (runs.start_run), plans the triggers event-based
+campaigns have waiting (event_runs.py), then claims a few open activities
 under a lease and plans one slice of each (runs.advance). An activity lets go of its claim after
 every slice, stamped with the moment, and claims take the least recently advanced first: two
 tenants' campaigns progress at the same pace, whatever their sizes. A slice waits while the
@@ -16,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from pinfold.campaigns import hook, runs
+from pinfold.campaigns import event_runs, hook, runs
 from pinfold.campaigns.store import activities as activity_store
 from pinfold.campaigns.store import campaigns as campaign_store
 from pinfold.context import Context
@@ -71,7 +72,7 @@ class CampaignScheduler(Service):
     def run_once(self, now: float | None = None) -> int:
         """One pass at `now` (the clock's time by default): runs started plus endpoints handled."""
         now = self.clock() if now is None else now
-        return self.start_due(now) + self.advance(now)
+        return self.start_due(now) + event_runs.fire_waiting(self.ctx, now, poster=self.poster) + self.advance(now)
 
     def start_due(self, now: float) -> int:
         with self.ctx.db.read() as conn:

@@ -72,7 +72,9 @@ def test_a_matching_put_event_becomes_one_trigger_for_its_endpoint(ctx, admin, p
     pump.run_once(flush=True)  # nothing new: nothing more
     assert len(_triggers(ctx)) == 1
     with ctx.db.write() as conn:
-        assert [row["endpoint_id"] for row in event_triggers.take(conn, campaign_id, 10)] == ["buyer"]
+        taken = event_triggers.peek(conn, campaign_id, 10)
+        assert [row["endpoint_id"] for row in taken] == ["buyer"]
+        assert event_triggers.remove(conn, [row["seq"] for row in taken]) == 1
     assert _triggers(ctx) == []
 
 

@@ -25,7 +25,8 @@ def check_pausable(definition: dict) -> None:
 
 
 def initial(definition: dict, now: float) -> tuple[str, float | None]:
-    """(state, next_run_at) of a new campaign: EVENT campaigns are driven by their trigger, not a time."""
+    """(state, next_run_at) of a new campaign: EVENT campaigns are driven by their triggers, and are
+    due only at their EndTime, to end."""
     if definition.get("IsPaused"):
         return "PAUSED", None
     return _planned(definition, runs=0, now=now, new_start=True, origin=None)
@@ -59,8 +60,8 @@ def _planned(definition: dict, *, runs: int, now: float, new_start: bool,
     if end is not None and end <= now:
         return "COMPLETED", None
     frequency = schedule.get("Frequency") or "ONCE"
-    if frequency == "EVENT":
-        return "SCHEDULED", None
+    if frequency == "EVENT":  # its triggers drive it; the scheduler looks again only to end it
+        return "SCHEDULED", end
     if runs == 0 or (frequency == "ONCE" and new_start):
         return "SCHEDULED", start_instant(schedule, now)
     if frequency == "ONCE":

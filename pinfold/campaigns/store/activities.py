@@ -78,3 +78,9 @@ def cancel_open(conn: Connection, campaign_id: str, at: float) -> int:
 
 def delete_project(conn: Connection, project_id: str) -> None:
     conn.execute(activities.delete().where(activities.c.project_id == project_id))
+
+
+def close_open(conn: Connection, campaign_id: str, *, ended_at: float) -> None:
+    """End a campaign's open activities as completed (an event-based campaign reached its EndTime)."""
+    conn.execute(activities.update().where(activities.c.campaign_id == campaign_id, OPEN_SQL)
+                 .values(state="COMPLETED", result="SUCCESS", ended_at=ended_at, lease_until=None))

@@ -25,15 +25,17 @@ def add(conn: Connection, rows: list[dict]) -> None:
                  rows)
 
 
-def take(conn: Connection, campaign_id: str, limit: int) -> list[dict]:
-    """Remove and return up to `limit` of a campaign's oldest triggers (in the caller's transaction,
-    so they come back if what it plans with them rolls back)."""
-    query = (sa.select(triggers).where(triggers.c.campaign_id == campaign_id).order_by(triggers.c.seq).limit(limit)
-             .with_for_update(skip_locked=True))
-    rows = [dict(row) for row in conn.execute(query).mappings()]
-    if rows:
-        conn.execute(triggers.delete().where(triggers.c.seq.in_([row["seq"] for row in rows])))
-    return rows
+def peek(conn: Connection, campaign_id: str, limit: int) -> list[dict]:
+    """Up to `limit` of a campaign's oldest triggers, left in place."""
+    query = sa.select(triggers).where(triggers.c.campaign_id == campaign_id).order_by(triggers.c.seq).limit(limit)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def remove(conn: Connection, seqs: list[int]) -> int:
+    """Delete these triggers; how many were still there (fewer: another scheduler took them)."""
+    if not seqs:
+        return 0
+    return conn.execute(triggers.delete().where(triggers.c.seq.in_(seqs))).rowcount
 
 
 def waiting_campaigns(conn: Connection) -> list[str]:
