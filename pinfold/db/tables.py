@@ -432,6 +432,9 @@ email_batches = sa.Table(
     sa.Column("configuration_set", sa.String(64)),
     sa.Column("definition", JsonText, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("activity_id", sa.String(32)),  # the campaign activity that queued it (migration 0016)
+    sa.Index("ix_email_batches_activity", "activity_id", sqlite_where=sa.text("activity_id IS NOT NULL"),
+             postgresql_where=sa.text("activity_id IS NOT NULL")),
 )
 
 email_messages = sa.Table(
@@ -448,9 +451,11 @@ email_messages = sa.Table(
     sa.Column("detail", sa.Text),
     sa.Column("mail", JsonText),
     sa.Column("created_at", sa.Float, nullable=False),
-    sa.Index("ix_email_messages_due", "due_at", sqlite_where=sa.text("status IN ('queued', 'sending')"),
+    # 0: transactional sends, 1: campaign sends; each lane is claimed on its own (migration 0016).
+    sa.Column("lane", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Index("ix_email_messages_due", "lane", "due_at", sqlite_where=sa.text("status IN ('queued', 'sending')"),
              postgresql_where=sa.text("status IN ('queued', 'sending')")),
-    sa.Index("ix_email_messages_leased", "due_at", sqlite_where=sa.text("status = 'sending'"),  # migration 0014
+    sa.Index("ix_email_messages_leased", "lane", "due_at", sqlite_where=sa.text("status = 'sending'"),
              postgresql_where=sa.text("status = 'sending'")),
     sa.Index("ix_email_messages_batch", "batch_id"),
     sa.Index("ix_email_messages_created", "created_at"),
@@ -542,10 +547,14 @@ sms_messages = sa.Table(
     sa.Column("remote_id", sa.String(128)),  # the gateway's id, which delivery reports name
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("sent_at", sa.Float),
-    sa.Index("ix_sms_messages_due", "due_at", sqlite_where=sa.text("status IN ('queued', 'sending')"),
+    sa.Column("lane", sa.SmallInteger, nullable=False, server_default="0"),  # as email's (migration 0016)
+    sa.Column("activity_id", sa.String(32)),  # the campaign activity that queued it (migration 0016)
+    sa.Index("ix_sms_messages_due", "lane", "due_at", sqlite_where=sa.text("status IN ('queued', 'sending')"),
              postgresql_where=sa.text("status IN ('queued', 'sending')")),
-    sa.Index("ix_sms_messages_leased", "due_at", sqlite_where=sa.text("status = 'sending'"),
+    sa.Index("ix_sms_messages_leased", "lane", "due_at", sqlite_where=sa.text("status = 'sending'"),
              postgresql_where=sa.text("status = 'sending'")),
+    sa.Index("ix_sms_messages_activity", "activity_id", sqlite_where=sa.text("activity_id IS NOT NULL"),
+             postgresql_where=sa.text("activity_id IS NOT NULL")),
     sa.Index("ix_sms_messages_remote", "remote_id"),
     sa.Index("ix_sms_messages_created", "created_at"),
 )

@@ -1,5 +1,7 @@
 """Campaigns: campaigns and their versions, activities (one per run per treatment), per-endpoint
 counts for the Daily and Total limits, and the events waiting to trigger event-based campaigns.
+The sending queues gain a lane (transactional or campaign, each claimed on its own) and the campaign
+activity that queued a message, for its progress.
 
 Revision ID: 0016
 Revises: 0015
@@ -86,9 +88,33 @@ def upgrade() -> None:
         sa.UniqueConstraint("campaign_id", "event_id", "endpoint_id", name="ux_campaign_triggers_event"),
         sqlite_autoincrement=True,
     )
+    for table in ("email_messages", "sms_messages"):
+        op.add_column(table, sa.Column("lane", sa.SmallInteger, nullable=False, server_default="0"))
+        _lane_indexes(table, ["lane", "due_at"])
+    op.add_column("email_batches", sa.Column("activity_id", sa.String(32)))
+    op.add_column("sms_messages", sa.Column("activity_id", sa.String(32)))
+    for table, name in (("email_batches", "ix_email_batches_activity"), ("sms_messages", "ix_sms_messages_activity")):
+        op.create_index(name, table, ["activity_id"], sqlite_where=sa.text("activity_id IS NOT NULL"),
+                        postgresql_where=sa.text("activity_id IS NOT NULL"))
+
+
+def _lane_indexes(table: str, columns: list[str]) -> None:
+    """The claim indexes of a sending queue, rebuilt over `columns`."""
+    waiting, leased = "status IN ('queued', 'sending')", "status = 'sending'"
+    for suffix, where in (("due", waiting), ("leased", leased)):
+        name = f"ix_{table}_{suffix}"
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, columns, sqlite_where=sa.text(where), postgresql_where=sa.text(where))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sms_messages_activity", table_name="sms_messages")
+    op.drop_index("ix_email_batches_activity", table_name="email_batches")
+    op.drop_column("sms_messages", "activity_id")
+    op.drop_column("email_batches", "activity_id")
+    for table in ("email_messages", "sms_messages"):
+        _lane_indexes(table, ["due_at"])
+        op.drop_column(table, "lane")
     op.drop_table("campaign_triggers")
     op.drop_table("campaign_endpoint_counts")
     op.drop_table("campaign_activities")
