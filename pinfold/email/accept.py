@@ -26,6 +26,7 @@ from pinfold.email.store import configuration_sets
 from pinfold.email.store import identities as email_identities
 from pinfold.email.store import messages as store
 from pinfold.email.store import tenants as ses_tenants
+from pinfold.sending import queue
 
 MAX_RECIPIENTS = 50  # per message, as SES allows
 SIMULATOR_DOMAIN = "simulator.amazonses.com"
@@ -148,7 +149,8 @@ def enqueue(conn, sender: Sender, definition: dict, recipients: list[dict],
              "project_id": sender.project_id, "tenant_id": sender.tenant_id,
              "ses_tenant": sender.ses_tenant["name"] if sender.ses_tenant else None,
              "configuration_set": sender.configuration_set["name"] if sender.configuration_set else None,
-             "definition": definition, "created_at": now}
+             "definition": definition, "created_at": now,
+             "activity_id": queue.activity_of(definition.get("attributes"))}  # a campaign's: its lane
     messages = [{"id": ids.new_message_id(), "recipient": recipient} for recipient in recipients]
     for message, due_at in zip(messages, due or [], strict=False):
         if due_at is not None and due_at > now:

@@ -13,10 +13,23 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+TRANSACTIONAL, CAMPAIGN = 0, 1  # the lanes: each is claimed on its own, by a worker of its own
+LANES = (TRANSACTIONAL, CAMPAIGN)
+LANE_NAMES = {TRANSACTIONAL: "transactional", CAMPAIGN: "campaign"}
 WAITING = ("queued", "sending")
 WAITING_SQL = sa.text("status IN ('queued', 'sending')")
 LEASED_SQL = sa.text("status = 'sending'")
 _CHUNK = 500  # ids per statement
+
+
+def lane_of(activity_id: str | None) -> int:
+    """A message a campaign activity queued goes in the campaign lane; every other in the transactional one."""
+    return CAMPAIGN if activity_id else TRANSACTIONAL
+
+
+def activity_of(attributes: dict | None) -> str | None:
+    """The campaign activity named by a message's record attributes (what a campaign's planner passes)."""
+    return (attributes or {}).get("campaign_activity_id") or None
 
 
 def claim(conn: Connection, table: sa.Table, columns: list, *, now: float, until: float, limit: int) -> list[dict]:

@@ -26,6 +26,7 @@ from pinfold.core import metrics
 from pinfold.core.access import Caller
 from pinfold.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from pinfold.db.database import after_commit
+from pinfold.sending.queue import activity_of
 from pinfold.sms import access, checks
 from pinfold.sms.rules import encoding, ids, prices, routing, simulator
 from pinfold.sms.store import messages, opt_outs, resources, spend
@@ -111,6 +112,7 @@ def text_row(account_id: str, region: str, route: Route, destination: routing.De
     return {
         "id": str(uuid.uuid4()), "account_id": account_id, "region": region, "project_id": project_id,
         "tenant_id": tenant_id, "created_at": now,
+        "activity_id": activity_of(extra.get("attributes")),  # a campaign's text: its lane
         "message": {
             "destination": destination.number, "country": destination.country, "origination": identity.name,
             "origination_kind": identity.kind, "origination_id": identity.id, "pool_id": route.pool_id,

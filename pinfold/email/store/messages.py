@@ -19,19 +19,21 @@ WAITING = queue.WAITING
 _WAITING_SQL = queue.WAITING_SQL  # as the due index's predicate (sending/queue.py says why)
 _FINISH_COLUMNS = ("status", "due_at", "attempts", "sent_at", "detail", "mail")
 _MESSAGE_COLUMNS = ("id", "batch_id", "account_id", "region", "recipient", "status", "due_at", "attempts",
-                    "created_at")
+                    "created_at", "lane")
 
 
 def add(conn: Connection, batch: dict, messages: list[dict]) -> None:
     """Store a batch and its messages (each: id, recipient dict, and optionally due_at), due at their
     due_at or else now. A deferred message counts as created when it falls due, so its delivery budget
-    and processing time run from then."""
-    conn.execute(email_batches.insert(), [batch])
+    and processing time run from then. A batch a campaign activity queued (its `activity_id`) puts its
+    messages in the campaign lane."""
+    conn.execute(email_batches.insert(), [{"activity_id": None, **batch}])
+    lane = queue.lane_of(batch.get("activity_id"))
     rows = []
     for message in messages:
         due = message.get("due_at") or batch["created_at"]
         rows.append((message["id"], batch["id"], batch["account_id"], batch["region"],
-                     json_text(message["recipient"]), "queued", due, 0, due))
+                     json_text(message["recipient"]), "queued", due, 0, due, lane))
     execute_many(conn, email_messages, "insert", _MESSAGE_COLUMNS, rows)
 
 
@@ -95,6 +97,19 @@ def counts(conn: Connection, batch_id: str | None = None) -> dict[str, int]:
     if batch_id is not None:
         query = query.where(email_messages.c.batch_id == batch_id)
     return dict(conn.execute(query).all())
+
+
+def activity_progress(conn: Connection, activity_ids: list[str]) -> dict[str, int]:
+    """Messages per status across what these campaign activities queued (through their batches)."""
+    found: dict[str, int] = {}
+    for first in range(0, len(activity_ids), 500):
+        query = (sa.select(email_messages.c.status, sa.func.count())
+                 .join(email_batches, email_batches.c.id == email_messages.c.batch_id)
+                 .where(email_batches.c.activity_id.in_(activity_ids[first:first + 500]))
+                 .group_by(email_messages.c.status))
+        for status, count in conn.execute(query):
+            found[status] = found.get(status, 0) + count
+    return found
 
 
 def waiting(conn: Connection) -> int:

@@ -30,8 +30,10 @@ def add(conn: Connection, row: dict) -> None:
 
 def add_many(conn: Connection, rows: list[dict]) -> None:
     """Queue messages in one statement (an executemany: a request's texts do not each pay for an INSERT);
-    each is due at its own `due_at` when it has one, else now."""
-    conn.execute(table.insert(), [{"status": "queued", "due_at": row["created_at"], "attempts": 0, **row}
+    each is due at its own `due_at` when it has one, else now. A text a campaign activity queued (its
+    `activity_id`) goes in the campaign lane."""
+    conn.execute(table.insert(), [{"status": "queued", "due_at": row["created_at"], "attempts": 0,
+                                   "activity_id": None, **row, "lane": queue.lane_of(row.get("activity_id"))}
                                   for row in rows])
 
 
@@ -79,6 +81,17 @@ def get_many(conn: Connection, message_ids: list[str]) -> dict[str, dict]:
 def counts(conn: Connection) -> dict[str, int]:
     """Messages per status."""
     return dict(conn.execute(sa.select(table.c.status, sa.func.count()).group_by(table.c.status)).all())
+
+
+def activity_progress(conn: Connection, activity_ids: list[str]) -> dict[str, int]:
+    """Messages per status across the texts these campaign activities queued."""
+    found: dict[str, int] = {}
+    for first in range(0, len(activity_ids), 500):
+        query = (sa.select(table.c.status, sa.func.count())
+                 .where(table.c.activity_id.in_(activity_ids[first:first + 500])).group_by(table.c.status))
+        for status, count in conn.execute(query):
+            found[status] = found.get(status, 0) + count
+    return found
 
 
 def queue_depth(conn: Connection, now: float) -> tuple[int, float]:
