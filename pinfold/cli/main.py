@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from pinfold.cli import accounts, admin, audience, mailbox, operate, server, ses, sms, tenants
+from pinfold.cli import accounts, admin, audience, campaigns, mailbox, operate, server, ses, sms, tenants
 from pinfold.cli.analytics import analytics_app, report
 
 app = typer.Typer(help="Pinfold: multi-tenant customer engagement with Pinpoint-compatible APIs.",
@@ -21,6 +21,7 @@ app.add_typer(tenants.tenants_app, name="tenants")
 app.add_typer(accounts.accounts_app, name="accounts")
 app.add_typer(server.api_app, name="api")
 app.add_typer(audience.segments_app, name="segments")
+app.add_typer(campaigns.campaigns_app, name="campaigns")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(ses.webhooks_app, name="webhooks")
 app.add_typer(ses.identities_app, name="identities")
