@@ -40,7 +40,7 @@ def list_campaigns(project: str | None = typer.Option(None, "--project", help="O
     """List campaigns, oldest first; the next page's token, if any, is printed on stderr."""
     rows, token = run(data_dir, lambda ctx: operator_service.list_campaigns(
         ctx, operator(ctx), project_id=project, tenant_id=tenant, limit=limit, token=next_token))
-    print_result(rows, as_json, _COLUMNS)
+    print_result(rows if as_json else [{**row, "runs": str(row["runs"])} for row in rows], as_json, _COLUMNS)
     if token:
         typer.echo(f"next token: {token}", err=True)
 
@@ -134,6 +134,8 @@ def _finish(started: dict | None, final: progress.RunProgress | None, as_json: b
         print_result({**(started or {}), **({"Progress": final.as_dict()} if final else {})}, True)
     elif final is None and started is not None:
         typer.echo(f"watch it with: pinfold campaigns watch {started['CampaignId']}")
+    elif final is not None and not final.started:
+        typer.echo(f"run {final.run} has not started")
     elif final is not None:
         totals = final.messages
         typer.echo(f"run {final.run}: " + ", ".join(f"{totals[o]} {o}" for o in progress.OUTCOMES))
@@ -152,6 +154,8 @@ def _watch(ctx, campaign_id: str, run_number: int, wait: float) -> progress.RunP
         while True:
             now = time.monotonic()
             current = progress.run_progress(ctx, caller, campaign_id, run_number)
+            # Counting a large run's messages takes time: poll less often rather than load the database.
+            pause = max(0.5, 4 * (time.monotonic() - now))
             meter.add(now, current.done)
             expected, exact = current.expected(audience.step(ctx, current))
             bar.draw(_line(current, expected, exact, meter), final=current.finished)
@@ -168,7 +172,7 @@ def _watch(ctx, campaign_id: str, run_number: int, wait: float) -> progress.RunP
                 if now - began >= wait:
                     bar.note(f"gave up after {wait:.0f} s; the run stays due")
                     return current
-            time.sleep(0.5)
+            time.sleep(pause)
     except KeyboardInterrupt:
         bar.note(f"stopped watching; the run goes on (pinfold campaigns watch {campaign_id})")
         raise typer.Exit(130) from None
