@@ -81,6 +81,9 @@ def _identity_name(conn, caller: Caller, given_arn: str, from_address: str) -> s
 
 def _email_document(conn, caller: Caller, request: dict, previous: dict | None) -> dict:
     """The stored settings after an update: members given replace the previous ones ("" clears an optional one)."""
+    for member in ("FromAddress", "Identity"):  # the wire checks them too; direct callers get the same answer
+        if not isinstance(request.get(member), str) or not request[member]:
+            raise InvalidInput(f"{member} is required for the email channel", field=member)
     document = {**(previous or {"Enabled": True})}
     document["FromAddress"] = request["FromAddress"]
     _identity_name(conn, caller, request["Identity"], bare_address(request["FromAddress"]))
