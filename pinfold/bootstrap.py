@@ -38,6 +38,7 @@ from pinfold.events.pump import Pump
 from pinfold.events.sinks.base import Always, Outlets
 from pinfold.events.sinks.lake import Lake, LakeSink
 from pinfold.events.sinks.streams import ProjectStreams
+from pinfold.sending import queue as sending_queue
 from pinfold.sms import reports as sms_reports
 from pinfold.sms.adapters.kannel import KannelGateway
 from pinfold.sms.delivery import SmsDelivery
@@ -126,7 +127,8 @@ def sms_delivery(ctx: Context) -> SmsDelivery:
 def background(ctx: Context, *, feedback_listener: bool) -> Background:
     """The work that runs beside requests, started: imports and exports, the event pump and the campaign
     scheduler (one each per database, by lease), and email and SMS sending (workers share each queue;
-    each message goes out once)."""
+    each message goes out once). Each channel runs a worker per lane: transactional sends and campaign
+    sends are claimed apart, so a campaign's backlog never delays a SendEmail or a text."""
     return {"jobs": JobRunner(ctx, JOB_RUNNERS).start(), "pump": event_pump(ctx).start(),
             "campaigns": CampaignScheduler(ctx).start(),
             "sending": email_delivery(ctx, listen=feedback_listener).start(), "sms": sms_delivery(ctx).start()}
@@ -137,15 +139,17 @@ def database_readings(ctx: Context) -> metrics.Readings:
     and jobs by status."""
     def queue(conn):
         now = time.time()
-        readings = [("email", *messages.queue_depth(conn, now)), ("sms", *sms_messages.queue_depth(conn, now))]
-        return [((channel,), depth) for channel, depth, _ in readings], \
-            [((channel,), overdue) for channel, _, overdue in readings]
+        readings = [(channel, sending_queue.LANE_NAMES[lane], depth, overdue)
+                    for channel, store in (("email", messages), ("sms", sms_messages))
+                    for lane, (depth, overdue) in store.queue_depths(conn, now).items()]
+        return [((channel, lane), depth) for channel, lane, depth, _ in readings], \
+            [((channel, lane), overdue) for channel, lane, _, overdue in readings]
 
     return metrics.Readings(ctx.db, [
         metrics.Reading("pinfold_sending_queue_messages", "Messages waiting to be sent or being sent",
-                        ("channel",), lambda conn: queue(conn)[0]),
+                        ("channel", "lane"), lambda conn: queue(conn)[0]),
         metrics.Reading("pinfold_sending_queue_overdue_seconds",
-                        "How long the most overdue waiting message has been due", ("channel",),
+                        "How long the most overdue waiting message has been due", ("channel", "lane"),
                         lambda conn: queue(conn)[1]),
         metrics.Reading("pinfold_outbox_lag_records", "Outbox records a sink has not delivered yet", ("sink",),
                         lambda conn: [((name,), lag) for name, lag in events_store.lags(conn)]),

@@ -13,6 +13,7 @@ from pinfold.core.errors import LimitExceeded, Throttled
 from pinfold.email.store import messages as email_messages
 from pinfold.messaging.email_planner import EmailPlanner
 from pinfold.messaging.sms_planner import SmsPlanner
+from pinfold.sending import queue
 from pinfold.sending.plan import Recipient
 from pinfold.sms.store import messages as sms_messages
 
@@ -92,11 +93,13 @@ class Guarded:
             raise
 
 
-def backlog(conn, channels: frozenset[str], now: float) -> int:
-    """Messages waiting in the busiest of these channels' sending queues."""
+def backlog(conn, channels: frozenset[str], now: float, *, up_to: int) -> int:
+    """Campaign messages due by `now` in the busiest of these channels' sending queues, counted up to
+    `up_to`. Only the campaign lane counts (transactional sends have their own worker), and only what
+    is due: a local-time run's messages held for hours do not stop other slices."""
     depths = [0]
     if "EMAIL" in channels:
-        depths.append(email_messages.queue_depth(conn, now)[0])
+        depths.append(email_messages.due_now(conn, queue.CAMPAIGN, now, up_to=up_to))
     if "SMS" in channels:
-        depths.append(sms_messages.queue_depth(conn, now)[0])
+        depths.append(sms_messages.due_now(conn, queue.CAMPAIGN, now, up_to=up_to))
     return max(depths)

@@ -194,7 +194,7 @@ def _read(conn, activity_id: str, now: float, size: int, queue_bound: int) -> Sl
     definition = campaign_store.get_version(conn, campaign["id"], activity["campaign_version"])["definition"]
     settings = treatments.treatment(definition, activity["treatment_id"])
     kinds = channels.channel_types(settings)
-    if channels.backlog(conn, kinds, now) >= queue_bound:
+    if channels.backlog(conn, kinds, now, up_to=queue_bound) >= queue_bound:
         return None
     today = datetime.fromtimestamp(now, UTC).date().isoformat()
     confined = caller.endpoint_tenant

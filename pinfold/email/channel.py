@@ -25,6 +25,7 @@ from pinfold.email.adapters.base import Feedback
 from pinfold.email.adapters.registry import Relays
 from pinfold.email.store import messages as store
 from pinfold.email.store import suppression
+from pinfold.sending import queue as sending_queue
 from pinfold.sending.channel import Outcome
 
 log = logging.getLogger("pinfold.sending")
@@ -53,12 +54,15 @@ class Claimed:
 
 
 class EmailChannel:
-    """The email channel as the pipeline drives it; `close()` lets go of the signers and the relays."""
+    """The email channel as the pipeline drives it, claiming from `lanes` (in that order; each
+    lane's worker has a channel of its own, with its own relay connections, so a campaign's pass never
+    queues in front of a transactional one at the relay); `close()` lets go of the signers and the relays."""
 
     name = "email"
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, lanes: tuple[int, ...] = sending_queue.LANES) -> None:
         self.ctx = ctx
+        self.lanes = lanes
         self.reports: queue.SimpleQueue[Feedback] = queue.SimpleQueue()
         self.relays = Relays(ctx.settings, self.reports.put)
         self.composer = composing.Composer(mail_domain=ctx.settings.mail_domain,
@@ -71,7 +75,11 @@ class EmailChannel:
     # The queue: email_messages, with the lease's expiry as the sending messages' due_at.
 
     def claim(self, conn, *, now: float, until: float) -> list[Claimed]:
-        rows = store.claim(conn, now=now, until=until, limit=self.ctx.settings.email_batch)
+        rows: list[dict] = []
+        for lane in self.lanes:
+            limit = self.ctx.settings.email_batch - len(rows)
+            if limit > 0:
+                rows += store.claim(conn, lane=lane, now=now, until=until, limit=limit)
         return [Claimed(row) for row in rows]
 
     def renew(self, conn, ids: list[str], *, held_until: float, until: float) -> int:

@@ -1,5 +1,8 @@
 """Email delivery inside a server: the email channel on the sending pipeline, and the feedback listener.
 
+Each lane of the queue has its worker and its channel (with its own relay connections): a SendEmail
+is claimed and relayed while a campaign's pass is still on its way, never behind it.
+
 The mailbox simulator reports complaints while it delivers, before the worker has recorded the
 message; those reports wait in a queue and are recorded after each pass (EmailChannel.after_pass).
 DSNs and ARF reports from the feedback listener are recorded as they arrive.
@@ -12,6 +15,7 @@ import logging
 from pinfold.context import Context
 from pinfold.email import feedback
 from pinfold.email.channel import EmailChannel
+from pinfold.sending import queue
 from pinfold.sending.worker import SendWorker
 
 log = logging.getLogger("pinfold.sending")
@@ -20,9 +24,12 @@ log = logging.getLogger("pinfold.sending")
 class EmailDelivery:
     def __init__(self, ctx: Context, *, listen: bool = True) -> None:
         self.ctx = ctx
-        self.channel = EmailChannel(ctx)
+        self.channel = EmailChannel(ctx, lanes=(queue.TRANSACTIONAL,))
         self.relays = self.channel.relays
         self.worker = SendWorker(ctx, self.channel)
+        self.campaign_channel = EmailChannel(ctx, lanes=(queue.CAMPAIGN,))
+        self.campaign_worker = SendWorker(ctx, self.campaign_channel)
+        self.campaign_worker.name = "campaign-sending"  # its threads and its log lines say which lane
         self.listener = None
         if listen and ctx.settings.feedback_smtp:
             from pinfold.email.adapters.inbound import FeedbackListener
@@ -36,20 +43,25 @@ class EmailDelivery:
             self.listener.start()
             log.info("receiving bounce and complaint reports by SMTP on port %s", self.listener.port)
         self.worker.start(self.ctx.settings.email_workers)
+        self.campaign_worker.start(self.ctx.settings.email_workers)
         return self
 
     def stop(self) -> None:
-        self.worker.stop()  # and with it the channel: its signing threads and relays
+        self.campaign_worker.stop()  # and with each worker its channel: signing threads and relays
+        self.worker.stop()
         if self.listener is not None:
             self.listener.stop()
 
     def state(self) -> str:
-        return self.worker.state()
+        states = {self.worker.state(), self.campaign_worker.state()}
+        return "running" if states == {"running"} else "stopped"
 
-    def run_once(self) -> int:
-        """One sending pass and the reports it caused (tests drive delivery with this)."""
-        return self.worker.run_once()
+    def run_once(self, *, now: float | None = None) -> int:
+        """One sending pass of each lane (transactional, then campaign) and the reports they caused
+        (tests drive delivery with this)."""
+        return self.worker.run_once(now=now) + self.campaign_worker.run_once(now=now)
 
     def drain(self) -> None:
         """Record the reports the adapters gave since the last pass."""
         self.channel.after_pass()
+        self.campaign_channel.after_pass()

@@ -2,10 +2,15 @@
 `queued` until a pass claims it, then `sending` with its lease's expiry as `due_at` (the fencing
 token) until the pass records its outcome.
 
-Each table needs a partial index on `due_at` for `status IN ('queued', 'sending')` and one for
+Messages are in one of two lanes, each claimed on its own by a worker of its own: transactional
+sends (SendEmail, SendMessages, texts) and campaign sends, so a campaign's backlog never sits in front
+of a transactional message.
+
+Each table needs a partial index on `(lane, due_at)` for `status IN ('queued', 'sending')` and one for
 `status = 'sending'`; the predicates below are written exactly as those indexes', since both
 databases use a partial index only for a condition they can prove implies it, and a bound parameter
-proves nothing.
+proves nothing. The lane is the indexes' leading column, not their condition, so it may be bound: a
+claim is a range scan of one lane in due order, with no sort.
 """
 
 from __future__ import annotations
@@ -32,24 +37,32 @@ def activity_of(attributes: dict | None) -> str | None:
     return (attributes or {}).get("campaign_activity_id") or None
 
 
-def claim(conn: Connection, table: sa.Table, columns: list, *, now: float, until: float, limit: int) -> list[dict]:
-    """Take up to `limit` due messages, held until `until`, returning `columns` of each (and
-    `taken_over`): first those whose holder's lease ran out (they were first in line when it took
-    them), then the queue in order of due time; oldest first."""
-    claimed = [{**row, "taken_over": True} for row in _take(conn, table, columns, LEASED_SQL, now, until, limit)]
+def claim(conn: Connection, table: sa.Table, columns: list, *, lane: int, now: float, until: float,
+          limit: int) -> list[dict]:
+    """Take up to `limit` due messages of one lane, held until `until`, returning `columns` of each
+    (and `taken_over`): first those whose holder's lease ran out (they were first in line when it
+    took them), then the queue in order of due time; oldest first."""
+    claimed = [{**row, "taken_over": True}
+               for row in _take(conn, table, columns, LEASED_SQL, lane, now, until, limit)]
     if len(claimed) < limit:
         claimed += [{**row, "taken_over": False}
-                    for row in _take(conn, table, columns, WAITING_SQL, now, until, limit - len(claimed))]
+                    for row in _take(conn, table, columns, WAITING_SQL, lane, now, until, limit - len(claimed))]
     claimed.sort(key=lambda row: row["created_at"])
     return claimed
 
 
-def _take(conn: Connection, table: sa.Table, columns: list, which, now: float, until: float, limit: int) -> list[dict]:
-    due = (sa.select(table.c.id).where(which, table.c.due_at <= now).order_by(table.c.due_at).limit(limit)
-           .with_for_update(skip_locked=True))
+def _take(conn: Connection, table: sa.Table, columns: list, which, lane: int, now: float, until: float,
+          limit: int) -> list[dict]:
+    due = due_ids(table, which, lane, now, limit).with_for_update(skip_locked=True)
     statement = (table.update().where(table.c.id.in_(due.scalar_subquery())).values(status="sending", due_at=until)
                  .returning(*columns))
     return [dict(row) for row in conn.execute(statement).mappings()]
+
+
+def due_ids(table: sa.Table, which, lane: int, now: float, limit: int) -> sa.Select:
+    """The first `limit` ids of a lane due by `now`, in due order: a range of one of the claim indexes."""
+    return (sa.select(table.c.id).where(which, table.c.lane == lane, table.c.due_at <= now)
+            .order_by(table.c.due_at).limit(limit))
 
 
 def renew(conn: Connection, table: sa.Table, ids: list[str], *, held_until: float, until: float) -> int:
@@ -70,3 +83,28 @@ def still_held(conn: Connection, table: sa.Table, ids: list[str], *, held_until:
         query = sa.select(table.c.id, table.c.due_at).where(table.c.id.in_(ids[first:first + _CHUNK]), LEASED_SQL)
         held.update(found.id for found in conn.execute(query) if found.due_at == held_until)
     return held
+
+
+def depths(conn: Connection, table: sa.Table, now: float) -> dict[int, tuple[int, float]]:
+    """Per lane: (messages waiting or being sent, seconds the most overdue has waited past its due
+    time). One pass over the due index, which is in lane order."""
+    query = (sa.select(table.c.lane, sa.func.count(), sa.func.min(table.c.due_at)).where(WAITING_SQL)
+             .group_by(table.c.lane))
+    found = dict.fromkeys(LANES, (0, 0.0))
+    for lane, count, oldest in conn.execute(query):
+        found[lane] = (count, max(0.0, now - oldest))
+    return found
+
+
+def due_now(conn: Connection, table: sa.Table, lane: int, now: float, *, up_to: int) -> int:
+    """How many of one lane's messages are due by `now` (waiting, or held under a lease that ran out),
+    counting no further than `up_to`: a range of the due index, however long the queue."""
+    due = sa.select(table.c.id).where(WAITING_SQL, table.c.lane == lane, table.c.due_at <= now).limit(up_to).subquery()
+    return conn.execute(sa.select(sa.func.count()).select_from(due)).scalar_one()
+
+
+def next_due(conn: Connection, table: sa.Table) -> float | None:
+    """When the earliest waiting message of any lane is due (one index probe per lane)."""
+    found = [conn.execute(sa.select(sa.func.min(table.c.due_at)).where(WAITING_SQL, table.c.lane == lane)).scalar()
+             for lane in LANES]
+    return min((due for due in found if due is not None), default=None)

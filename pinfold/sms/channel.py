@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pinfold.context import Context
+from pinfold.sending import queue
 from pinfold.sending.channel import Outcome
 from pinfold.sms import outcomes
 from pinfold.sms.adapters.base import OutgoingText, SmsAdapter
@@ -42,19 +43,28 @@ class Claimed:
 
 
 class SmsChannel:
-    """The SMS channel as the pipeline drives it; `adapter` defaults to the carrier simulator under
-    `<data dir>/sms`."""
+    """The SMS channel as the pipeline drives it, claiming from `lanes` (in that order); `adapter`
+    defaults to the carrier simulator under `<data dir>/sms`. An adapter it was given is its giver's
+    to close (the lanes' channels share one: Kannel's connections are few, and it takes texts from
+    each caller in turn)."""
 
     name = "sms"
 
-    def __init__(self, ctx: Context, adapter: SmsAdapter | None = None) -> None:
+    def __init__(self, ctx: Context, adapter: SmsAdapter | None = None,
+                 lanes: tuple[int, ...] = queue.LANES) -> None:
         self.ctx = ctx
+        self.lanes = lanes
+        self._owns_adapter = adapter is None
         self.adapter = adapter or CarrierSimulator(ctx.settings.data_dir / "sms")
 
     # The queue: sms_messages, with the lease's expiry as the sending messages' due_at.
 
     def claim(self, conn, *, now: float, until: float) -> list[Claimed]:
-        return [Claimed(row, now) for row in store.claim(conn, now=now, until=until, limit=CLAIM_LIMIT)]
+        rows: list[dict] = []
+        for lane in self.lanes:
+            if len(rows) < CLAIM_LIMIT:
+                rows += store.claim(conn, lane=lane, now=now, until=until, limit=CLAIM_LIMIT - len(rows))
+        return [Claimed(row, now) for row in rows]
 
     def renew(self, conn, ids: list[str], *, held_until: float, until: float) -> int:
         return store.renew(conn, ids, held_until=held_until, until=until)
@@ -114,4 +124,5 @@ class SmsChannel:
         """Nothing waits: the simulator answers as it delivers (delivery reports come with Kannel)."""
 
     def close(self) -> None:
-        self.adapter.close()
+        if self._owns_adapter:
+            self.adapter.close()

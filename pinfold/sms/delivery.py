@@ -1,32 +1,45 @@
-"""SMS delivery inside a server or worker: the SMS channel on the sending pipeline (a SendWorker of
-its own beside email's, sharing nothing but the database)."""
+"""SMS delivery inside a server or worker: the SMS channel on the sending pipeline, one SendWorker per
+lane (transactional texts never wait behind a campaign's), beside email's and sharing nothing with it
+but the database."""
 
 from __future__ import annotations
 
 from pinfold.context import Context
+from pinfold.sending import queue
 from pinfold.sending.worker import SendWorker
 from pinfold.sms.adapters.base import SmsAdapter
 from pinfold.sms.channel import SmsChannel
 
 
 class SmsDelivery:
-    """Starts and stops the SMS sending threads; `run_once()` is one pass (tests drive delivery with it)."""
+    """Starts and stops the SMS sending threads of both lanes; `run_once()` is one pass of each (tests
+    drive delivery with it). A given `adapter` carries both lanes' texts and is closed here, once both
+    workers have stopped."""
 
     def __init__(self, ctx: Context, adapter: SmsAdapter | None = None) -> None:
         self.ctx = ctx
-        self.channel = SmsChannel(ctx, adapter)
+        self.adapter = adapter
+        self.channel = SmsChannel(ctx, adapter, lanes=(queue.TRANSACTIONAL,))
         self.worker = SendWorker(ctx, self.channel)
         self.worker.name = "sms-sending"  # its threads and its log lines say which queue
+        self.campaign_worker = SendWorker(ctx, SmsChannel(ctx, adapter, lanes=(queue.CAMPAIGN,)))
+        self.campaign_worker.name = "sms-campaign-sending"
 
     def start(self, threads: int = 1) -> SmsDelivery:
         self.worker.start(threads)
+        self.campaign_worker.start(threads)
         return self
 
     def stop(self) -> None:
-        self.worker.stop()  # and with it the channel's adapter
+        self.campaign_worker.stop()
+        self.worker.stop()
+        if self.adapter is not None:
+            self.adapter.close()
 
     def state(self) -> str:
-        return self.worker.state()
+        states = {self.worker.state(), self.campaign_worker.state()}
+        return "running" if states == {"running"} else "stopped"
 
     def run_once(self, *, now: float | None = None) -> int:
-        return self.worker.run_once(now=now)
+        """One pass of each lane: transactional texts, then a campaign's."""
+        return self.worker.run_once(now=now) + self.campaign_worker.run_once(now=now)

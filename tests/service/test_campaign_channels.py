@@ -103,7 +103,7 @@ def test_email_records_of_a_campaign_message_carry_its_attributes_from_send_to_e
     assert records[-1]["attributes"]["feedback"] == "https://example.com/s"  # the record's own attributes stay
     assert {r["pinfold"]["tenant_id"] for r in records} == {"shop"}
 
-    assert delivery.worker.run_once(now=later + 1) == 1  # due now
+    assert delivery.run_once(now=later + 1) == 1  # due now
     cat = [r for r in _records(ctx) if r["client"]["client_id"] == "cat"]
     assert [r["event_type"] for r in cat] == ["_email.send", "_email.delivered"]
     assert all(_campaign_ids(r) == CAMPAIGN for r in cat)

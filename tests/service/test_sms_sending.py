@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from pinfold.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
 from pinfold.events import outbox
+from pinfold.sending.queue import TRANSACTIONAL
 from pinfold.sms import events, send
 from pinfold.sms.delivery import SmsDelivery
 from pinfold.sms.rules import limits, prices, routing
@@ -418,9 +419,9 @@ def test_a_claimed_message_is_not_claimed_twice_while_its_lease_holds(ctx, owner
     _send(ctx, owner)
     now = time.time()
     with ctx.db.write() as conn:
-        first = messages.claim(conn, now=now, until=now + 20, limit=10)
-        again = messages.claim(conn, now=now + 1, until=now + 21, limit=10)
-        later = messages.claim(conn, now=now + 21, until=now + 41, limit=10)
+        first = messages.claim(conn, lane=TRANSACTIONAL, now=now, until=now + 20, limit=10)
+        again = messages.claim(conn, lane=TRANSACTIONAL, now=now + 1, until=now + 21, limit=10)
+        later = messages.claim(conn, lane=TRANSACTIONAL, now=now + 21, until=now + 41, limit=10)
     assert len(first) == 1 and again == [] and [row["taken_over"] for row in later] == [True]
 
 

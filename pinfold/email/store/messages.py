@@ -47,10 +47,10 @@ _CLAIMED = [email_messages.c.id, email_messages.c.batch_id, email_messages.c.rec
             email_messages.c.sent_at, email_messages.c.created_at, email_messages.c.due_at]
 
 
-def claim(conn: Connection, *, now: float, until: float, limit: int) -> list[dict]:
-    """Take up to `limit` due messages, held until `until` (sending/queue.py: the discipline every
-    channel's queue shares)."""
-    return queue.claim(conn, email_messages, _CLAIMED, now=now, until=until, limit=limit)
+def claim(conn: Connection, *, lane: int, now: float, until: float, limit: int) -> list[dict]:
+    """Take up to `limit` due messages of one lane, held until `until` (sending/queue.py: the
+    discipline every channel's queue shares)."""
+    return queue.claim(conn, email_messages, _CLAIMED, lane=lane, now=now, until=until, limit=limit)
 
 
 def renew(conn: Connection, ids: list[str], *, held_until: float, until: float) -> int:
@@ -119,8 +119,7 @@ def waiting(conn: Connection) -> int:
 
 
 def next_due(conn: Connection) -> float | None:
-    query = sa.select(sa.func.min(email_messages.c.due_at)).where(_WAITING_SQL)
-    return conn.execute(query).scalar()
+    return queue.next_due(conn, email_messages)
 
 
 def purge(conn: Connection, before: float) -> int:
@@ -132,9 +131,11 @@ def purge(conn: Connection, before: float) -> int:
     return removed
 
 
-def queue_depth(conn: Connection, now: float) -> tuple[int, float]:
-    """(messages waiting or being sent, seconds the most overdue has waited past its due time)."""
-    waiting = email_messages.c.status.in_(("queued", "sending"))  # the partial index ix_email_messages_due
-    count, oldest = conn.execute(sa.select(sa.func.count(), sa.func.min(email_messages.c.due_at))
-                                 .where(waiting)).one()
-    return count, max(0.0, now - oldest) if oldest is not None else 0.0
+def queue_depths(conn: Connection, now: float) -> dict[int, tuple[int, float]]:
+    """Per lane: (messages waiting or being sent, seconds the most overdue has waited past its due time)."""
+    return queue.depths(conn, email_messages, now)
+
+
+def due_now(conn: Connection, lane: int, now: float, *, up_to: int) -> int:
+    """One lane's messages due by `now`, counted up to `up_to`."""
+    return queue.due_now(conn, email_messages, lane, now, up_to=up_to)

@@ -19,7 +19,6 @@ from pinfold.db.tables import sms_messages as table
 from pinfold.sending import queue
 
 WAITING = queue.WAITING
-_WAITING_SQL = queue.WAITING_SQL  # as the due index's predicate (sending/queue.py says why)
 _FINISH_COLUMNS = ("status", "due_at", "attempts", "sent_at", "detail", "remote_id")
 
 
@@ -42,10 +41,10 @@ _CLAIMED = [table.c.id, table.c.account_id, table.c.region, table.c.project_id, 
             table.c.attempts, table.c.sent_at, table.c.created_at, table.c.due_at]
 
 
-def claim(conn: Connection, *, now: float, until: float, limit: int) -> list[dict]:
-    """Take up to `limit` due messages, held until `until` (sending/queue.py: the discipline every
-    channel's queue shares)."""
-    return queue.claim(conn, table, _CLAIMED, now=now, until=until, limit=limit)
+def claim(conn: Connection, *, lane: int, now: float, until: float, limit: int) -> list[dict]:
+    """Take up to `limit` due messages of one lane, held until `until` (sending/queue.py: the
+    discipline every channel's queue shares)."""
+    return queue.claim(conn, table, _CLAIMED, lane=lane, now=now, until=until, limit=limit)
 
 
 def renew(conn: Connection, ids: list[str], *, held_until: float, until: float) -> int:
@@ -94,10 +93,14 @@ def activity_progress(conn: Connection, activity_ids: list[str]) -> dict[str, in
     return found
 
 
-def queue_depth(conn: Connection, now: float) -> tuple[int, float]:
-    """(messages waiting or being sent, seconds the most overdue has waited past its due time)."""
-    count, oldest = conn.execute(sa.select(sa.func.count(), sa.func.min(table.c.due_at)).where(_WAITING_SQL)).one()
-    return count, max(0.0, now - oldest) if oldest is not None else 0.0
+def queue_depths(conn: Connection, now: float) -> dict[int, tuple[int, float]]:
+    """Per lane: (messages waiting or being sent, seconds the most overdue has waited past its due time)."""
+    return queue.depths(conn, table, now)
+
+
+def due_now(conn: Connection, lane: int, now: float, *, up_to: int) -> int:
+    """One lane's messages due by `now`, counted up to `up_to`."""
+    return queue.due_now(conn, table, lane, now, up_to=up_to)
 
 
 def purge(conn: Connection, before: float) -> int:
