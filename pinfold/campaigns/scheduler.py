@@ -7,8 +7,9 @@ every slice, stamped with the moment, and claims take the least recently advance
 tenants' campaigns progress at the same pace, whatever their sizes. A slice waits while the
 channel's sending queue holds `queue_bound` messages, so a large campaign never floods the queue
 that transactional sends share. A slice the account's send rate refuses is rolled back and tried
-again after RATE_RETRY_SECONDS. A scheduler killed mid-slice leaves its claim to expire after
-`lease_seconds`; the next one goes on from the activity's cursor.
+again after RATE_RETRY_SECONDS. A scheduler killed mid-slice leaves its claims behind; the
+next one to hold the lease frees them (take_over) and goes on from each activity's cursor, rather than
+waiting `lease_seconds` for them to run out.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from pinfold.db.database import Lease
 log = logging.getLogger("pinfold.campaigns")
 
 SLICE = 1000  # endpoints read per slice
-QUEUE_BOUND = 10_000  # a channel's waiting messages above which slices wait
+QUEUE_BOUND = 10_000  # campaign-lane messages due now (per channel) above which slices wait
 CLAIM = 8  # activities advanced per pass
-LEASE_SECONDS = 60.0
+LEASE_SECONDS = 60.0  # a claim's life: a new leader frees a dead one's at once; it spaces a failed slice's retry
 RATE_RETRY_SECONDS = 1.0
 DUE_PER_PASS = 50
 
@@ -56,7 +57,18 @@ class CampaignScheduler(Service):
             self._lease = self.ctx.db.lease("campaigns")
             if self._lease is not None:
                 log.info("this server now schedules campaigns")
+                self.take_over(self.clock())
         return self._lease is not None
+
+    def take_over(self, now: float) -> None:
+        """Free the activities the previous scheduler had claimed: holding the lease, this one is the only
+        scheduler, so whoever claimed them is dead or has lost its lease. A slice it is still planning
+        cannot commit twice (runs._plan checks the cursor under a row lock)."""
+        with self.ctx.db.write() as conn:
+            released = activity_store.release_claims(conn, now=now, until=now + self.lease_seconds)
+        if released:
+            log.warning("took over %d campaign activit%s the previous scheduler held", released,
+                        "y" if released == 1 else "ies")
 
     def state(self) -> str:
         state = super().state()

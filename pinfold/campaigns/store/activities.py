@@ -47,6 +47,15 @@ def claim(conn: Connection, *, now: float, until: float, limit: int) -> list[dic
     return [dict(row) for row in conn.execute(statement).mappings()]
 
 
+def release_claims(conn: Connection, *, now: float, until: float) -> int:
+    """Let go of the claims a scheduler took before `now` (held until at most `until`): a new scheduler
+    takes them over at once instead of waiting for them to run out. Event activities, held for good,
+    stay held."""
+    statement = activities.update().where(OPEN_SQL, activities.c.lease_until > now,
+                                          activities.c.lease_until <= until).values(lease_until=now)
+    return conn.execute(statement).rowcount
+
+
 def of_campaign(conn: Connection, campaign_id: str, *, after: tuple[int, str] | None = None,
                 limit: int | None = None) -> list[dict]:
     """A campaign's activities in run and treatment order (newest run last)."""
