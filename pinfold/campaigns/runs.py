@@ -6,8 +6,8 @@ transaction. An activity then walks its segment version in endpoint id order, a 
 A slice is read (with the caps counts and, when the campaign has one, the hook's answer) outside any
 write, then planned in one write transaction that first checks the activity's cursor has not moved:
 the messages, the `_campaign.send` records, the counts and the cursor commit together. A scheduler
-killed anywhere loses nothing it had not committed and repeats nothing it had; its lease runs out and
-another scheduler goes on from the cursor.
+killed anywhere loses nothing it had not committed and repeats nothing it had; the scheduler that takes
+the database lease next frees its claims at once (scheduler.py) and goes on from the cursor.
 """
 
 from __future__ import annotations
