@@ -22,8 +22,7 @@ from pinfold.campaigns import event_runs, hook, runs
 from pinfold.campaigns.store import activities as activity_store
 from pinfold.campaigns.store import campaigns as campaign_store
 from pinfold.context import Context
-from pinfold.core.service import Service
-from pinfold.db.database import Lease
+from pinfold.core.service import LeasedService
 
 log = logging.getLogger("pinfold.campaigns")
 
@@ -35,8 +34,9 @@ RATE_RETRY_SECONDS = 1.0
 DUE_PER_PASS = 50
 
 
-class CampaignScheduler(Service):
+class CampaignScheduler(LeasedService):
     name = "campaigns"
+    lease_name, role = "campaigns", "campaign scheduler"
     idle_seconds = 0.5
 
     def __init__(self, ctx: Context, *, clock: Callable[[], float] = time.time, slice_size: int = SLICE,
@@ -46,19 +46,9 @@ class CampaignScheduler(Service):
         self.ctx, self.clock = ctx, clock
         self.slice_size, self.queue_bound, self.claim = slice_size, queue_bound, claim
         self.lease_seconds, self.poster = lease_seconds, poster
-        self._lease: Lease | None = None
 
-    def enabled(self) -> bool:
-        """Whether this process schedules campaigns: servers sharing a database take turns by lease."""
-        if self._lease is not None and not self._lease.alive():
-            log.warning("campaign scheduler lost its lease; another server may take over")
-            self._lease = None
-        if self._lease is None:
-            self._lease = self.ctx.db.lease("campaigns")
-            if self._lease is not None:
-                log.info("this server now schedules campaigns")
-                self.take_over(self.clock())
-        return self._lease is not None
+    def took_lease(self) -> None:
+        self.take_over(self.clock())
 
     def take_over(self, now: float) -> None:
         """Free the activities the previous scheduler had claimed: holding the lease, this one is the only
@@ -69,17 +59,6 @@ class CampaignScheduler(Service):
         if released:
             log.warning("took over %d campaign activit%s the previous scheduler held", released,
                         "y" if released == 1 else "ies")
-
-    def state(self) -> str:
-        state = super().state()
-        if state != "running":
-            return state
-        return "leading" if self._lease is not None else "standby"
-
-    def stopped(self) -> None:
-        if self._lease is not None:
-            self._lease.release()
-            self._lease = None
 
     def run_once(self, now: float | None = None) -> int:
         """One pass at `now` (the clock's time by default): runs started plus endpoints handled."""

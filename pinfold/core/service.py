@@ -67,3 +67,46 @@ class Service:
                 handled = 0
             if not handled:
                 self._stop.wait(self.idle_seconds)
+
+
+class LeasedService(Service):
+    """A service one process runs at a time per database (the event pump, the campaign scheduler):
+    it runs passes only while it holds the database lease `lease_name`; the others stand by, and one
+    takes over when the holder stops or dies (the lease dies with its process).
+
+    Subclasses set `ctx` (whose `db.lease(name)` returns a lease or None), `lease_name` and `role`
+    (what the log calls the work), and may override `took_lease()` to pick up what a dead holder left."""
+
+    lease_name = "service"
+    role = "service"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lease = None
+
+    def enabled(self) -> bool:
+        """Whether this process holds the lease now (taking it when it is free)."""
+        if self._lease is not None and not self._lease.alive():
+            log.warning("%s lost its lease; another server may take over", self.role)
+            self._lease = None
+        if self._lease is None:
+            self._lease = self.ctx.db.lease(self.lease_name)
+            if self._lease is not None:
+                log.info("this server now runs the %s", self.role)
+                self.took_lease()
+        return self._lease is not None
+
+    def took_lease(self) -> None:
+        """Called once each time this process takes the lease."""
+
+    def state(self) -> str:
+        """Running and holding the lease ("leading"), or running while another process leads ("standby")."""
+        state = super().state()
+        if state != "running":
+            return state
+        return "leading" if self._lease is not None else "standby"
+
+    def stopped(self) -> None:
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None

@@ -29,8 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pinfold.context import Context
-from pinfold.core.service import Service
-from pinfold.db.database import Lease
+from pinfold.core.service import LeasedService
 from pinfold.events import store
 from pinfold.events.sinks.base import Sink, SinkSource
 
@@ -53,10 +52,13 @@ class Outcome:
         return self.delivered > 0
 
 
-class Pump(Service):
-    """One pass at a time over every sink its sources name; runs where this process holds the lease."""
+class Pump(LeasedService):
+    """One pass at a time over every sink its sources name; runs where this process holds the lease.
+    Two pumps would still be correct (a batch rewrites the same files; NATS drops repeated ids), but
+    they would do every piece of work twice."""
 
     name = "pump"
+    lease_name, role = "event-pump", "event pump"
 
     def __init__(self, ctx: Context, *, sources: Sequence[SinkSource]) -> None:
         super().__init__()
@@ -66,33 +68,9 @@ class Pump(Service):
         self._trimmed_through = 0
         self._given_up: set[str] = set()
         self._behind: set[str] = set()
-        self._lease: Lease | None = None
-
-    def enabled(self) -> bool:
-        """Whether this process is the one that pumps: servers sharing a database take turns by lease.
-
-        Two pumps would still be correct (a batch rewrites the same files; NATS drops repeated ids),
-        but they would do every piece of work twice."""
-        if self._lease is not None and not self._lease.alive():
-            log.warning("event pump lost its lease; another server may take over")
-            self._lease = None
-        if self._lease is None:
-            self._lease = self.ctx.db.lease("event-pump")
-            if self._lease is not None:
-                log.info("this server now runs the event pump")
-        return self._lease is not None
-
-    def state(self) -> str:
-        """Running and holding the lease ("leading"), or running while another process pumps ("standby")."""
-        state = super().state()
-        if state != "running":
-            return state
-        return "leading" if self._lease is not None else "standby"
 
     def stopped(self) -> None:
-        if self._lease is not None:
-            self._lease.release()
-            self._lease = None
+        super().stopped()
         for source in self.sources:
             source.close()
 
