@@ -148,7 +148,7 @@ def run(data_dir: Path, database_url: str, relay: str, pools: str, made: dict, s
         b.stop()
         while _waiting(ctx, lane=0):
             time.sleep(0.1)
-        figures.update(b_sends=b.sent, b_recorded=_sent_at(ctx, [message_id for message_id, _ in b.sent]))
+        figures.update(b_sends=b.sent, b_recorded=_sent_at(ctx, [sent[0] for sent in b.sent]))
     if pump_after:
         services["pump"] = bootstrap.event_pump(ctx).start()
     figures.update(_drain_pump(ctx, lake_wait))
@@ -249,11 +249,12 @@ def _drain_pump(ctx, wait: float) -> dict:
 
 class Sender:
     """Tenant B: SendEmail through the use case at a steady rate on a thread of its own, each call at its
-    appointed time (a late call does not make the next ones early). `sent` holds (MessageId, call time)."""
+    appointed time (a late call does not make the next ones early). `sent` holds (MessageId, call time, answer
+    time)."""
 
     def __init__(self, ctx, caller, rate: float) -> None:
         self.ctx, self.caller, self.interval = ctx, caller, 1.0 / rate
-        self.sent: list[tuple[str, float]] = []
+        self.sent: list[tuple[str, float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="tenant-b", daemon=True)
 
@@ -275,7 +276,7 @@ class Sender:
             answer = send_email(self.ctx, self.caller, {
                 "FromEmailAddress": "news@b.example.com", "ConfigurationSetName": "receipts",
                 "Destination": {"ToAddresses": [f"buyer{len(self.sent)}@example.net"]}, "Content": {"Simple": RECEIPT}})
-            self.sent.append((answer["MessageId"], called))
+            self.sent.append((answer["MessageId"], called, time.time()))
             due = max(due + self.interval, time.time())  # behind: go on from now, no burst
 
 
@@ -320,14 +321,14 @@ def arrivals(folder: Path) -> dict[str, float]:
     return found
 
 
-def latencies(sends: list[tuple[str, float]], arrived: dict[str, float], started: float,
+def latencies(sends: list[tuple[str, float, float]], arrived: dict[str, float], started: float,
               ended: float) -> dict[str, list[float]]:
     """B's latencies (seconds) for its calls before A's campaign started and while it ran."""
-    missing = [message_id for message_id, _ in sends if message_id not in arrived]
+    missing = [message_id for message_id, *_ in sends if message_id not in arrived]
     if missing:
         raise RuntimeError(f"{len(missing)} of tenant B's {len(sends)} messages never arrived, e.g. {missing[0]}")
-    alone = [arrived[message_id] - called for message_id, called in sends if called < started]
-    during = [arrived[message_id] - called for message_id, called in sends if started <= called <= ended]
+    alone = [arrived[message_id] - called for message_id, called, _ in sends if called < started]
+    during = [arrived[message_id] - called for message_id, called, _ in sends if started <= called <= ended]
     return {"alone": alone, "during A's campaign": during}
 
 

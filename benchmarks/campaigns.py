@@ -137,9 +137,11 @@ def fairness(stack: ExitStack, args, port: int, baseline: float) -> None:
     _report_run(ran, args.fair_endpoints, baseline)
     phases = parts.latencies(ran["b_sends"], parts.arrivals(dumps), ran["started"], ran["last_sent"])
     recorded = parts.latencies(ran["b_sends"], ran["b_recorded"], ran["started"], ran["last_sent"])
+    answered = parts.latencies(ran["b_sends"], {message_id: returned for message_id, _, returned in ran["b_sends"]},
+                               ran["started"], ran["last_sent"])
     for name, values in phases.items():
         print(f"  tenant B {name}: {len(values)} SendEmail calls; to the sink {_spread(values)}; "
-              f"to Pinfold's sent_at {_spread(recorded[name])}")
+              f"to Pinfold's sent_at {_spread(recorded[name])}; SendEmail answered {_spread(answered[name])}")
     rise = parts.percentile(phases["during A's campaign"], 99) / parts.percentile(phases["alone"], 99) - 1
     print(f"  tenant B's p99 rose {rise * 100:+.0f}% during A's campaign (target < {P99_RISE_TARGET * 100:.0f}%: "
           f"{'met' if rise < P99_RISE_TARGET else 'MISSED'})", flush=True)
