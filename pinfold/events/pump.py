@@ -108,10 +108,13 @@ class Pump(LeasedService):
                 rows = store.outbox_range(conn, cursor["inflight_first"], cursor["inflight_last"])
                 first, last = cursor["inflight_first"], cursor["inflight_last"]
             else:
-                rows = store.outbox_after(conn, cursor["delivered_seq"], sink.batch)
-                if not rows or not (flush or sink.ready(rows)):
+                # Whether to deliver is asked of the records' seq and arrival alone: a sink that waits
+                # for a full batch (the lake) would otherwise decode every waiting record each pass.
+                heads = store.outbox_heads_after(conn, cursor["delivered_seq"], sink.batch)
+                if not heads or not (flush or sink.ready(heads)):
                     return 0
-                first, last = rows[0]["seq"], rows[-1]["seq"]
+                first, last = heads[0]["seq"], heads[-1]["seq"]
+                rows = store.outbox_range(conn, first, last)
                 with self.ctx.db.write() as marking:
                     store.update_sink(marking, sink.name, inflight_first=first, inflight_last=last)
         wanted = [row for row in rows if sink.wants(row)]

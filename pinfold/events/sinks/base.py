@@ -28,7 +28,8 @@ class Sink(Protocol):
     from_start: bool = False  # a new cursor starts at the outbox's first record, else after its last
 
     def ready(self, rows: list[dict]) -> bool:
-        """Whether to deliver these waiting rows now rather than wait for more (a flush skips asking)."""
+        """Whether to deliver these waiting rows now rather than wait for more (a flush skips asking).
+        The rows carry only `seq` and `arrival_ms`: the records are read once the answer is yes."""
         return True
 
     def wants(self, row: dict) -> bool:
