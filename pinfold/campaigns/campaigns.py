@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+from pinfold.analytics import campaign_kpis
 from pinfold.audience import segments as segment_service
 from pinfold.campaigns import checks, references, responses
 from pinfold.campaigns.rules import states
@@ -236,3 +237,13 @@ def remove_tenant_campaigns(conn, project: dict, tenant_id: str) -> int:
         activity_store.delete_campaign(conn, campaign_id)
         _remove(conn, project, campaign_id)
     return len(removed)
+
+
+def date_range_kpi(ctx: Context, caller: Caller, project_id: str, campaign_id: str, kpi_name: str,
+                   start: str | None, end: str | None, raw_size: str | None, token: str | None) -> dict:
+    """GetCampaignDateRangeKpi: the campaign must be one the caller may see (analytics, below
+    campaigns, only filters the lake by its id)."""
+    with ctx.db.read() as conn:
+        require(conn, caller, project_id, campaign_id)
+    return campaign_kpis.campaign_date_range_kpi(ctx, caller, project_id, campaign_id, kpi_name, start, end,
+                                                 raw_size, token)
