@@ -50,8 +50,7 @@ class TriggerSink(Sink):
         found = self.listening.get(row["project_id"])
         if not found:
             return False
-        event_type = row["record"].get("event_type") or ""
-        return any(item.rule.may_match(event_type) for item in found)
+        return any(item.rule.may_match(row["event_type"]) for item in found)
 
     def deliver(self, rows: list[dict], batch: str) -> None:
         now = time.time()

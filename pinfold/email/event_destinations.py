@@ -41,7 +41,8 @@ class SesSink(Sink):
 
     def wants(self, row: dict) -> bool:
         d = self.destination
-        return destined(row["record"], d["account_id"], d["region"], d["configuration_set"], self.types)
+        return row["account_id"] == d["account_id"] and destined(row["record"], d["account_id"], d["region"],
+                                                                  d["configuration_set"], self.types)
 
     def deliver(self, rows: list[dict], batch: str) -> None:
         d = self.destination

@@ -110,10 +110,10 @@ class Pump(LeasedService):
             else:
                 # Whether to deliver is asked of the records' seq and arrival alone: a sink that waits
                 # for a full batch (the lake) would otherwise decode every waiting record each pass.
-                heads = store.outbox_heads_after(conn, cursor["delivered_seq"], sink.batch)
-                if not heads or not (flush or sink.ready(heads)):
+                waiting = store.waiting(conn, cursor["delivered_seq"], sink.batch)
+                if waiting is None or not (flush or sink.ready(waiting)):
                     return 0
-                first, last = heads[0]["seq"], heads[-1]["seq"]
+                first, last = waiting.first, waiting.last
                 rows = store.outbox_range(conn, first, last)
                 with self.ctx.db.write() as marking:
                     store.update_sink(marking, sink.name, inflight_first=first, inflight_last=last)

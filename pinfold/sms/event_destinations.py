@@ -63,7 +63,8 @@ class SmsSink(Sink):
         self.kind, self.target = target  # ("files", location) or ("nats", stream)
 
     def wants(self, row: dict) -> bool:
-        return destined(row["record"], self.account_id, self.region, self.configuration_set, self.types)
+        return row["account_id"] == self.account_id and destined(row["record"], self.account_id, self.region,
+                                                                  self.configuration_set, self.types)
 
     def deliver(self, rows: list[dict], batch: str) -> None:
         events = [event for row in rows for event in destination_records(row["record"], self.types)]
@@ -102,8 +103,7 @@ class TwoWaySink(Sink):
 
     def wants(self, row: dict) -> bool:
         # The member is written by sms/two_way.py only; PutEvents cannot forge a record's `pinfold`.
-        record = row["record"]
-        return record.get("event_type") == two_way.RECORD_TYPE and two_way.MEMBER in (record.get("pinfold") or {})
+        return row["event_type"] == two_way.RECORD_TYPE and two_way.MEMBER in (row["record"].get("pinfold") or {})
 
     def deliver(self, rows: list[dict], batch: str) -> None:
         by_stream: dict[str, list[tuple[str, str, bytes]]] = defaultdict(list)

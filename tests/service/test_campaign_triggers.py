@@ -81,7 +81,8 @@ def test_a_matching_put_event_becomes_one_trigger_for_its_endpoint(ctx, admin, p
 def test_a_redelivered_record_triggers_once(ctx, admin, project):
     campaign_id = _campaign(ctx, project)
     source = CampaignTriggers(ctx)
-    row = {"project_id": project, "event_id": "event-1", "arrival_ms": int(time.time() * 1000) + 1,
+    row = {"project_id": project, "event_id": "event-1", "event_type": "purchase",
+           "arrival_ms": int(time.time() * 1000) + 1,
            "record": {"event_type": "purchase", "event_timestamp": int(time.time() * 1000) + 1,
                       "client": {"client_id": "buyer"}, "attributes": {"plan": "gold"}, "metrics": {},
                       "pinfold": {"tenant_id": None}}}

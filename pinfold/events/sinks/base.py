@@ -3,7 +3,9 @@
 
 The pump knows no kind of sink. The composition root hands it sources: the lake, projects' event
 streams (sinks/streams.py), SES configuration-set event destinations (email/event_destinations.py).
-A row the pump hands a sink is an outbox record: seq, project_id, event_id, arrival_ms and record.
+A row the pump hands a sink is an outbox record (events/store.OutboxRow): seq, account_id, project_id, event_id,
+event_type, arrival_ms and record; the record is decoded when first read, so `wants` should decide by
+the other fields where it can.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy.engine import Connection
 from pinfold.core.sources import S3Settings
 from pinfold.events.sinks.lake import Lake
 from pinfold.events.sinks.nats import Publisher
+from pinfold.events.store import Waiting
 
 STREAM_BATCH = 1000  # records per pass to a stream sink: streams favour latency over file size
 
@@ -27,9 +30,9 @@ class Sink(Protocol):
     batch: int = STREAM_BATCH  # most records per pass
     from_start: bool = False  # a new cursor starts at the outbox's first record, else after its last
 
-    def ready(self, rows: list[dict]) -> bool:
-        """Whether to deliver these waiting rows now rather than wait for more (a flush skips asking).
-        The rows carry only `seq` and `arrival_ms`: the records are read once the answer is yes."""
+    def ready(self, waiting: Waiting) -> bool:
+        """Whether to deliver what waits now rather than wait for more (a flush skips asking). Asked
+        of a summary (how many, the oldest's arrival): the records are read once the answer is yes."""
         return True
 
     def wants(self, row: dict) -> bool:

@@ -30,6 +30,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from pinfold.core.sources import S3Settings
+from pinfold.events.store import Waiting
 
 TEXT_MAP = pa.map_(pa.string(), pa.string())
 SCHEMA = pa.schema([
@@ -170,9 +171,9 @@ class LakeSink:
         self.batch = roll_rows
         self.roll_seconds = roll_seconds
 
-    def ready(self, rows: list[dict]) -> bool:
-        waited = time.time() - rows[0]["arrival_ms"] / 1000
-        return len(rows) >= self.batch or waited >= self.roll_seconds
+    def ready(self, waiting: Waiting) -> bool:
+        waited = time.time() - waiting.oldest_arrival_ms / 1000
+        return waiting.count >= self.batch or waited >= self.roll_seconds
 
     def wants(self, row: dict) -> bool:
         """Every event; not Pinfold's own outbox records (marked `internal` in their `pinfold` member,
