@@ -12,6 +12,9 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks.servers import peak_rss_kib, pinfold_workers
+
+EXPERIMENT_HEAD_START = 4.0
 CHUNK = 5_000  # endpoints per transaction, as the import job commits them
 TIMED_POOL = "timed"  # tenant B's configuration set sends through this pool: the sink that keeps each message
 HTML = ("<html><body><h1>Hello {{Attributes.name}}</h1>"
@@ -122,15 +125,26 @@ def campaign_request(segment_id: str) -> dict:
 
 
 def run(data_dir: Path, database_url: str, relay: str, pools: str, made: dict, sender: dict | None,
-        lake_wait: float, pump_after: bool = False) -> dict:
+        lake_wait: float, pump_after: bool = False, workers: int = 0) -> dict:
     """Start what `pinfold serve` runs in the background, then (after B alone, when `sender` is given)
     tenant A's campaign; wait until every message is relayed and the pump has emptied the outbox.
     `pump_after` (a diagnostic) holds the event pump back until the last message is relayed."""
+    ctx = _context(data_dir, database_url, relay, pools)
+    env = {"PINFOLD_DATA_DIR": str(data_dir), "PINFOLD_DATABASE_URL": database_url, "PINFOLD_EMAIL_RELAY": relay,
+           "PINFOLD_EMAIL_POOLS": pools, "PINFOLD_LOG_LEVEL": "warning"}
+    with pinfold_workers(workers, env) as helpers:
+        if workers:
+            time.sleep(EXPERIMENT_HEAD_START)
+        figures = _run(ctx, made, sender, lake_wait, pump_after)
+        figures["workers_rss_kib"] = [peak_rss_kib(helper.pid) or 0 for helper in helpers]
+    return figures
+
+
+def _run(ctx, made: dict, sender: dict | None, lake_wait: float, pump_after: bool) -> dict:
     from pinfold import bootstrap
     from pinfold.campaigns import campaigns
     from tests.service.helpers import caller_for_credentials
 
-    ctx = _context(data_dir, database_url, relay, pools)
     services = bootstrap.background(ctx, feedback_listener=False)
     if pump_after:
         services["pump"].stop()

@@ -56,6 +56,8 @@ def main() -> None:
                         help="after the last message, wait at most this long for the pump to empty the outbox")
     parser.add_argument("--pump-after", action="store_true",
                         help="diagnostic: start the event pump only once the last message is relayed")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="`pinfold worker` processes beside the run's own background services")
     parser.add_argument("--skip-bulk", action="store_true")
     parser.add_argument("--skip-fairness", action="store_true")
     args = parser.parse_args()
@@ -92,7 +94,8 @@ def bulk(stack: ExitStack, args, port: int, baseline: float) -> None:
     print(f"setup: {args.endpoints:,} endpoints in {made['endpoint_seconds']:.1f} s "
           f"({args.endpoints / made['endpoint_seconds']:,.0f}/s), segment in {made['segment_seconds']:.2f} s, "
           f"setup process peak RSS {made['rss_kib'] / 1024:.0f} MiB", flush=True)
-    ran = _in_child(parts.run, data_dir, database_url, relay, "", made, None, args.lake_wait, args.pump_after)
+    ran = _in_child(parts.run, data_dir, database_url, relay, "", made, None, args.lake_wait, args.pump_after,
+                    args.workers)
     _report_run(ran, args.endpoints, baseline)
     _report_records(ran, data_dir)
 
@@ -133,7 +136,8 @@ def fairness(stack: ExitStack, args, port: int, baseline: float) -> None:
     print(f"fairness setup: {args.fair_endpoints:,} endpoints for tenant A in {made['endpoint_seconds']:.1f} s",
           flush=True)
     sender = {"rate": args.fair_rate, "alone_seconds": args.alone_seconds}
-    ran = _in_child(parts.run, data_dir, database_url, relay, pools, made, sender, args.lake_wait, args.pump_after)
+    ran = _in_child(parts.run, data_dir, database_url, relay, pools, made, sender, args.lake_wait, args.pump_after,
+                    args.workers)
     _report_run(ran, args.fair_endpoints, baseline)
     phases = parts.latencies(ran["b_sends"], parts.arrivals(dumps), ran["started"], ran["last_sent"])
     recorded = parts.latencies(ran["b_sends"], ran["b_recorded"], ran["started"], ran["last_sent"])

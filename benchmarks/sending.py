@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.servers import postgres_database  # noqa: E402
+from benchmarks.servers import pinfold_workers, postgres_database  # noqa: E402
 from benchmarks.smtp_adapter import smtp_sink, smtp_source  # noqa: E402
 
 TARGET = 0.3
@@ -114,17 +112,14 @@ def bulk(data_dir: Path, database_url: str, port: int, count: int, dkim: bool,
                                                   text="Hello {{name}}, code {{code}}")
             email_sending.enqueue(conn, sender, definition, recipients)
     queued = time.perf_counter() - started
-    env = {**os.environ, "PINFOLD_DATA_DIR": str(data_dir), "PINFOLD_DATABASE_URL": database_url,
-           "PINFOLD_EMAIL_RELAY": relay, "PINFOLD_LOG_LEVEL": "warning"}
-    helpers = [subprocess.Popen([sys.executable, "-m", "pinfold", "worker"], env=env) for _ in range(workers)]
-    delivery.start()  # the sending threads a server runs (PINFOLD_EMAIL_WORKERS)
-    while _waiting(ctx):
-        time.sleep(0.1)
-    elapsed = time.perf_counter() - started
-    delivery.stop()
-    for helper in helpers:
-        helper.terminate()
-        helper.wait(30)
+    env = {"PINFOLD_DATA_DIR": str(data_dir), "PINFOLD_DATABASE_URL": database_url, "PINFOLD_EMAIL_RELAY": relay,
+           "PINFOLD_LOG_LEVEL": "warning"}
+    with pinfold_workers(workers, env):
+        delivery.start()  # the sending threads a server runs (PINFOLD_EMAIL_WORKERS)
+        while _waiting(ctx):
+            time.sleep(0.1)
+        elapsed = time.perf_counter() - started
+        delivery.stop()
     counts = _counts(ctx)
     ctx.close()
     if counts != {"delivered": count}:

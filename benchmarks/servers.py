@@ -59,14 +59,34 @@ class Server:
 
     def peak_rss_kib(self) -> int | None:
         """The process's high-water resident set (VmHWM) so far, in KiB; None once it is gone."""
-        try:
-            status = Path(f"/proc/{self.pid}/status").read_text()
-        except OSError:
-            return None
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
+        return peak_rss_kib(self.pid)
+
+
+@contextmanager
+def pinfold_workers(count: int, env: dict[str, str]) -> Iterator[list[subprocess.Popen]]:
+    """`count` `pinfold worker` processes with these PINFOLD_* settings over the environment's, stopped
+    (SIGTERM, then waited for) at exit."""
+    workers = [subprocess.Popen([sys.executable, "-m", "pinfold", "worker"], env={**os.environ, **env})
+               for _ in range(count)]
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(60)
+
+
+def peak_rss_kib(pid: int) -> int | None:
+    """A process's high-water resident set (VmHWM) so far, in KiB; None once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
         return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None
 
 
 def free_port() -> int:

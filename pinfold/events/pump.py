@@ -43,13 +43,16 @@ BEHIND_RECORDS = 50_000
 
 @dataclass
 class Outcome:
-    """What one pass did; true when it delivered something (the loop then goes on at once)."""
+    """What one pass did: records delivered, records any cursor moved past (a sink passes over those it
+    does not want), sinks that failed. True when a cursor moved: the loop then goes on at once, so a
+    sink that wants few of the records keeps pace with the outbox instead of taking a batch per idle wait."""
 
     delivered: int = 0
+    moved: int = 0
     failed: int = 0
 
     def __bool__(self) -> bool:
-        return self.delivered > 0
+        return self.moved > 0
 
 
 class Pump(LeasedService):
@@ -91,7 +94,9 @@ class Pump(LeasedService):
                 outcome.failed += 1
                 continue
             try:
-                outcome.delivered += self._pass(sink, flush)
+                delivered, moved = self._pass(sink, flush)
+                outcome.delivered += delivered
+                outcome.moved += moved
                 self._retry_at.pop(name, None)
             except Exception as error:  # the sink is down or refusing: keep the records, retry later
                 outcome.failed += 1
@@ -100,8 +105,9 @@ class Pump(LeasedService):
         self._trim()
         return outcome
 
-    def _pass(self, sink: Sink, flush: bool) -> int:
-        """Steps 1 to 4 of the module docstring for one sink; returns how many records it received."""
+    def _pass(self, sink: Sink, flush: bool) -> tuple[int, int]:
+        """Steps 1 to 4 of the module docstring for one sink; returns how many records it received and
+        how many its cursor moved past."""
         with self.ctx.db.read() as conn:
             cursor = store.sink(conn, sink.name)
             if cursor["inflight_first"] is not None:
@@ -112,7 +118,7 @@ class Pump(LeasedService):
                 # for a full batch (the lake) would otherwise decode every waiting record each pass.
                 waiting = store.waiting(conn, cursor["delivered_seq"], sink.batch)
                 if waiting is None or not (flush or sink.ready(waiting)):
-                    return 0
+                    return 0, 0
                 first, last = waiting.first, waiting.last
                 rows = store.outbox_range(conn, first, last)
                 with self.ctx.db.write() as marking:
@@ -123,7 +129,7 @@ class Pump(LeasedService):
         with self.ctx.db.write() as conn:
             store.update_sink(conn, sink.name, delivered_seq=last, inflight_first=None, inflight_last=None,
                               failing_since=None, last_error=None)
-        return len(wanted)
+        return len(wanted), len(rows)
 
     def _record_failure(self, name: str, error: Exception) -> None:
         message = f"{type(error).__name__}: {error}"[:500]

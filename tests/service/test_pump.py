@@ -69,6 +69,20 @@ def test_every_record_reaches_the_lake_once_with_its_tenant(ctx):
     assert _outbox_size(ctx) == 0
 
 
+def test_a_pass_whose_sinks_pass_records_over_counts_as_work(ctx):
+    """The trigger and two-way sinks want none of these records; moving their cursors past them is
+    still work, so the pump's loop goes on at once instead of taking one batch per idle wait."""
+    admin = operator(ctx)
+    tenant, caller = onboard(ctx, admin, "acme", "sa-mp")
+    pump = event_pump(ctx)
+    assert not pump.run_once()  # the sinks' cursors start; nothing waits
+    _send(ctx, caller, tenant["project_id"], "a-1", 150)
+    outcome = pump.run_once()
+    assert outcome.delivered == 0  # the lake waits for a fuller file
+    assert outcome.moved == 300 and outcome  # campaigns:triggers and sms:two-way moved past all 150
+    assert not pump.run_once()
+
+
 def test_a_pump_that_dies_after_writing_rewrites_the_same_files(ctx, monkeypatch):
     admin = operator(ctx)
     tenant, caller = onboard(ctx, admin, "acme", "sa-mp")
