@@ -58,11 +58,18 @@ def main() -> None:
                         help="diagnostic: start the event pump only once the last message is relayed")
     parser.add_argument("--workers", type=int, default=0,
                         help="`pinfold worker` processes beside the run's own background services")
+    parser.add_argument("--split", action="store_true",
+                        help="the run process keeps transactional sending (and jobs); the workers (one unless "
+                             "--workers says more) run the pump, the campaign scheduler and campaign sending")
     parser.add_argument("--skip-bulk", action="store_true")
     parser.add_argument("--skip-fairness", action="store_true")
     args = parser.parse_args()
+    if args.split:
+        args.workers = max(args.workers, 1)
+    layout = (f"one process with everything, + {args.workers} `pinfold worker` with everything" if not args.split
+              else f"server process: {parts.SERVER_SERVICES}; {args.workers} `pinfold worker`: {parts.WORKER_SERVICES}")
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start, database {args.database}, "
-          f"commit {parts.commit()}", flush=True)
+          f"commit {parts.commit()}; {layout}", flush=True)
     with ExitStack() as stack:
         port = stack.enter_context(smtp_sink())
         baseline_count = args.baseline_messages or min(args.endpoints, 200_000)
@@ -95,7 +102,7 @@ def bulk(stack: ExitStack, args, port: int, baseline: float) -> None:
           f"({args.endpoints / made['endpoint_seconds']:,.0f}/s), segment in {made['segment_seconds']:.2f} s, "
           f"setup process peak RSS {made['rss_kib'] / 1024:.0f} MiB", flush=True)
     ran = _in_child(parts.run, data_dir, database_url, relay, "", made, None, args.lake_wait, args.pump_after,
-                    args.workers)
+                    args.workers, args.split)
     _report_run(ran, args.endpoints, baseline)
     _report_records(ran, data_dir)
 
@@ -115,6 +122,11 @@ def _report_run(ran: dict, count: int, baseline: float) -> None:
           f"children {ran['children_rss_kib'] / 1024:.0f} MiB; target < "
           f"{MEMORY_TARGET_MIB} MiB: {'met' if peak_mib < MEMORY_TARGET_MIB else 'MISSED'}); "
           f"activity counts {ran['activity_counts']}", flush=True)
+    if ran["workers_rss_kib"]:
+        peaks = ", ".join(f"{kib / 1024:.0f} MiB" for kib in ran["workers_rss_kib"])
+        print(f"  beside it, {len(ran['workers_rss_kib'])} `pinfold worker` process(es), peak RSS {peaks} "
+              f"(target < {MEMORY_TARGET_MIB} MiB each: "
+              f"{'met' if max(ran['workers_rss_kib']) / 1024 < MEMORY_TARGET_MIB else 'MISSED'})", flush=True)
 
 
 def _report_records(ran: dict, data_dir: Path) -> None:
@@ -137,7 +149,7 @@ def fairness(stack: ExitStack, args, port: int, baseline: float) -> None:
           flush=True)
     sender = {"rate": args.fair_rate, "alone_seconds": args.alone_seconds}
     ran = _in_child(parts.run, data_dir, database_url, relay, pools, made, sender, args.lake_wait, args.pump_after,
-                    args.workers)
+                    args.workers, args.split)
     _report_run(ran, args.fair_endpoints, baseline)
     phases = parts.latencies(ran["b_sends"], parts.arrivals(dumps), ran["started"], ran["last_sent"])
     recorded = parts.latencies(ran["b_sends"], ran["b_recorded"], ran["started"], ran["last_sent"])

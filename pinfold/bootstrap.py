@@ -125,13 +125,26 @@ def sms_delivery(ctx: Context) -> SmsDelivery:
 
 
 def background(ctx: Context, *, feedback_listener: bool) -> Background:
-    """The work that runs beside requests, started: imports and exports, the event pump and the campaign
-    scheduler (one each per database, by lease), and email and SMS sending (workers share each queue;
-    each message goes out once). Each channel runs a worker per lane: transactional sends and campaign
-    sends are claimed apart, so a campaign's backlog never delays a SendEmail or a text."""
-    return {"jobs": JobRunner(ctx, JOB_RUNNERS).start(), "pump": event_pump(ctx).start(),
-            "campaigns": CampaignScheduler(ctx).start(),
-            "sending": email_delivery(ctx, listen=feedback_listener).start(), "sms": sms_delivery(ctx).start()}
+    """The work that runs beside requests, started, as far as PINFOLD_SERVICES names it: imports and
+    exports, the event pump and the campaign scheduler (one each per database, by lease), and email
+    and SMS sending (workers share each queue; each message goes out once). Each channel has a worker
+    per lane: transactional sends and campaign sends are claimed apart, so a campaign's backlog never
+    delays a SendEmail or a text, and a process may run either lane alone (`sending`,
+    `campaign-sending`): a campaign then cannot take the CPU a SendEmail needs either."""
+    chosen = ctx.settings.background_services
+    lanes = tuple(lane for lane, name in ((sending_queue.TRANSACTIONAL, "sending"),
+                                          (sending_queue.CAMPAIGN, "campaign-sending")) if name in chosen)
+    services: Background = {}
+    if "jobs" in chosen:
+        services["jobs"] = JobRunner(ctx, JOB_RUNNERS).start()
+    if "pump" in chosen:
+        services["pump"] = event_pump(ctx).start()
+    if "campaigns" in chosen:
+        services["campaigns"] = CampaignScheduler(ctx).start()
+    if lanes:
+        services["sending"] = email_delivery(ctx, listen=feedback_listener).start(lanes)
+        services["sms"] = sms_delivery(ctx).start(lanes=lanes)
+    return services
 
 
 def database_readings(ctx: Context) -> metrics.Readings:
@@ -205,7 +218,8 @@ def work(ctx: Context, until) -> None:
     with settings.worker_metrics_port, answer Prometheus scrapes on it."""
     settings = ctx.settings
     metrics_port = settings.worker_metrics_port
-    log.info("Pinfold worker running (data in %s)", settings.data_dir)
+    log.info("Pinfold worker running (data in %s; services: %s)", settings.data_dir,
+             ", ".join(settings.background_services) or "none")
     exporter = None
     if metrics_port is not None:
         REGISTRY.register(database_readings(ctx))  # once: this process has one worker

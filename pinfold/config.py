@@ -32,6 +32,9 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PREFIX = "PINFOLD_"
+# What a process may run beside requests (PINFOLD_SERVICES); each of the first three runs in one
+# process per database at a time (by lease), sending in every process that runs it.
+SERVICES = ("jobs", "pump", "campaigns", "sending", "campaign-sending")
 MASK = "********"
 # PINFOLD_* names that are not settings of a running Pinfold: the config file's own name, a command's
 # option (`pinfold ses webhook-verify`), and the test suite's choice of database.
@@ -58,6 +61,10 @@ class Settings(BaseSettings):
     host: str = setting("127.0.0.1", "the address `pinfold serve` listens on")
     port: int = setting(8080, "the port `pinfold serve` listens on", ge=0, le=65535)
     workers: int = setting(1, "server processes sharing the database (`pinfold serve --workers N`)", ge=1, le=64)
+    services: str = setting("all", "the background work this process runs, comma-separated from `jobs` (imports "
+                                   "and exports), `pump` (events to the lake and streams), `campaigns` (the "
+                                   "scheduler), `sending` (SendEmail, SendMessages and texts) and `campaign-sending`; "
+                                   "`all` or `none`")
     worker_metrics_port: int | None = setting(
         None, "the port `pinfold worker` answers Prometheus scrapes on (`--metrics-port`)", shown="none", ge=1,
         le=65535)
@@ -136,6 +143,21 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value):
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("services")
+    @classmethod
+    def _known_services(cls, value: str):
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = [name for name in names if name not in (*SERVICES, "all", "none")]
+        if unknown or not names or (len(names) > 1 and {"all", "none"} & set(names)):
+            raise ValueError(f"{value!r}: name some of {', '.join(SERVICES)}, or `all`, or `none`")
+        return ",".join(names)
+
+    @property
+    def background_services(self) -> tuple[str, ...]:
+        """The background services this process runs, in SERVICES order."""
+        names = set(self.services.split(","))
+        return SERVICES if "all" in names else tuple(name for name in SERVICES if name in names)
 
     @field_validator("worker_metrics_port", mode="before")
     @classmethod

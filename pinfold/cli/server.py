@@ -13,25 +13,30 @@ from pinfold.cli.common import AsJson, DataDir, open_context, print_result, read
 
 Migrate = typer.Option(False, "--migrate", help="Bring an older database schema up to this version first "
                                                 "(else one behind is refused: see `pinfold db upgrade`)")
+Services = typer.Option(None, "--services", help="The background work this process runs: comma-separated from "
+                                                 "jobs, pump, campaigns, sending, campaign-sending; all or none "
+                                                 "[PINFOLD_SERVICES]")
 api_app = typer.Typer(help="The AWS APIs Pinfold speaks.", no_args_is_help=True)
 
 
 def serve(host: str = typer.Option(None, help="Listen address [PINFOLD_HOST]"),
           port: int = typer.Option(None, help="Listen port [PINFOLD_PORT]"),
           workers: int = typer.Option(None, help="Server processes sharing the database [PINFOLD_WORKERS]"),
-          migrate: bool = Migrate, data_dir: Path | None = DataDir) -> None:
-    """Start the server (AWS APIs and the admin API on one port)."""
+          services: str = Services, migrate: bool = Migrate, data_dir: Path | None = DataDir) -> None:
+    """Start the server (AWS APIs and the admin API on one port) and, beside requests, the background
+    work (all of it unless --services names some)."""
     from pinfold import bootstrap
 
-    settings = read_settings(data_dir=data_dir, host=host, port=port, workers=workers)
+    settings = read_settings(data_dir=data_dir, host=host, port=port, workers=workers, services=services)
     bootstrap.serve(settings, open_context(settings, migrate=migrate))
 
 
-def worker(migrate: bool = Migrate, data_dir: Path | None = DataDir,
+def worker(services: str = Services, migrate: bool = Migrate, data_dir: Path | None = DataDir,
            metrics_port: int = typer.Option(None, "--metrics-port",
                                             help="Answer Prometheus scrapes on this port (/metrics) "
                                                  "[PINFOLD_WORKER_METRICS_PORT]")) -> None:
-    """Run background work without serving requests: sending, imports and exports, the event pump.
+    """Run background work without serving requests: sending, imports and exports, the event pump,
+    the campaign scheduler (all of it unless --services names some).
 
     Start as many as the database can feed, beside `pinfold serve`; SIGTERM or Ctrl-C stops one
     after its current pass. Only `serve` listens for bounce reports (PINFOLD_FEEDBACK_SMTP)."""
@@ -40,7 +45,7 @@ def worker(migrate: bool = Migrate, data_dir: Path | None = DataDir,
 
     from pinfold import bootstrap
 
-    settings = read_settings(data_dir=data_dir, worker_metrics_port=metrics_port)
+    settings = read_settings(data_dir=data_dir, worker_metrics_port=metrics_port, services=services)
     ctx = open_context(settings, migrate=migrate)
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):

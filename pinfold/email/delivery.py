@@ -30,6 +30,7 @@ class EmailDelivery:
         self.campaign_channel = EmailChannel(ctx, lanes=(queue.CAMPAIGN,))
         self.campaign_worker = SendWorker(ctx, self.campaign_channel)
         self.campaign_worker.name = "campaign-sending"  # its threads and its log lines say which lane
+        self._started: list[SendWorker] = []
         self.listener = None
         if listen and ctx.settings.feedback_smtp:
             from pinfold.email.adapters.inbound import FeedbackListener
@@ -38,12 +39,15 @@ class EmailDelivery:
             self.listener = FeedbackListener(host or "127.0.0.1", int(port),
                                              lambda report: feedback.record_report(ctx, report))
 
-    def start(self) -> EmailDelivery:
+    def start(self, lanes: tuple[int, ...] = queue.LANES) -> EmailDelivery:
+        """Start the listener and the workers of `lanes` (both, unless PINFOLD_SERVICES splits them)."""
         if self.listener is not None:
             self.listener.start()
             log.info("receiving bounce and complaint reports by SMTP on port %s", self.listener.port)
-        self.worker.start(self.ctx.settings.email_workers)
-        self.campaign_worker.start(self.ctx.settings.email_workers)
+        self._started = [worker for lane, worker in ((queue.TRANSACTIONAL, self.worker),
+                                                     (queue.CAMPAIGN, self.campaign_worker)) if lane in lanes]
+        for worker in self._started:
+            worker.start(self.ctx.settings.email_workers)
         return self
 
     def stop(self) -> None:
@@ -53,7 +57,7 @@ class EmailDelivery:
             self.listener.stop()
 
     def state(self) -> str:
-        states = {self.worker.state(), self.campaign_worker.state()}
+        states = {worker.state() for worker in self._started}
         return "running" if states == {"running"} else "stopped"
 
     def run_once(self, *, now: float | None = None) -> int:

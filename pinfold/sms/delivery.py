@@ -24,10 +24,14 @@ class SmsDelivery:
         self.worker.name = "sms-sending"  # its threads and its log lines say which queue
         self.campaign_worker = SendWorker(ctx, SmsChannel(ctx, adapter, lanes=(queue.CAMPAIGN,)))
         self.campaign_worker.name = "sms-campaign-sending"
+        self._started: list[SendWorker] = []
 
-    def start(self, threads: int = 1) -> SmsDelivery:
-        self.worker.start(threads)
-        self.campaign_worker.start(threads)
+    def start(self, threads: int = 1, lanes: tuple[int, ...] = queue.LANES) -> SmsDelivery:
+        """Start the workers of `lanes` (both, unless PINFOLD_SERVICES splits them)."""
+        self._started = [worker for lane, worker in ((queue.TRANSACTIONAL, self.worker),
+                                                     (queue.CAMPAIGN, self.campaign_worker)) if lane in lanes]
+        for worker in self._started:
+            worker.start(threads)
         return self
 
     def stop(self) -> None:
@@ -37,7 +41,7 @@ class SmsDelivery:
             self.adapter.close()
 
     def state(self) -> str:
-        states = {self.worker.state(), self.campaign_worker.state()}
+        states = {worker.state() for worker in self._started}
         return "running" if states == {"running"} else "stopped"
 
     def run_once(self, *, now: float | None = None) -> int:

@@ -153,3 +153,11 @@ def test_a_surviving_worker_takes_over_a_killed_ones_messages_within_30_seconds(
         assert recovered <= 30
     finally:
         ctx.close()
+
+
+def test_a_worker_refuses_services_it_does_not_know(tmp_path):
+    env = {**os.environ, "PINFOLD_DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run([sys.executable, "-m", "pinfold", "worker", "--services", "pump,mailing"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "name some of jobs, pump, campaigns, sending, campaign-sending" in result.stderr
