@@ -2,7 +2,8 @@
 
 Usage: .venv/bin/python benchmarks/campaigns.py [--database sqlite|postgres] [--endpoints N]
                                               [--fair-endpoints N] [--fair-rate R] [--alone-seconds S]
-                                              [--baseline-messages N] [--skip-bulk] [--skip-fairness]
+                                              [--baseline-messages N] [--workers N] [--split]
+                                              [--skip-bulk] [--skip-fairness]
 
 1. Baseline: `smtp-source -s 4 -m N -l 4096` into a fresh smtp-sink (what this machine's SMTP path carries).
 2. Setup (reported, not part of the ratio): tenant A (an account in production with a verified identity and
@@ -18,8 +19,11 @@ Usage: .venv/bin/python benchmarks/campaigns.py [--database sqlite|postgres] [--
    configuration set whose sending pool is a second smtp-sink that keeps each message in a file: B's latency
    is from the SendEmail call to that file's last write. Reported: p50/p99 alone and during, and the rise of
    p99 (target < 20%).
-Setup and each run are separate processes, so a run's peak memory is its own. Needs Postfix's smtp-sink and
-smtp-source (`apt-get install postfix`).
+Layouts: by default one process runs everything `pinfold serve` runs; `--workers N` adds N `pinfold worker`
+processes running everything too (leases pick who pumps and schedules; all of them send); `--split` keeps
+transactional sending in the run process (the server) and gives the pump, the scheduler and campaign sending to
+the workers (PINFOLD_SERVICES). Setup and each run are separate processes, so a run's peak memory is its own.
+Needs Postfix's smtp-sink and smtp-source (`apt-get install postfix`).
 """
 
 from __future__ import annotations
