@@ -14,7 +14,7 @@ from pathlib import Path
 
 from benchmarks.servers import peak_rss_kib, pinfold_workers
 
-SERVER_SERVICES, WORKER_SERVICES = "jobs,sending", "pump,campaigns,campaign-sending"  # --split
+SPLIT = ("jobs,sending", "pump,campaigns,campaign-sending")  # --split: PINFOLD_SERVICES of the server, of workers
 CHUNK = 5_000  # endpoints per transaction, as the import job commits them
 TIMED_POOL = "timed"  # tenant B's configuration set sends through this pool: the sink that keeps each message
 HTML = ("<html><body><h1>Hello {{Attributes.name}}</h1>"
@@ -125,17 +125,15 @@ def campaign_request(segment_id: str) -> dict:
 
 
 def run(data_dir: Path, database_url: str, relay: str, pools: str, made: dict, sender: dict | None,
-        lake_wait: float, pump_after: bool = False, workers: int = 0, split: bool = False) -> dict:
+        lake_wait: float, pump_after: bool = False, layout: tuple[str, ...] = ("all",)) -> dict:
     """Start what `pinfold serve` runs in the background, then (after B alone, when `sender` is given)
     tenant A's campaign; wait until every message is relayed and the pump has emptied the outbox.
-    `pump_after` (a diagnostic) holds the event pump back until the last message is relayed. `workers`
-    `pinfold worker` processes run beside it: with `split`, they run the pump, the campaign scheduler and
-    campaign sending, and this process (the server) imports, exports and transactional sending only."""
-    ctx = _context(data_dir, database_url, relay, pools, SERVER_SERVICES if split else "all")
+    `pump_after` (a diagnostic) holds the event pump back until the last message is relayed. `layout` is
+    PINFOLD_SERVICES for this process (the server), then for each `pinfold worker` to start beside it."""
+    ctx = _context(data_dir, database_url, relay, pools, layout[0])
     env = {"PINFOLD_DATA_DIR": str(data_dir), "PINFOLD_DATABASE_URL": database_url, "PINFOLD_EMAIL_RELAY": relay,
-           "PINFOLD_EMAIL_POOLS": pools, "PINFOLD_LOG_LEVEL": "warning",
-           "PINFOLD_SERVICES": WORKER_SERVICES if split else "all"}
-    with pinfold_workers(workers, env) as helpers:
+           "PINFOLD_EMAIL_POOLS": pools, "PINFOLD_LOG_LEVEL": "warning"}
+    with pinfold_workers([{**env, "PINFOLD_SERVICES": services} for services in layout[1:]]) as helpers:
         figures = _run(ctx, made, sender, lake_wait, pump_after)
         figures["workers_rss_kib"] = [peak_rss_kib(helper.pid) or 0 for helper in helpers]
     return figures

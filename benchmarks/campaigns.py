@@ -61,17 +61,18 @@ def main() -> None:
     parser.add_argument("--pump-after", action="store_true",
                         help="diagnostic: start the event pump only once the last message is relayed")
     parser.add_argument("--workers", type=int, default=0,
-                        help="`pinfold worker` processes beside the run's own background services")
+                        help="`pinfold worker` processes running everything beside the run's own services")
     parser.add_argument("--split", action="store_true",
-                        help="the run process keeps transactional sending (and jobs); the workers (one unless "
-                             "--workers says more) run the pump, the campaign scheduler and campaign sending")
+                        help="the run process keeps transactional sending (and jobs); a worker runs the pump, the "
+                             "campaign scheduler and campaign sending")
+    parser.add_argument("--services", nargs="+", metavar="SERVICES",
+                        help="any other layout: PINFOLD_SERVICES of the run process, then of each worker to start")
     parser.add_argument("--skip-bulk", action="store_true")
     parser.add_argument("--skip-fairness", action="store_true")
     args = parser.parse_args()
-    if args.split:
-        args.workers = max(args.workers, 1)
-    layout = (f"one process with everything, + {args.workers} `pinfold worker` with everything" if not args.split
-              else f"server process: {parts.SERVER_SERVICES}; {args.workers} `pinfold worker`: {parts.WORKER_SERVICES}")
+    args.layout = tuple(args.services or (parts.SPLIT if args.split else ("all",) + ("all",) * args.workers))
+    layout = "; ".join([f"run process (the server): {args.layout[0]}"]
+                       + [f"`pinfold worker`: {services}" for services in args.layout[1:]])
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start, database {args.database}, "
           f"commit {parts.commit()}; {layout}", flush=True)
     with ExitStack() as stack:
@@ -106,7 +107,7 @@ def bulk(stack: ExitStack, args, port: int, baseline: float) -> None:
           f"({args.endpoints / made['endpoint_seconds']:,.0f}/s), segment in {made['segment_seconds']:.2f} s, "
           f"setup process peak RSS {made['rss_kib'] / 1024:.0f} MiB", flush=True)
     ran = _in_child(parts.run, data_dir, database_url, relay, "", made, None, args.lake_wait, args.pump_after,
-                    args.workers, args.split)
+                    args.layout)
     _report_run(ran, args.endpoints, baseline)
     _report_records(ran, data_dir)
 
@@ -153,7 +154,7 @@ def fairness(stack: ExitStack, args, port: int, baseline: float) -> None:
           flush=True)
     sender = {"rate": args.fair_rate, "alone_seconds": args.alone_seconds}
     ran = _in_child(parts.run, data_dir, database_url, relay, pools, made, sender, args.lake_wait, args.pump_after,
-                    args.workers, args.split)
+                    args.layout)
     _report_run(ran, args.fair_endpoints, baseline)
     phases = parts.latencies(ran["b_sends"], parts.arrivals(dumps), ran["started"], ran["last_sent"])
     recorded = parts.latencies(ran["b_sends"], ran["b_recorded"], ran["started"], ran["last_sent"])

@@ -114,7 +114,7 @@ def bulk(data_dir: Path, database_url: str, port: int, count: int, dkim: bool,
     queued = time.perf_counter() - started
     env = {"PINFOLD_DATA_DIR": str(data_dir), "PINFOLD_DATABASE_URL": database_url, "PINFOLD_EMAIL_RELAY": relay,
            "PINFOLD_LOG_LEVEL": "warning"}
-    with pinfold_workers(workers, env):
+    with pinfold_workers([env] * workers):
         delivery.start()  # the sending threads a server runs (PINFOLD_EMAIL_WORKERS)
         while _waiting(ctx):
             time.sleep(0.1)

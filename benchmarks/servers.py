@@ -63,11 +63,11 @@ class Server:
 
 
 @contextmanager
-def pinfold_workers(count: int, env: dict[str, str]) -> Iterator[list[subprocess.Popen]]:
-    """`count` `pinfold worker` processes with these PINFOLD_* settings over the environment's, stopped
-    (SIGTERM, then waited for) at exit."""
+def pinfold_workers(envs: list[dict[str, str]]) -> Iterator[list[subprocess.Popen]]:
+    """A `pinfold worker` process per item of `envs`, with its PINFOLD_* settings over the environment's,
+    stopped (SIGTERM, then waited for) at exit."""
     workers = [subprocess.Popen([sys.executable, "-m", "pinfold", "worker"], env={**os.environ, **env})
-               for _ in range(count)]
+               for env in envs]
     try:
         yield workers
     finally:
