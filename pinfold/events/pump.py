@@ -9,7 +9,7 @@ first. A pass over a sink:
 
 1. takes the next records after its cursor, up to its batch size, once the sink is ready for them
    (the lake waits until a file would be full or its oldest record has waited long enough);
-2. records that range as in flight, and commits;
+2. records that range as in flight, and commits (a range the sink wants none of skips this);
 3. delivers the records of the range the sink wants, named after the range: lake files are named
    after it, so writing it again replaces them; NATS messages carry their event id, so JetStream
    drops a second copy;
@@ -107,12 +107,14 @@ class Pump(LeasedService):
 
     def _pass(self, sink: Sink, flush: bool) -> tuple[int, int]:
         """Steps 1 to 4 of the module docstring for one sink; returns how many records it received and
-        how many its cursor moved past."""
+        how many its cursor moved past. A range the sink wants none of is not marked in flight (there is
+        nothing to redo): its cursor just moves on, in one write instead of two."""
         with self.ctx.db.read() as conn:
             cursor = store.sink(conn, sink.name)
             if cursor["inflight_first"] is not None:
-                rows = store.outbox_range(conn, cursor["inflight_first"], cursor["inflight_last"])
                 first, last = cursor["inflight_first"], cursor["inflight_last"]
+                rows = store.outbox_range(conn, first, last)
+                wanted = [row for row in rows if sink.wants(row)]
             else:
                 # Whether to deliver is asked of the records' seq and arrival alone: a sink that waits
                 # for a full batch (the lake) would otherwise decode every waiting record each pass.
@@ -121,9 +123,10 @@ class Pump(LeasedService):
                     return 0, 0
                 first, last = waiting.first, waiting.last
                 rows = store.outbox_range(conn, first, last)
-                with self.ctx.db.write() as marking:
-                    store.update_sink(marking, sink.name, inflight_first=first, inflight_last=last)
-        wanted = [row for row in rows if sink.wants(row)]
+                wanted = [row for row in rows if sink.wants(row)]
+                if wanted:
+                    with self.ctx.db.write() as marking:
+                        store.update_sink(marking, sink.name, inflight_first=first, inflight_last=last)
         if wanted:
             sink.deliver(wanted, f"part-{first:015d}-{last:015d}")
         with self.ctx.db.write() as conn:
