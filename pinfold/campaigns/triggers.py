@@ -24,7 +24,7 @@ from pinfold.campaigns.store import campaigns as campaign_store
 from pinfold.campaigns.store import event_triggers
 from pinfold.context import Context
 from pinfold.core.errors import InvalidInput
-from pinfold.events.sinks.base import Sink
+from pinfold.events.sinks.base import FILTER_BATCH, Sink
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Listening:
 class TriggerSink(Sink):
     name = "campaigns:triggers"
     from_start = False  # events from before the sink existed trigger nothing
+    batch = FILTER_BATCH
 
     def __init__(self, ctx: Context, listening: dict[str, list[Listening]]) -> None:
         self.ctx = ctx

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from pinfold.core.errors import InvalidInput
 from pinfold.db.tables import sms_resources
 from pinfold.events.destinations import destination as stream_destination
-from pinfold.events.sinks.base import Outlets, Sink
+from pinfold.events.sinks.base import FILTER_BATCH, Outlets, Sink
 from pinfold.events.sinks.nats import stream_name
 from pinfold.sms import two_way
 from pinfold.sms.events import destined, text_events
@@ -97,6 +97,7 @@ class TwoWaySink(Sink):
 
     name = "sms:two-way"
     from_start = True  # always active: a message written before the first pass must not be passed over
+    batch = FILTER_BATCH
 
     def __init__(self, outlets: Outlets) -> None:
         self.outlets = outlets

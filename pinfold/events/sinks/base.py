@@ -20,6 +20,11 @@ from pinfold.events.sinks.nats import Publisher
 from pinfold.events.store import Waiting
 
 STREAM_BATCH = 1000  # records per pass to a stream sink: streams favour latency over file size
+# Records per pass to a sink that wants few of them and picks them by event type (campaign triggers,
+# two-way publishing): it passes most over undecoded, and a pass's fixed cost would otherwise cap it
+# below what a campaign writes (on PostgreSQL, 1,000 a pass fell 67 s behind a 200,000-message campaign;
+# 10,000 a pass kept within 2 s).
+FILTER_BATCH = 10_000
 
 
 class Sink(Protocol):
