@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import hashlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,9 +70,8 @@ class Database:
         self.url = sa.engine.make_url(_driver_url(url))
         self.dialect = self.url.get_backend_name()
         self.engine = self._create_engine()
-        # SQLite has one writer; queueing writers on a lock beats them spinning on busy_timeout.
-        self._write_lock = threading.Lock() if self.is_sqlite else None
-        self._checkpointer = _Checkpointer(self.engine) if self.is_sqlite else None
+        self._writer = _OneWriter(self.url.database) if self.is_sqlite else None
+        self._checkpointer = _Checkpointer(self.engine, self._writer) if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -106,11 +106,11 @@ class Database:
         """One transaction: committed when the block ends, rolled back (all of it) if it raises.
         What `after_commit` registered in it runs once it has committed, and never if it has not."""
         committed: list[Callable[[], None]] = []
-        if self._write_lock is None:
+        if self._writer is None:
             with self.engine.begin() as conn, _pending(conn, committed):
                 yield conn
         else:
-            with self._write_lock, self.engine.connect() as conn, _pending(conn, committed):
+            with self._writer.turn(), self.engine.connect() as conn, _pending(conn, committed):
                 # IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading.
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
                 try:
@@ -247,6 +247,46 @@ class Lease:
             self.handle.close()  # closing the file drops the flock
 
 
+class _OneWriter:
+    """SQLite's one writer at a time, queued for rather than polled for.
+
+    SQLite's busy handler polls: a writer that finds the database locked sleeps, up to 100 ms at a
+    time, and another process's next transaction usually takes the lock before it wakes. So writers
+    queue instead: the threads of a process on a lock, and processes on an exclusive flock of a file
+    beside the database, which the kernel hands on the moment it is let go. A writer then begins
+    IMMEDIATE and finds SQLite's lock free (busy_timeout still covers writers outside Pinfold). The
+    file is opened once per process (a forked child opens its own: a shared open file would share the
+    lock); an in-memory database has no file and needs none.
+    """
+
+    def __init__(self, database: str | None) -> None:
+        self._lock = threading.Lock()
+        self._path = f"{database}.writer.lock" if database and database != ":memory:" else None
+        self._file = None
+        self._pid = 0
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._lock:
+            handle = self._handle()
+            if handle is None:
+                yield
+                return
+            fcntl.flock(handle, fcntl.LOCK_EX)  # waits without the GIL
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _handle(self):
+        if self._path is None:
+            return None
+        if self._pid != os.getpid():
+            self._file = open(self._path, "a+b")  # noqa: SIM115 - kept open for the process's life
+            self._pid = os.getpid()
+        return self._file
+
+
 class _Checkpointer:
     """Copies SQLite's write-ahead log into the database file on its own thread.
 
@@ -257,8 +297,10 @@ class _Checkpointer:
     waits for the writer of the moment) brings it back to empty.
     """
 
-    def __init__(self, engine: Engine, interval: float = 0.5, restart_bytes: int = 64 << 20) -> None:
+    def __init__(self, engine: Engine, writer: _OneWriter, interval: float = 0.5,
+                 restart_bytes: int = 64 << 20) -> None:
         self.engine = engine
+        self.writer = writer  # a TRUNCATE waits its turn with the writers, or queued writers would starve it
         self.interval = interval
         self.restart_bytes = restart_bytes
         database = engine.url.database
@@ -297,7 +339,7 @@ class _Checkpointer:
             size = 0
         mode = "TRUNCATE" if size > self.restart_bytes else "PASSIVE"
         try:
-            with self.engine.connect() as conn:
+            with self.writer.turn() if mode == "TRUNCATE" else contextlib.nullcontext(), self.engine.connect() as conn:
                 conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
         except sa.exc.SQLAlchemyError:  # the next round tries again; SQLite stays consistent meanwhile
             pass

@@ -1,0 +1,63 @@
+"""SQLite's one writer: Pinfold's processes queue for it on a file lock beside the database, and no
+write is lost or refused while several processes write at once."""
+
+from __future__ import annotations
+
+import fcntl
+import multiprocessing
+import threading
+import time
+
+from pinfold.db.database import Database
+
+
+def _database(tmp_path) -> Database:
+    db = Database(f"sqlite:///{tmp_path / 'pinfold.db'}")
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS written (writer TEXT, n INTEGER)")
+    return db
+
+
+def test_a_write_waits_while_another_process_has_the_writers_turn(tmp_path):
+    db = _database(tmp_path)
+    done = threading.Event()
+
+    def write() -> None:
+        with db.write() as conn:
+            conn.exec_driver_sql("INSERT INTO written VALUES ('waiting', 1)")
+        done.set()
+
+    with open(tmp_path / "pinfold.db.writer.lock", "a+b") as other:  # another open file: another process's hold
+        fcntl.flock(other, fcntl.LOCK_EX)
+        threading.Thread(target=write, daemon=True).start()
+        assert not done.wait(0.5)  # SQLite itself is free: only the writers' queue holds it back
+        fcntl.flock(other, fcntl.LOCK_UN)
+        assert done.wait(5)
+    with db.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM written").scalar() == 1
+    db.dispose()
+
+
+def _write_many(path: str, writer: str, count: int) -> None:
+    db = Database(f"sqlite:///{path}")
+    for n in range(count):
+        with db.write() as conn:
+            conn.exec_driver_sql("INSERT INTO written VALUES (?, ?)", (writer, n))
+    db.dispose()
+
+
+def test_processes_writing_at_once_each_get_every_write_in(tmp_path):
+    _database(tmp_path).dispose()
+    spawn = multiprocessing.get_context("spawn")
+    writers = [spawn.Process(target=_write_many, args=(str(tmp_path / "pinfold.db"), f"w{n}", 300)) for n in range(3)]
+    started = time.monotonic()
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(60)
+    assert [writer.exitcode for writer in writers] == [0, 0, 0], time.monotonic() - started
+    db = Database(f"sqlite:///{tmp_path / 'pinfold.db'}")
+    with db.read() as conn:
+        counts = dict(conn.exec_driver_sql("SELECT writer, count(DISTINCT n) FROM written GROUP BY writer").all())
+    assert counts == {"w0": 300, "w1": 300, "w2": 300}
+    db.dispose()
