@@ -56,13 +56,21 @@ SCHEMA = pa.schema([
 ])
 _STRUCT_FIELDS = {name: [child.name for child in SCHEMA.field(name).type]
                   for name in ("application", "client", "device", "session", "client_context", "pinfold")}
+_NEVER_NULL = {*_STRUCT_FIELDS, "attributes", "metrics"}  # absent, they are written empty
+_EMPTY: dict = {}
 
 
 def partition(record: dict) -> tuple[str, str, str, str]:
     """(account, project, date, hour) of a record, by its arrival time (UTC)."""
-    arrived = datetime.fromtimestamp(record["arrival_timestamp"] / 1000, UTC)
     own = record["pinfold"]
-    return own["account_id"], own["project_id"], arrived.strftime("%Y-%m-%d"), arrived.strftime("%H")
+    return own["account_id"], own["project_id"], *_hour(record["arrival_timestamp"] // 3_600_000)
+
+
+@functools.lru_cache(maxsize=64)
+def _hour(hours: int) -> tuple[str, str]:
+    """(YYYY-MM-DD, HH) of an hour since the epoch: a batch's records share a few, so each is worked out once."""
+    start = datetime.fromtimestamp(hours * 3600, UTC)
+    return start.strftime("%Y-%m-%d"), start.strftime("%H")
 
 
 def partition_path(key: tuple[str, str, str, str]) -> str:
@@ -71,7 +79,35 @@ def partition_path(key: tuple[str, str, str, str]) -> str:
 
 
 def to_table(records: list[dict]) -> pa.Table:
-    """Records as a table with the lake's schema."""
+    """Records as a table with the lake's schema.
+
+    Records as Pinfold writes them already hold the schema's types (text attributes, whole-number
+    session times), so Arrow converts their members itself: only `facets` becomes JSON text, and a
+    missing struct or map an empty one. A record with anything else (a number among the attributes,
+    say) fails that conversion, and the batch is converted member by member instead, with the same
+    result (a third of the time for a campaign's records)."""
+    try:
+        return _direct(records)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return _converted(records)
+
+
+def _direct(records: list[dict]) -> pa.Table:
+    arrays = []
+    for field in SCHEMA:
+        name = field.name
+        if name == "facets":
+            values = [None if (value := record.get(name)) is None else orjson.dumps(value).decode()
+                      for record in records]
+        elif name in _NEVER_NULL:
+            values = [record.get(name) or _EMPTY for record in records]
+        else:
+            values = [record.get(name) for record in records]
+        arrays.append(pa.array(values, type=field.type))
+    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+
+
+def _converted(records: list[dict]) -> pa.Table:
     columns = {name: [] for name in SCHEMA.names}
     for record in records:
         for name in SCHEMA.names:
