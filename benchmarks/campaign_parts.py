@@ -142,8 +142,10 @@ def run(data_dir: Path, database_url: str, relay: str, pools: str, made: dict, s
 def _run(ctx, made: dict, sender: dict | None, lake_wait: float, pump_after: bool) -> dict:
     from pinfold import bootstrap
     from pinfold.campaigns import campaigns
+    from pinfold.core import runtime
     from tests.service.helpers import caller_for_credentials
 
+    runtime.settle()  # as `pinfold serve` and `pinfold worker` do once started
     services = bootstrap.background(ctx, feedback_listener=False)
     if pump_after:
         services["pump"].stop()
@@ -225,10 +227,27 @@ def _campaign_figures(ctx, campaign_id: str) -> dict:
         statuses = dict(conn.execute(sa.select(messages.c.status, sa.func.count()).where(mine)
                                      .group_by(messages.c.status)).all())
         rows = activities.of_campaign(conn, campaign_id)
+        tenths = _tenths(conn, mine, first_sent, last_sent)
     counts = {key: value for row in rows for key, value in row["counts"].items() if not key.startswith("_")}
     return {"first_queued": first_queued, "first_sent": first_sent, "last_sent": last_sent, "statuses": statuses,
             "delivered": statuses.get("delivered", 0), "planned": max(row["ended_at"] for row in rows),
-            "activity_counts": counts}
+            "activity_counts": counts, "tenths": tenths}
+
+
+def _tenths(conn, mine, first: float | None, last: float | None) -> list[float]:
+    """Messages/s in each tenth of the time from the first message relayed to the last: whether the rate
+    holds through a run or falls as it goes."""
+    import sqlalchemy as sa
+
+    from pinfold.db.tables import email_messages as messages
+
+    if first is None or last is None or last <= first:
+        return []
+    width = (last - first) / 10
+    counts = [0] * 10
+    for (sent,) in conn.execute(sa.select(messages.c.sent_at).where(mine, messages.c.sent_at.is_not(None))):
+        counts[min(int((sent - first) / width), 9)] += 1  # the last message falls on the last tenth's far edge
+    return [count / width for count in counts]
 
 
 def _sent_at(ctx, message_ids: list[str]) -> dict[str, float]:

@@ -121,6 +121,7 @@ def _report_run(ran: dict, count: int, baseline: float) -> None:
     print(f"campaign of {count:,}: first message relayed {ran['first_sent'] - ran['started']:.2f} s after "
           f"CreateCampaign; all planned after {ran['planned'] - ran['started']:.1f} s; last relayed after "
           f"{ran['last_sent'] - ran['started']:.1f} s")
+    print("  msg/s in each tenth of that time: " + ", ".join(f"{rate:,.0f}" for rate in ran["tenths"]))
     print(f"  {rate:,.0f} msg/s from the first queued to the last relayed; ratio to smtp-source {ratio:.2f}x "
           f"(target >= {RATIO_TARGET}x: {'met' if ratio >= RATIO_TARGET else 'MISSED'})")
     print(f"  peak RSS {peak_mib:.0f} MiB ({ran['rss_relayed_kib'] / 1024:.0f} MiB when the last message was relayed; "
