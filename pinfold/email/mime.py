@@ -29,7 +29,7 @@ _HEADER_NAME = re.compile(r"^[!-9;-~]{1,126}$")  # printable ASCII except the co
 _ASCII = bytes(range(128))
 _MAX_LINE = 998
 _QP_LINE = 76  # RFC 2045's longest quoted-printable line
-_QP_AS_IS = bytes(range(32, 127)).replace(b"=", b"") + b"\t\r\n"  # what quoted-printable leaves as it is
+_QP_SIMPLE = bytes(range(32, 127)) + b"\t\r\n"  # text of only these needs no escape but `=`
 _EQUALS = ord("=")
 _ENCODED_WORD_BYTES = 45  # 45 bytes -> 60 base64 chars -> a 72-char encoded word, under RFC 2047's 75
 _date_cache: tuple[int, str] = (0, "")
@@ -267,7 +267,7 @@ def quoted_printable(data: bytes) -> bytes:
     in a process whose sending thread is the campaign's limit. Any other text (8-bit bytes,
     controls, white space ending a line) goes to b2a_qp.
     """
-    if (data.translate(None, _QP_AS_IS) or b" \r\n" in data or b"\t\r\n" in data or data.endswith((b" ", b"\t"))
+    if (data.translate(None, _QP_SIMPLE) or b" \r\n" in data or b"\t\r\n" in data or data.endswith((b" ", b"\t"))
             or not data.count(b"\r") == data.count(b"\n") == data.count(b"\r\n")):
         return binascii.b2a_qp(data, istext=True)
     lines = []

@@ -299,3 +299,13 @@ def test_quoted_printable_never_cuts_an_escape(line):
     encoded = quoted_printable(data)
     assert binascii.a2b_qp(encoded) == data
     assert max(map(len, encoded.split(b"\r\n"))) <= 76
+
+
+def test_ascii_html_with_long_lines_is_encoded_without_the_byte_at_a_time_encoder(monkeypatch):
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("binascii.b2a_qp was used for plain ASCII text")
+
+    monkeypatch.setattr(mime.binascii, "b2a_qp", refuse)
+    html = ('<p class="intro">Hello, <a href="https://example.com/?a=1&b=2">shop</a> now.</p>' * 60 + "\r\n").encode()
+    encoded = quoted_printable(html)
+    assert binascii.a2b_qp(encoded) == html and b"=3D" in encoded
