@@ -293,8 +293,10 @@ class _Checkpointer:
     SQLite's automatic checkpoint runs inside whichever commit crosses its threshold, so a writer
     paid for copying everyone's pages; here no connection checkpoints automatically and this thread
     does it shortly after writes, and once at shutdown. PASSIVE never waits for anyone, but under
-    constant writing the log never starts over; past `restart_bytes` a TRUNCATE checkpoint (which
-    waits for the writer of the moment) brings it back to empty.
+    constant writing the log never starts over; past `restart_bytes` a TRUNCATE checkpoint brings it
+    back to empty. It takes its turn with the writers, and looks at the log's size again once it has
+    it: every process's checkpointer sees the same long log, and only the first need empty it (two
+    processes sending emptied it twice in a row, a few hundred ms of the one writer's time each).
     """
 
     def __init__(self, engine: Engine, writer: _OneWriter, interval: float = 0.5,
@@ -334,15 +336,22 @@ class _Checkpointer:
 
     def _checkpoint(self) -> None:
         try:
-            size = self._log.stat().st_size if self._log is not None else 0
-        except OSError:
-            size = 0
-        mode = "TRUNCATE" if size > self.restart_bytes else "PASSIVE"
-        try:
-            with self.writer.turn() if mode == "TRUNCATE" else contextlib.nullcontext(), self.engine.connect() as conn:
-                conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})")
+            if self._log_bytes() <= self.restart_bytes:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                return
+            with self.writer.turn():  # and once it is ours, the log may have started over (another process's)
+                if self._log_bytes() > self.restart_bytes:
+                    with self.engine.connect() as conn:
+                        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         except sa.exc.SQLAlchemyError:  # the next round tries again; SQLite stays consistent meanwhile
             pass
+
+    def _log_bytes(self) -> int:
+        try:
+            return self._log.stat().st_size if self._log is not None else 0
+        except OSError:
+            return 0
 
 
 def _driver_url(url: str) -> str:
