@@ -1,13 +1,14 @@
 """The `_campaign.send` record: one per endpoint a campaign activity targets, saying what became of it.
 
 Pinpoint's attributes (treatment_id, campaign_activity_id, campaign_id, delivery_type,
-campaign_send_status), the endpoint id as client.client_id and the endpoint itself as a JSON string
-in client_context.custom.endpoint; the `pinfold` member carries the tenant as every record does.
+campaign_send_status), the endpoint id as client.client_id and the endpoint itself as compact JSON
+text in client_context.custom.endpoint, as Pinpoint writes it; the `pinfold` member carries the
+tenant as every record does.
 """
 
 from __future__ import annotations
 
-import json
+import orjson
 
 from pinfold.core import ids
 from pinfold.events.records import Origin, envelope
@@ -26,7 +27,7 @@ def send_row(origin: Origin, *, activity: dict, delivery_type: str, status: str,
         attributes={"treatment_id": activity["treatment_id"], "campaign_activity_id": activity["id"],
                     "campaign_id": activity["campaign_id"], "delivery_type": delivery_type,
                     "campaign_send_status": status},
-        client_context={"custom": {"endpoint": json.dumps(endpoint_doc, sort_keys=True)}})
+        client_context={"custom": {"endpoint": orjson.dumps(endpoint_doc, option=orjson.OPT_SORT_KEYS).decode()}})
     return {"event_id": event_id, "account_id": origin.account_id, "region": origin.region,
             "project_id": origin.project_id, "tenant_id": origin.tenant_id, "event_type": EVENT_TYPE,
             "arrival_ms": at_ms, "record": record}
