@@ -71,6 +71,11 @@ class OutboxRow(dict):
                          event_type=event_type, arrival_ms=arrival_ms)
         self._text = text
 
+    @property
+    def text(self) -> str:
+        """The record as the outbox holds it: JSON text."""
+        return self._text
+
     def __missing__(self, key: str):
         if key != "record":
             raise KeyError(key)

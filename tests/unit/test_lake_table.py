@@ -3,10 +3,13 @@ member, with the same result either way."""
 
 from __future__ import annotations
 
+import orjson
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pinfold.events.sinks import lake
+from pinfold.events.store import OutboxRow
 
 
 def _email_record(n: int) -> dict:
@@ -86,3 +89,53 @@ def test_partition_is_by_arrival_hour_in_utc():
     record = _email_record(0)  # arrived 2026-12-07 06:56:05.878 UTC
     assert lake.partition(record) == ("247463543230", "f89e3cb8", "2026-12-07", "06")
     assert lake.partition({**record, "arrival_timestamp": 1796626565878 + 3_600_000 * 18})[2:] == ("2026-12-08", "00")
+
+
+def _rows(records: list[dict]) -> list[OutboxRow]:
+    return [OutboxRow(n, r["pinfold"]["account_id"], r["pinfold"]["project_id"], r["pinfold"]["event_id"],
+                      r["event_type"], r["arrival_timestamp"], orjson.dumps(r).decode()) for n, r in enumerate(records)]
+
+
+_ODD = [{"attributes": {"count": 3, "flag": True, "nested": {"a": 1, "b": [1, 2.5]}, "f": 0.1, "big": 1e300,
+                        "text": "é \u0001 \"quoted\""}},
+        {"metrics": {"price": "9.5", "n": 2}},
+        {"session": {"session_id": "s", "start_timestamp": "1796626560000", "duration": 5000.0}},
+        {"client": {"client_id": 42}},
+        {"device": {"platform": {"name": "ios", "version": 17}}},
+        {"facets": {"email_channel": {"mail_event": {"mail": {"subject": "Grüße", "n": 1.5, "flag": None}}}}}]
+
+
+@pytest.mark.parametrize("odd", [{}, *_ODD])
+def test_duckdb_reads_the_records_text_into_the_same_table(odd):
+    records = ([_email_record(n) for n in range(20)] + [_app_record(n) for n in range(20)] + [_bare_record()]
+               + [{**_app_record(99), **odd}])
+    table = lake._TextsToTable().table([row.text for row in _rows(records)])
+    assert table.equals(lake._converted(records))
+
+
+def test_the_lake_files_from_rows_hold_what_records_give(tmp_path):
+    records = [_email_record(n) for n in range(30)] + [_app_record(n) for n in range(30)] + [_bare_record()]
+    records.append({**_email_record(99), "arrival_timestamp": 1796626565878 + 3_600_000})  # the next hour
+    from_rows, from_records = lake.Lake(f"file://{tmp_path}/a"), lake.Lake(f"file://{tmp_path}/b")
+    written = from_rows.write_rows(_rows(records), "part-1")
+    assert [path.removeprefix(f"{tmp_path}/a") for path in written] == \
+        [path.removeprefix(f"{tmp_path}/b") for path in from_records.write(records, "part-1")]
+    assert len(written) == 4  # two projects, and one record an hour later
+    for path in written:
+        assert pq.read_table(path).equals(pq.read_table(path.replace(f"{tmp_path}/a", f"{tmp_path}/b")))
+
+
+def test_the_lake_asks_only_pinfold_typed_rows_whether_they_are_internal():
+    sink = lake.LakeSink(lake.Lake("file:///unused"), 10, 1.0)
+    (plain,) = _rows([_email_record(1)])
+    assert sink.wants(plain) and "record" not in plain  # never decoded
+    inbound = {**_bare_record(), "event_type": "pinfold.sms.inbound"}
+    inbound["pinfold"] = {**inbound["pinfold"], "internal": True}
+    (internal,) = _rows([inbound])
+    assert not sink.wants(internal)
+
+
+def test_pinfolds_own_outbox_records_have_types_the_lake_asks_about():
+    from pinfold.sms import two_way
+
+    assert two_way.RECORD_TYPE.startswith(lake.INTERNAL_TYPES)

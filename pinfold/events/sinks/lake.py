@@ -18,19 +18,24 @@ strings; read them as such (DuckDB: `hive_types_autocast = false`), or account i
 from __future__ import annotations
 
 import functools
+import logging
+import threading
 import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 from urllib.parse import urlparse
 
+import duckdb
 import orjson
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from pinfold.core.sources import S3Settings
-from pinfold.events.store import Waiting
+from pinfold.events.store import OutboxRow, Waiting
+
+log = logging.getLogger("pinfold.events")
 
 TEXT_MAP = pa.map_(pa.string(), pa.string())
 SCHEMA = pa.schema([
@@ -57,6 +62,7 @@ SCHEMA = pa.schema([
 _STRUCT_FIELDS = {name: [child.name for child in SCHEMA.field(name).type]
                   for name in ("application", "client", "device", "session", "client_context", "pinfold")}
 _NEVER_NULL = {*_STRUCT_FIELDS, "attributes", "metrics"}  # absent, they are written empty
+INTERNAL_TYPES = "pinfold."  # the event types of Pinfold's own outbox records, which are not events
 _EMPTY: dict = {}
 
 
@@ -146,6 +152,7 @@ class Lake:
     def __init__(self, url: str, s3: S3Settings | None = None) -> None:
         self.url = url.rstrip("/")
         self.filesystem, self.root = _filesystem(self.url, s3 or S3Settings())
+        self._texts = _TextsToTable()
 
     def write(self, records: list[dict], batch: str) -> list[str]:
         """Write `records` as one file per partition, each named `<batch>.parquet`; returns the paths.
@@ -160,6 +167,23 @@ class Lake:
             written.append(self._put(f"{self.root}/{partition_path(key)}", f"{batch}.parquet",
                                      functools.partial(self._parquet, to_table(members))))
         return written
+
+    def write_rows(self, rows: list[OutboxRow], batch: str) -> list[str]:
+        """`write` for outbox rows, converted from their JSON text by DuckDB (see `from_texts`)."""
+        try:
+            table = self._texts.table([row.text for row in rows])
+        except duckdb.Error as error:  # not expected: the records are Pinfold's own JSON
+            log.warning("converting %d records in DuckDB failed (%s); converting them one by one", len(rows), error)
+            return self.write([row["record"] for row in rows], batch)
+        keys = zip(table.column("pinfold").combine_chunks().field("account_id").to_pylist(),
+                   table.column("pinfold").combine_chunks().field("project_id").to_pylist(),
+                   table.column("arrival_timestamp").to_pylist(), strict=True)
+        groups: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
+        for index, (account, project, arrived) in enumerate(keys):
+            groups[(account, project, *_hour(arrived // 3_600_000))].append(index)
+        return [self._put(f"{self.root}/{partition_path(key)}", f"{batch}.parquet",
+                          functools.partial(self._parquet, table.take(indices)))
+                for key, indices in sorted(groups.items())]
 
     def write_json(self, events: list[dict], batch: str, account_id: str) -> str:
         """SES-shaped events as newline-delimited JSON (what a Firehose delivers by default): one file
@@ -214,11 +238,66 @@ class LakeSink:
     def wants(self, row: dict) -> bool:
         """Every event; not Pinfold's own outbox records (marked `internal` in their `pinfold` member,
         which no API can write: an inbound text on its way to a two-way channel), which are no events
-        and carry what the lake must not keep."""
+        and carry what the lake must not keep. Only those have a type under `pinfold.`, so no other
+        record is decoded to ask."""
+        if not row["event_type"].startswith(INTERNAL_TYPES):
+            return True
         return not (row["record"].get("pinfold") or {}).get("internal")
 
-    def deliver(self, rows: list[dict], batch: str) -> None:
-        self.lake.write([row["record"] for row in rows], batch)
+    def deliver(self, rows: list[OutboxRow], batch: str) -> None:
+        self.lake.write_rows(rows, batch)
+
+
+class _TextsToTable:
+    """Records' JSON text to a table with the lake's schema, in DuckDB, without decoding them in Python.
+
+    json_transform reads each record into the schema's types: a struct or map a record lacks is
+    written empty (COALESCE), `facets` is kept as JSON text, and a value of another type is cast
+    as `to_table` converts it (a number among the attributes becomes its JSON text). The result is
+    the same table, checked against `to_table` in tests/unit/test_lake_table.py. DuckDB works
+    without the interpreter lock: on a campaign of 200,000 messages on two cores, decoding the
+    records and converting them in Python was half of the event pump's time.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connection: duckdb.DuckDBPyConnection | None = None
+
+    def table(self, texts: list[str]) -> pa.Table:
+        with self._lock:
+            if self._connection is None:
+                self._connection = duckdb.connect()
+            self._connection.register("texts", pa.table({"j": pa.array(texts, pa.string())}))
+            try:
+                return self._connection.sql(_FROM_TEXTS).to_arrow_table().cast(SCHEMA)
+            finally:
+                self._connection.unregister("texts")
+
+
+def _duckdb_type(kind: pa.DataType) -> str:
+    if pa.types.is_struct(kind):
+        return "STRUCT(" + ", ".join(f'"{child.name}" {_duckdb_type(child.type)}' for child in kind) + ")"
+    if pa.types.is_map(kind):
+        return f"MAP({_duckdb_type(kind.key_type)}, {_duckdb_type(kind.item_type)})"
+    return {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.float64(): "DOUBLE"}[kind]
+
+
+def _column(field: pa.Field) -> str:
+    name, kind = field.name, field.type
+    if name == "facets":
+        return 'r."facets"::VARCHAR'
+    if pa.types.is_struct(kind):
+        empty = "{" + ", ".join(f"'{child.name}': NULL::{_duckdb_type(child.type)}" for child in kind) + "}"
+        return f'COALESCE(r."{name}", {empty})'
+    if pa.types.is_map(kind):
+        return f'COALESCE(r."{name}", MAP {{}}::{_duckdb_type(kind)})'
+    return f'r."{name}"'
+
+
+_STRUCTURE = orjson.dumps({field.name: "JSON" if field.name == "facets" else _duckdb_type(field.type)
+                           for field in SCHEMA}).decode()
+_COLUMNS = ", ".join(f'{_column(field)} AS "{field.name}"' for field in SCHEMA)
+_FROM_TEXTS = f"SELECT {_COLUMNS} FROM (SELECT json_transform(j, '{_STRUCTURE}') AS r FROM texts)"
 
 
 def _filesystem(url: str, s3: S3Settings) -> tuple[pafs.FileSystem, str]:

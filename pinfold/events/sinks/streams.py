@@ -48,8 +48,8 @@ class FirehoseSink(_ProjectsSink):
 
     location: str = ""
 
-    def deliver(self, rows: list[dict], batch: str) -> None:
-        self.outlets.files(self.location).write([row["record"] for row in rows], batch)
+    def deliver(self, rows: list[store.OutboxRow], batch: str) -> None:
+        self.outlets.files(self.location).write_rows(rows, batch)
 
 
 class ProjectStreams:
