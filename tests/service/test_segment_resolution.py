@@ -99,3 +99,51 @@ def test_resolution_by_index_equals_the_rule_over_every_endpoint(ctx, first, ops
                            for doc in stored for pair in endpoint_store.attribute_values(doc)}
     finally:
         onboarding.delete_project(ctx, admin, project_id)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(first=seed, request=definition, step=st.integers(min_value=1, max_value=4))
+def test_a_walk_in_small_steps_meets_each_member_once_in_id_order(ctx, first, request, step):
+    """What a campaign does: members_after a step at a time, resuming after the last endpoint read."""
+    admin = operator(ctx)
+    project_id = projects.create(ctx, admin, {"Name": "walk"})["Id"]
+    try:
+        for op in first:
+            _apply(ctx, admin, project_id, op, datetime.now(UTC))
+        segment = segments.create(ctx, admin, project_id, {"Name": "s", **request})
+        whole = [doc["Id"] for doc in segments.members(ctx, admin, project_id, segment["Id"])]
+        walked, after = [], None
+        with ctx.db.read() as conn:
+            for _ in range(len(IDS) + 2):
+                found, after = segments.members_after(conn, project_id, segment["Id"], segment["Version"], None,
+                                                      after, step)
+                walked += [doc["Id"] for doc in found]
+                if after is None:
+                    break
+        assert after is None
+        assert walked == sorted(whole) and len(set(walked)) == len(walked)
+    finally:
+        onboarding.delete_project(ctx, admin, project_id)
+
+
+def test_a_walk_over_several_values_meets_an_endpoint_holding_two_of_them_once(ctx):
+    admin = operator(ctx)
+    project_id = projects.create(ctx, admin, {"Name": "values"})["Id"]
+    plans = {"e0": ["gold", "free"], "e1": ["free"], "e2": ["gold"], "e3": ["other"], "e4": ["free", "gold"],
+             "e5": ["gold", "free", "other"]}
+    endpoints.update_batch(ctx, admin, project_id, [
+        {"Id": endpoint_id, "ChannelType": "EMAIL", "Address": f"{endpoint_id}@example.com",
+         "Attributes": {"plan": plan}} for endpoint_id, plan in plans.items()])
+    segment = segments.create(ctx, admin, project_id, {"Name": "s", "Dimensions": {
+        "Attributes": {"plan": {"AttributeType": "INCLUSIVE", "Values": ["gold", "free"]}}}})
+    for step in (1, 2, 3, 5):
+        walked, after = [], None
+        with ctx.db.read() as conn:
+            while True:
+                found, after = segments.members_after(conn, project_id, segment["Id"], segment["Version"], None,
+                                                      after, step)
+                walked += [doc["Id"] for doc in found]
+                if after is None:
+                    break
+        assert walked == ["e0", "e1", "e2", "e4", "e5"], step

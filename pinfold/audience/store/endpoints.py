@@ -171,38 +171,64 @@ def candidates(conn: Connection, project_id: str, tenant_value: str | None,
 
     With attribute criteria, the smallest one drives: its endpoints come from the attribute index
     (recency filtered there, from the copy of EffectiveDate each value row carries) and the others
-    are probed per endpoint, so the cost follows the narrowest criterion, not the project.
+    are probed per endpoint, so the cost follows the narrowest criterion, not the project. Each page
+    is a range of that index in endpoint order, one value at a time, stopping after `batch`: a
+    campaign's slice costs the same at the millionth endpoint as at the first. (Reading the ids as
+    `id IN (subquery)` made SQLite gather every remaining id first: a 1,000-endpoint slice of a
+    1,000,000-endpoint segment took 1 s at its start, against 8 ms as a range.)
     """
     since_micros = None if since is None else micros(since)
     if not attribute_values:
         yield from iter_with_attributes(conn, project_id, tenant_value, since_micros, batch, after)
         return
     (field, values), others = _narrowest_first(conn, project_id, attribute_values)
+    while True:
+        pages = [_candidate_page(project_id, tenant_value, field, value, others, since_micros, after, batch)
+                 for value in sorted(values)]
+        rows = conn.execute(pages[0]).all() if len(pages) == 1 else _first_of_each(conn, pages, batch)
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].id
+
+
+def _candidate_page(project_id: str, tenant_value: str | None, field: str, value: str,
+                    others: tuple[tuple[str, frozenset[str]], ...], since_micros: int | None, after: str | None,
+                    batch: int) -> sa.Select:
+    """The first `batch` endpoints after `after` holding `value` in `field` and meeting the other criteria."""
     driver = endpoint_attributes.alias("driver")
-    holders = sa.select(driver.c.endpoint_id).where(
-        driver.c.project_id == project_id, driver.c.field == field, driver.c.value.in_(sorted(values))
-    )
+    query = (sa.select(endpoints.c.id, endpoints.c.tenant_value, endpoints.c.document)
+             .select_from(driver.join(endpoints, sa.and_(endpoints.c.project_id == driver.c.project_id,
+                                                         endpoints.c.id == driver.c.endpoint_id)))
+             .where(driver.c.project_id == project_id, driver.c.field == field, driver.c.value == value))
     if since_micros is not None:  # recency first, while scanning the driver's values
-        holders = holders.where(driver.c.effective_at >= since_micros)
+        query = query.where(driver.c.effective_at >= since_micros, endpoints.c.effective_at >= since_micros)
     if after is not None:
-        holders = holders.where(driver.c.endpoint_id > after)
+        query = query.where(driver.c.endpoint_id > after)
     for other_field, other_values in others:
         probe = endpoint_attributes.alias()
         # OFFSET 0 keeps PostgreSQL from turning the probe into a join, which it planned as a scan of
         # the whole criterion per driving row when the tables had no statistics yet (after an import).
-        holders = holders.where(sa.select(sa.literal(1)).where(
+        query = query.where(sa.select(sa.literal(1)).where(
             probe.c.project_id == project_id, probe.c.field == other_field,
             probe.c.value.in_(sorted(other_values)), probe.c.endpoint_id == driver.c.endpoint_id,
         ).offset(0).exists())
-    query = sa.select(endpoints.c.id, endpoints.c.tenant_value, endpoints.c.document).where(
-        endpoints.c.project_id == project_id, endpoints.c.id.in_(holders)
-    )
-    if since_micros is not None:
-        query = query.where(endpoints.c.effective_at >= since_micros)
-    if after is not None:
-        query = query.where(endpoints.c.id > after)
-    query = _tenant_filter(query, tenant_value).order_by(endpoints.c.id)
-    yield from conn.execution_options(stream_results=True, yield_per=batch).execute(query)
+    return _tenant_filter(query, tenant_value).order_by(driver.c.endpoint_id).limit(batch)
+
+
+def _first_of_each(conn: Connection, pages: list[sa.Select], batch: int) -> list:
+    """The first `batch` distinct endpoints of several values' pages, in the database's id order (one
+    endpoint may hold two of the values). Each page holds its value's first `batch`, so these are the
+    first `batch` of all."""
+    arms = [sa.select(page.subquery()) for page in pages]  # a subquery each: SQLite takes no LIMIT in a UNION arm
+    merged = sa.union_all(*arms).subquery()
+    rows: list = []
+    for row in conn.execute(sa.select(merged).order_by(merged.c.id).limit(batch * len(pages))):
+        if not rows or rows[-1].id != row.id:
+            rows.append(row)
+            if len(rows) == batch:
+                break
+    return rows
 
 
 def listed(conn: Connection, project_id: str, segment_id: str, tenant_value: str | None, *,
