@@ -139,3 +139,17 @@ def test_pinfolds_own_outbox_records_have_types_the_lake_asks_about():
     from pinfold.sms import two_way
 
     assert two_way.RECORD_TYPE.startswith(lake.INTERNAL_TYPES)
+
+
+def test_rows_duckdb_cannot_read_are_converted_in_python_to_the_same_files(tmp_path, monkeypatch, caplog):
+    import duckdb
+
+    def refuse(_self, _texts):
+        raise duckdb.ConversionException('Could not convert the record {"secret": 1}')
+
+    records = [_email_record(n) for n in range(5)] + [_app_record(1)]
+    expected = lake.Lake(f"file://{tmp_path}/b").write(records, "part-1")
+    monkeypatch.setattr(lake._TextsToTable, "table", refuse)
+    written = lake.Lake(f"file://{tmp_path}/a").write_rows(_rows(records), "part-1")
+    assert [pq.read_table(path) for path in written] == [pq.read_table(path) for path in expected]
+    assert "ConversionException" in caplog.text and "secret" not in caplog.text

@@ -169,14 +169,15 @@ class Lake:
         return written
 
     def write_rows(self, rows: list[OutboxRow], batch: str) -> list[str]:
-        """`write` for outbox rows, converted from their JSON text by DuckDB (see `from_texts`)."""
+        """`write` for outbox rows, read from their JSON text by DuckDB (`_TextsToTable`)."""
         try:
             table = self._texts.table([row.text for row in rows])
-        except duckdb.Error as error:  # not expected: the records are Pinfold's own JSON
-            log.warning("converting %d records in DuckDB failed (%s); converting them one by one", len(rows), error)
+        except duckdb.Error as error:  # not expected of Pinfold's own JSON; its message may quote a record
+            log.warning("DuckDB could not read %d records (%s); converting them in Python", len(rows),
+                        type(error).__name__)
             return self.write([row["record"] for row in rows], batch)
-        keys = zip(table.column("pinfold").combine_chunks().field("account_id").to_pylist(),
-                   table.column("pinfold").combine_chunks().field("project_id").to_pylist(),
+        own = table.column("pinfold").combine_chunks()
+        keys = zip(own.field("account_id").to_pylist(), own.field("project_id").to_pylist(),
                    table.column("arrival_timestamp").to_pylist(), strict=True)
         groups: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
         for index, (account, project, arrived) in enumerate(keys):
