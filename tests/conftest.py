@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -33,10 +34,15 @@ def _postgres_admin_engine() -> sa.Engine:
 
 
 @pytest.fixture(scope="session")
-def postgres_template():
-    """A migrated template database per test process; each test clones it (fast) and drops the clone."""
+def database_template(tmp_path_factory):
+    """A migrated template database per test process, which each test copies (fast) instead of
+    migrating its own: a SQLite file, or (on PostgreSQL) the name of a database to clone."""
     if not ON_POSTGRES:
-        yield None
+        path = tmp_path_factory.mktemp("template") / "pinfold.db"
+        template = Database(f"sqlite:///{path}")
+        template.migrate()
+        template.dispose()  # the last connection closes the write-ahead log into the file
+        yield path
         return
     engine = _postgres_admin_engine()
     try:
@@ -63,15 +69,16 @@ def _database_url(name: str) -> str:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, postgres_template) -> str:
-    """An empty (migrated, on PostgreSQL) database that only this test uses."""
+def database_url(tmp_path: Path, database_template) -> str:
+    """An empty, migrated database that only this test uses."""
     if not ON_POSTGRES:
+        shutil.copyfile(database_template, tmp_path / "pinfold.db")
         yield f"sqlite:///{tmp_path / 'pinfold.db'}"
         return
     name = f"pinfold_t_{uuid.uuid4().hex[:12]}"
     engine = _postgres_admin_engine()
     with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{database_template}"'))
     yield _database_url(name)
     with engine.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -192,13 +199,13 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory, postgres_template, moto_s3):
+def server(tmp_path_factory, database_template, moto_s3):
     """One server per test process; tests keep apart by creating their own projects and tenants."""
     data_dir = tmp_path_factory.mktemp("server")
     if ON_POSTGRES:
         name = f"pinfold_s_{uuid.uuid4().hex[:12]}"
         with _postgres_admin_engine().connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{database_template}"'))
         url = _database_url(name)
     else:
         url = f"sqlite:///{data_dir / 'pinfold.db'}"

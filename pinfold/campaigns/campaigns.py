@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 
-from pinfold.analytics import campaign_kpis
 from pinfold.audience import segments as segment_service
 from pinfold.campaigns import checks, references, responses
 from pinfold.campaigns.rules import states
@@ -243,6 +242,8 @@ def date_range_kpi(ctx: Context, caller: Caller, project_id: str, campaign_id: s
                    start: str | None, end: str | None, raw_size: str | None, token: str | None) -> dict:
     """GetCampaignDateRangeKpi: the campaign must be one the caller may see (analytics, below
     campaigns, only filters the lake by its id)."""
+    from pinfold.analytics import campaign_kpis  # DuckDB and Arrow load only for a query that reads the lake
+
     with ctx.db.read() as conn:
         require(conn, caller, project_id, campaign_id)
     return campaign_kpis.campaign_date_range_kpi(ctx, caller, project_id, campaign_id, kpi_name, start, end,

@@ -1,34 +1,59 @@
-"""`pinfold ...`: the root command. Each group lives in its own module; this one lists them, in the
-order `pinfold --help` shows them."""
+"""`pinfold ...`: the root command. Each group lives in its own module, imported only when that
+group runs (or `--help` lists it), so `pinfold tenants list` never loads what `pinfold serve` or the
+lake's queries need; this table lists them in the order `pinfold --help` shows them."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
+from typer.core import TyperGroup
 
-from pinfold.cli import accounts, admin, audience, campaigns, mailbox, operate, server, ses, sms, tenants
-from pinfold.cli.analytics import analytics_app, report
+# command -> (module under pinfold.cli, its Typer group or command function)
+COMMANDS = {
+    "report": ("analytics", "report"),
+    "serve": ("server", "serve"),
+    "worker": ("server", "worker"),
+    "import": ("audience", "import_file"),
+    "admin": ("admin", "admin_app"),
+    "tenants": ("tenants", "tenants_app"),
+    "accounts": ("accounts", "accounts_app"),
+    "api": ("server", "api_app"),
+    "segments": ("audience", "segments_app"),
+    "campaigns": ("campaigns", "campaigns_app"),
+    "analytics": ("analytics", "analytics_app"),
+    "webhooks": ("ses", "webhooks_app"),
+    "identities": ("ses", "identities_app"),
+    "mailbox": ("mailbox", "mailbox_app"),
+    "sms": ("sms", "sms_app"),
+    "config": ("operate", "config_app"),
+    "db": ("operate", "db_app"),
+}
 
-app = typer.Typer(help="Pinfold: multi-tenant customer engagement with Pinpoint-compatible APIs.",
+
+class _Commands(TyperGroup):
+    """The root group, loading each command's module on first use."""
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[cmd_name]
+        target = getattr(importlib.import_module(f"pinfold.cli.{module}"), attribute)
+        if isinstance(target, typer.Typer):
+            group = typer.main.get_group(target)
+            group.name = cmd_name
+            return group
+        single = typer.Typer(add_completion=False)
+        single.command(cmd_name)(target)
+        return typer.main.get_command(single)
+
+
+app = typer.Typer(cls=_Commands, help="Pinfold: multi-tenant customer engagement with Pinpoint-compatible APIs.",
                   no_args_is_help=True, invoke_without_command=True, pretty_exceptions_enable=False)
-app.command("report")(report)
-app.command()(server.serve)
-app.command()(server.worker)
-app.command("import")(audience.import_file)
-app.add_typer(admin.admin_app, name="admin")
-app.add_typer(tenants.tenants_app, name="tenants")
-app.add_typer(accounts.accounts_app, name="accounts")
-app.add_typer(server.api_app, name="api")
-app.add_typer(audience.segments_app, name="segments")
-app.add_typer(campaigns.campaigns_app, name="campaigns")
-app.add_typer(analytics_app, name="analytics")
-app.add_typer(ses.webhooks_app, name="webhooks")
-app.add_typer(ses.identities_app, name="identities")
-app.add_typer(mailbox.mailbox_app, name="mailbox")
-app.add_typer(sms.sms_app, name="sms")
-app.add_typer(operate.config_app, name="config")
-app.add_typer(operate.db_app, name="db")
 
 
 @app.callback()

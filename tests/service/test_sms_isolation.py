@@ -8,6 +8,7 @@ over random shared accounts (what Describe* shows a confined caller) in sa-sp, s
 from __future__ import annotations
 
 import itertools
+import shutil
 import tempfile
 import time
 import uuid
@@ -560,6 +561,7 @@ def _fresh_context():
     """A context on a database of its own, for one generated example."""
     with tempfile.TemporaryDirectory() as folder:
         if not ON_POSTGRES:
+            shutil.copyfile(_TEMPLATE[0], Path(folder) / "p.db")
             context = Context.open(Settings(data_dir=Path(folder) / "data",
                                             database_url=f"sqlite:///{Path(folder) / 'p.db'}"))
             try:
@@ -579,12 +581,12 @@ def _fresh_context():
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-_TEMPLATE: list[str | None] = [None]
+_TEMPLATE: list = [None]  # the database template: a SQLite file's path or a PostgreSQL database's name
 
 
 @pytest.fixture
-def template(postgres_template):
-    _TEMPLATE[0] = postgres_template
+def template(database_template):
+    _TEMPLATE[0] = database_template
 
 
 @dataclass

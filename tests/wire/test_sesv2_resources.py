@@ -28,13 +28,13 @@ def dns_server():
 
 
 @pytest.fixture(scope="module")
-def ses_server(tmp_path_factory, postgres_template, moto_s3, dns_server):
+def ses_server(tmp_path_factory, database_template, moto_s3, dns_server):
     """A server of this module's own, resolving DNS through the loopback DNS server."""
     data_dir = tmp_path_factory.mktemp("ses-server")
     name = f"pinfold_ses_{uuid.uuid4().hex[:12]}"
     if ON_POSTGRES:
         with _postgres_admin_engine().connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{database_template}"'))
         url = _database_url(name)
     else:
         url = f"sqlite:///{data_dir / 'pinfold.db'}"
