@@ -117,6 +117,9 @@ class Settings(BaseSettings):
                                                           "bounces (a configuration set's MaxDeliverySeconds wins)",
                                                 gt=0)
     email_batch: int = setting(1000, "messages a sending pass claims at once", ge=1, le=100_000)
+    sending_lease_seconds: float = setting(20.0, "how long a sending pass holds its messages without a heartbeat "
+                                                 "(one beats every quarter of it): a stopped worker's messages go "
+                                                 "out again this long after its last beat", ge=2, le=600)
     email_workers: int = setting(1, "sending threads per process (more help only when the relay is slow to answer)",
                                  ge=1, le=64)
     sms_gateway: str = setting(

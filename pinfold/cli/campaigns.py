@@ -164,7 +164,7 @@ def _watch(ctx, campaign_id: str, run_number: int, wait: float) -> progress.RunP
             if not current.started and current.campaign_state in NOT_RUNNING:
                 bar.note(f"the campaign is {current.campaign_state}: the run will not start")
                 return current
-            if _stalled(current) and now - began >= HINT_SECONDS:
+            if _stalled(current) and now - began >= min(HINT_SECONDS, wait):
                 if not hinted:
                     bar.note("the run has not started: is `pinfold serve` or `pinfold worker` running "
                              "on this database? Its scheduler starts due runs.")

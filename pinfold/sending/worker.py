@@ -2,11 +2,11 @@
 and record outcomes and events as the adapters acknowledge them.
 
 Each pass claims a chunk of due messages under a short lease that a heartbeat renews while the pass
-runs (sending/lease.py): a worker that dies leaves them to be claimed again within LEASE_SECONDS,
-a live one keeps them. The adapter only reports what happened and the channel decides what it means
-(sending/channel.py). Outcomes are written as the adapter acknowledges them, GROUP_SIZE at a time:
-each group's states, what the channel's decisions cause (suppression, deactivation) and their event
-records in one transaction.
+runs (sending/lease.py): a worker that dies leaves them to be claimed again once the lease runs out
+(PINFOLD_SENDING_LEASE_SECONDS), a live one keeps them. The adapter only reports what happened and
+the channel decides what it means (sending/channel.py). Outcomes are written as the adapter
+acknowledges them, GROUP_SIZE at a time: each group's states, what the channel's decisions cause
+(suppression, deactivation) and their event records in one transaction.
 
 A message the adapter accepted is marked so only when its group commits. A worker killed between
 the two sends that group again once its lease expires: delivery is at least once at the adapter
@@ -29,11 +29,9 @@ from pinfold.sending.lease import Lease, Recorder
 
 log = logging.getLogger("pinfold.sending")
 
-# How long a claimed chunk is ours without a heartbeat (one beats every quarter of it): a dead
-# worker's messages are due again this long after its last beat. Outcomes are recorded only while
-# the lease still holds (see outcomes.record), so a pass that lost it cannot overwrite what another
-# worker decided since.
-LEASE_SECONDS = 20.0
+# A claimed chunk is ours for settings.sending_lease_seconds without a heartbeat (one beats every
+# quarter of it). Outcomes are recorded only while the lease still holds (see outcomes.record), so a
+# pass that lost it cannot overwrite what another worker decided since.
 MAX_PASS_SECONDS = 900.0  # a wedged pass stops renewing after this, and its messages are taken over
 # Outcomes are committed this many at a time, or when one finds the oldest waiting GROUP_SECONDS (a slow relay).
 GROUP_SIZE = 50
@@ -87,7 +85,8 @@ class SendWorker(Service):
     def _prepare(self, now: float | None = None) -> Pass | None:
         """Claim due messages under a beating lease, gate them and compose those that may go."""
         start = time.time() if now is None else now
-        expires = start + LEASE_SECONDS
+        seconds = self.ctx.settings.sending_lease_seconds
+        expires = start + seconds
         with self.ctx.db.write() as conn:
             claimed = self.channel.claim(conn, now=start, until=expires)
         if not claimed:
@@ -97,7 +96,7 @@ class SendWorker(Service):
             log.warning("took over %d %s message(s) whose worker's lease ran out (it stopped or stalled); "
                         "they go out now", taken_over, self.channel.name)
         log.debug("claimed %d %s message(s)", len(claimed), self.channel.name)
-        lease = Lease(self.ctx.db, self.channel, [item.id for item in claimed], expires, seconds=LEASE_SECONDS,
+        lease = Lease(self.ctx.db, self.channel, [item.id for item in claimed], expires, seconds=seconds,
                       renew_for=MAX_PASS_SECONDS).beat()
         recorder = Recorder(lease, lambda group, held_until: self._record(group, held_until, now),
                             size=GROUP_SIZE, seconds=GROUP_SECONDS)

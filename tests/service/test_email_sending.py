@@ -654,14 +654,12 @@ def test_a_message_that_cannot_be_built_fails_alone(ctx, sending):
 
 
 def test_a_pass_that_outlived_its_lease_records_nothing(ctx, sending):
-    from pinfold.sending import worker as worker_module
-
     admin, caller, delivery = sending
     email_account.set_production(ctx, admin, caller.account_id)
     ses_send.send_email(ctx, caller, _simple([f"success@{SIMULATOR}"]))
     slow = delivery.worker
     claimed = slow._prepare()  # this worker claims, then stalls past its lease
-    later = time.time() + worker_module.LEASE_SECONDS + 1
+    later = time.time() + ctx.settings.sending_lease_seconds + 1
     other = EmailDelivery(ctx)
     assert other.worker.run_once(now=later) == 1  # another worker takes the message over and sends it
     slow._send(claimed)

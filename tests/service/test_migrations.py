@@ -11,13 +11,11 @@ from alembic.migration import MigrationContext
 from pinfold.audience.store import endpoints as endpoint_store
 from pinfold.db.database import Database
 from pinfold.db.tables import metadata
-from tests.conftest import ON_POSTGRES
 
 
 def _empty(database_url: str) -> Database:
     db = Database(database_url)
-    if ON_POSTGRES:  # the per-test database is a clone of a migrated template: start from nothing
-        db.downgrade("base")
+    db.downgrade("base")  # the per-test database is a copy of a migrated template: start from nothing
     return db
 
 

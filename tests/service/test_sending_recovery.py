@@ -117,11 +117,10 @@ def test_a_dead_workers_messages_go_before_the_queue_that_formed_behind_them(tmp
         other.stop()
 
 
-def test_a_live_workers_lease_is_renewed_so_nobody_takes_its_messages(tmp_path, database_url, monkeypatch):
-    monkeypatch.setattr(worker_module, "LEASE_SECONDS", 3.0)  # heartbeats every 0.75 s
-    # The relay holds the pass for several lease lengths.
+def test_a_live_workers_lease_is_renewed_so_nobody_takes_its_messages(tmp_path, database_url):
+    # A 3 s lease, with heartbeats every 0.75 s; the relay holds the pass for several lease lengths.
     with (_GatedRelay(open_for=0) as relay,
-          _sender_with(tmp_path, database_url, email_relay=relay.url(1)) as (ctx, caller)):
+          _sender_with(tmp_path, database_url, email_relay=relay.url(1), sending_lease_seconds=3.0) as (ctx, caller)):
         ids = [ses_send.send_email(ctx, caller, _simple([f"r{n}@example.org"]))["MessageId"] for n in range(5)]
         slow = EmailDelivery(ctx)
         sending = threading.Thread(target=slow.run_once)
@@ -130,7 +129,7 @@ def test_a_live_workers_lease_is_renewed_so_nobody_takes_its_messages(tmp_path, 
         # one needs), delivering to its own mailbox if it ever gets one.
         master_key = (ctx.settings.data_dir / "master.key").read_text().strip()
         other_ctx = Context.open(Settings(data_dir=tmp_path / "other", database_url=database_url,
-                                          master_key=master_key))
+                                          master_key=master_key, sending_lease_seconds=3.0))
         other = EmailDelivery(other_ctx)
         try:
             assert _wait(lambda: _counts(ctx) == {"sending": 5})

@@ -162,9 +162,9 @@ def test_watch_says_when_no_scheduler_runs(ctx, tmp_path):
     env = {**os.environ, "PINFOLD_DATA_DIR": str(ctx.settings.data_dir),
            "PINFOLD_DATABASE_URL": ctx.settings.resolved_database_url, "PINFOLD_LOG_LEVEL": "warning"}
     result = subprocess.run([sys.executable, "-m", "pinfold", "campaigns", "run", campaign_id, "--watch",
-                             "--wait", "11"], env=env, capture_output=True, text=True, timeout=120)
+                             "--wait", "2"], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stderr
-    assert "`pinfold serve` or `pinfold worker`" in result.stderr and "gave up after 11 s" in result.stderr
+    assert "`pinfold serve` or `pinfold worker`" in result.stderr and "gave up after 2 s" in result.stderr
     shown = subprocess.run([sys.executable, "-m", "pinfold", "campaigns", "show", campaign_id, "--json"], env=env,
                            capture_output=True, text=True, timeout=60)
     assert json.loads(shown.stdout)["Campaign"]["State"] == {"CampaignStatus": "SCHEDULED"}  # still due

@@ -63,6 +63,9 @@ def test_two_workers_deliver_every_message_exactly_once(tmp_path, database_url):
         ctx.close()
 
 
+LEASE = 8  # PINFOLD_SENDING_LEASE_SECONDS for the takeover test (20 by default)
+
+
 def test_a_surviving_worker_takes_over_a_killed_ones_messages_within_30_seconds(tmp_path, database_url):
     """Two workers send; the busy one is killed with SIGKILL mid-pass. The other, whose own claims
     nobody took while it lived, finishes the dead one's within 30 s; nothing is lost, and the mailbox
@@ -71,7 +74,7 @@ def test_a_surviving_worker_takes_over_a_killed_ones_messages_within_30_seconds(
 
     from pinfold.db.tables import email_messages as messages_table
     from pinfold.email import accept as email_sending
-    from pinfold.sending import worker as worker_module
+    from pinfold.sending.worker import GROUP_SIZE
 
     data_dir = tmp_path / "data"
     ctx = Context.open(Settings(data_dir=data_dir, database_url=database_url))
@@ -85,7 +88,8 @@ def test_a_surviving_worker_takes_over_a_killed_ones_messages_within_30_seconds(
             sent = set(email_sending.enqueue(conn, sender, definition, [
                 {"to": [f"r{n}@example.org"], "data": {"n": str(n)}} for n in range(4000)]))
         env = {**os.environ, "PINFOLD_DATA_DIR": str(data_dir), "PINFOLD_DATABASE_URL": database_url,
-               "PINFOLD_EMAIL_BATCH": "500", "PINFOLD_LOG_LEVEL": "warning"}
+               "PINFOLD_EMAIL_BATCH": "500", "PINFOLD_LOG_LEVEL": "warning",
+               "PINFOLD_SENDING_LEASE_SECONDS": str(LEASE)}
         mailbox = data_dir / "mailbox"
 
         def out() -> int:
@@ -120,11 +124,11 @@ def test_a_surviving_worker_takes_over_a_killed_ones_messages_within_30_seconds(
             killed, killed_clock = time.monotonic(), time.time()
             # Longer than a heartbeat: the survivor's claims are renewed past the window below or
             # finished by now; only the dead one's still run out within a lease of the kill.
-            time.sleep(worker_module.LEASE_SECONDS / 4 + 1)
+            time.sleep(LEASE / 4 + 1)
             with ctx.db.read() as conn:
                 orphaned = conn.execute(sa.select(sa.func.count()).select_from(messages_table).where(
                     messages_table.c.status == "sending",
-                    messages_table.c.due_at <= killed_clock + worker_module.LEASE_SECONDS)).scalar_one()
+                    messages_table.c.due_at <= killed_clock + LEASE)).scalar_one()
             assert orphaned > 0  # killed mid-pass, holding messages someone must take over
             while time.monotonic() < killed + 40:
                 with ctx.db.read() as conn:
@@ -149,7 +153,7 @@ def test_a_surviving_worker_takes_over_a_killed_ones_messages_within_30_seconds(
         print(f"\nworker killed at {killed_at} delivered holding {orphaned}: lost {len(sent - set(copies))}, "
               f"duplicated {duplicated}, recovered {recovered:.1f} s after the kill")
         assert set(copies) == sent  # none lost
-        assert duplicated <= worker_module.GROUP_SIZE  # the mailbox answers at once: no connections in flight
+        assert duplicated <= GROUP_SIZE  # the mailbox answers at once: no connections in flight
         assert recovered <= 30
     finally:
         ctx.close()
