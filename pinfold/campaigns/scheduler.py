@@ -27,6 +27,7 @@ from pinfold.core.service import LeasedService
 log = logging.getLogger("pinfold.campaigns")
 
 SLICE = 1000  # endpoints read per slice
+SQLITE_SLICE = 250  # SQLite's one writer waits for a slice's transaction: a short one keeps other sends' waits short
 QUEUE_BOUND = 10_000  # campaign-lane messages due now (per channel) above which slices wait
 CLAIM = 8  # activities advanced per pass
 LEASE_SECONDS = 60.0  # a claim's life: a new leader frees a dead one's at once; it spaces a failed slice's retry
@@ -39,12 +40,13 @@ class CampaignScheduler(LeasedService):
     lease_name, role = "campaigns", "campaign scheduler"
     idle_seconds = 0.5
 
-    def __init__(self, ctx: Context, *, clock: Callable[[], float] = time.time, slice_size: int = SLICE,
+    def __init__(self, ctx: Context, *, clock: Callable[[], float] = time.time, slice_size: int | None = None,
                  queue_bound: int = QUEUE_BOUND, claim: int = CLAIM, lease_seconds: float = LEASE_SECONDS,
                  poster: hook.Poster = hook.post_json) -> None:
         super().__init__()
         self.ctx, self.clock = ctx, clock
-        self.slice_size, self.queue_bound, self.claim = slice_size, queue_bound, claim
+        self.slice_size = slice_size or (SQLITE_SLICE if ctx.db.is_sqlite else SLICE)
+        self.queue_bound, self.claim = queue_bound, claim
         self.lease_seconds, self.poster = lease_seconds, poster
 
     def took_lease(self) -> None:

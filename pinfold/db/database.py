@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ log = logging.getLogger("pinfold.store")
 MIGRATIONS = Path(__file__).parent / "migrations"
 _POSTGRES = postgresql.dialect()
 SETTLE_MIN_ROWS = 10_000  # bulk changes smaller than this leave statistics to autovacuum
+BUSY_TIMEOUT_MS = 30_000  # SQLite: how long a writer outside Pinfold's queue may wait for the lock
+RESTART_TRIES, RESTART_PAUSE = 8, 0.002  # emptying SQLite's log: tries per round, and the pause between them
 COPY_MIN_ROWS = 50  # below this a PostgreSQL COPY costs more round trips than the INSERT it replaces
 
 
@@ -294,9 +297,9 @@ class _Checkpointer:
     paid for copying everyone's pages; here no connection checkpoints automatically and this thread
     does it shortly after writes, and once at shutdown. PASSIVE never waits for anyone, but under
     constant writing the log never starts over; past `restart_bytes` a TRUNCATE checkpoint brings it
-    back to empty. It takes its turn with the writers, and looks at the log's size again once it has
-    it: every process's checkpointer sees the same long log, and only the first need empty it (two
-    processes sending emptied it twice in a row, a few hundred ms of the one writer's time each).
+    back to empty (`_restart`). It takes its turn with the writers, and looks at the log's size again
+    once it has it: every process's checkpointer sees the same long log, and only the first need empty
+    it (two processes sending emptied it twice in a row, a few hundred ms of the one writer's time each).
     """
 
     def __init__(self, engine: Engine, writer: _OneWriter, interval: float = 0.5,
@@ -336,16 +339,34 @@ class _Checkpointer:
 
     def _checkpoint(self) -> None:
         try:
-            if self._log_bytes() <= self.restart_bytes:
-                with self.engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-                return
-            with self.writer.turn():  # and once it is ours, the log may have started over (another process's)
-                if self._log_bytes() > self.restart_bytes:
-                    with self.engine.connect() as conn:
-                        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            if self._log_bytes() > self.restart_bytes:
+                with self.writer.turn():  # and once it is ours, the log may have started over (another process's)
+                    if self._log_bytes() > self.restart_bytes:
+                        self._restart()
         except sa.exc.SQLAlchemyError:  # the next round tries again; SQLite stays consistent meanwhile
             pass
+
+    def _restart(self) -> None:
+        """Empty the log, holding the writers' turn for a few milliseconds. A TRUNCATE waits for every
+        reader still in the log, and SQLite's busy handler sleeps in steps of up to 100 ms meanwhile,
+        with the writers queued behind it. So this polls without the handler, briefly, and otherwise
+        leaves the log to the next round (the PASSIVE before it has copied nearly all of it). Readers
+        that never leave a gap would let the log grow: past four times `restart_bytes` it waits."""
+        if self._log_bytes() > 4 * self.restart_bytes:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout=0")
+            try:
+                for _ in range(RESTART_TRIES):
+                    if conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()[0] == 0:
+                        return
+                    time.sleep(RESTART_PAUSE)
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     def _log_bytes(self) -> int:
         try:
@@ -367,7 +388,7 @@ def _configure_sqlite(dbapi_conn, _record) -> None:
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.execute("PRAGMA wal_autocheckpoint=0")  # the Database's checkpointer thread does it

@@ -39,6 +39,7 @@ RETRY_SECONDS = 2.0  # a failing sink is tried again after this long
 # A sink this many records behind the outbox is logged as falling behind (once, until it is back
 # under half of it): it is slower than the records come in, or it is failing.
 BEHIND_RECORDS = 50_000
+TRIM_STEP = 1_000  # outbox records deleted per transaction
 
 
 @dataclass
@@ -171,6 +172,10 @@ class Pump(LeasedService):
                           "miss records", cursor["name"], since)
         through = min((cursor["delivered_seq"] for cursor in waited_for), default=0)
         if through > self._trimmed_through:
-            with self.ctx.db.write() as conn:
-                store.trim_outbox(conn, through)
+            # In steps, each its own transaction: one long delete would keep SQLite's one writer from
+            # everyone else's sends for its whole length.
+            while True:
+                with self.ctx.db.write() as conn:
+                    if store.trim_outbox(conn, through, TRIM_STEP) < TRIM_STEP:
+                        break
             self._trimmed_through = through

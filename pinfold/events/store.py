@@ -114,9 +114,11 @@ def waiting(conn: Connection, seq: int, limit: int) -> Waiting | None:
     return Waiting(first, last, count, oldest) if count else None
 
 
-def trim_outbox(conn: Connection, through: int) -> int:
-    """Delete records every sink has (seq up to `through`)."""
-    return conn.execute(event_outbox.delete().where(event_outbox.c.seq <= through)).rowcount
+def trim_outbox(conn: Connection, through: int, limit: int) -> int:
+    """Delete the oldest `limit` records every sink has (seq up to `through`); returns how many went."""
+    c = event_outbox.c
+    oldest = sa.select(c.seq).where(c.seq <= through).order_by(c.seq).limit(limit).scalar_subquery()
+    return conn.execute(event_outbox.delete().where(c.seq.in_(oldest))).rowcount
 
 
 def lags(conn: Connection) -> list[tuple[str, int]]:

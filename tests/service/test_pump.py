@@ -69,6 +69,24 @@ def test_every_record_reaches_the_lake_once_with_its_tenant(ctx):
     assert _outbox_size(ctx) == 0
 
 
+def test_the_outbox_is_trimmed_in_steps_each_its_own_transaction(ctx, monkeypatch):
+    """A long delete would hold SQLite's one writer from everyone's sends: each step deletes at most
+    TRIM_STEP records, and the steps together delete every record the sinks hold."""
+    from pinfold.events import pump as pump_module
+
+    monkeypatch.setattr(pump_module, "TRIM_STEP", 40)
+    admin = operator(ctx)
+    tenant, caller = onboard(ctx, admin, "acme", "sa-mp")
+    _send(ctx, caller, tenant["project_id"], "a-1", 150)
+    deleted: list[int] = []
+    trim = stream_store.trim_outbox
+    monkeypatch.setattr(stream_store, "trim_outbox",
+                        lambda conn, through, limit: deleted.append(trim(conn, through, limit)) or deleted[-1])
+    assert event_pump(ctx).run_once(flush=True).delivered == 150
+    assert _outbox_size(ctx) == 0
+    assert max(deleted) == 40 and sum(deleted) >= 150 and len(deleted) >= 4
+
+
 def test_a_pass_whose_sinks_pass_records_over_counts_as_work(ctx):
     """The trigger and two-way sinks want none of these records; moving their cursors past them is
     still work, so the pump's loop goes on at once instead of taking one batch per idle wait."""
