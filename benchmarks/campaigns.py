@@ -39,7 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import campaign_parts as parts  # noqa: E402
-from benchmarks.servers import postgres_database  # noqa: E402
+from benchmarks.servers import POSTGRES_ADMIN_URL, postgres_database, postgres_settings  # noqa: E402
 from benchmarks.smtp_adapter import smtp_sink, smtp_source  # noqa: E402
 
 RATIO_TARGET = 0.3
@@ -50,6 +50,8 @@ P99_RISE_TARGET = 0.20
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--postgres-admin-url", default=POSTGRES_ADMIN_URL,
+                        help="the PostgreSQL server a run's database is made on (its `postgres` database)")
     parser.add_argument("--endpoints", type=int, default=1_000_000, help="the bulk campaign's audience")
     parser.add_argument("--fair-endpoints", type=int, default=200_000, help="tenant A's campaign in the fairness run")
     parser.add_argument("--fair-rate", type=float, default=10.0, help="tenant B's SendEmail calls per second")
@@ -73,7 +75,8 @@ def main() -> None:
     args.layout = tuple(args.services or (parts.SPLIT if args.split else ("all",) + ("all",) * args.workers))
     layout = "; ".join([f"run process (the server): {args.layout[0]}"]
                        + [f"`pinfold worker`: {services}" for services in args.layout[1:]])
-    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start, database {args.database}, "
+    database = args.database if args.database == "sqlite" else postgres_settings(args.postgres_admin_url)
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the start, database {database}, "
           f"commit {parts.commit()}; {layout}", flush=True)
     with ExitStack() as stack:
         port = stack.enter_context(smtp_sink())
@@ -86,9 +89,10 @@ def main() -> None:
             fairness(stack, args, port, baseline)
 
 
-def _store(stack: ExitStack, database: str) -> tuple[Path, str]:
+def _store(stack: ExitStack, args) -> tuple[Path, str]:
     """A fresh data directory, and a fresh PostgreSQL database when asked for (both removed at exit)."""
-    database_url = stack.enter_context(postgres_database()) if database == "postgres" else ""
+    postgres = args.database == "postgres"
+    database_url = stack.enter_context(postgres_database(args.postgres_admin_url)) if postgres else ""
     data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pinfold-campaigns-")))
     return data_dir, database_url
 
@@ -100,7 +104,7 @@ def _in_child(function, *args):
 
 
 def bulk(stack: ExitStack, args, port: int, baseline: float) -> None:
-    data_dir, database_url = _store(stack, args.database)
+    data_dir, database_url = _store(stack, args)
     relay = f"smtp://127.0.0.1:{port}?starttls=off&connections=4"
     made = _in_child(parts.setup, data_dir, database_url, args.endpoints, False)
     print(f"setup: {args.endpoints:,} endpoints in {made['endpoint_seconds']:.1f} s "
@@ -144,7 +148,7 @@ def _report_records(ran: dict, data_dir: Path) -> None:
 
 
 def fairness(stack: ExitStack, args, port: int, baseline: float) -> None:
-    data_dir, database_url = _store(stack, args.database)
+    data_dir, database_url = _store(stack, args)
     dumps = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pinfold-sink-b-")))
     os.chmod(dumps, 0o777)  # smtp-sink runs as nobody when started by root
     timed_port = stack.enter_context(parts.dumping_sink(dumps))

@@ -183,6 +183,16 @@ def moto_server() -> Iterator[Server]:
         shutil.rmtree(log_dir, ignore_errors=True)
 
 
+def postgres_settings(admin_url: str) -> str:
+    """The server's version and the settings that move the queue's speed, for a run's first line."""
+    import psycopg
+
+    with psycopg.connect(admin_url) as conn:
+        shown = {name: conn.execute(f"SHOW {name}").fetchone()[0]
+                 for name in ("server_version", "autovacuum", "shared_buffers", "synchronous_commit")}
+    return "postgres " + ", ".join(f"{name} {value}" for name, value in shown.items())
+
+
 @contextmanager
 def postgres_database(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
     """A fresh, uniquely named database for one run; dropped on exit even if a server still holds it."""
