@@ -1,10 +1,11 @@
 """The campaign scheduler: starts due runs and advances open activities, once per database (by lease).
 
 Each pass first starts the runs that are due (runs.start_run), plans the triggers event-based
-campaigns have waiting (event_runs.py), then claims a few open activities
-under a lease and plans one slice of each (runs.advance). An activity lets go of its claim after
-every slice, stamped with the moment, and claims take the least recently advanced first: two
-tenants' campaigns progress at the same pace, whatever their sizes. A slice waits while the
+campaigns have waiting (event_runs.py), then claims a few open activities under a lease and plans
+one slice of each (runs.advance). An activity lets go of its claim after every slice, stamped with
+the moment, and claims take the least recently advanced first: two tenants' campaigns progress at
+the same pace, whatever their sizes. A slice that fails keeps its claim and is tried again once the
+claim runs out; the others claimed with it go on. A slice waits while the
 channel's sending queue holds `queue_bound` messages, so a large campaign never floods the queue
 that transactional sends share. A slice the account's send rate refuses is rolled back and tried
 again after RATE_RETRY_SECONDS. A scheduler killed mid-slice leaves its claims behind; the
@@ -82,6 +83,10 @@ class CampaignScheduler(LeasedService):
                                     queue_bound=self.queue_bound, poster=self.poster)
             except runs.RateLimited:
                 runs.hold(self.ctx, activity["id"], now + RATE_RETRY_SECONDS)
+                continue
+            except Exception:  # the others claimed with it go on; it keeps its claim, so it waits the lease out
+                log.exception("campaign activity %s: planning a slice failed; it is tried again in %.0f s",
+                              activity["id"], self.lease_seconds)
                 continue
             if not done:  # nothing planned (the queue is full): let go, to be claimed again next pass
                 runs.hold(self.ctx, activity["id"], now)

@@ -482,3 +482,29 @@ def test_an_imported_segment_is_walked_in_slices_from_its_member_list(ctx, shop)
     _drain(CampaignScheduler(ctx, slice_size=3), T0)
     assert sorted(r["client"]["client_id"] for r in _sends(ctx, campaign_id)) == members[1:]
     assert _activities(ctx, campaign_id)[0]["counts"]["ExecutionMetrics"]["ENDPOINT_PRODUCED"] == "6"
+
+
+def test_a_failing_slice_holds_up_neither_the_other_campaigns_nor_its_own_retry(ctx, shop, monkeypatch, caplog):
+    owner, project = shop
+    _endpoints(ctx, owner, project, 6)
+    segment_id = _segment(ctx, owner, project)
+    broken, healthy = _campaign(ctx, project, segment_id), _campaign(ctx, project, segment_id)
+    for campaign_id in (broken, healthy):
+        runs.start_run(ctx, campaign_id, T0)
+    (stuck,) = _activities(ctx, broken)
+    advance = runs.advance
+
+    def failing(ctx_, activity_id, *args, **kwargs):
+        if activity_id == stuck["id"]:
+            raise RuntimeError("the database went away mid-slice")
+        return advance(ctx_, activity_id, *args, **kwargs)
+
+    monkeypatch.setattr(runs, "advance", failing)
+    scheduler = CampaignScheduler(ctx, slice_size=10, lease_seconds=30)
+    _drain(scheduler, T0)
+    assert len(_sends(ctx, healthy)) == 6 and _activities(ctx, healthy)[0]["state"] == "COMPLETED"
+    assert _sends(ctx, broken) == [] and "planning a slice failed" in caplog.text
+    monkeypatch.setattr(runs, "advance", advance)
+    assert scheduler.run_once(now=T0 + 29) == 0  # its claim stands until the lease runs out
+    _drain(scheduler, T0 + 31)
+    assert len(_sends(ctx, broken)) == 6 and _activities(ctx, broken)[0]["state"] == "COMPLETED"
