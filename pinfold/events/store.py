@@ -105,13 +105,24 @@ class Waiting:
 
 
 def waiting(conn: Connection, seq: int, limit: int) -> Waiting | None:
-    """Up to `limit` records after `seq`, summed up in one query; None when there are none."""
+    """Up to `limit` records after `seq`, summed up; None when there are none. The pump asks this of
+    every sink on every pass, and most often the answer is "fewer than a batch": then it comes from
+    two index lookups, the first record after `seq` and the newest, with the count taken from their
+    seqs (at most that many; a rolled-back append leaves a gap) and the first record's arrival as
+    the oldest (records are appended in arrival order, give or take a transaction). Only a full
+    window is counted row by row."""
     c = event_outbox.c
+    head = conn.execute(sa.select(c.seq, c.arrival_ms).where(c.seq > seq).order_by(c.seq).limit(1)).first()
+    if head is None:
+        return None
+    newest = last_seq(conn)
+    if newest - head.seq < limit:
+        return Waiting(head.seq, newest, newest - head.seq + 1, head.arrival_ms)
     window = sa.select(c.seq, c.arrival_ms).where(c.seq > seq).order_by(c.seq).limit(limit).subquery()
     first, last, count, oldest = conn.execute(
         sa.select(sa.func.min(window.c.seq), sa.func.max(window.c.seq), sa.func.count(),
                   sa.func.min(window.c.arrival_ms))).one()
-    return Waiting(first, last, count, oldest) if count else None
+    return Waiting(first, last, count, oldest)
 
 
 def trim_outbox(conn: Connection, through: int, limit: int) -> int:

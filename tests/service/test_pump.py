@@ -87,6 +87,22 @@ def test_the_outbox_is_trimmed_in_steps_each_its_own_transaction(ctx, monkeypatc
     assert max(deleted) == 40 and sum(deleted) >= 150 and len(deleted) >= 4
 
 
+def test_what_waits_for_a_sink_is_summed_up_the_same_short_or_full(ctx):
+    admin = operator(ctx)
+    tenant, caller = onboard(ctx, admin, "acme", "sa-mp")
+    _send(ctx, caller, tenant["project_id"], "a-1", 30)
+    with ctx.db.read() as conn:
+        rows = outbox.read_after(conn, 0, 1000)
+        seqs, oldest = [row["seq"] for row in rows], min(row["arrival_ms"] for row in rows)
+        short = stream_store.waiting(conn, 0, 1000)  # fewer than a batch: from the first and newest seqs
+        full = stream_store.waiting(conn, 0, 10)  # a full batch: counted
+        rest = stream_store.waiting(conn, seqs[9], len(seqs))
+        assert stream_store.waiting(conn, seqs[-1], 10) is None
+    assert (short.first, short.last, short.count, short.oldest_arrival_ms) == (seqs[0], seqs[-1], len(seqs), oldest)
+    assert (full.first, full.last, full.count) == (seqs[0], seqs[9], 10)
+    assert (rest.first, rest.last, rest.count) == (seqs[10], seqs[-1], len(seqs) - 10)
+
+
 def test_a_pass_whose_sinks_pass_records_over_counts_as_work(ctx):
     """The trigger and two-way sinks want none of these records; moving their cursors past them is
     still work, so the pump's loop goes on at once instead of taking one batch per idle wait."""
