@@ -5,12 +5,12 @@ campaigns have waiting (event_runs.py), then claims a few open activities under 
 one slice of each (runs.advance). An activity lets go of its claim after every slice, stamped with
 the moment, and claims take the least recently advanced first: two tenants' campaigns progress at
 the same pace, whatever their sizes. A slice that fails keeps its claim and is tried again once the
-claim runs out; the others claimed with it go on. A slice waits while the
-channel's sending queue holds `queue_bound` messages, so a large campaign never floods the queue
-that transactional sends share. A slice the account's send rate refuses is rolled back and tried
-again after RATE_RETRY_SECONDS. A scheduler killed mid-slice leaves its claims behind; the
-next one to hold the lease frees them (take_over) and goes on from each activity's cursor, rather than
-waiting `lease_seconds` for them to run out.
+claim runs out; the others claimed with it go on. A slice waits while the channel's sending queue
+holds `queue_bound` messages, so a large campaign never floods the queue that transactional sends
+share. A slice the account's send rate refuses is rolled back and tried again after
+RATE_RETRY_SECONDS. A scheduler killed mid-slice leaves its claims behind; the next one to hold the
+lease frees them (take_over) and goes on from each activity's cursor, rather than waiting
+`lease_seconds` for them to run out.
 """
 
 from __future__ import annotations
