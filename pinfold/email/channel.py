@@ -74,6 +74,9 @@ class EmailChannel:
 
     # The queue: email_messages, with the lease's expiry as the sending messages' due_at.
 
+    def due(self, conn, *, now: float) -> bool:
+        return store.any_due(conn, lanes=self.lanes, now=now)
+
     def claim(self, conn, *, now: float, until: float) -> list[Claimed]:
         rows: list[dict] = []
         for lane in self.lanes:

@@ -60,6 +60,11 @@ class Channel(Protocol[M]):
 
     name: str  # what the log calls it
 
+    def due(self, conn, *, now: float) -> bool:
+        """Whether any message is due at `now`: a read, so an idle worker asks without a write
+        transaction (on SQLite, without queueing behind the one writer)."""
+        ...
+
     def claim(self, conn, *, now: float, until: float) -> list[M]:
         """Up to one pass's worth of messages due at `now`, held until `until`; oldest first."""
         ...

@@ -51,6 +51,12 @@ def claim(conn: Connection, table: sa.Table, columns: list, *, lane: int, now: f
     return claimed
 
 
+def any_due(conn: Connection, table: sa.Table, lanes: tuple[int, ...], *, now: float) -> bool:
+    """Whether a claim of these lanes at `now` would find anything (a held message whose lease ran
+    out is waiting too): the first entry of each lane's range of the waiting index."""
+    return any(conn.execute(due_ids(table, WAITING_SQL, lane, now, 1)).first() is not None for lane in lanes)
+
+
 def _take(conn: Connection, table: sa.Table, columns: list, which, lane: int, now: float, until: float,
           limit: int) -> list[dict]:
     due = due_ids(table, which, lane, now, limit).with_for_update(skip_locked=True)

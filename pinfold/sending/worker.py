@@ -87,6 +87,9 @@ class SendWorker(Service):
         start = time.time() if now is None else now
         seconds = self.ctx.settings.sending_lease_seconds
         expires = start + seconds
+        with self.ctx.db.read() as conn:  # an idle poll, the most common, takes no write transaction
+            if not self.channel.due(conn, now=start):
+                return None
         with self.ctx.db.write() as conn:
             claimed = self.channel.claim(conn, now=start, until=expires)
         if not claimed:

@@ -92,6 +92,11 @@ class TinyChannel:
     def __init__(self, ctx, carrier: Carrier) -> None:
         self.ctx, self.carrier = ctx, carrier
 
+    def due(self, conn, *, now: float) -> bool:
+        q = queue_table.c
+        return conn.execute(sa.select(q.id).where(q.status.in_(("queued", "sending")), q.due_at <= now)
+                            .limit(1)).first() is not None
+
     def claim(self, conn, *, now: float, until: float) -> list[Message]:
         q = queue_table.c
         due = sa.select(q.id).where(q.status.in_(("queued", "sending")), q.due_at <= now).order_by(q.created_at)

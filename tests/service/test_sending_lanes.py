@@ -196,6 +196,36 @@ def test_each_lane_is_claimed_on_its_own_and_so_is_a_lapsed_lease(ctx, email_pro
         assert {row["id"] for row in taken} == set(queued["plain"]) and all(row["taken_over"] for row in taken)
 
 
+def test_whether_anything_is_due_is_asked_per_lane_without_a_write(ctx, email_project, monkeypatch):
+    from pinfold.email.channel import EmailChannel
+    from pinfold.sending.worker import SendWorker
+
+    owner, project = email_project
+    _queue_email(ctx, owner, project, later=2)
+    now = time.time()
+    with ctx.db.read() as conn:  # due in an hour: nothing to claim yet in either lane
+        assert not email_store.any_due(conn, lanes=queue.LANES, now=now)
+        assert email_store.any_due(conn, lanes=(queue.CAMPAIGN,), now=now + 3601)
+        assert not email_store.any_due(conn, lanes=(queue.TRANSACTIONAL,), now=now + 3601)
+    channel = EmailChannel(ctx, (queue.CAMPAIGN,))
+    writes = []
+    write = ctx.db.write
+    monkeypatch.setattr(ctx.db, "write", lambda: writes.append(1) or write())
+    try:
+        assert SendWorker(ctx, channel).run_once(now=now) == 0
+        assert writes == []  # an idle pass only reads
+        with ctx.db.read() as conn:
+            assert channel.due(conn, now=now + 3601)
+        now += 3601
+        with write() as conn:  # claimed, and the lease ran out: due again, for whoever takes it over
+            assert len(channel.claim(conn, now=now, until=now + 20)) == 2
+        with ctx.db.read() as conn:
+            assert not channel.due(conn, now=now + 19)
+            assert channel.due(conn, now=now + 21)
+    finally:
+        channel.close()
+
+
 def test_a_channel_serving_both_lanes_claims_transactional_messages_first(ctx, email_project):
     from pinfold.email.channel import EmailChannel
 

@@ -47,6 +47,10 @@ _CLAIMED = [email_messages.c.id, email_messages.c.batch_id, email_messages.c.rec
             email_messages.c.sent_at, email_messages.c.created_at, email_messages.c.due_at]
 
 
+def any_due(conn: Connection, *, lanes: tuple[int, ...], now: float) -> bool:
+    return queue.any_due(conn, email_messages, lanes, now=now)
+
+
 def claim(conn: Connection, *, lane: int, now: float, until: float, limit: int) -> list[dict]:
     """Take up to `limit` due messages of one lane, held until `until` (sending/queue.py: the
     discipline every channel's queue shares)."""

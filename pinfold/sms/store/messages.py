@@ -41,6 +41,10 @@ _CLAIMED = [table.c.id, table.c.account_id, table.c.region, table.c.project_id, 
             table.c.attempts, table.c.sent_at, table.c.created_at, table.c.due_at]
 
 
+def any_due(conn: Connection, *, lanes: tuple[int, ...], now: float) -> bool:
+    return queue.any_due(conn, table, lanes, now=now)
+
+
 def claim(conn: Connection, *, lane: int, now: float, until: float, limit: int) -> list[dict]:
     """Take up to `limit` due messages of one lane, held until `until` (sending/queue.py: the
     discipline every channel's queue shares)."""
