@@ -1,4 +1,5 @@
-"""A project's channels: Update, Get and Delete for EMAIL and SMS, and GetChannels.
+"""A project's channels: Update, Get and Delete for EMAIL, SMS and the push platforms (whose
+settings and sealed credentials push/credentials.py checks), and GetChannels.
 
 Each channel type is one settings document per project, updated, read and deleted the same way.
 Channel settings belong to the project, so in a shared (sa-sp) project only the operator may see or
@@ -23,6 +24,7 @@ from pinfold.email.store import identities as email_identities
 from pinfold.email.tenants import identity_arn
 from pinfold.messaging.store import channels as store
 from pinfold.projects import projects as project_service
+from pinfold.push import credentials as push_credentials
 
 EMAIL = "EMAIL"
 SMS = "SMS"
@@ -79,7 +81,7 @@ def _identity_name(conn, caller: Caller, given_arn: str, from_address: str) -> s
     return found["identity"]
 
 
-def _email_document(conn, caller: Caller, request: dict, previous: dict | None) -> dict:
+def _email_document(ctx: Context, conn, caller: Caller, request: dict, previous: dict | None) -> dict:
     """The stored settings after an update: members given replace the previous ones ("" clears an optional one)."""
     for member in ("FromAddress", "Identity"):  # the wire checks them too; direct callers get the same answer
         if not isinstance(request.get(member), str) or not request[member]:
@@ -104,7 +106,7 @@ def _email_document(conn, caller: Caller, request: dict, previous: dict | None) 
     return {key: value for key, value in document.items() if value != ""}
 
 
-def _email_response(conn, project: dict, row: dict) -> dict:
+def _email_response(ctx: Context, conn, project: dict, row: dict) -> dict:
     document = row["document"]
     rate = email_account.settings(conn, project["account_id"], project["region"])["max_rate"]
     return {
@@ -118,11 +120,11 @@ def _channel_response(project_id: str, row: dict) -> dict:
     """The members every channel type answers with (ChannelResponse)."""
     return {"ApplicationId": project_id, "CreationDate": row["created_at"], "LastModifiedDate": row["modified_at"],
             "LastModifiedBy": row["modified_by"], "Enabled": bool(row["document"].get("Enabled", True)),
-            "IsArchived": False, "HasCredential": False, "Id": row["channel_type"].lower(),
-            "Version": row["version"]}
+            "IsArchived": False, "HasCredential": bool(row["document"].get("Sealed")),
+            "Id": row["channel_type"].lower(), "Version": row["version"]}
 
 
-def _sms_document(conn, caller: Caller, request: dict, previous: dict | None) -> dict:
+def _sms_document(ctx: Context, conn, caller: Caller, request: dict, previous: dict | None) -> dict:
     """SMSChannelRequest: Enabled, SenderId, ShortCode ("" clears one). The sender id and short code
     are what SendMessages uses when a message names no origination of its own."""
     document = {**(previous or {"Enabled": True})}
@@ -141,7 +143,7 @@ def _sms_document(conn, caller: Caller, request: dict, previous: dict | None) ->
     return {key: value for key, value in document.items() if value != ""}
 
 
-def _sms_response(conn, project: dict, row: dict) -> dict:
+def _sms_response(ctx: Context, conn, project: dict, row: dict) -> dict:
     document = row["document"]
     return {**_channel_response(project["id"], row), "Platform": SMS,
             "PromotionalMessagesPerSecond": SMS_MESSAGES_PER_SECOND,
@@ -149,7 +151,22 @@ def _sms_response(conn, project: dict, row: dict) -> dict:
             **{key: document[key] for key in ("SenderId", "ShortCode") if document.get(key)}}
 
 
-_KINDS = {EMAIL: ("email", _email_document, _email_response), SMS: ("SMS", _sms_document, _sms_response)}
+def _push_document(platform: str):
+    def document_of(ctx: Context, conn, caller: Caller, request: dict, previous: dict | None) -> dict:
+        return push_credentials.document(ctx.secrets, platform, request, previous)
+    return document_of
+
+
+def _push_response(platform: str):
+    def response_of(ctx: Context, conn, project: dict, row: dict) -> dict:
+        return {**_channel_response(project["id"], row),
+                **push_credentials.response(ctx.secrets, platform, row["document"])}
+    return response_of
+
+
+_KINDS = {EMAIL: ("email", _email_document, _email_response), SMS: ("SMS", _sms_document, _sms_response),
+          **{platform: (push_credentials.LABELS[platform], _push_document(platform), _push_response(platform))
+             for platform in push_credentials.PLATFORMS}}
 
 
 def update(ctx: Context, caller: Caller, project_id: str, channel_type: str, request: dict) -> dict:
@@ -159,14 +176,14 @@ def update(ctx: Context, caller: Caller, project_id: str, channel_type: str, req
         project = _project(conn, caller, project_id)
         lock_keys(conn, "channels", [f"{project_id}/{channel_type}"])  # concurrent updates each get their own version
         previous = store.get_row(conn, project_id, channel_type)
-        document = document_of(conn, caller, request, previous["document"] if previous else None)
+        document = document_of(ctx, conn, caller, request, previous["document"] if previous else None)
         now = ids.iso_now()
         row = {"project_id": project_id, "channel_type": channel_type, "document": document,
                "version": previous["version"] + 1 if previous else 1,
                "created_at": previous["created_at"] if previous else now, "modified_at": now,
                "modified_by": caller.principal_id}
         store.put(conn, row)
-        return response_of(conn, project, row)
+        return response_of(ctx, conn, project, row)
 
 
 def _channel(conn, caller: Caller, project_id: str, channel_type: str) -> tuple[dict, dict]:
@@ -181,14 +198,14 @@ def _channel(conn, caller: Caller, project_id: str, channel_type: str) -> tuple[
 def get(ctx: Context, caller: Caller, project_id: str, channel_type: str) -> dict:
     with ctx.db.read() as conn:
         project, row = _channel(conn, caller, project_id, channel_type)
-        return _KINDS[channel_type][2](conn, project, row)
+        return _KINDS[channel_type][2](ctx, conn, project, row)
 
 
 def delete(ctx: Context, caller: Caller, project_id: str, channel_type: str) -> dict:
     """Delete<Type>Channel: answers the settings as they were."""
     with ctx.db.write() as conn:
         project, row = _channel(conn, caller, project_id, channel_type)
-        shown = _KINDS[channel_type][2](conn, project, row)
+        shown = _KINDS[channel_type][2](ctx, conn, project, row)
         store.delete(conn, project_id, channel_type)
     return shown
 

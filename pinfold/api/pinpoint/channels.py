@@ -1,4 +1,4 @@
-"""Pinpoint channels: a project's email and SMS channels, and the list of its channels."""
+"""Pinpoint channels: a project's email, SMS and push channels, and the list of its channels."""
 
 from __future__ import annotations
 
@@ -29,5 +29,12 @@ def _get_channels(ctx, caller, p):
 HANDLERS = {
     **_channel_handlers(channel_service.EMAIL, "Email", "Email"),
     **_channel_handlers(channel_service.SMS, "Sms", "SMS"),
+    **_channel_handlers("APNS", "Apns", "APNS"),
+    **_channel_handlers("APNS_SANDBOX", "ApnsSandbox", "APNSSandbox"),
+    **_channel_handlers("APNS_VOIP", "ApnsVoip", "APNSVoip"),
+    **_channel_handlers("APNS_VOIP_SANDBOX", "ApnsVoipSandbox", "APNSVoipSandbox"),
+    **_channel_handlers("GCM", "Gcm", "GCM"),
+    **_channel_handlers("BAIDU", "Baidu", "Baidu"),
+    **_channel_handlers("ADM", "Adm", "ADM"),
     "GetChannels": _get_channels,
 }

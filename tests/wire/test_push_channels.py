@@ -1,0 +1,81 @@
+"""Push channels through boto3 `pinpoint` and the AWS CLI against a real server: set up APNs and FCM
+as Pinpoint code does, read them back without their keys, refuse bad ones in Pinpoint's error shape."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import make_client, onboard
+from tests.push_keys import apple_key, certificate_and_key, service_json
+from tests.wire.test_cli import aws
+
+
+@pytest.fixture(scope="module")
+def tenant(server):
+    placed = onboard(server, "sa-mp")
+    return placed, make_client(server, placed["credentials"])
+
+
+def test_apns_and_fcm_channels_as_pinpoint_code_sets_them_up(server, tenant):
+    placed, pinpoint = tenant
+    project = placed["tenant"]["project_id"]
+    key = apple_key()
+    apns = pinpoint.update_apns_channel(ApplicationId=project, APNSChannelRequest={
+        "BundleId": "com.example.app", "TeamId": "TEAM123456", "TokenKeyId": "ABC123DEFG", "TokenKey": key,
+        "DefaultAuthenticationMethod": "TOKEN", "Enabled": True})["APNSChannelResponse"]
+    assert {name: apns[name] for name in ("Platform", "HasTokenKey", "DefaultAuthenticationMethod", "Enabled",
+                                          "Version", "ApplicationId")} == {
+        "Platform": "APNS", "HasTokenKey": True, "DefaultAuthenticationMethod": "TOKEN", "Enabled": True,
+        "Version": 1, "ApplicationId": project}
+    certificate, private_key = certificate_and_key()
+    sandbox = pinpoint.update_apns_sandbox_channel(ApplicationId=project, APNSSandboxChannelRequest={
+        "Certificate": certificate, "PrivateKey": private_key})["APNSSandboxChannelResponse"]
+    assert (sandbox["Platform"], sandbox["DefaultAuthenticationMethod"]) == ("APNS_SANDBOX", "CERTIFICATE")
+    fcm = pinpoint.update_gcm_channel(ApplicationId=project, GCMChannelRequest={
+        "ServiceJson": service_json(), "DefaultAuthenticationMethod": "TOKEN", "Enabled": True})["GCMChannelResponse"]
+    assert (fcm["Platform"], fcm["HasFcmServiceCredentials"]) == ("GCM", True)
+    assert pinpoint.get_apns_channel(ApplicationId=project)["APNSChannelResponse"] == apns
+    listed = pinpoint.get_channels(ApplicationId=project)["ChannelsResponse"]["Channels"]
+    assert {"APNS", "APNS_SANDBOX", "GCM"} <= set(listed) and listed["GCM"]["HasCredential"] is True
+    every_answer = json.dumps([apns, sandbox, fcm, listed], default=str)
+    assert key.splitlines()[1] not in every_answer and private_key.splitlines()[1] not in every_answer
+    assert "private_key" not in every_answer
+    deleted = pinpoint.delete_apns_sandbox_channel(ApplicationId=project)["APNSSandboxChannelResponse"]
+    assert deleted["Platform"] == "APNS_SANDBOX"
+    with pytest.raises(ClientError) as caught:
+        pinpoint.get_apns_sandbox_channel(ApplicationId=project)
+    assert caught.value.response["Error"]["Code"] == "NotFoundException"
+    assert key.splitlines()[1] not in server.logs()
+
+
+def test_bad_push_credentials_are_a_bad_request_naming_the_field(tenant):
+    placed, pinpoint = tenant
+    project = placed["tenant"]["project_id"]
+    with pytest.raises(ClientError) as caught:
+        pinpoint.update_apns_voip_channel(ApplicationId=project, APNSVoipChannelRequest={
+            "BundleId": "com.example.app", "TeamId": "TEAM123456", "TokenKeyId": "ABC123DEFG",
+            "TokenKey": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"})
+    error = caught.value.response
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("BadRequestException", 400)
+    assert "TokenKey" in error["Error"]["Message"] and "not a key" not in error["Error"]["Message"]
+    with pytest.raises(ClientError) as caught:
+        pinpoint.update_baidu_channel(ApplicationId=project, BaiduChannelRequest={"ApiKey": "k", "SecretKey": ""})
+    assert caught.value.response["Error"]["Code"] == "BadRequestException"
+
+
+def test_the_aws_cli_sets_up_adm_and_baidu(server, tenant):
+    placed, _pinpoint = tenant
+    project, credentials = placed["tenant"]["project_id"], placed["credentials"]
+    made = aws(server, credentials, "pinpoint", "update-adm-channel", "--application-id", project,
+               "--adm-channel-request", "ClientId=amzn1.application-oa2-client.1,ClientSecret=adm-secret,Enabled=true")
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["ADMChannelResponse"]["Platform"] == "ADM" and "adm-secret" not in made.stdout
+    made = aws(server, credentials, "pinpoint", "update-baidu-channel", "--application-id", project,
+               "--baidu-channel-request", "ApiKey=baidu-api-key-9876,SecretKey=baidu-secret")
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["BaiduChannelResponse"]["Credential"] == "****9876"
+    read = aws(server, credentials, "pinpoint", "get-baidu-channel", "--application-id", project)
+    assert read.returncode == 0 and "baidu-secret" not in read.stdout
