@@ -37,6 +37,12 @@ _EMAIL_MEMBERS = ("Subject", "HtmlPart", "TextPart", "DefaultSubstitutions", "Re
 _EMAIL_SOURCES = ("Subject", "HtmlPart", "TextPart")
 MAX_SMS_CHARS = 1600  # as SMS-Voice v2's MessageBody; a longer rendered body is refused when sent
 _SMS_MEMBERS = ("Body", "DefaultSubstitutions", "RecommenderId", "TemplateDescription")
+MAX_PUSH_CHARS = 50_000  # all platforms' content together; what is sent is bounded again by each provider
+PUSH_ACTIONS = ("OPEN_APP", "DEEP_LINK", "URL")
+_ANDROID = ("Action", "Body", "ImageIconUrl", "ImageUrl", "RawContent", "SmallImageIconUrl", "Sound", "Title", "Url")
+_PUSH_PLATFORMS = {"ADM": _ANDROID, "APNS": ("Action", "Body", "MediaUrl", "RawContent", "Sound", "Title", "Url"),
+                   "Baidu": _ANDROID, "Default": ("Action", "Body", "Sound", "Title", "Url"), "GCM": _ANDROID}
+_PUSH_MEMBERS = ("DefaultSubstitutions", "RecommenderId", "TemplateDescription")
 
 
 def check_type(raw: str | None) -> str:
@@ -119,7 +125,36 @@ def _sms_document(request: dict) -> dict:
     return document
 
 
-_DOCUMENTS = {"EMAIL": _email_document, "SMS": _sms_document}
+def _push_document(request: dict) -> dict:
+    """The stored members of a PushNotificationTemplateRequest: content per platform (ADM, APNS, Baidu,
+    GCM) and the Default for the others, each member's template syntax checked."""
+    document = {key: request[key] for key in _PUSH_MEMBERS if request.get(key) is not None}
+    for platform, members in _PUSH_PLATFORMS.items():
+        content = request.get(platform)
+        if content is None:
+            continue
+        if not isinstance(content, dict) or set(content) - set(members):
+            raise InvalidInput(f"{platform} may have only {', '.join(members)}", field=platform)
+        if content.get("Action") is not None and content["Action"] not in PUSH_ACTIONS:
+            raise InvalidInput(f"{platform}.Action must be one of {', '.join(PUSH_ACTIONS)}",
+                               field=f"{platform}.Action")
+        for member, value in content.items():
+            if value is not None and not isinstance(value, str):
+                raise InvalidInput(f"{platform}.{member} must be a string", field=f"{platform}.{member}")
+            if value and member != "Action":
+                _check_source(f"{platform}.{member}", value)
+        document[platform] = {member: value for member, value in content.items() if value is not None}
+    if not any(platform in document for platform in _PUSH_PLATFORMS):
+        raise InvalidInput(f"A push template needs content for at least one of {', '.join(_PUSH_PLATFORMS)}",
+                           field="Default")
+    if sum(len(value) for platform in _PUSH_PLATFORMS for value in document.get(platform, {}).values()) > \
+            MAX_PUSH_CHARS:
+        raise LimitExceeded(f"A push template's content is limited to {MAX_PUSH_CHARS} characters")
+    _check_substitutions(document.get("DefaultSubstitutions"))
+    return document
+
+
+_DOCUMENTS = {"EMAIL": _email_document, "SMS": _sms_document, "PUSH": _push_document}
 
 
 def _document(template_type: str, request: dict) -> dict:
@@ -204,8 +239,8 @@ def _version_row(conn, row: dict, number: int) -> dict:
 
 
 def get(ctx: Context, caller: Caller, name: str, template_type: str, version: str | None = None) -> dict:
-    """The template's response (EmailTemplateResponse for EMAIL, SMSTemplateResponse for SMS) for a
-    version, by default the active one."""
+    """The template's response (EmailTemplateResponse, SMSTemplateResponse, PushNotificationTemplateResponse)
+    for a version, by default the active one."""
     number = _version_number(version)
     with ctx.db.read() as conn:
         row = _require(conn, caller, name, template_type)

@@ -231,3 +231,46 @@ def test_a_project_key_reads_the_operators_templates_and_changes_none(ctx, admin
             call()
     assert [t["TemplateName"] for t in templates.list_page(ctx, key, None, None, None, None)["Item"]] == [
         "house-style"]
+
+
+PUSH_CONTENT = {"Default": {"Title": "Hi {{User.UserAttributes.FirstName}}", "Body": "Your order shipped",
+                            "Action": "OPEN_APP"},
+                "APNS": {"Title": "Hi", "Body": "Shipped", "Sound": "default", "Action": "DEEP_LINK",
+                         "Url": "shop://orders/{{Attributes.OrderId}}"},
+                "GCM": {"Title": "Hi", "Body": "Shipped", "ImageUrl": "https://cdn.example.com/box.png",
+                        "Action": "URL", "Url": "https://example.com/orders"},
+                "DefaultSubstitutions": '{"FirstName": "there"}', "TemplateDescription": "shipping"}
+
+
+def test_push_templates_keep_each_platforms_content_and_version_like_the_others(ctx, admin):
+    templates.create(ctx, admin, "shipped", "PUSH", PUSH_CONTENT)
+    found = templates.get(ctx, admin, "shipped", "PUSH")
+    assert {key: found[key] for key in ("Default", "APNS", "GCM", "DefaultSubstitutions", "TemplateType",
+                                        "Version")} == {
+        "Default": PUSH_CONTENT["Default"], "APNS": PUSH_CONTENT["APNS"], "GCM": PUSH_CONTENT["GCM"],
+        "DefaultSubstitutions": PUSH_CONTENT["DefaultSubstitutions"], "TemplateType": "PUSH", "Version": "1"}
+    templates.update(ctx, admin, "shipped", "PUSH", {"Default": {"Body": "v2"}}, create_new_version=True)
+    assert templates.get(ctx, admin, "shipped", "PUSH", "2")["Default"] == {"Body": "v2"}
+    listed = templates.list_page(ctx, admin, None, "PUSH", None, None)["Item"]
+    assert [(item["TemplateName"], item["TemplateType"]) for item in listed] == [("shipped", "PUSH")]
+    with ctx.db.read() as conn:  # what a push send renders
+        assert templates.for_sending(conn, admin, "shipped", "PUSH")["document"]["APNS"]["Sound"] == "default"
+
+
+@pytest.mark.parametrize(("request_", "field"), [
+    ({}, "Default"),
+    ({"TemplateDescription": "no content"}, "Default"),
+    ({"APNS": {"Body": "x", "ImageUrl": "https://a.example/i.png"}}, "APNS"),  # an Android member
+    ({"GCM": {"Body": "x", "Action": "OPEN"}}, "GCM.Action"),
+    ({"Default": {"Body": "{{#if x}}unclosed"}}, "Default.Body"),
+    ({"Baidu": {"Title": 7}}, "Baidu.Title"),
+    ({"ADM": "not an object"}, "ADM"),
+])
+def test_bad_push_templates_are_refused_with_the_field(ctx, admin, request_, field):
+    with pytest.raises(InvalidInput) as caught:
+        templates.create(ctx, admin, "bad", "PUSH", request_)
+    assert caught.value.field == field
+    with ctx.db.read() as conn:
+        assert template_store.count(conn, admin.account_id, admin.region) == 0
+    with pytest.raises(LimitExceeded):
+        templates.create(ctx, admin, "huge", "PUSH", {"Default": {"Body": "x" * (templates.MAX_PUSH_CHARS + 1)}})

@@ -79,3 +79,27 @@ def test_the_aws_cli_sets_up_adm_and_baidu(server, tenant):
     assert json.loads(made.stdout)["BaiduChannelResponse"]["Credential"] == "****9876"
     read = aws(server, credentials, "pinpoint", "get-baidu-channel", "--application-id", project)
     assert read.returncode == 0 and "baidu-secret" not in read.stdout
+
+
+def test_push_templates_through_boto3(tenant):
+    _placed, pinpoint = tenant
+    content = {"Default": {"Title": "Hi {{User.UserAttributes.FirstName}}", "Body": "Shipped", "Action": "OPEN_APP"},
+               "APNS": {"Body": "Shipped", "Sound": "default"}, "GCM": {"Body": "Shipped", "ImageUrl": "https://a.example/i.png"}}
+    made = pinpoint.create_push_template(TemplateName="shipped", PushNotificationTemplateRequest=content)
+    assert made["CreateTemplateMessageBody"]["Arn"].endswith(":templates/shipped/PUSH")
+    found = pinpoint.get_push_template(TemplateName="shipped")["PushNotificationTemplateResponse"]
+    assert (found["Default"], found["APNS"], found["GCM"], found["TemplateType"]) == (
+        content["Default"], content["APNS"], content["GCM"], "PUSH")
+    pinpoint.update_push_template(TemplateName="shipped", CreateNewVersion=True,
+                                  PushNotificationTemplateRequest={"Default": {"Body": "v2"}})
+    assert pinpoint.get_push_template(TemplateName="shipped", Version="2")[
+        "PushNotificationTemplateResponse"]["Default"] == {"Body": "v2"}
+    listed = pinpoint.list_templates(TemplateType="PUSH")["TemplatesResponse"]["Item"]
+    assert [item["TemplateName"] for item in listed] == ["shipped"]
+    with pytest.raises(ClientError) as caught:
+        pinpoint.create_push_template(TemplateName="empty", PushNotificationTemplateRequest={})
+    assert caught.value.response["Error"]["Code"] == "BadRequestException"
+    pinpoint.delete_push_template(TemplateName="shipped")
+    with pytest.raises(ClientError) as caught:
+        pinpoint.get_push_template(TemplateName="shipped")
+    assert caught.value.response["Error"]["Code"] == "NotFoundException"

@@ -53,6 +53,7 @@ def _update_template_active_version(ctx, caller, p):
 HANDLERS = {
     **_template_handlers("EMAIL", "Email", "Email"),
     **_template_handlers("SMS", "Sms", "SMS"),
+    **_template_handlers("PUSH", "Push", "PushNotification"),
     "ListTemplates": _list_templates,
     "ListTemplateVersions": _list_template_versions,
     "UpdateTemplateActiveVersion": _update_template_active_version,
