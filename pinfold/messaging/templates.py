@@ -37,7 +37,7 @@ _EMAIL_MEMBERS = ("Subject", "HtmlPart", "TextPart", "DefaultSubstitutions", "Re
 _EMAIL_SOURCES = ("Subject", "HtmlPart", "TextPart")
 MAX_SMS_CHARS = 1600  # as SMS-Voice v2's MessageBody; a longer rendered body is refused when sent
 _SMS_MEMBERS = ("Body", "DefaultSubstitutions", "RecommenderId", "TemplateDescription")
-MAX_PUSH_CHARS = 50_000  # all platforms' content together; what is sent is bounded again by each provider
+MAX_PUSH_CHARS = {"Default": 4_000, "ADM": 6_000}  # per platform, as Pinpoint's quotas (APNs, GCM, Baidu: 4,000)
 PUSH_ACTIONS = ("OPEN_APP", "DEEP_LINK", "URL")
 _ANDROID = ("Action", "Body", "ImageIconUrl", "ImageUrl", "RawContent", "SmallImageIconUrl", "Sound", "Title", "Url")
 _PUSH_PLATFORMS = {"ADM": _ANDROID, "APNS": ("Action", "Body", "MediaUrl", "RawContent", "Sound", "Title", "Url"),
@@ -147,9 +147,10 @@ def _push_document(request: dict) -> dict:
     if not any(platform in document for platform in _PUSH_PLATFORMS):
         raise InvalidInput(f"A push template needs content for at least one of {', '.join(_PUSH_PLATFORMS)}",
                            field="Default")
-    if sum(len(value) for platform in _PUSH_PLATFORMS for value in document.get(platform, {}).values()) > \
-            MAX_PUSH_CHARS:
-        raise LimitExceeded(f"A push template's content is limited to {MAX_PUSH_CHARS} characters")
+    for platform in _PUSH_PLATFORMS:
+        limit = MAX_PUSH_CHARS.get(platform, MAX_PUSH_CHARS["Default"])
+        if sum(len(value) for value in document.get(platform, {}).values()) > limit:
+            raise LimitExceeded(f"A push template's {platform} content is limited to {limit:,} characters")
     _check_substitutions(document.get("DefaultSubstitutions"))
     return document
 

@@ -273,4 +273,5 @@ def test_bad_push_templates_are_refused_with_the_field(ctx, admin, request_, fie
     with ctx.db.read() as conn:
         assert template_store.count(conn, admin.account_id, admin.region) == 0
     with pytest.raises(LimitExceeded):
-        templates.create(ctx, admin, "huge", "PUSH", {"Default": {"Body": "x" * (templates.MAX_PUSH_CHARS + 1)}})
+        templates.create(ctx, admin, "huge", "PUSH", {"APNS": {"Title": "t", "Body": "x" * 4_000}})
+    templates.create(ctx, admin, "large", "PUSH", {"ADM": {"Title": "t", "Body": "x" * 5_000}})
