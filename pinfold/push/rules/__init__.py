@@ -1,0 +1,1 @@
+"""Push's pure rules: no I/O."""
