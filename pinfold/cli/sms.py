@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from pinfold.cli.common import AsJson, DataDir, answered, print_result, read_settings, run
+from pinfold.core import dayfiles
 from pinfold.sms.adapters import simulator
 
 sms_app = typer.Typer(help="The carrier simulator: the text messages it was given.", no_args_is_help=True)
@@ -18,7 +19,7 @@ _SHOWN = ("message_id", "time", "destination", "origination", "outcome", "messag
 
 @sms_app.command("list")
 def list_texts(destination: str | None = typer.Option(None, "--destination", help="Only texts to this E.164 number"),
-               limit: int = typer.Option(simulator.DEFAULT_LIMIT, "--limit", min=1, max=simulator.MAX_LIMIT,
+               limit: int = typer.Option(dayfiles.DEFAULT_LIMIT, "--limit", min=1, max=dayfiles.MAX_LIMIT,
                                          help="At most this many texts"),
                next_token: str | None = typer.Option(None, "--next-token", help="The token a previous page printed"),
                data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:

@@ -13,7 +13,7 @@ from pinfold.core.errors import Forbidden, InvalidInput, NotFound
 from pinfold.messaging import channels
 from pinfold.messaging.store import channels as channel_store
 from pinfold.push import credentials
-from tests.push_keys import apple_key, certificate_and_key, pem, service_json
+from tests.push_fakes import apple_key, certificate_and_key, pem, service_json
 from tests.service.helpers import onboard
 
 

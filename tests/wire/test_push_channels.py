@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import make_client, onboard
-from tests.push_keys import apple_key, certificate_and_key, service_json
+from tests.push_fakes import apple_key, certificate_and_key, service_json
 from tests.wire.test_cli import aws
 
 
