@@ -38,6 +38,9 @@ from pinfold.events.pump import Pump
 from pinfold.events.sinks.base import Always, Outlets
 from pinfold.events.sinks.lake import Lake, LakeSink
 from pinfold.events.sinks.streams import ProjectStreams
+from pinfold.messaging import channels as channel_service
+from pinfold.push.delivery import PushDelivery
+from pinfold.push.store import messages as push_messages
 from pinfold.sending import queue as sending_queue
 from pinfold.sms import reports as sms_reports
 from pinfold.sms.adapters.kannel import KannelGateway
@@ -124,10 +127,15 @@ def sms_delivery(ctx: Context) -> SmsDelivery:
     return SmsDelivery(ctx, adapter)
 
 
+def push_delivery(ctx: Context) -> PushDelivery:
+    """Push sending: the push simulator, or APNs and FCM with each project's credentials."""
+    return PushDelivery(ctx, channel_service.stored)
+
+
 def background(ctx: Context, *, feedback_listener: bool) -> Background:
     """The work that runs beside requests, started, as far as PINFOLD_SERVICES names it: imports and
-    exports, the event pump and the campaign scheduler (one each per database, by lease), and email
-    and SMS sending (workers share each queue; each message goes out once). Each channel has a worker
+    exports, the event pump and the campaign scheduler (one each per database, by lease), and email,
+    SMS and push sending (workers share each queue; each message goes out once). Each channel has a worker
     per lane: transactional sends and campaign sends are claimed apart, so a campaign's backlog never
     delays a SendEmail or a text, and a process may run either lane alone (`sending`,
     `campaign-sending`): a campaign then cannot take the CPU a SendEmail needs either."""
@@ -144,6 +152,7 @@ def background(ctx: Context, *, feedback_listener: bool) -> Background:
     if lanes:
         services["sending"] = email_delivery(ctx, listen=feedback_listener).start(lanes)
         services["sms"] = sms_delivery(ctx).start(lanes=lanes)
+        services["push"] = push_delivery(ctx).start(lanes=lanes)
     return services
 
 
@@ -153,7 +162,7 @@ def database_readings(ctx: Context) -> metrics.Readings:
     def queue(conn):
         now = time.time()
         readings = [(channel, sending_queue.LANE_NAMES[lane], depth, overdue)
-                    for channel, store in (("email", messages), ("sms", sms_messages))
+                    for channel, store in (("email", messages), ("sms", sms_messages), ("push", push_messages))
                     for lane, (depth, overdue) in store.queue_depths(conn, now).items()]
         return [((channel, lane), depth) for channel, lane, depth, _ in readings], \
             [((channel, lane), overdue) for channel, lane, _, overdue in readings]

@@ -126,6 +126,15 @@ class Settings(BaseSettings):
         "", "where texts go: Kannel's `http://user:password@host:port/cgi-bin/sendsms` (with `?smsc=...` to route, "
             "`connections=N` requests at once, `reports=off` to ask for no delivery reports)",
         shown="the built-in carrier simulator", secret=True)
+    push_delivery: Literal["simulator", "providers"] = setting(
+        "simulator", "where pushes go: `simulator` keeps them under the data directory (`pinfold push list`); "
+                     "`providers` sends to APNs and FCM with each project's channel credentials")
+    apns_url: str = setting("https://api.push.apple.com", "APNs' production address (`providers`)")
+    apns_sandbox_url: str = setting("https://api.sandbox.push.apple.com", "APNs' sandbox address, for the "
+                                                                          "APNS_SANDBOX and APNS_VOIP_SANDBOX channels")
+    fcm_url: str = setting("https://fcm.googleapis.com", "FCM HTTP v1's address (`providers`)")
+    push_ca_bundle: str = setting("", "a PEM file of the certificate authorities push providers are checked "
+                                      "against", shown="the system's")
     feedback_smtp: str = setting("", "`host:port` where Pinfold receives bounce (DSN) and complaint (ARF) reports",
                                  shown="none")
     public_url: str = setting("", "where recipients reach Pinfold's open, click and unsubscribe links",
@@ -142,7 +151,7 @@ class Settings(BaseSettings):
         each value came from and which names it did not know."""
         return (init_settings,)
 
-    @field_validator("log_level", "log_format", mode="before")
+    @field_validator("log_level", "log_format", "push_delivery", mode="before")
     @classmethod
     def _lower(cls, value):
         return value.lower() if isinstance(value, str) else value

@@ -183,6 +183,7 @@ class FakeApns(_App):
         self.certificates = certificates
         self.pushes: list[dict] = []
         self.tokens: set[str] = set()
+        self._verified: dict[str, dict] = {}  # the claims of each provider token that verified
         self.refused: list[tuple[int, str]] = []
 
     def answer(self, scope, headers, body):
@@ -221,12 +222,15 @@ class FakeApns(_App):
         if not authorization.startswith("bearer "):
             return "MissingProviderToken"
         token = authorization.removeprefix("bearer ")
-        verified = verified_jwt(token, self.public_key)
-        if verified is None:
-            return "InvalidProviderToken"
-        header, claims = verified
-        if header.get("kid") != KEY_ID or claims.get("iss") != TEAM_ID or not isinstance(claims.get("iat"), int):
-            return "InvalidProviderToken"
+        claims = self._verified.get(token)  # a token is checked once, as a connection's is at Apple
+        if claims is None:
+            verified = verified_jwt(token, self.public_key)
+            if verified is None:
+                return "InvalidProviderToken"
+            header, claims = verified
+            if header.get("kid") != KEY_ID or claims.get("iss") != TEAM_ID or not isinstance(claims.get("iat"), int):
+                return "InvalidProviderToken"
+            self._verified[token] = claims
         if claims["iat"] < time.time() - 3600:
             return "ExpiredProviderToken"
         if claims["iat"] > time.time() + 60:
@@ -241,6 +245,7 @@ class FakeApns(_App):
     def reset(self) -> None:
         self.pushes.clear()
         self.tokens.clear()
+        self._verified.clear()
         self.refused.clear()
         self.most_in_flight = 0
 

@@ -204,3 +204,21 @@ def _remove_from(conn, project_id: str, endpoint_ids: list[str], attribute_type:
             tenant_values.append(stored["tenant_value"])
             previous[endpoint_id] = stored["document"]
     store.save(conn, project_id, docs, tenant_values, previous)
+
+
+def retire_tokens(conn, project_id: str, retired: dict[str, str]) -> list[str]:
+    """Make INACTIVE the endpoints whose push token a provider declared dead (`retired`: endpoint id to
+    the token the push went to), unless the endpoint holds another address since. Campaigns then pass
+    them over (ENDPOINT_INACTIVE); an update that gives the endpoint a new token makes it ACTIVE again.
+    Returns the ids changed."""
+    ids = sorted(retired)
+    store.lock(conn, project_id, ids)
+    rows = store.get_many(conn, project_id, ids)
+    changed = {endpoint_id: row for endpoint_id, row in rows.items()
+               if row["document"].get("Address") == retired[endpoint_id]
+               and row["document"].get("EndpointStatus") != "INACTIVE"}
+    if changed:
+        store.save(conn, project_id, [{**row["document"], "EndpointStatus": "INACTIVE"} for row in changed.values()],
+                   [row["tenant_value"] for row in changed.values()],
+                   previous={endpoint_id: row["document"] for endpoint_id, row in changed.items()})
+    return sorted(changed)

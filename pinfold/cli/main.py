@@ -27,6 +27,7 @@ COMMANDS = {
     "identities": ("ses", "identities_app"),
     "mailbox": ("mailbox", "mailbox_app"),
     "sms": ("sms", "sms_app"),
+    "push": ("push", "push_app"),
     "config": ("operate", "config_app"),
     "db": ("operate", "db_app"),
 }

@@ -559,6 +559,35 @@ sms_messages = sa.Table(
     sa.Index("ix_sms_messages_created", "created_at"),
 )
 
+# --- push (migration 0017) ----------------------------------------------------------------------------
+
+# Outgoing pushes: one row per push recipient of a Pinpoint send, with its state (push/store/messages.py).
+push_messages = sa.Table(
+    "push_messages", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("project_id", sa.String(32), nullable=False),
+    sa.Column("tenant_id", sa.String(64)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("due_at", sa.Float, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("message", JsonText, nullable=False),  # platform, token, payload, headers, endpoint, expiry...
+    sa.Column("detail", sa.Text),
+    sa.Column("remote_id", sa.String(256)),  # the provider's id: APNs' apns-id, FCM's message name
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("sent_at", sa.Float),
+    sa.Column("lane", sa.SmallInteger, nullable=False),
+    sa.Column("activity_id", sa.String(32)),
+    sa.Index("ix_push_messages_due", "lane", "due_at", sqlite_where=sa.text("status IN ('queued', 'sending')"),
+             postgresql_where=sa.text("status IN ('queued', 'sending')")),
+    sa.Index("ix_push_messages_leased", "lane", "due_at", sqlite_where=sa.text("status = 'sending'"),
+             postgresql_where=sa.text("status = 'sending'")),
+    sa.Index("ix_push_messages_activity", "activity_id", sqlite_where=sa.text("activity_id IS NOT NULL"),
+             postgresql_where=sa.text("activity_id IS NOT NULL")),
+    sa.Index("ix_push_messages_created", "created_at"),
+)
+
 # --- campaigns (migration 0016) ----------------------------------------------------------------------
 
 # One row per campaign: its latest version, its state and when the scheduler next looks at it.

@@ -228,3 +228,9 @@ def list_channels(ctx: Context, caller: Caller, project_id: str) -> dict:
         _project(conn, caller, project_id)
         rows = store.list_project(conn, project_id)
     return {"Channels": {row["channel_type"]: _channel_response(project_id, row) for row in rows}}
+
+
+def stored(conn, project_id: str, channel_type: str) -> dict | None:
+    """A channel's stored row (document, version), for the push channel's adapters: bootstrap hands
+    this reader to push/channel.py, which sits below messaging."""
+    return store.get_row(conn, project_id, channel_type)

@@ -1,4 +1,4 @@
-"""Pinpoint's SendMessages and SendUsersMessages on the email and SMS channels.
+"""Pinpoint's SendMessages and SendUsersMessages on the email, SMS and push channels.
 
 Each recipient gets its own result, as Pinpoint reports them: SUCCESSFUL (queued for delivery, with
 its MessageId), OPT_OUT, THROTTLED or PERMANENT_FAILURE with a reason. The request as a whole fails
@@ -6,7 +6,7 @@ only when it cannot be understood (no content, an unknown template or project).
 
 The recipients are planned by the plan step every channel shares (sending/plan.py), the step
 campaigns will call too; email's half, its sender, content and checks, is messaging/email_planner.py,
-and SMS's is messaging/sms_planner.py.
+SMS's is messaging/sms_planner.py and push's messaging/push_planner.py.
 
 An address names its channel with ChannelType. Without one, an address with "@" is taken for email;
 any other address (a phone number too) fails with a PERMANENT_FAILURE asking for its ChannelType, since
@@ -20,7 +20,9 @@ from pinfold.audience.store import endpoints as endpoint_store
 from pinfold.context import Context
 from pinfold.core.access import Caller
 from pinfold.core.errors import InvalidInput
+from pinfold.messaging import push_planner
 from pinfold.messaging.email_planner import EmailPlanner
+from pinfold.messaging.push_planner import PushPlanner
 from pinfold.messaging.sms_planner import SmsPlanner
 from pinfold.projects import projects as project_service
 from pinfold.sending.plan import Plan, Recipient, failure
@@ -75,7 +77,9 @@ class _Request(Plan):
 
     def __init__(self, conn, caller: Caller, project: dict, request: dict) -> None:
         super().__init__({"EMAIL": EmailPlanner(conn, caller, project, request),
-                          "SMS": SmsPlanner(conn, caller, project, request)})
+                          "SMS": SmsPlanner(conn, caller, project, request),
+                          **{platform: PushPlanner(conn, caller, project, request, platform)
+                             for platform in push_planner.PLATFORMS}})
         self.conn, self.caller, self.project = conn, caller, project
 
     def _substitutions(self, channel_type: str | None) -> dict:

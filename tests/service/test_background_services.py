@@ -16,9 +16,8 @@ def _started(tmp_path, database_url: str, services: str) -> dict:
     try:
         states = {name: service.state() for name, service in running.items()}
         if "sending" in running:
-            email, sms = running["sending"], running["sms"]
-            states["lanes"] = {"email": (email.worker.state(), email.campaign_worker.state()),
-                               "sms": (sms.worker.state(), sms.campaign_worker.state())}
+            states["lanes"] = {name: (running[service].worker.state(), running[service].campaign_worker.state())
+                               for name, service in (("email", "sending"), ("sms", "sms"), ("push", "push"))}
         return states
     finally:
         bootstrap.stop(running)
@@ -27,21 +26,24 @@ def _started(tmp_path, database_url: str, services: str) -> dict:
 
 def test_by_default_a_process_runs_all_of_it(tmp_path, database_url):
     states = _started(tmp_path, database_url, "all")
-    assert set(states) == {"jobs", "pump", "campaigns", "sending", "sms", "lanes"}
-    assert states["lanes"] == {"email": ("running", "running"), "sms": ("running", "running")}
+    assert set(states) == {"jobs", "pump", "campaigns", "sending", "sms", "push", "lanes"}
+    assert states["lanes"] == {"email": ("running", "running"), "sms": ("running", "running"),
+                               "push": ("running", "running")}
 
 
 def test_a_server_may_keep_only_transactional_sending(tmp_path, database_url):
     states = _started(tmp_path, database_url, "sending")
-    assert set(states) == {"sending", "sms", "lanes"}
-    assert states["sending"] == states["sms"] == "running"  # /ready counts only what this process runs
-    assert states["lanes"] == {"email": ("running", "stopped"), "sms": ("running", "stopped")}
+    assert set(states) == {"sending", "sms", "push", "lanes"}
+    assert states["sending"] == states["sms"] == states["push"] == "running"  # /ready counts only what runs here
+    assert states["lanes"] == {"email": ("running", "stopped"), "sms": ("running", "stopped"),
+                               "push": ("running", "stopped")}
 
 
 def test_a_worker_may_take_the_campaigns_and_the_pump(tmp_path, database_url):
     states = _started(tmp_path, database_url, "pump,campaigns,campaign-sending")
-    assert set(states) == {"pump", "campaigns", "sending", "sms", "lanes"}
-    assert states["lanes"] == {"email": ("stopped", "running"), "sms": ("stopped", "running")}
+    assert set(states) == {"pump", "campaigns", "sending", "sms", "push", "lanes"}
+    assert states["lanes"] == {"email": ("stopped", "running"), "sms": ("stopped", "running"),
+                               "push": ("stopped", "running")}
 
 
 def test_none_runs_nothing_beside_requests(tmp_path, database_url):

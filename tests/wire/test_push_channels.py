@@ -4,6 +4,7 @@ as Pinpoint code does, read them back without their keys, refuse bad ones in Pin
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -103,3 +104,29 @@ def test_push_templates_through_boto3(tenant):
     with pytest.raises(ClientError) as caught:
         pinpoint.get_push_template(TemplateName="shipped")
     assert caught.value.response["Error"]["Code"] == "NotFoundException"
+
+
+def test_a_push_sent_with_boto3_reaches_the_push_simulator(server, tenant):
+    placed, pinpoint = tenant
+    project = placed["tenant"]["project_id"]
+    pinpoint.update_gcm_channel(ApplicationId=project, GCMChannelRequest={"ServiceJson": service_json(),
+                                                                          "Enabled": True})
+    pinpoint.update_endpoint(ApplicationId=project, EndpointId="pixel-7", EndpointRequest={
+        "ChannelType": "GCM", "Address": "fcm-wire-token", "User": {"UserId": "grace"}})
+    answer = pinpoint.send_messages(ApplicationId=project, MessageRequest={
+        "Endpoints": {"pixel-7": {}},
+        "MessageConfiguration": {"GCMMessage": {"Title": "Hello", "Body": "From boto3", "Action": "URL",
+                                                "Url": "https://example.com/hello"}}})["MessageResponse"]
+    result = answer["EndpointResult"]["pixel-7"]
+    assert result["DeliveryStatus"] == "SUCCESSFUL", result
+    deadline = time.monotonic() + 15
+    while True:
+        listed = json.loads(server.cli("push", "list", "--token", "fcm-wire-token", "--json").stdout)
+        if listed or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    [push] = listed
+    assert push["message_id"] == result["MessageId"] and push["platform"] == "GCM"
+    assert push["payload"]["data"]["pinpoint.url"] == "https://example.com/hello"
+    shown = server.cli("push", "show", push["id"]).stdout
+    assert "pinpoint.notification.body" in shown and "From boto3" in shown

@@ -33,6 +33,11 @@ class Built:
     headers: dict[str, str]
 
 
+def silent(fields: dict) -> bool:
+    """Whether the fields ask for a silent (background) push, which needs no title or body."""
+    return _flag(fields.get("SilentPush"))
+
+
 def apns(fields: dict, ids: dict[str, str], *, voip: bool = False, now: float | None = None) -> Built:
     """The APNs body and headers (apns-topic is the adapter's: it knows the bundle id)."""
     silent = _flag(fields.get("SilentPush"))

@@ -1,0 +1,209 @@
+"""Push's half of the sending pipeline (sending/channel.py): the `push_messages` queue, the gate (the
+push's expiry, and its project's channel: still set up, enabled and deliverable), and one route per
+project channel to the adapter that carries it. What the outcomes mean: push/outcomes.py.
+
+Which adapter: on the embedded default (PINFOLD_PUSH_DELIVERY=simulator) the push simulator under
+`<data dir>/push` takes every push; with `providers`, APNs or FCM with the project channel's
+credentials, an adapter (one HTTP/2 connection) per project channel, made when first needed and made
+again when the channel changes (a new version). Baidu and ADM have no provider adapter yet: their
+pushes fail with a message saying so.
+
+The channel's settings come through `stored` (the wiring passes messaging's reader: push sits below
+messaging and does not read its tables); the credentials in them are opened here, only to make an
+adapter.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+from pinfold.context import Context
+from pinfold.push import credentials
+from pinfold.push.adapters.apns import ApnsGateway
+from pinfold.push.adapters.base import OutgoingPush, PushAdapter
+from pinfold.push.adapters.fcm import FcmGateway
+from pinfold.push.adapters.simulator import PushSimulator
+from pinfold.push.outcomes import decide as decide_outcomes
+from pinfold.push.store import messages as store
+from pinfold.sending import queue
+from pinfold.sending.channel import Outcome
+
+log = logging.getLogger(__name__)
+
+CLAIM_LIMIT = 500  # pushes a pass claims at once
+StoredChannel = Callable[[object, str, str], dict | None]  # (conn, project id, platform) -> the channel's row
+
+
+@dataclass(eq=False)
+class Claimed:
+    """A claimed push with everything a pass learns about it."""
+
+    row: dict
+    claimed_at: float
+    held: tuple[str, str] | None = None  # (status, why) when it is not sent
+    route: tuple | None = None
+    push: OutgoingPush | None = None
+    outcome: Outcome | None = None
+
+    @property
+    def id(self) -> str:
+        return self.row["id"]
+
+    @property
+    def taken_over(self) -> bool:
+        return self.row["taken_over"]
+
+
+class Gateways:
+    """The adapters pushes leave by, shared by both lanes' channels and closed together."""
+
+    def __init__(self, ctx: Context, stored: StoredChannel) -> None:
+        self.ctx, self.stored = ctx, stored
+        self.simulator = PushSimulator(ctx.settings.data_dir / "push")
+        self._adapters: dict[tuple, PushAdapter] = {}  # by (project id, platform, version)
+        self._lock = threading.Lock()
+
+    def route(self, conn, project_id: str, platform: str) -> tuple | str:
+        """The route a project channel's pushes take now, or why they cannot go."""
+        row = self.stored(conn, project_id, platform)
+        if row is None or not row["document"].get("Enabled", True):
+            return f"The {platform} channel is not enabled for this project"
+        if self.ctx.settings.push_delivery == "simulator":
+            return ("simulator",)
+        if platform not in credentials.APNS_KINDS and platform != credentials.GCM:
+            return (f"Pinfold delivers {credentials.LABELS[platform]} pushes only to its push simulator "
+                    "(PINFOLD_PUSH_DELIVERY=simulator)")
+        return project_id, platform, row["version"]
+
+    def adapter(self, route: tuple) -> PushAdapter:
+        """The adapter of a route (as `route` gave it), made on first use; an older version's is closed."""
+        if route == ("simulator",):
+            return self.simulator
+        with self._lock:
+            found = self._adapters.get(route)
+            if found is None:
+                project_id, platform, _version = route
+                for key in [key for key in self._adapters if key[:2] == (project_id, platform)]:
+                    self._adapters.pop(key).close()  # the channel changed since
+                found = self._adapters[route] = self._make(project_id, platform)
+            return found
+
+    def _make(self, project_id: str, platform: str) -> PushAdapter:
+        with self.ctx.db.read() as conn:
+            row = self.stored(conn, project_id, platform)
+        if row is None:  # deleted since the gate looked
+            raise ValueError(f"the {platform} channel was deleted")
+        document = row["document"]
+        sealed = credentials.opened(self.ctx.secrets, document)
+        settings = self.ctx.settings
+        ca_bundle = settings.push_ca_bundle or None
+        method = document.get("DefaultAuthenticationMethod")
+        if platform == credentials.GCM:
+            if method == "TOKEN" and sealed.get("ServiceJson"):
+                return FcmGateway(orjson.loads(sealed["ServiceJson"]), base_url=settings.fcm_url, ca_bundle=ca_bundle)
+            return FcmGateway(legacy_key=sealed.get("ApiKey"), base_url=settings.fcm_url, ca_bundle=ca_bundle)
+        urls = {"production_url": settings.apns_url, "sandbox_url": settings.apns_sandbox_url, "ca_bundle": ca_bundle}
+        if method == "TOKEN":
+            return ApnsGateway(document.get("BundleId"), team_id=document.get("TeamId"),
+                               key_id=document.get("TokenKeyId"), token_key=sealed.get("TokenKey"), **urls)
+        return ApnsGateway(document.get("BundleId"), certificate=sealed.get("Certificate"),
+                           certificate_key=sealed.get("PrivateKey"), **urls)
+
+    def close(self) -> None:
+        with self._lock:
+            adapters, self._adapters = list(self._adapters.values()), {}
+        for adapter in adapters:
+            adapter.close()
+        self.simulator.close()
+
+
+class PushChannel:
+    """The push channel as the pipeline drives it, claiming from `lanes` (in that order)."""
+
+    name = "push"
+
+    def __init__(self, ctx: Context, gateways: Gateways, lanes: tuple[int, ...] = queue.LANES) -> None:
+        self.ctx, self.gateways, self.lanes = ctx, gateways, lanes
+
+    # The queue: push_messages, with the lease's expiry as the sending messages' due_at.
+
+    def due(self, conn, *, now: float) -> bool:
+        return store.any_due(conn, lanes=self.lanes, now=now)
+
+    def claim(self, conn, *, now: float, until: float) -> list[Claimed]:
+        rows: list[dict] = []
+        for lane in self.lanes:
+            if len(rows) < CLAIM_LIMIT:
+                rows += store.claim(conn, lane=lane, now=now, until=until, limit=CLAIM_LIMIT - len(rows))
+        return [Claimed(row, now) for row in rows]
+
+    def renew(self, conn, ids: list[str], *, held_until: float, until: float) -> int:
+        return store.renew(conn, ids, held_until=held_until, until=until)
+
+    def still_held(self, conn, ids: list[str], *, held_until: float) -> set[str]:
+        return store.still_held(conn, ids, held_until=held_until)
+
+    def finish(self, conn, results: list[dict], *, held_until: float) -> int:
+        return store.finish_held(conn, results, held_until=held_until)
+
+    # The steps.
+
+    def gate(self, conn, claimed: list[Claimed]) -> list[Claimed]:
+        """Hold back pushes past their expiry, and those whose channel cannot send now."""
+        routes: dict[tuple[str, str], tuple | str] = {}
+        for item in claimed:
+            message = item.row["message"]
+            if item.claimed_at > message["expires_at"]:
+                item.held = ("expired", "the push expired before a provider took it")
+                continue
+            key = (item.row["project_id"], message["platform"])
+            if key not in routes:
+                routes[key] = self.gateways.route(conn, *key)
+            if isinstance(routes[key], str):
+                item.held = ("failed", routes[key])
+            else:
+                item.route = routes[key]
+        return [item for item in claimed if item.held is None]
+
+    def compose(self, passed: list[Claimed]) -> list[Claimed]:
+        for item in passed:
+            message = item.row["message"]
+            item.push = OutgoingPush(item.id, message["token"], message["platform"], message["payload"],
+                                     message.get("headers") or {})
+        return passed
+
+    def routes(self, ready: list[Claimed]) -> dict[tuple, list[Claimed]]:
+        grouped: dict[tuple, list[Claimed]] = {}
+        for item in ready:
+            grouped.setdefault(item.route, []).append(item)
+        return grouped
+
+    def deliver(self, route: tuple, items: list[Claimed], acknowledged: Callable[[Claimed], bool]) -> None:
+        def carried(index: int, outcome: Outcome) -> bool:
+            item = items[index]
+            item.outcome = outcome
+            return acknowledged(item)
+
+        try:
+            adapter = self.gateways.adapter(route)
+        except ValueError as error:  # credentials the adapter cannot use (checked when set, so rare)
+            log.warning("push channel %s of project %s cannot send: %s", route[1], route[0], error)
+            for index, _item in enumerate(items):
+                if carried(index, Outcome("permanent", f"The channel's credentials cannot be used: {error}")) is False:
+                    return
+            return
+        adapter.deliver([item.push for item in items], carried)
+
+    def decide(self, conn, group: list[Claimed], *, now: float) -> tuple[list[dict], list[dict]]:
+        return decide_outcomes(conn, group, now=now)
+
+    def after_pass(self) -> None:
+        """Nothing waits: providers answer as they take a push."""
+
+    def close(self) -> None:
+        """The gateways are shared by the lanes' channels: their owner (PushDelivery) closes them."""
