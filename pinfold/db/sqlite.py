@@ -57,8 +57,10 @@ class OneWriter:
                 return
             lock, turnstile = files
             fcntl.flock(turnstile, fcntl.LOCK_EX)  # each waits without the GIL
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            fcntl.flock(turnstile, fcntl.LOCK_UN)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            finally:  # never kept: every other process would queue behind it for good
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
             try:
                 yield
             finally:
