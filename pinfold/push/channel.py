@@ -122,7 +122,7 @@ class Gateways:
         self.simulator.close()
 
 
-class PushChannel:
+class PushChannel(queue.StoreQueue):
     """The push channel as the pipeline drives it, claiming from `lanes` (in that order)."""
 
     name = "push"
@@ -130,26 +130,11 @@ class PushChannel:
     def __init__(self, ctx: Context, gateways: Gateways, lanes: tuple[int, ...] = queue.LANES) -> None:
         self.ctx, self.gateways, self.lanes = ctx, gateways, lanes
 
-    # The queue: push_messages, with the lease's expiry as the sending messages' due_at.
+    # The queue (sending/queue.StoreQueue): push_messages, the lease's expiry as the sending ones' due_at.
+    queue_store, claim_limit = store, CLAIM_LIMIT
 
-    def due(self, conn, *, now: float) -> bool:
-        return store.any_due(conn, lanes=self.lanes, now=now)
-
-    def claim(self, conn, *, now: float, until: float) -> list[Claimed]:
-        rows: list[dict] = []
-        for lane in self.lanes:
-            if len(rows) < CLAIM_LIMIT:
-                rows += store.claim(conn, lane=lane, now=now, until=until, limit=CLAIM_LIMIT - len(rows))
-        return [Claimed(row, now) for row in rows]
-
-    def renew(self, conn, ids: list[str], *, held_until: float, until: float) -> int:
-        return store.renew(conn, ids, held_until=held_until, until=until)
-
-    def still_held(self, conn, ids: list[str], *, held_until: float) -> set[str]:
-        return store.still_held(conn, ids, held_until=held_until)
-
-    def finish(self, conn, results: list[dict], *, held_until: float) -> int:
-        return store.finish_held(conn, results, held_until=held_until)
+    def claimed(self, row: dict, now: float) -> Claimed:
+        return Claimed(row, now)
 
     # The steps.
 

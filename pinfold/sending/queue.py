@@ -15,6 +15,8 @@ claim is a range scan of one lane in due order, with no sort.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -114,3 +116,36 @@ def next_due(conn: Connection, table: sa.Table) -> float | None:
     found = [conn.execute(sa.select(sa.func.min(table.c.due_at)).where(WAITING_SQL, table.c.lane == lane)).scalar()
              for lane in LANES]
     return min((due for due in found if due is not None), default=None)
+
+
+class StoreQueue:
+    """The queue half of a Channel (sending/channel.py) whose store module keeps this discipline
+    (`any_due`, `claim`, `renew`, `still_held`, `finish_held`): a pass claims up to `claim_limit`
+    messages from `lanes`, in that order, each wrapped by `claimed(row, now)`."""
+
+    queue_store: Any  # the channel's store module
+    lanes: tuple[int, ...]
+    claim_limit: int
+
+    def claimed(self, row: dict, now: float):
+        raise NotImplementedError
+
+    def due(self, conn, *, now: float) -> bool:
+        return self.queue_store.any_due(conn, lanes=self.lanes, now=now)
+
+    def claim(self, conn, *, now: float, until: float) -> list:
+        rows: list[dict] = []
+        for lane in self.lanes:
+            left = self.claim_limit - len(rows)
+            if left > 0:
+                rows += self.queue_store.claim(conn, lane=lane, now=now, until=until, limit=left)
+        return [self.claimed(row, now) for row in rows]
+
+    def renew(self, conn, ids: list[str], *, held_until: float, until: float) -> int:
+        return self.queue_store.renew(conn, ids, held_until=held_until, until=until)
+
+    def still_held(self, conn, ids: list[str], *, held_until: float) -> set[str]:
+        return self.queue_store.still_held(conn, ids, held_until=held_until)
+
+    def finish(self, conn, results: list[dict], *, held_until: float) -> int:
+        return self.queue_store.finish_held(conn, results, held_until=held_until)

@@ -42,7 +42,7 @@ class Claimed:
         return self.row["taken_over"]
 
 
-class SmsChannel:
+class SmsChannel(queue.StoreQueue):
     """The SMS channel as the pipeline drives it, claiming from `lanes` (in that order); `adapter`
     defaults to the carrier simulator under `<data dir>/sms`. An adapter it was given is its giver's
     to close (the lanes' channels share one: Kannel's connections are few, and it takes texts from
@@ -57,26 +57,11 @@ class SmsChannel:
         self._owns_adapter = adapter is None
         self.adapter = adapter or CarrierSimulator(ctx.settings.data_dir / "sms")
 
-    # The queue: sms_messages, with the lease's expiry as the sending messages' due_at.
+    # The queue (sending/queue.StoreQueue): sms_messages, with the lease's expiry as the sending messages' due_at.
+    queue_store, claim_limit = store, CLAIM_LIMIT
 
-    def due(self, conn, *, now: float) -> bool:
-        return store.any_due(conn, lanes=self.lanes, now=now)
-
-    def claim(self, conn, *, now: float, until: float) -> list[Claimed]:
-        rows: list[dict] = []
-        for lane in self.lanes:
-            if len(rows) < CLAIM_LIMIT:
-                rows += store.claim(conn, lane=lane, now=now, until=until, limit=CLAIM_LIMIT - len(rows))
-        return [Claimed(row, now) for row in rows]
-
-    def renew(self, conn, ids: list[str], *, held_until: float, until: float) -> int:
-        return store.renew(conn, ids, held_until=held_until, until=until)
-
-    def still_held(self, conn, ids: list[str], *, held_until: float) -> set[str]:
-        return store.still_held(conn, ids, held_until=held_until)
-
-    def finish(self, conn, results: list[dict], *, held_until: float) -> int:
-        return store.finish_held(conn, results, held_until=held_until)
+    def claimed(self, row: dict, now: float) -> Claimed:
+        return Claimed(row, now)
 
     # The steps.
 
