@@ -1,18 +1,24 @@
-"""A campaign treatment's message as the channels' planners take it (messaging's EmailPlanner and
-SmsPlanner), and the run's view of the sending queues.
+"""A campaign treatment's message as the channels' planners take it (messaging's EmailPlanner,
+SmsPlanner and one PushPlanner per push platform), and the run's view of the sending queues.
 
 A campaign's EmailMessage is Pinpoint's CampaignEmailMessage (Title, HtmlBody, Body, FromAddress,
 Headers): it becomes the SimpleEmail a message request carries. Its SMSMessage has the members of a
-message request's already. Templates pass as they are.
+message request's already. Its push messages are Pinpoint's generic Message: APNSMessage,
+GCMMessage, BaiduMessage and ADMMessage become the request's members of those names (the planner
+reads the members they share), and the campaign's DefaultMessage, which is for every push platform,
+becomes the request's DefaultPushNotificationMessage. Templates pass as they are.
 """
 
 from __future__ import annotations
 
+from pinfold.campaigns.rules import write as rules
 from pinfold.core.access import Caller
 from pinfold.core.errors import LimitExceeded, Throttled
 from pinfold.email.store import messages as email_messages
 from pinfold.messaging.email_planner import EmailPlanner
+from pinfold.messaging.push_planner import PushPlanner
 from pinfold.messaging.sms_planner import SmsPlanner
+from pinfold.push.store import messages as push_messages
 from pinfold.sending import queue
 from pinfold.sending.plan import Recipient
 from pinfold.sms.store import messages as sms_messages
@@ -28,7 +34,7 @@ def channel_types(settings: dict) -> frozenset[str]:
         found.add("EMAIL")
     if config.get("SMSMessage") or templates.get("SMSTemplate"):
         found.add("SMS")
-    return frozenset(found)
+    return frozenset(found | rules.push_platforms(config, templates))
 
 
 def message_request(settings: dict) -> dict:
@@ -51,10 +57,14 @@ def message_request(settings: dict) -> dict:
     sms = config.get("SMSMessage")
     if sms:
         message["SMSMessage"] = {key: sms[key] for key in _SMS_MEMBERS if sms.get(key) is not None}
+    for member in rules.PUSH_MESSAGES:
+        if config.get(member):
+            target = "DefaultPushNotificationMessage" if member == "DefaultMessage" else member
+            message[target] = {key: value for key, value in config[member].items() if value is not None}
     templates = settings.get("TemplateConfiguration") or {}
     return {"MessageConfiguration": message,
             "TemplateConfiguration": {key: value for key, value in templates.items()
-                                      if key in ("EmailTemplate", "SMSTemplate") and value}}
+                                      if key in ("EmailTemplate", "SMSTemplate", "PushTemplate") and value}}
 
 
 def planners(conn, caller: Caller, project: dict, settings: dict, attributes: dict) -> dict[str, Guarded]:
@@ -62,8 +72,11 @@ def planners(conn, caller: Caller, project: dict, settings: dict, attributes: di
     request = message_request(settings)
     made: dict[str, Guarded] = {}
     for channel in sorted(channel_types(settings)):
-        kind = EmailPlanner if channel == "EMAIL" else SmsPlanner
-        made[channel] = Guarded(kind(conn, caller, project, request, attributes=attributes))
+        if channel in ("EMAIL", "SMS"):
+            kind = EmailPlanner if channel == "EMAIL" else SmsPlanner
+            made[channel] = Guarded(kind(conn, caller, project, request, attributes=attributes))
+        else:
+            made[channel] = Guarded(PushPlanner(conn, caller, project, request, channel, attributes=attributes))
     return made
 
 
@@ -102,4 +115,6 @@ def backlog(conn, channels: frozenset[str], now: float, *, up_to: int) -> int:
         depths.append(email_messages.due_now(conn, queue.CAMPAIGN, now, up_to=up_to))
     if "SMS" in channels:
         depths.append(sms_messages.due_now(conn, queue.CAMPAIGN, now, up_to=up_to))
+    if channels - {"EMAIL", "SMS", "CUSTOM"}:
+        depths.append(push_messages.due_now(conn, queue.CAMPAIGN, now, up_to=up_to))
     return max(depths)

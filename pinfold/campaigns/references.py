@@ -12,6 +12,7 @@ from pinfold.core.errors import InvalidInput, LimitExceeded, NotFound
 from pinfold.db.database import lock_keys
 from pinfold.messaging import templates as template_service
 from pinfold.messaging.store import channels as channel_store
+from pinfold.push.credentials import PLATFORMS as PUSH_PLATFORMS
 
 MAX_ACTIVE_CAMPAIGNS = 200  # per account and region: SCHEDULED, EXECUTING and PENDING_NEXT_RUN
 MAX_EVENT_CAMPAIGNS = 25  # per project
@@ -32,13 +33,23 @@ def check_references(conn, caller: Caller, project: dict, definition: dict) -> d
             shown = f"version {version} of " if version else ""
             raise InvalidInput(f"{field}: {shown}{template_type} template {name!r} does not exist",
                                field=field) from None
-    for channel in sorted(rules.channels_of(definition) - {"CUSTOM"}):
-        settings = channel_store.get(conn, project["id"], channel)
-        if settings is None or not settings.get("Enabled", True):
+    used = rules.channels_of(definition)
+    for channel in sorted(used & set(_CHANNEL_NAMES)):
+        if not _enabled(conn, project["id"], channel):
             word, operation = _CHANNEL_NAMES[channel]
             raise InvalidInput(f"The {word} channel is not enabled for this project; enable it ({operation}) before "
                                f"creating a campaign that sends {word}", field="MessageConfiguration")
+    push = sorted(used & set(PUSH_PLATFORMS))
+    if push and not any(_enabled(conn, project["id"], platform) for platform in push):
+        raise InvalidInput(f"No push channel this campaign sends to ({', '.join(push)}) is enabled for this project; "
+                           "set one up (UpdateApnsChannel, UpdateGcmChannel, ...) before creating a push campaign",
+                           field="MessageConfiguration")
     return segment
+
+
+def _enabled(conn, project_id: str, channel: str) -> bool:
+    settings = channel_store.get(conn, project_id, channel)
+    return settings is not None and settings.get("Enabled", True)
 
 
 def _segment(conn, caller: Caller, project_id: str, definition: dict) -> dict:

@@ -87,6 +87,10 @@ class PushPlanner:
                 built = payload.fcm(rendered, ids)
         except (payload.Unsendable, InvalidInput) as error:
             return str(error) if isinstance(error, payload.Unsendable) else error.message
+        preferred = fields.get("PreferredAuthenticationMethod")
+        if preferred is not None and str(preferred).upper() not in credentials.METHODS.get(self.platform, (preferred,)):
+            return (f"PreferredAuthenticationMethod must be one of "
+                    f"{', '.join(credentials.METHODS[self.platform])} for {self.platform}")
         ttl = fields.get("TimeToLive")
         due = max(self.now, recipient.due_at or self.now)
         self._ready[id(recipient)] = {
@@ -95,7 +99,9 @@ class PushPlanner:
             "tenant_id": recipient.tenant_id or self.caller.tenant_id, "due_at": due,
             "expires_at": due + (max(int(ttl), 60) if ttl is not None else RETRY_SECONDS),
             "request_id": self.caller.request_id, "attributes": self.attributes or None,
-            "activity_id": self.attributes.get("campaign_activity_id")}
+            "activity_id": self.attributes.get("campaign_activity_id"),
+            "auth": str(preferred).upper() if preferred is not None and self.platform in credentials.METHODS
+            else None}
         return None
 
     def queue(self, recipients: list[Recipient]) -> list[str]:

@@ -4,9 +4,11 @@ project channel to the adapter that carries it. What the outcomes mean: push/out
 
 Which adapter: on the embedded default (PINFOLD_PUSH_DELIVERY=simulator) the push simulator under
 `<data dir>/push` takes every push; with `providers`, APNs or FCM with the project channel's
-credentials, an adapter (one HTTP/2 connection) per project channel, made when first needed and made
-again when the channel changes (a new version). Baidu and ADM have no provider adapter yet: their
-pushes fail with a message saying so.
+credentials, an adapter (one HTTP/2 connection) per project channel and authentication method, made
+when first needed and made again when the channel changes (a new version). A push goes by the
+channel's DefaultAuthenticationMethod unless its message preferred another the channel holds
+credentials for (PreferredAuthenticationMethod); one that prefers a method the channel cannot use
+fails. Baidu and ADM have no provider adapter yet: their pushes fail with a message saying so.
 
 The channel's settings come through `stored` (the wiring passes messaging's reader: push sits below
 messaging and does not read its tables); the credentials in them are opened here, only to make an
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 import orjson
 
 from pinfold.context import Context
+from pinfold.core.errors import InvalidInput
 from pinfold.push import credentials
 from pinfold.push.adapters.apns import ApnsGateway
 from pinfold.push.adapters.base import OutgoingPush, PushAdapter
@@ -65,20 +68,25 @@ class Gateways:
     def __init__(self, ctx: Context, stored: StoredChannel) -> None:
         self.ctx, self.stored = ctx, stored
         self.simulator = PushSimulator(ctx.settings.data_dir / "push")
-        self._adapters: dict[tuple, PushAdapter] = {}  # by (project id, platform, version)
+        self._adapters: dict[tuple, PushAdapter] = {}  # by (project id, platform, version, method)
         self._lock = threading.Lock()
 
-    def route(self, conn, project_id: str, platform: str) -> tuple | str:
-        """The route a project channel's pushes take now, or why they cannot go."""
+    def route(self, conn, project_id: str, platform: str, preferred: str | None = None) -> tuple | str:
+        """The route a project channel's pushes take now (with the method `preferred` when given), or
+        why they cannot go."""
         row = self.stored(conn, project_id, platform)
         if row is None or not row["document"].get("Enabled", True):
             return f"The {platform} channel is not enabled for this project"
+        try:
+            method = credentials.method_for(self.ctx.secrets, platform, row["document"], preferred)
+        except InvalidInput as refused:
+            return refused.message
         if self.ctx.settings.push_delivery == "simulator":
             return ("simulator",)
         if platform not in credentials.APNS_KINDS and platform != credentials.GCM:
             return (f"Pinfold delivers {credentials.LABELS[platform]} pushes only to its push simulator "
                     "(PINFOLD_PUSH_DELIVERY=simulator)")
-        return project_id, platform, row["version"]
+        return project_id, platform, row["version"], method
 
     def adapter(self, route: tuple) -> PushAdapter:
         """The adapter of a route (as `route` gave it), made on first use; an older version's is closed."""
@@ -87,13 +95,13 @@ class Gateways:
         with self._lock:
             found = self._adapters.get(route)
             if found is None:
-                project_id, platform, _version = route
-                for key in [key for key in self._adapters if key[:2] == (project_id, platform)]:
+                project_id, platform, version, method = route
+                for key in [key for key in self._adapters if key[:2] == (project_id, platform) and key[2] != version]:
                     self._adapters.pop(key).close()  # the channel changed since
-                found = self._adapters[route] = self._make(project_id, platform)
+                found = self._adapters[route] = self._make(project_id, platform, method)
             return found
 
-    def _make(self, project_id: str, platform: str) -> PushAdapter:
+    def _make(self, project_id: str, platform: str, method: str | None) -> PushAdapter:
         with self.ctx.db.read() as conn:
             row = self.stored(conn, project_id, platform)
         if row is None:  # deleted since the gate looked
@@ -102,7 +110,6 @@ class Gateways:
         sealed = credentials.opened(self.ctx.secrets, document)
         settings = self.ctx.settings
         ca_bundle = settings.push_ca_bundle or None
-        method = document.get("DefaultAuthenticationMethod")
         if platform == credentials.GCM:
             if method == "TOKEN" and sealed.get("ServiceJson"):
                 return FcmGateway(orjson.loads(sealed["ServiceJson"]), base_url=settings.fcm_url, ca_bundle=ca_bundle)
@@ -140,13 +147,13 @@ class PushChannel(queue.StoreQueue):
 
     def gate(self, conn, claimed: list[Claimed]) -> list[Claimed]:
         """Hold back pushes past their expiry, and those whose channel cannot send now."""
-        routes: dict[tuple[str, str], tuple | str] = {}
+        routes: dict[tuple, tuple | str] = {}
         for item in claimed:
             message = item.row["message"]
             if item.claimed_at > message["expires_at"]:
                 item.held = ("expired", "the push expired before a provider took it")
                 continue
-            key = (item.row["project_id"], message["platform"])
+            key = (item.row["project_id"], message["platform"], message.get("auth"))
             if key not in routes:
                 routes[key] = self.gateways.route(conn, *key)
             if isinstance(routes[key], str):

@@ -38,7 +38,7 @@ _PLAIN = {**dict.fromkeys(APNS_KINDS, ("BundleId", "TeamId", "TokenKeyId", "Defa
           GCM: ("DefaultAuthenticationMethod",), BAIDU: (), ADM: ()}
 _SEALED = {**dict.fromkeys(APNS_KINDS, ("Certificate", "PrivateKey", "TokenKey")),
            GCM: ("ServiceJson", "ApiKey"), BAIDU: ("ApiKey", "SecretKey"), ADM: ("ClientId", "ClientSecret")}
-_METHODS = {**dict.fromkeys(APNS_KINDS, ("CERTIFICATE", "TOKEN")), GCM: ("KEY", "TOKEN")}
+METHODS = {**dict.fromkeys(APNS_KINDS, ("CERTIFICATE", "TOKEN")), GCM: ("KEY", "TOKEN")}  # authentication
 _APPLE_ID = re.compile(r"^[A-Z0-9]{10}$")  # team ids and key ids: ten upper-case letters or digits
 _BUNDLE_ID = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 MAX_SECRET_CHARS = 16_384  # a PEM certificate chain or a service-account JSON is a few KB
@@ -69,7 +69,7 @@ def document(secrets: SecretBox, platform: str, request: dict, previous: dict | 
                                                                           sealed):
         plain.pop("DefaultAuthenticationMethod", None)  # its credentials were cleared: chosen again below
     _check(platform, plain, sealed)
-    if platform in _METHODS:
+    if platform in METHODS:
         plain.setdefault("DefaultAuthenticationMethod", _default_method(platform, sealed))
     return {**plain, "Sealed": secrets.encrypt(orjson.dumps(sealed).decode())}
 
@@ -96,6 +96,22 @@ def response(secrets: SecretBox, platform: str, stored: dict) -> dict:
     return {key: value for key, value in shown.items() if value is not None}
 
 
+def method_for(secrets: SecretBox, platform: str, stored: dict, preferred: str | None) -> str | None:
+    """The authentication method a push uses: the message's PreferredAuthenticationMethod when the
+    channel holds its credentials, else the channel's default. Raises InvalidInput for a preferred
+    method the platform does not have or the channel cannot use."""
+    if preferred is None or platform not in METHODS:
+        return stored.get("DefaultAuthenticationMethod")
+    method = str(preferred).upper()
+    if method not in METHODS[platform]:
+        raise InvalidInput(f"PreferredAuthenticationMethod must be one of {', '.join(METHODS[platform])} for "
+                           f"{LABELS[platform]}", field="PreferredAuthenticationMethod")
+    if method != stored.get("DefaultAuthenticationMethod") and not _usable(method, opened(secrets, stored)):
+        raise InvalidInput(f"The {LABELS[platform]} channel has no {method} credentials for the message's "
+                           "PreferredAuthenticationMethod", field="PreferredAuthenticationMethod")
+    return method
+
+
 def _usable(method: str | None, sealed: dict) -> bool:
     needs = {"TOKEN": ("TokenKey", "ServiceJson"), "CERTIFICATE": ("Certificate",), "KEY": ("ApiKey",)}
     return method is None or any(sealed.get(member) for member in needs.get(method.upper(), ()))
@@ -111,8 +127,8 @@ def _check(platform: str, plain: dict, sealed: dict) -> None:
     method = plain.get("DefaultAuthenticationMethod")
     if method is not None:
         plain["DefaultAuthenticationMethod"] = method = method.upper()
-        if method not in _METHODS.get(platform, ()):
-            raise InvalidInput(f"DefaultAuthenticationMethod must be one of {', '.join(_METHODS[platform])} for the "
+        if method not in METHODS.get(platform, ()):
+            raise InvalidInput(f"DefaultAuthenticationMethod must be one of {', '.join(METHODS[platform])} for the "
                                f"{LABELS[platform]} channel", field="DefaultAuthenticationMethod")
     if platform in APNS_KINDS:
         _check_apns(platform, plain, sealed, method)

@@ -111,6 +111,17 @@ def due_now(conn: Connection, table: sa.Table, lane: int, now: float, *, up_to: 
     return conn.execute(sa.select(sa.func.count()).select_from(due)).scalar_one()
 
 
+def activity_progress(conn: Connection, table: sa.Table, activity_ids: list[str]) -> dict[str, int]:
+    """Messages per status across what these campaign activities queued."""
+    found: dict[str, int] = {}
+    for first in range(0, len(activity_ids), 500):
+        query = (sa.select(table.c.status, sa.func.count())
+                 .where(table.c.activity_id.in_(activity_ids[first:first + 500])).group_by(table.c.status))
+        for status, count in conn.execute(query):
+            found[status] = found.get(status, 0) + count
+    return found
+
+
 def next_due(conn: Connection, table: sa.Table) -> float | None:
     """When the earliest waiting message of any lane is due (one index probe per lane)."""
     found = [conn.execute(sa.select(sa.func.min(table.c.due_at)).where(WAITING_SQL, table.c.lane == lane)).scalar()

@@ -161,3 +161,40 @@ def test_with_providers_pushes_go_to_apns_and_fcm_with_the_projects_credentials(
         delivery.stop()
     assert _status(ctx, again["MessageId"]) == ("failed", "The GCM channel is not enabled for this project")
     assert len(fakes["fcm"].messages) == 1
+
+
+def test_a_messages_preferred_authentication_method_picks_the_channels_credentials(ctx, admin, project, fakes):
+    ctx = dataclasses.replace(ctx, settings=ctx.settings.model_copy(update=fakes["settings"]))
+    certificate, private_key = push_fakes.certificate_and_key()
+    channels.update(ctx, admin, project, "APNS", {
+        "TokenKey": fakes["apple_key"], "TokenKeyId": KEY_ID, "TeamId": TEAM_ID, "BundleId": BUNDLE_ID,
+        "Certificate": certificate, "PrivateKey": private_key, "DefaultAuthenticationMethod": "CERTIFICATE"})
+    channels.update(ctx, admin, project, "GCM", {"ServiceJson": orjson.dumps(fakes["account"]).decode()})
+    answer = messages.send_messages(ctx, admin, project, {
+        "Addresses": {"a1": {"ChannelType": "APNS"}, "b2": {"ChannelType": "APNS"}, "c3": {"ChannelType": "APNS"},
+                      "fcm-token-1": {"ChannelType": "GCM"}},
+        "MessageConfiguration": {"DefaultPushNotificationMessage": {"Body": "hi"}}})["MessageResponse"]["Result"]
+    by_token = messages.send_messages(ctx, admin, project, {
+        "Addresses": {"b2": {"ChannelType": "APNS"}},
+        "MessageConfiguration": {"APNSMessage": {"Body": "hi", "PreferredAuthenticationMethod": "token"}}})
+    keyless = messages.send_messages(ctx, admin, project, {
+        "Addresses": {"fcm-token-1": {"ChannelType": "GCM"}},
+        "MessageConfiguration": {"GCMMessage": {"Body": "hi", "PreferredAuthenticationMethod": "KEY"}}})
+    unknown = messages.send_messages(ctx, admin, project, {
+        "Addresses": {"c3": {"ChannelType": "APNS"}},
+        "MessageConfiguration": {"APNSMessage": {"Body": "hi", "PreferredAuthenticationMethod": "PASSWORD"}}})
+    refused = unknown["MessageResponse"]["Result"]["c3"]
+    assert refused["DeliveryStatus"] == "PERMANENT_FAILURE" and "CERTIFICATE, TOKEN" in refused["StatusMessage"]
+    delivery = PushDelivery(ctx, channels.stored)
+    try:
+        _delivered(ctx, delivery)
+    finally:
+        delivery.stop()
+    # The fake takes provider tokens only: the default (certificate) pushes carry none and are refused.
+    assert [push["token"] for push in fakes["apns"].pushes] == ["b2"]
+    assert _status(ctx, by_token["MessageResponse"]["Result"]["b2"]["MessageId"])[0] == "delivered"
+    status, detail = _status(ctx, answer["a1"]["MessageId"])
+    assert status == "failed" and json.loads(detail)["pushProviderError"] == "MissingProviderToken"
+    assert _status(ctx, answer["fcm-token-1"]["MessageId"])[0] == "delivered"
+    assert _status(ctx, keyless["MessageResponse"]["Result"]["fcm-token-1"]["MessageId"]) == (
+        "failed", "The FCM (GCM) channel has no KEY credentials for the message's PreferredAuthenticationMethod")

@@ -90,7 +90,8 @@ def test_treatment_shares_are_accepted_exactly_when_they_fit(holdout, sizes):
     ({}, None, "MessageConfiguration", "must configure a channel"),
     ({"EmailMessage": {"Title": "no body"}}, None, "MessageConfiguration.EmailMessage", "HtmlBody"),
     ({"SMSMessage": {"MessageType": "PROMOTIONAL"}}, None, "MessageConfiguration.SMSMessage.Body", "Body"),
-    ({"GCMMessage": {"Body": "push"}}, None, "MessageConfiguration", "push channel"),
+    ({"GCMMessage": {"Url": "https://example.com"}}, None, "MessageConfiguration.GCMMessage", "needs a Body"),
+    ({"InAppMessage": {"Layout": "TOP_BANNER"}}, None, "MessageConfiguration", "in-app channel"),
     ({"CustomMessage": {"Data": "{}"}}, None, "CustomDeliveryConfiguration", "CustomDeliveryConfiguration"),
     ({}, {"VoiceTemplate": {"Name": "v"}}, "TemplateConfiguration.VoiceTemplate", "isn't supported"),
     ({"EmailMessage": {"Title": "t", "Body": "b", "Headers": [{"Name": "X", "Value": "a\r\nBcc: x"}]}}, None,
@@ -99,6 +100,17 @@ def test_treatment_shares_are_accepted_exactly_when_they_fit(holdout, sizes):
 def test_message_configuration_must_name_a_channel_pinfold_runs(configuration, templates, field, words):
     request = _request(MessageConfiguration=configuration, TemplateConfiguration=templates)
     assert words in _refused(request, field)
+
+
+def test_push_messages_reach_their_platforms_and_a_push_template_all_of_them():
+    definition = rules.check_definition(_request(MessageConfiguration={"APNSMessage": {"Body": "hi"},
+                                                                       "GCMMessage": {"SilentPush": True}}), now=NOW)
+    assert rules.channels_of(definition) == {"APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "GCM"}
+    templated = rules.check_definition(_request(MessageConfiguration=None, TemplateConfiguration={
+        "PushTemplate": {"Name": "hello"}}), now=NOW)
+    assert rules.channels_of(templated) == {"APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "GCM", "BAIDU",
+                                            "ADM"}
+    assert rules.templates_of(templated) == [("TemplateConfiguration.PushTemplate", "PUSH", "hello", None)]
 
 
 def test_an_email_template_alone_configures_email():

@@ -119,14 +119,48 @@ def test_a_push_sent_with_boto3_reaches_the_push_simulator(server, tenant):
                                                 "Url": "https://example.com/hello"}}})["MessageResponse"]
     result = answer["EndpointResult"]["pixel-7"]
     assert result["DeliveryStatus"] == "SUCCESSFUL", result
-    deadline = time.monotonic() + 15
-    while True:
-        listed = json.loads(server.cli("push", "list", "--token", "fcm-wire-token", "--json").stdout)
-        if listed or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    [push] = listed
+    [push] = _pushes(server, "fcm-wire-token", 1)
     assert push["message_id"] == result["MessageId"] and push["platform"] == "GCM"
     assert push["payload"]["data"]["pinpoint.url"] == "https://example.com/hello"
     shown = server.cli("push", "show", push["id"]).stdout
     assert "pinpoint.notification.body" in shown and "From boto3" in shown
+
+
+def _pushes(server, token: str, count: int) -> list[dict]:
+    deadline = time.monotonic() + 30
+    while True:
+        listed = json.loads(server.cli("push", "list", "--token", token, "--json").stdout)
+        if len(listed) >= count or time.monotonic() > deadline:
+            return listed
+        time.sleep(0.2)
+
+
+def test_a_segment_push_campaign_created_with_boto3(server, tenant):
+    placed, pinpoint = tenant
+    project = placed["tenant"]["project_id"]
+    pinpoint.update_apns_channel(ApplicationId=project, APNSChannelRequest={
+        "BundleId": "com.example.app", "TeamId": "TEAM123456", "TokenKeyId": "ABC123DEFG", "TokenKey": apple_key()})
+    pinpoint.update_gcm_channel(ApplicationId=project, GCMChannelRequest={"ServiceJson": service_json()})
+    for endpoint_id, channel, token in (("ios-1", "APNS", "c0ffee01"), ("android-1", "GCM", "fcm-campaign-1")):
+        pinpoint.update_endpoint(ApplicationId=project, EndpointId=endpoint_id, EndpointRequest={
+            "ChannelType": channel, "Address": token, "Attributes": {"beta": ["yes"]}})
+    segment = pinpoint.create_segment(ApplicationId=project, WriteSegmentRequest={
+        "Name": "beta testers", "Dimensions": {"Attributes": {"beta": {"AttributeType": "INCLUSIVE",
+                                                                       "Values": ["yes"]}}}})["SegmentResponse"]
+    campaign = pinpoint.create_campaign(ApplicationId=project, WriteCampaignRequest={
+        "Name": "beta build", "SegmentId": segment["Id"], "Schedule": {"StartTime": "IMMEDIATE", "Frequency": "ONCE"},
+        "MessageConfiguration": {"DefaultMessage": {"Title": "New beta", "Body": "Build 42 is out",
+                                                    "Action": "DEEP_LINK", "Url": "myapp://beta"}}})["CampaignResponse"]
+    [ios] = _pushes(server, "c0ffee01", 1)
+    [android] = _pushes(server, "fcm-campaign-1", 1)
+    assert ios["payload"]["data"]["pinpoint"]["campaign"]["campaign_id"] == campaign["Id"]
+    assert ios["payload"]["data"]["pinpoint"]["deeplink"] == "myapp://beta"
+    assert android["payload"]["data"]["pinpoint.deeplink"] == "myapp://beta"
+    deadline = time.monotonic() + 30
+    while pinpoint.get_campaign(ApplicationId=project, CampaignId=campaign["Id"])["CampaignResponse"]["State"][
+            "CampaignStatus"] != "COMPLETED" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [activity] = pinpoint.get_campaign_activities(ApplicationId=project, CampaignId=campaign["Id"])[
+        "ActivitiesResponse"]["Item"]
+    assert (activity["State"], activity["TotalEndpointCount"], activity["SuccessfulEndpointCount"]) == (
+        "COMPLETED", 2, 2)

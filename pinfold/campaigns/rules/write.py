@@ -17,6 +17,8 @@ import orjson
 from pinfold.campaigns.rules import schedule as schedule_rules
 from pinfold.core.errors import InvalidInput
 from pinfold.projects.rules import check_settings
+from pinfold.push import credentials as push_credentials
+from pinfold.push.rules import payload as push_payload
 
 # The members of a WriteCampaignRequest kept in a version's definition (`tags` live in the tags table).
 MEMBERS = ("Name", "Description", "SegmentId", "SegmentVersion", "Schedule", "Limits", "HoldoutPercent",
@@ -40,8 +42,13 @@ MAX_CUSTOM_DATA = 5 * 1024  # CampaignCustomMessage.Data: "a raw JSON string of 
 MAX_HEADERS, MAX_HEADER_NAME, MAX_HEADER_VALUE = 15, 126, 870
 MAX_URL = 2048
 MAX_FILTER_ENTRIES = 50  # attributes or metrics in an EventFilter, values in one dimension
+MAX_PUSH_BODY = 200  # a campaign Message's Body, as Pinpoint documents it
 _HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_PUSH = ("DefaultMessage", "ADMMessage", "APNSMessage", "BaiduMessage", "GCMMessage")
+# A campaign's push messages (Pinpoint's generic Message) and the endpoint channel types each reaches:
+# DefaultMessage (and a PushTemplate) every push platform, the others their own.
+PUSH_MESSAGES = {"DefaultMessage": push_credentials.PLATFORMS, "APNSMessage": push_credentials.APNS_KINDS,
+                 "GCMMessage": (push_credentials.GCM,), "BaiduMessage": (push_credentials.BAIDU,),
+                 "ADMMessage": (push_credentials.ADM,)}
 LAMBDA_UNAVAILABLE = "AWS Lambda functions are not available in Pinfold"
 
 
@@ -153,18 +160,16 @@ def check_treatments(definition: dict, *, now: float, previous: dict | None) -> 
 
 
 def check_message(configuration: dict | None, templates: dict | None, custom: dict | None, field: str) -> set[str]:
-    """The channels one treatment's content configures (EMAIL, SMS, CUSTOM); refuses what cannot run."""
+    """The channels one treatment's content configures (EMAIL, SMS, CUSTOM, and the push platforms by
+    their endpoint channel types: APNS, GCM, ...); refuses what cannot run."""
     configuration, templates = configuration or {}, templates or {}
     prefix = f"{field}MessageConfiguration"
-    if any(configuration.get(member) for member in _PUSH) or templates.get("PushTemplate"):
-        raise InvalidInput("Push campaigns need the push channel, which Pinfold does not have yet",
-                           field=prefix)
     if configuration.get("InAppMessage") or templates.get("InAppTemplate"):
         raise InvalidInput("In-app campaigns need the in-app channel, which Pinfold does not have yet", field=prefix)
     if templates.get("VoiceTemplate"):
         raise InvalidInput("VoiceTemplate isn't supported for campaigns",
                            field=f"{field}TemplateConfiguration.VoiceTemplate")
-    for member in ("EmailTemplate", "SMSTemplate"):
+    for member in ("EmailTemplate", "SMSTemplate", "PushTemplate"):
         if templates.get(member) is not None and not templates[member].get("Name"):
             raise InvalidInput(f"{field}TemplateConfiguration.{member}.Name is required",
                                field=f"{field}TemplateConfiguration.{member}.Name")
@@ -189,10 +194,61 @@ def check_message(configuration: dict | None, templates: dict | None, custom: di
             raise InvalidInput(f"{prefix}.CustomMessage.Data must be at most 5 KB",
                                field=f"{prefix}.CustomMessage.Data")
         channels.add("CUSTOM")
+    channels |= _check_push(configuration, bool(templates.get("PushTemplate")), prefix)
     if not channels:
         raise InvalidInput(f"{prefix} must configure a channel: an EmailMessage or EmailTemplate, an SMSMessage or "
-                           "SMSTemplate, or a CustomMessage", field=prefix)
+                           "SMSTemplate, a push message (DefaultMessage, APNSMessage, GCMMessage, BaiduMessage, "
+                           "ADMMessage) or PushTemplate, or a CustomMessage", field=prefix)
     return channels
+
+
+def push_platforms(configuration: dict | None, templates: dict | None) -> set[str]:
+    """The endpoint channel types a treatment's push messages and PushTemplate reach."""
+    configuration, templates = configuration or {}, templates or {}
+    found = set(push_credentials.PLATFORMS) if templates.get("PushTemplate") else set()
+    for member, platforms in PUSH_MESSAGES.items():
+        if configuration.get(member):
+            found.update(platforms)
+    return found
+
+
+def _check_push(configuration: dict, templated: bool, prefix: str) -> set[str]:
+    """A campaign's push Messages: each member well formed, and some content for every platform reached
+    (a template's, the default message's, or the platform's own)."""
+    default = configuration.get("DefaultMessage") or {}
+    for member in PUSH_MESSAGES:
+        message = configuration.get(member)
+        if not message:
+            continue
+        field = f"{prefix}.{member}"
+        if len(message.get("Body") or "") > MAX_PUSH_BODY:
+            raise InvalidInput(f"{field}.Body must be at most {MAX_PUSH_BODY} characters", field=f"{field}.Body")
+        if message.get("Action") is not None and message["Action"] not in push_payload.ACTIONS:
+            raise InvalidInput(f"{field}.Action must be one of {', '.join(push_payload.ACTIONS)}",
+                               field=f"{field}.Action")
+        ttl = message.get("TimeToLive")
+        if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 0):
+            raise InvalidInput(f"{field}.TimeToLive must be a whole number of seconds, at least 0",
+                               field=f"{field}.TimeToLive")
+        for json_member in ("RawContent", "JsonBody"):
+            if message.get(json_member) and not _json_object(message[json_member]):
+                raise InvalidInput(f"{field}.{json_member} must be a JSON object", field=f"{field}.{json_member}")
+        if not templated and not _has_push_content(message) and not _has_push_content(default):
+            raise InvalidInput(f"{field} needs a Body, a Title, RawContent or SilentPush (or a DefaultMessage or "
+                               "PushTemplate that has one)", field=field)
+    return push_platforms(configuration, {"PushTemplate": templated})
+
+
+def _has_push_content(message: dict) -> bool:
+    return bool(message.get("Body") or message.get("Title") or message.get("RawContent")
+                or message.get("SilentPush"))
+
+
+def _json_object(text) -> bool:
+    try:
+        return isinstance(text, str) and isinstance(orjson.loads(text), dict)
+    except orjson.JSONDecodeError:
+        return False
 
 
 def _check_email(email: dict | None, templated: bool, field: str) -> None:
@@ -334,7 +390,7 @@ def templates_of(definition: dict) -> list[tuple[str, str, str, str | None]]:
     sources = [("", definition)] + [(f"AdditionalTreatments[{i}].", t)
                                     for i, t in enumerate(definition.get("AdditionalTreatments") or [])]
     for prefix, source in sources:
-        for member, template_type in (("EmailTemplate", "EMAIL"), ("SMSTemplate", "SMS")):
+        for member, template_type in (("EmailTemplate", "EMAIL"), ("SMSTemplate", "SMS"), ("PushTemplate", "PUSH")):
             template = (source.get("TemplateConfiguration") or {}).get(member)
             if template:
                 found.append((f"{prefix}TemplateConfiguration.{member}", template_type, template["Name"],

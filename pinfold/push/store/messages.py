@@ -51,6 +51,14 @@ def finish_held(conn: Connection, results: list[dict], *, held_until: float) -> 
     return execute_many(conn, table, "update", _FINISH_COLUMNS, rows, ("id", "status", "due_at"))
 
 
+def due_now(conn: Connection, lane: int, now: float, *, up_to: int) -> int:
+    return queue.due_now(conn, table, lane, now, up_to=up_to)
+
+
+def activity_progress(conn: Connection, activity_ids: list[str]) -> dict[str, int]:
+    return queue.activity_progress(conn, table, activity_ids)
+
+
 def get(conn: Connection, message_id: str) -> dict | None:
     found = conn.execute(sa.select(table).where(table.c.id == message_id)).mappings().first()
     return dict(found) if found else None

@@ -87,14 +87,7 @@ def counts(conn: Connection) -> dict[str, int]:
 
 
 def activity_progress(conn: Connection, activity_ids: list[str]) -> dict[str, int]:
-    """Messages per status across the texts these campaign activities queued."""
-    found: dict[str, int] = {}
-    for first in range(0, len(activity_ids), 500):
-        query = (sa.select(table.c.status, sa.func.count())
-                 .where(table.c.activity_id.in_(activity_ids[first:first + 500])).group_by(table.c.status))
-        for status, count in conn.execute(query):
-            found[status] = found.get(status, 0) + count
-    return found
+    return queue.activity_progress(conn, table, activity_ids)
 
 
 def queue_depths(conn: Connection, now: float) -> dict[int, tuple[int, float]]:
