@@ -123,7 +123,7 @@ def _accepted(caller: Caller) -> dict:
     return {"Message": "Accepted", "RequestID": caller.request_id}
 
 
-def _endpoint(conn, caller: Caller, project_id: str, endpoint_id: str) -> dict:
+def require(conn, caller: Caller, project_id: str, endpoint_id: str) -> dict:
     """One endpoint the caller can see; anything else reads as absent."""
     project_service.require(conn, caller, project_id)
     doc = _visible(caller, store.get_many(conn, project_id, [endpoint_id]).get(endpoint_id))
@@ -134,12 +134,12 @@ def _endpoint(conn, caller: Caller, project_id: str, endpoint_id: str) -> dict:
 
 def get(ctx: Context, caller: Caller, project_id: str, endpoint_id: str) -> dict:
     with ctx.db.read() as conn:
-        return _response(project_id, _endpoint(conn, caller, project_id, endpoint_id))
+        return _response(project_id, require(conn, caller, project_id, endpoint_id))
 
 
 def delete(ctx: Context, caller: Caller, project_id: str, endpoint_id: str) -> dict:
     with ctx.db.write() as conn:
-        doc = _endpoint(conn, caller, project_id, endpoint_id)
+        doc = require(conn, caller, project_id, endpoint_id)
         store.delete(conn, project_id, [doc])
     return _response(project_id, doc)
 

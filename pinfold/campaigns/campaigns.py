@@ -59,6 +59,11 @@ def _with_defaults(request: dict, settings: dict) -> dict:
     return prepared
 
 
+def _triggered(frequency: str) -> str | None:
+    """The frequency whose per-project quota a campaign counts in, if any (EVENT, IN_APP_EVENT)."""
+    return frequency if frequency in rules.TRIGGERED else None
+
+
 def _head_check(project: dict, definition: dict, already: dict | None = None) -> None:
     """HEAD-check every web URL of `definition` that `already` (the previous version) did not have."""
     known = {url for _field, url in rules.web_urls(already or {})}
@@ -88,7 +93,7 @@ def create(ctx: Context, caller: Caller, project_id: str, request: dict) -> dict
         project = project_service.require(conn, caller, project_id)
         segment = references.check_references(conn, caller, project, definition)
         references.check_quotas(conn, project, becomes_active=state in states.ACTIVE,
-                                new_event_campaign=row["frequency"] == "EVENT")
+                                new_event_campaign=_triggered(row["frequency"]))
         store.insert(conn, row, definition)
         tag_store.put_tags(conn, _arn(project, row["id"]), tags)
         version = store.get_version(conn, row["id"], 1)
@@ -123,7 +128,7 @@ def update(ctx: Context, caller: Caller, project_id: str, campaign_id: str, requ
         frequency = definition["Schedule"]["Frequency"]
         references.check_quotas(
             conn, project, becomes_active=state in states.ACTIVE and campaign["state"] not in states.ACTIVE,
-            new_event_campaign=frequency == "EVENT" and campaign["frequency"] != "EVENT")
+            new_event_campaign=_triggered(frequency) if frequency != campaign["frequency"] else None)
         number, stamp = campaign["version"] + 1, ids.iso_now()
         store.add_version(conn, campaign_id, number, definition, stamp)
         store.update(conn, campaign_id, version=number, segment_id=definition["SegmentId"], frequency=frequency,

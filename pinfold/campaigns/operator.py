@@ -129,7 +129,7 @@ def run_now(ctx: Context, caller: Caller, campaign_id: str) -> dict:
             state = campaign["state"]
         except NotFound:
             state = states.shown(campaign["state"], False)
-        if campaign["frequency"] == "EVENT":
+        if campaign["frequency"] in ("EVENT", "IN_APP_EVENT"):
             raise Conflict(f"Campaign {campaign_id} is event-based: its events start its messages, "
                            "it has no run to start now")
         if state not in RUNNABLE:

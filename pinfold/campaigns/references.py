@@ -15,7 +15,7 @@ from pinfold.messaging.store import channels as channel_store
 from pinfold.push.credentials import PLATFORMS as PUSH_PLATFORMS
 
 MAX_ACTIVE_CAMPAIGNS = 200  # per account and region: SCHEDULED, EXECUTING and PENDING_NEXT_RUN
-MAX_EVENT_CAMPAIGNS = 25  # per project
+MAX_EVENT_CAMPAIGNS = 25  # per project, for each of EVENT and IN_APP_EVENT
 _CHANNEL_NAMES = {"EMAIL": ("email", "UpdateEmailChannel"), "SMS": ("SMS", "UpdateSmsChannel")}
 
 
@@ -65,13 +65,16 @@ def _segment(conn, caller: Caller, project_id: str, definition: dict) -> dict:
     return segment
 
 
-def check_quotas(conn, project: dict, *, becomes_active: bool, new_event_campaign: bool) -> None:
-    """The account's active-campaign quota and the project's event-campaign quota. Creations in one
-    account take turns (PostgreSQL advisory lock), so two cannot both take the last place."""
+def check_quotas(conn, project: dict, *, becomes_active: bool, new_event_campaign: str | None) -> None:
+    """The account's active-campaign quota and the project's quota of event campaigns of the frequency
+    `new_event_campaign` (EVENT or IN_APP_EVENT: the campaign becomes one). Creations in one account take
+    turns (PostgreSQL advisory lock), so two cannot both take the last place."""
     lock_keys(conn, "campaign-quotas", [f"{project['account_id']}/{project['region']}"])
     if becomes_active and store.count_active(conn, project["account_id"], project["region"]) >= MAX_ACTIVE_CAMPAIGNS:
         raise LimitExceeded(f"Active campaign limit exceeded: account {project['account_id']} already has "
                             f"{MAX_ACTIVE_CAMPAIGNS} scheduled, executing or pending campaigns in {project['region']}")
-    if new_event_campaign and store.count_event_campaigns(conn, project["id"]) >= MAX_EVENT_CAMPAIGNS:
-        raise LimitExceeded(f"Event campaign limit exceeded: a project has at most {MAX_EVENT_CAMPAIGNS} "
-                            "event-triggered campaigns", field="Schedule.Frequency")
+    if new_event_campaign and store.count_event_campaigns(conn, project["id"],
+                                                          new_event_campaign) >= MAX_EVENT_CAMPAIGNS:
+        kind = "in-app" if new_event_campaign == "IN_APP_EVENT" else "event-triggered"
+        raise LimitExceeded(f"{kind.capitalize()} campaign limit exceeded: a project has at most "
+                            f"{MAX_EVENT_CAMPAIGNS} {kind} campaigns", field="Schedule.Frequency")

@@ -80,7 +80,7 @@ def start_run(ctx: Context, campaign_id: str, now: float) -> bool:
         if campaign["state"] in NOT_RUNNING:  # resuming a paused campaign sets its next run again
             campaign_store.update(conn, campaign_id, next_run_at=None)
             return True
-        if campaign["frequency"] == "EVENT":  # due only at its EndTime: it has ended
+        if campaign["frequency"] in ("EVENT", "IN_APP_EVENT"):  # due only at its EndTime: it has ended
             activity_store.close_open(conn, campaign_id, ended_at=now)
             campaign_store.update(conn, campaign_id, state="COMPLETED", next_run_at=None)
             return True

@@ -22,6 +22,7 @@ from pinfold.core.numbers import whole_number
 from pinfold.core.paging import decode_token, encode_token, page_size
 from pinfold.core.tags import check_tags
 from pinfold.db.database import is_unique_violation, lock_keys
+from pinfold.inapp.rules import content
 from pinfold.messaging.store import templates as store
 from pinfold.projects import store as tag_store
 from pinfold.templating.engine import compile_template
@@ -155,7 +156,16 @@ def _push_document(request: dict) -> dict:
     return document
 
 
-_DOCUMENTS = {"EMAIL": _email_document, "SMS": _sms_document, "PUSH": _push_document}
+def _inapp_document(request: dict) -> dict:
+    """The stored members of an InAppTemplateRequest: the message (inapp/rules/content.py) and its
+    description. In-app templates have no substitutions: their text is shown as written."""
+    document = content.check_message(request, "InAppTemplateRequest")
+    if request.get("TemplateDescription") is not None:
+        document["TemplateDescription"] = request["TemplateDescription"]
+    return document
+
+
+_DOCUMENTS = {"EMAIL": _email_document, "SMS": _sms_document, "PUSH": _push_document, "INAPP": _inapp_document}
 
 
 def _document(template_type: str, request: dict) -> dict:
@@ -240,8 +250,8 @@ def _version_row(conn, row: dict, number: int) -> dict:
 
 
 def get(ctx: Context, caller: Caller, name: str, template_type: str, version: str | None = None) -> dict:
-    """The template's response (EmailTemplateResponse, SMSTemplateResponse, PushNotificationTemplateResponse)
-    for a version, by default the active one."""
+    """The template's response (EmailTemplateResponse, SMSTemplateResponse, PushNotificationTemplateResponse,
+    InAppTemplateResponse) for a version, by default the active one."""
     number = _version_number(version)
     with ctx.db.read() as conn:
         row = _require(conn, caller, name, template_type)

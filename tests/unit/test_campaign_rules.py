@@ -44,7 +44,9 @@ def test_a_plain_email_campaign_is_kept_as_given():
     ({"StartTime": FUTURE, "Frequency": "EVENT"}, "Schedule.EventFilter", "required"),
     ({"StartTime": FUTURE, "Frequency": "DAILY", "EventFilter": {"FilterType": "ENDPOINT", "Dimensions": {}}},
      "Schedule.EventFilter", "only when"),
-    ({"StartTime": FUTURE, "Frequency": "IN_APP_EVENT"}, "Schedule.Frequency", "in-app"),
+    ({"StartTime": FUTURE, "Frequency": "IN_APP_EVENT"}, "Schedule.EventFilter", "triggers"),
+    ({"StartTime": FUTURE, "Frequency": "EVENT", "EventFilter": {"FilterType": "DEVICE", "Dimensions": {}}},
+     "Schedule.EventFilter.FilterType", "SYSTEM or ENDPOINT"),
     ({}, "Schedule.StartTime", "required"),
 ])
 def test_schedules_are_checked(schedule, field, words):
@@ -91,7 +93,13 @@ def test_treatment_shares_are_accepted_exactly_when_they_fit(holdout, sizes):
     ({"EmailMessage": {"Title": "no body"}}, None, "MessageConfiguration.EmailMessage", "HtmlBody"),
     ({"SMSMessage": {"MessageType": "PROMOTIONAL"}}, None, "MessageConfiguration.SMSMessage.Body", "Body"),
     ({"GCMMessage": {"Url": "https://example.com"}}, None, "MessageConfiguration.GCMMessage", "needs a Body"),
-    ({"InAppMessage": {"Layout": "TOP_BANNER"}}, None, "MessageConfiguration", "in-app channel"),
+    ({"InAppMessage": {"Layout": "TOP_BANNER"}}, None, "MessageConfiguration.InAppMessage.Content", "one card"),
+    ({"InAppMessage": {"Content": [{"BodyConfig": {"Body": "hi"}}]}}, None,
+     "MessageConfiguration.InAppMessage.Content[0].BodyConfig", "Alignment"),
+    ({"InAppMessage": {"Content": [{"PrimaryBtn": {"DefaultConfig": {"Text": "Go", "ButtonAction": "LINK"}}}]}},
+     None, "MessageConfiguration.InAppMessage.Content[0].PrimaryBtn.DefaultConfig.Link", "required"),
+    ({"InAppMessage": {"Layout": "SIDEBAR", "Content": [{"ImageUrl": "https://x/y.png"}]}}, None,
+     "MessageConfiguration.InAppMessage.Layout", "CAROUSEL"),
     ({"CustomMessage": {"Data": "{}"}}, None, "CustomDeliveryConfiguration", "CustomDeliveryConfiguration"),
     ({}, {"VoiceTemplate": {"Name": "v"}}, "TemplateConfiguration.VoiceTemplate", "isn't supported"),
     ({"EmailMessage": {"Title": "t", "Body": "b", "Headers": [{"Name": "X", "Value": "a\r\nBcc: x"}]}}, None,
@@ -111,6 +119,24 @@ def test_push_messages_reach_their_platforms_and_a_push_template_all_of_them():
     assert rules.channels_of(templated) == {"APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "GCM", "BAIDU",
                                             "ADM"}
     assert rules.templates_of(templated) == [("TemplateConfiguration.PushTemplate", "PUSH", "hello", None)]
+
+
+IN_APP = {"InAppMessage": {"Layout": "MOBILE_FEED", "Content": [{
+    "HeaderConfig": {"Alignment": "CENTER", "Header": "Welcome", "TextColor": "#000000"},
+    "BodyConfig": {"Alignment": "LEFT", "Body": "Take the tour", "TextColor": "#333333"},
+    "PrimaryBtn": {"DefaultConfig": {"ButtonAction": "DEEP_LINK", "Link": "app://tour", "Text": "Go"},
+                   "Web": {"ButtonAction": "LINK", "Link": "https://example.com/tour"}}}]}}
+OPENED = {"FilterType": "ENDPOINT", "Dimensions": {"EventType": {"Values": ["_session.start"]}}}
+
+
+def test_in_app_messages_go_only_with_in_app_event_and_alone():
+    in_app = _request(MessageConfiguration=IN_APP, Schedule={"StartTime": FUTURE, "Frequency": "IN_APP_EVENT",
+                                                             "EventFilter": OPENED})
+    assert rules.channels_of(rules.check_definition(in_app, now=NOW)) == {"IN_APP"}
+    assert "IN_APP_EVENT" in _refused(_request(MessageConfiguration=IN_APP), "Schedule.Frequency")
+    mixed = {**in_app, "MessageConfiguration": {**IN_APP, **EMAIL}}
+    assert "only in-app messages" in _refused(mixed, "MessageConfiguration")
+    assert "only in-app messages" in _refused({**in_app, "MessageConfiguration": EMAIL}, "MessageConfiguration")
 
 
 def test_an_email_template_alone_configures_email():

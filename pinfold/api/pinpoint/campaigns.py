@@ -1,8 +1,9 @@
-"""Pinpoint campaigns, their versions and their activities (runs)."""
+"""Pinpoint campaigns, their versions and their activities (runs), and the in-app messages an endpoint's
+app pulls."""
 
 from __future__ import annotations
 
-from pinfold.campaigns import campaigns
+from pinfold.campaigns import campaigns, inapp
 from pinfold.core.numbers import whole_number
 
 
@@ -45,6 +46,10 @@ def _delete_campaign(ctx, caller, p):
     return {"CampaignResponse": campaigns.delete(ctx, caller, p["ApplicationId"], p["CampaignId"])}
 
 
+def _get_in_app_messages(ctx, caller, p):
+    return {"InAppMessagesResponse": inapp.in_app_messages(ctx, caller, p["ApplicationId"], p["EndpointId"])}
+
+
 # A campaign with a web URL waits up to 5 s for its HEAD check: off the event loop.
 LONG_OPERATIONS = frozenset({"CreateCampaign", "UpdateCampaign"})
 
@@ -57,4 +62,5 @@ HANDLERS = {
     "GetCampaignVersions": _get_campaign_versions,
     "GetCampaignActivities": _get_campaign_activities,
     "DeleteCampaign": _delete_campaign,
+    "GetInAppMessages": _get_in_app_messages,
 }

@@ -1,4 +1,5 @@
-"""Pinpoint message templates: email and SMS templates, their versions, and listing templates of any type."""
+"""Pinpoint message templates: email, SMS, push and in-app templates, their versions, and listing templates
+of any type."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ def _accepted(caller, message: str = "Accepted") -> dict:
     return {"MessageBody": {"Message": message, "RequestID": caller.request_id}}
 
 
-def _template_handlers(template_type: str, operation: str, member: str) -> dict:
+def _template_handlers(template_type: str, operation: str, member: str,
+                       created: str = "CreateTemplateMessageBody") -> dict:
     """Create<operation>Template, Update..., Get... and Delete...: `member` prefixes the request and
-    response shapes (EmailTemplateRequest, SMSTemplateResponse)."""
+    response shapes (EmailTemplateRequest, SMSTemplateResponse); `created` is the creation's answer."""
 
     def create(ctx, caller, p):
         arn = template_service.create(ctx, caller, p["TemplateName"], template_type, p[f"{member}TemplateRequest"])
-        return {"CreateTemplateMessageBody": {"Arn": arn, "Message": "Created", "RequestID": caller.request_id}}
+        return {created: {"Arn": arn, "Message": "Created", "RequestID": caller.request_id}}
 
     def update(ctx, caller, p):
         template_service.update(ctx, caller, p["TemplateName"], template_type, p[f"{member}TemplateRequest"],
@@ -54,6 +56,7 @@ HANDLERS = {
     **_template_handlers("EMAIL", "Email", "Email"),
     **_template_handlers("SMS", "Sms", "SMS"),
     **_template_handlers("PUSH", "Push", "PushNotification"),
+    **_template_handlers("INAPP", "InApp", "InApp", created="TemplateCreateMessageBody"),
     "ListTemplates": _list_templates,
     "ListTemplateVersions": _list_template_versions,
     "UpdateTemplateActiveVersion": _update_template_active_version,

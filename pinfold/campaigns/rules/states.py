@@ -60,7 +60,7 @@ def _planned(definition: dict, *, runs: int, now: float, new_start: bool,
     if end is not None and end <= now:
         return "COMPLETED", None
     frequency = schedule.get("Frequency") or "ONCE"
-    if frequency == "EVENT":  # its triggers drive it; the scheduler looks again only to end it
+    if frequency in ("EVENT", "IN_APP_EVENT"):  # triggers drive it; the scheduler looks again only to end it
         return "SCHEDULED", end
     if runs == 0 or (frequency == "ONCE" and new_start):
         return "SCHEDULED", start_instant(schedule, now)

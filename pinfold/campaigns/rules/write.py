@@ -14,8 +14,10 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from pinfold.campaigns.rules import event_filter as event_filters
 from pinfold.campaigns.rules import schedule as schedule_rules
 from pinfold.core.errors import InvalidInput
+from pinfold.inapp.rules import content
 from pinfold.projects.rules import check_settings
 from pinfold.push import credentials as push_credentials
 from pinfold.push.rules import payload as push_payload
@@ -24,7 +26,8 @@ from pinfold.push.rules import payload as push_payload
 MEMBERS = ("Name", "Description", "SegmentId", "SegmentVersion", "Schedule", "Limits", "HoldoutPercent",
            "MessageConfiguration", "TemplateConfiguration", "AdditionalTreatments", "TreatmentName",
            "TreatmentDescription", "CustomDeliveryConfiguration", "Hook", "IsPaused", "Priority")
-FREQUENCIES = ("ONCE", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "EVENT")  # IN_APP_EVENT waits for in-app
+FREQUENCIES = ("ONCE", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "EVENT", "IN_APP_EVENT")
+TRIGGERED = ("EVENT", "IN_APP_EVENT")  # frequencies whose EventFilter names the trigger
 TIMEZONES = frozenset({
     "UTC", "UTC+01", "UTC+02", "UTC+03", "UTC+03:30", "UTC+04", "UTC+04:30", "UTC+05", "UTC+05:30", "UTC+05:45",
     "UTC+06", "UTC+06:30", "UTC+07", "UTC+08", "UTC+09", "UTC+09:30", "UTC+10", "UTC+10:30", "UTC+11", "UTC+12",
@@ -71,8 +74,8 @@ def check_schedule(schedule: dict | None, *, now: float, field: str = "Schedule"
     start_text = schedule["StartTime"]
     frequency = schedule.get("Frequency") or "ONCE"
     if frequency not in FREQUENCIES:
-        raise InvalidInput(f"{field}.Frequency {frequency!r} is not supported; use one of {', '.join(FREQUENCIES)}"
-                           " (in-app campaigns come with the in-app channel)", field=f"{field}.Frequency")
+        raise InvalidInput(f"{field}.Frequency {frequency!r} is not supported; use one of {', '.join(FREQUENCIES)}",
+                           field=f"{field}.Frequency")
     start = now if start_text == IMMEDIATE else parse_time(start_text, f"{field}.StartTime")
     if start_text != previous_start and start < now - START_GRACE_SECONDS:
         raise InvalidInput("StartTime must be at least current time.", field=f"{field}.StartTime")
@@ -95,12 +98,15 @@ def check_schedule(schedule: dict | None, *, now: float, field: str = "Schedule"
 
 
 def _check_event_filter(event_filter: dict | None, frequency: str, field: str) -> None:
-    if frequency == "EVENT" and not event_filter:
-        raise InvalidInput(f"{field}.EventFilter is required when Frequency is EVENT", field=f"{field}.EventFilter")
-    if frequency != "EVENT" and event_filter:
-        raise InvalidInput(f"{field}.EventFilter applies only when Frequency is EVENT", field=f"{field}.EventFilter")
+    if frequency in TRIGGERED and not event_filter:
+        raise InvalidInput(f"{field}.EventFilter is required when Frequency is {frequency}: it names the event that "
+                           "triggers the message", field=f"{field}.EventFilter")
+    if frequency not in TRIGGERED and event_filter:
+        raise InvalidInput(f"{field}.EventFilter applies only when Frequency is EVENT or IN_APP_EVENT",
+                           field=f"{field}.EventFilter")
     if not event_filter:
         return
+    event_filters.compile_filter(event_filter, f"{field}.EventFilter")
     dimensions = event_filter.get("Dimensions") or {}
     for member in ("Attributes", "Metrics"):
         if len(dimensions.get(member) or {}) > MAX_FILTER_ENTRIES:
@@ -164,12 +170,10 @@ def check_message(configuration: dict | None, templates: dict | None, custom: di
     their endpoint channel types: APNS, GCM, ...); refuses what cannot run."""
     configuration, templates = configuration or {}, templates or {}
     prefix = f"{field}MessageConfiguration"
-    if configuration.get("InAppMessage") or templates.get("InAppTemplate"):
-        raise InvalidInput("In-app campaigns need the in-app channel, which Pinfold does not have yet", field=prefix)
     if templates.get("VoiceTemplate"):
         raise InvalidInput("VoiceTemplate isn't supported for campaigns",
                            field=f"{field}TemplateConfiguration.VoiceTemplate")
-    for member in ("EmailTemplate", "SMSTemplate", "PushTemplate"):
+    for member in ("EmailTemplate", "SMSTemplate", "PushTemplate", "InAppTemplate"):
         if templates.get(member) is not None and not templates[member].get("Name"):
             raise InvalidInput(f"{field}TemplateConfiguration.{member}.Name is required",
                                field=f"{field}TemplateConfiguration.{member}.Name")
@@ -195,10 +199,15 @@ def check_message(configuration: dict | None, templates: dict | None, custom: di
                                field=f"{prefix}.CustomMessage.Data")
         channels.add("CUSTOM")
     channels |= _check_push(configuration, bool(templates.get("PushTemplate")), prefix)
+    if configuration.get("InAppMessage") or templates.get("InAppTemplate"):
+        if configuration.get("InAppMessage") and not templates.get("InAppTemplate"):
+            content.check_message(configuration["InAppMessage"], f"{prefix}.InAppMessage")
+        channels.add("IN_APP")
     if not channels:
         raise InvalidInput(f"{prefix} must configure a channel: an EmailMessage or EmailTemplate, an SMSMessage or "
                            "SMSTemplate, a push message (DefaultMessage, APNSMessage, GCMMessage, BaiduMessage, "
-                           "ADMMessage) or PushTemplate, or a CustomMessage", field=prefix)
+                           "ADMMessage) or PushTemplate, an InAppMessage or InAppTemplate, or a CustomMessage",
+                           field=prefix)
     return channels
 
 
@@ -365,11 +374,27 @@ def check_definition(request: dict, *, now: float, previous: dict | None = None)
                           own or custom, field)
     definition["AdditionalTreatments"] = treatments
     definition["Hook"] = check_hook(definition.get("Hook"))
+    _check_in_app(definition)
     definition = {k: v for k, v in definition.items() if v not in (None, [], {})}
     if len(orjson.dumps(definition)) > MAX_DEFINITION_BYTES:
         raise InvalidInput(f"The campaign definition is larger than {MAX_DEFINITION_BYTES} bytes",
                            field="WriteCampaignRequest")
     return definition
+
+
+def _check_in_app(definition: dict) -> None:
+    """In-app messages go only with Frequency IN_APP_EVENT, which sends nothing else: the device pulls
+    them (GetInAppMessages) and shows them when its trigger event happens."""
+    in_app = definition["Schedule"]["Frequency"] == "IN_APP_EVENT"
+    used = channels_of(definition)
+    if in_app and used != {"IN_APP"}:
+        raise InvalidInput("A campaign with Frequency IN_APP_EVENT sends only in-app messages: give an InAppMessage "
+                           "or InAppTemplate and no other channel's message", field="MessageConfiguration")
+    if not in_app and "IN_APP" in used:
+        raise InvalidInput("In-app messages need Schedule.Frequency IN_APP_EVENT (with the EventFilter that shows "
+                           "them)", field="Schedule.Frequency")
+    if in_app and definition.get("Hook"):
+        raise InvalidInput("An in-app campaign cannot have a Hook: its messages are not sent", field="Hook")
 
 
 def channels_of(definition: dict) -> set[str]:
@@ -390,7 +415,8 @@ def templates_of(definition: dict) -> list[tuple[str, str, str, str | None]]:
     sources = [("", definition)] + [(f"AdditionalTreatments[{i}].", t)
                                     for i, t in enumerate(definition.get("AdditionalTreatments") or [])]
     for prefix, source in sources:
-        for member, template_type in (("EmailTemplate", "EMAIL"), ("SMSTemplate", "SMS"), ("PushTemplate", "PUSH")):
+        for member, template_type in (("EmailTemplate", "EMAIL"), ("SMSTemplate", "SMS"), ("PushTemplate", "PUSH"),
+                                      ("InAppTemplate", "INAPP")):
             template = (source.get("TemplateConfiguration") or {}).get(member)
             if template:
                 found.append((f"{prefix}TemplateConfiguration.{member}", template_type, template["Name"],

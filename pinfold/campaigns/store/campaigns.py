@@ -112,10 +112,10 @@ def count_active(conn: Connection, account_id: str, region: str) -> int:
     return conn.execute(query).scalar_one()
 
 
-def count_event_campaigns(conn: Connection, project_id: str) -> int:
-    """A project's event-triggered campaigns that have not completed."""
+def count_event_campaigns(conn: Connection, project_id: str, frequency: str = "EVENT") -> int:
+    """A project's campaigns of `frequency` (EVENT or IN_APP_EVENT) that have not completed."""
     query = sa.select(sa.func.count()).select_from(campaigns).where(
-        campaigns.c.project_id == project_id, campaigns.c.frequency == "EVENT", campaigns.c.state != "COMPLETED")
+        campaigns.c.project_id == project_id, campaigns.c.frequency == frequency, campaigns.c.state != "COMPLETED")
     return conn.execute(query).scalar_one()
 
 
