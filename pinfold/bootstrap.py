@@ -29,6 +29,8 @@ from pinfold.context import Context
 from pinfold.core import logs, metrics, runtime
 from pinfold.core.service import Service
 from pinfold.core.sources import S3Settings
+from pinfold.custom.delivery import CustomDelivery
+from pinfold.custom.store import calls as custom_calls
 from pinfold.email import feedback
 from pinfold.email.delivery import EmailDelivery
 from pinfold.email.event_destinations import SesDestinations
@@ -135,10 +137,11 @@ def push_delivery(ctx: Context) -> PushDelivery:
 def background(ctx: Context, *, feedback_listener: bool) -> Background:
     """The work that runs beside requests, started, as far as PINFOLD_SERVICES names it: imports and
     exports, the event pump and the campaign scheduler (one each per database, by lease), and email,
-    SMS and push sending (workers share each queue; each message goes out once). Each channel has a worker
-    per lane: transactional sends and campaign sends are claimed apart, so a campaign's backlog never
-    delays a SendEmail or a text, and a process may run either lane alone (`sending`,
-    `campaign-sending`): a campaign then cannot take the CPU a SendEmail needs either."""
+    SMS, push and custom-channel sending (workers share each queue; each message goes out once). Each
+    channel has a worker per lane (the custom channel only the campaign lane's): transactional sends
+    and campaign sends are claimed apart, so a campaign's backlog never delays a SendEmail or a text,
+    and a process may run either lane alone (`sending`, `campaign-sending`): a campaign then cannot
+    take the CPU a SendEmail needs either."""
     chosen = ctx.settings.background_services
     lanes = tuple(lane for lane, name in ((sending_queue.TRANSACTIONAL, "sending"),
                                           (sending_queue.CAMPAIGN, "campaign-sending")) if name in chosen)
@@ -153,6 +156,8 @@ def background(ctx: Context, *, feedback_listener: bool) -> Background:
         services["sending"] = email_delivery(ctx, listen=feedback_listener).start(lanes)
         services["sms"] = sms_delivery(ctx).start(lanes=lanes)
         services["push"] = push_delivery(ctx).start(lanes=lanes)
+    if sending_queue.CAMPAIGN in lanes:  # only campaigns (and, later, journeys) hand the custom channel work
+        services["custom"] = CustomDelivery(ctx).start(lanes=(sending_queue.CAMPAIGN,))
     return services
 
 
@@ -162,7 +167,8 @@ def database_readings(ctx: Context) -> metrics.Readings:
     def queue(conn):
         now = time.time()
         readings = [(channel, sending_queue.LANE_NAMES[lane], depth, overdue)
-                    for channel, store in (("email", messages), ("sms", sms_messages), ("push", push_messages))
+                    for channel, store in (("email", messages), ("sms", sms_messages), ("push", push_messages),
+                                           ("custom", custom_calls))
                     for lane, (depth, overdue) in store.queue_depths(conn, now).items()]
         return [((channel, lane), depth) for channel, lane, depth, _ in readings], \
             [((channel, lane), overdue) for channel, lane, _, overdue in readings]

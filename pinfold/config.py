@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     fcm_url: str = setting("https://fcm.googleapis.com", "FCM HTTP v1's address (`providers`)")
     push_ca_bundle: str = setting("", "a PEM file of the certificate authorities push providers are checked "
                                       "against", shown="the system's")
+    custom_calls_per_second: float = setting(
+        20.0, "custom-channel webhook calls per second per account (each call carries up to 50 endpoints)", gt=0,
+        le=10_000)
+    custom_tenant_calls_per_second: float = setting(
+        5.0, "custom-channel webhook calls per second per tenant, within its account's", gt=0, le=10_000)
+    custom_timeout_seconds: float = setting(10.0, "how long a custom-channel webhook call may take", gt=0, le=120)
     feedback_smtp: str = setting("", "`host:port` where Pinfold receives bounce (DSN) and complaint (ARF) reports",
                                  shown="none")
     public_url: str = setting("", "where recipients reach Pinfold's open, click and unsubscribe links",

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from pinfold.config import Settings
 from pinfold.context import Context
 from pinfold.db.database import Database
+from tests import webhook_receiver
 
 TEST_DATABASE = os.environ.get("PINFOLD_TEST_DATABASE", "sqlite")
 ON_POSTGRES = TEST_DATABASE.startswith("postgres")
@@ -256,3 +257,10 @@ def onboard(server: Server, model: str, **extra) -> dict:
                              {"tenant_id": tenant_id, "model": model, **extra})
     assert response.status_code == 201, response.text
     return response.json()
+
+
+@pytest.fixture
+def receiver():
+    """A custom channel's webhook receiver on loopback: (base URL, Receiver with `calls`, `script`, `account`)."""
+    with webhook_receiver.serving() as running:
+        yield running

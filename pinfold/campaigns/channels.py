@@ -11,10 +11,13 @@ becomes the request's DefaultPushNotificationMessage. Templates pass as they are
 
 from __future__ import annotations
 
+from pinfold.audience.rules.imports import CHANNEL_TYPES
 from pinfold.campaigns.rules import write as rules
 from pinfold.core.access import Caller
 from pinfold.core.errors import LimitExceeded, Throttled
+from pinfold.custom.store import calls as custom_calls
 from pinfold.email.store import messages as email_messages
+from pinfold.messaging.custom_planner import CustomPlanner
 from pinfold.messaging.email_planner import EmailPlanner
 from pinfold.messaging.push_planner import PushPlanner
 from pinfold.messaging.sms_planner import SmsPlanner
@@ -26,15 +29,33 @@ from pinfold.sms.store import messages as sms_messages
 _SMS_MEMBERS = ("Body", "MessageType", "OriginationNumber", "SenderId", "EntityId", "TemplateId")
 
 
-def channel_types(settings: dict) -> frozenset[str]:
-    """The channels a treatment has a message for (its effective settings, rules/treatments.treatment)."""
+def queues(settings: dict) -> dict[str, str]:
+    """Which queue carries each endpoint channel type a treatment reaches (its effective settings,
+    rules/treatments.treatment): EMAIL, SMS, PUSH, or CUSTOM. The custom channel takes the types its
+    CustomDeliveryConfiguration names (every type when it names none) that no other message of the
+    treatment is for: an email endpoint goes by email when the treatment has an email message."""
     config, templates = settings.get("MessageConfiguration") or {}, settings.get("TemplateConfiguration") or {}
-    found = set()
+    found = {}
     if config.get("EmailMessage") or templates.get("EmailTemplate"):
-        found.add("EMAIL")
+        found["EMAIL"] = "EMAIL"
     if config.get("SMSMessage") or templates.get("SMSTemplate"):
-        found.add("SMS")
-    return frozenset(found | rules.push_platforms(config, templates))
+        found["SMS"] = "SMS"
+    found.update(dict.fromkeys(rules.push_platforms(config, templates), "PUSH"))
+    if config.get("CustomMessage") and settings.get("CustomDeliveryConfiguration"):
+        named = settings["CustomDeliveryConfiguration"].get("EndpointTypes") or CHANNEL_TYPES
+        found.update({kind: "CUSTOM" for kind in named if kind not in found})
+    return found
+
+
+def channel_types(settings: dict) -> frozenset[str]:
+    """The endpoint channel types a treatment has a message for."""
+    return frozenset(queues(settings))
+
+
+def delivery_type(settings: dict, channel_type: str) -> str:
+    """What a `_campaign.send` record names as the delivery type: CUSTOM for an endpoint handed to the
+    custom channel, the endpoint's own channel type otherwise."""
+    return "CUSTOM" if queues(settings).get(channel_type) == "CUSTOM" else channel_type
 
 
 def message_request(settings: dict) -> dict:
@@ -67,16 +88,25 @@ def message_request(settings: dict) -> dict:
                                       if key in ("EmailTemplate", "SMSTemplate", "PushTemplate") and value}}
 
 
-def planners(conn, caller: Caller, project: dict, settings: dict, attributes: dict) -> dict[str, Guarded]:
-    """The treatment's planners by ChannelType; raises (NotFound: a template is gone) when one cannot be made."""
+def planners(conn, caller: Caller, project: dict, settings: dict, attributes: dict, *,
+             scheduled_at: float | None = None) -> dict[str, Guarded]:
+    """The treatment's planners by ChannelType; raises (NotFound: a template is gone) when one cannot be made.
+    `scheduled_at` is the activity's scheduled start, which the custom channel's payload carries."""
     request = message_request(settings)
     made: dict[str, Guarded] = {}
-    for channel in sorted(channel_types(settings)):
-        if channel in ("EMAIL", "SMS"):
+    custom = None
+    for channel, carrier in sorted(queues(settings).items()):
+        if carrier == "CUSTOM":
+            if custom is None:
+                config = settings["MessageConfiguration"]["CustomMessage"]
+                custom = Guarded(CustomPlanner(conn, caller, project, settings["CustomDeliveryConfiguration"],
+                                               config.get("Data"), attributes=attributes, scheduled_at=scheduled_at))
+            made[channel] = custom
+        elif carrier == "PUSH":
+            made[channel] = Guarded(PushPlanner(conn, caller, project, request, channel, attributes=attributes))
+        else:
             kind = EmailPlanner if channel == "EMAIL" else SmsPlanner
             made[channel] = Guarded(kind(conn, caller, project, request, attributes=attributes))
-        else:
-            made[channel] = Guarded(PushPlanner(conn, caller, project, request, channel, attributes=attributes))
     return made
 
 
@@ -106,15 +136,10 @@ class Guarded:
             raise
 
 
-def backlog(conn, channels: frozenset[str], now: float, *, up_to: int) -> int:
-    """Campaign messages due by `now` in the busiest of these channels' sending queues, counted up to
-    `up_to`. Only the campaign lane counts (transactional sends have their own worker), and only what
+def backlog(conn, settings: dict, now: float, *, up_to: int) -> int:
+    """Campaign messages due by `now` in the busiest of the sending queues a treatment uses, counted up
+    to `up_to`. Only the campaign lane counts (transactional sends have their own worker), and only what
     is due: a local-time run's messages held for hours do not stop other slices."""
-    depths = [0]
-    if "EMAIL" in channels:
-        depths.append(email_messages.due_now(conn, queue.CAMPAIGN, now, up_to=up_to))
-    if "SMS" in channels:
-        depths.append(sms_messages.due_now(conn, queue.CAMPAIGN, now, up_to=up_to))
-    if channels - {"EMAIL", "SMS", "CUSTOM"}:
-        depths.append(push_messages.due_now(conn, queue.CAMPAIGN, now, up_to=up_to))
-    return max(depths)
+    stores = {"EMAIL": email_messages, "SMS": sms_messages, "PUSH": push_messages, "CUSTOM": custom_calls}
+    return max([0] + [stores[carrier].due_now(conn, queue.CAMPAIGN, now, up_to=up_to)
+                      for carrier in set(queues(settings).values())])

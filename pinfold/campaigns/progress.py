@@ -21,6 +21,7 @@ from pinfold.campaigns.store import overview
 from pinfold.context import Context
 from pinfold.core.access import Caller
 from pinfold.core.errors import NotFound
+from pinfold.custom.store import calls as custom_calls
 from pinfold.email.store import messages as email_messages
 from pinfold.projects import store as project_store
 from pinfold.push.store import messages as push_messages
@@ -114,13 +115,14 @@ def activity_dict(activity: ActivityProgress) -> dict:
 
 
 def message_outcomes(conn, activity_ids: list[str]) -> dict[str, dict[str, int]]:
-    """Each activity's messages (email, SMS and push) by OUTCOMES."""
+    """Each activity's messages (email, SMS, push, and custom-channel calls) by OUTCOMES."""
     found = {}
     for activity_id in activity_ids:
         by_status: dict[str, int] = {}
         for counted in (email_messages.activity_progress(conn, [activity_id]),
                         sms_messages.activity_progress(conn, [activity_id]),
-                        push_messages.activity_progress(conn, [activity_id])):
+                        push_messages.activity_progress(conn, [activity_id]),
+                        custom_calls.activity_progress(conn, [activity_id])):
             for status, count in counted.items():
                 by_status[status] = by_status.get(status, 0) + count
         found[activity_id] = outcomes(by_status)

@@ -194,7 +194,7 @@ def _read(conn, activity_id: str, now: float, size: int, queue_bound: int) -> Sl
     definition = campaign_store.get_version(conn, campaign["id"], activity["campaign_version"])["definition"]
     settings = treatments.treatment(definition, activity["treatment_id"])
     kinds = channels.channel_types(settings)
-    if channels.backlog(conn, kinds, now, up_to=queue_bound) >= queue_bound:
+    if channels.backlog(conn, settings, now, up_to=queue_bound) >= queue_bound:
         return None
     today = datetime.fromtimestamp(now, UTC).date().isoformat()
     confined = caller.endpoint_tenant
@@ -267,7 +267,8 @@ def send(conn, piece: Slice, counts: dict, now: float) -> list[tuple[dict, str]]
     attributes = {"campaign_id": piece.campaign["id"], "campaign_activity_id": piece.activity["id"],
                   "treatment_id": piece.activity["treatment_id"]}
     try:
-        planners = channels.planners(conn, piece.caller, piece.project, piece.settings, attributes)
+        planners = channels.planners(conn, piece.caller, piece.project, piece.settings, attributes,
+                                     scheduled_at=piece.activity["scheduled_at"])
         refusals = [planner.refusal() for planner in planners.values()]
     except PinfoldError as error:
         raise Unplannable(error.message) from error
@@ -315,7 +316,9 @@ def write_records(conn, piece: Slice, activity: dict, records: list[tuple[dict, 
     project, at_ms = piece.project, int(now * 1000)
     outbox.append(conn, [
         campaign_events.send_row(Origin(project["account_id"], project["region"], project["id"], owner(doc["Id"], doc)),
-                                 activity=activity, delivery_type=doc.get("ChannelType"), status=status,
+                                 activity=activity, delivery_type=channels.delivery_type(piece.settings,
+                                                                                         doc.get("ChannelType")),
+                                 status=status,
                                  endpoint=doc, at_ms=at_ms)
         for doc, status in records])
 

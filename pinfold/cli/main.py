@@ -28,6 +28,7 @@ COMMANDS = {
     "mailbox": ("mailbox", "mailbox_app"),
     "sms": ("sms", "sms_app"),
     "push": ("push", "push_app"),
+    "custom": ("custom", "custom_app"),
     "config": ("operate", "config_app"),
     "db": ("operate", "db_app"),
 }

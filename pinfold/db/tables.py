@@ -588,6 +588,42 @@ push_messages = sa.Table(
     sa.Index("ix_push_messages_created", "created_at"),
 )
 
+# --- custom channels (migration 0018) -----------------------------------------------------------------
+
+# Outgoing webhook calls of the custom channel, each carrying up to 50 endpoints of a campaign's slice.
+custom_calls = sa.Table(
+    "custom_calls", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("project_id", sa.String(32), nullable=False),
+    sa.Column("tenant_id", sa.String(64)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("due_at", sa.Float, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("message", JsonText, nullable=False),  # the URL, the payload, the endpoint ids, the expiry
+    sa.Column("detail", sa.Text),
+    sa.Column("remote_id", sa.String(256)),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("sent_at", sa.Float),
+    sa.Column("lane", sa.SmallInteger, nullable=False),
+    sa.Column("activity_id", sa.String(32)),
+    sa.Index("ix_custom_calls_due", "lane", "due_at", sqlite_where=sa.text("status IN ('queued', 'sending')"),
+             postgresql_where=sa.text("status IN ('queued', 'sending')")),
+    sa.Index("ix_custom_calls_leased", "lane", "due_at", sqlite_where=sa.text("status = 'sending'"),
+             postgresql_where=sa.text("status = 'sending'")),
+    sa.Index("ix_custom_calls_activity", "activity_id", sqlite_where=sa.text("activity_id IS NOT NULL"),
+             postgresql_where=sa.text("activity_id IS NOT NULL")),
+    sa.Index("ix_custom_calls_created", "created_at"),
+)
+
+# The custom channel's call rates: one cell-rate limiter per account and per tenant.
+custom_call_rates = sa.Table(
+    "custom_call_rates", metadata,
+    sa.Column("key", sa.String(160), primary_key=True),  # "account:<id>/<region>" or "tenant:<id>"
+    sa.Column("tat", sa.Float, nullable=False),  # the limiter's theoretical arrival time
+)
+
 # --- campaigns (migration 0016) ----------------------------------------------------------------------
 
 # One row per campaign: its latest version, its state and when the scheduler next looks at it.

@@ -17,7 +17,8 @@ def _started(tmp_path, database_url: str, services: str) -> dict:
         states = {name: service.state() for name, service in running.items()}
         if "sending" in running:
             states["lanes"] = {name: (running[service].worker.state(), running[service].campaign_worker.state())
-                               for name, service in (("email", "sending"), ("sms", "sms"), ("push", "push"))}
+                               for name, service in (("email", "sending"), ("sms", "sms"), ("push", "push"),
+                                                     ("custom", "custom")) if service in running}
         return states
     finally:
         bootstrap.stop(running)
@@ -26,9 +27,9 @@ def _started(tmp_path, database_url: str, services: str) -> dict:
 
 def test_by_default_a_process_runs_all_of_it(tmp_path, database_url):
     states = _started(tmp_path, database_url, "all")
-    assert set(states) == {"jobs", "pump", "campaigns", "sending", "sms", "push", "lanes"}
+    assert set(states) == {"jobs", "pump", "campaigns", "sending", "sms", "push", "custom", "lanes"}
     assert states["lanes"] == {"email": ("running", "running"), "sms": ("running", "running"),
-                               "push": ("running", "running")}
+                               "push": ("running", "running"), "custom": ("stopped", "running")}
 
 
 def test_a_server_may_keep_only_transactional_sending(tmp_path, database_url):
@@ -41,9 +42,9 @@ def test_a_server_may_keep_only_transactional_sending(tmp_path, database_url):
 
 def test_a_worker_may_take_the_campaigns_and_the_pump(tmp_path, database_url):
     states = _started(tmp_path, database_url, "pump,campaigns,campaign-sending")
-    assert set(states) == {"pump", "campaigns", "sending", "sms", "push", "lanes"}
+    assert set(states) == {"pump", "campaigns", "sending", "sms", "push", "custom", "lanes"}
     assert states["lanes"] == {"email": ("stopped", "running"), "sms": ("stopped", "running"),
-                               "push": ("stopped", "running")}
+                               "push": ("stopped", "running"), "custom": ("stopped", "running")}
 
 
 def test_none_runs_nothing_beside_requests(tmp_path, database_url):

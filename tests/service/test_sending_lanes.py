@@ -315,16 +315,21 @@ def test_a_campaigns_backlog_does_not_delay_a_transactional_text(ctx, sms_projec
     delivery.stop()
 
 
+def _using(*members: str) -> dict:
+    """A treatment's settings with a message for each of `members` (what the backlog reads)."""
+    return {"MessageConfiguration": {member: {"Body": "b"} for member in members}}
+
+
 def test_the_campaign_backlog_counts_only_campaign_messages_due_now_and_stops_counting_at_its_bound(
         ctx, email_project, sms_project):
     owner, project = email_project
     _queue_email(ctx, owner, project, campaign=3, later=5, plain=4)
     now = time.time()
     with ctx.db.read() as conn:
-        assert campaign_channels.backlog(conn, frozenset({"EMAIL"}), now, up_to=100) == 3
-        assert campaign_channels.backlog(conn, frozenset({"EMAIL"}), now, up_to=2) == 2
-        assert campaign_channels.backlog(conn, frozenset({"EMAIL"}), now + 7200, up_to=100) == 8
-        assert campaign_channels.backlog(conn, frozenset({"SMS"}), now, up_to=100) == 0
+        assert campaign_channels.backlog(conn, _using("EmailMessage"), now, up_to=100) == 3
+        assert campaign_channels.backlog(conn, _using("EmailMessage"), now, up_to=2) == 2
+        assert campaign_channels.backlog(conn, _using("EmailMessage"), now + 7200, up_to=100) == 8
+        assert campaign_channels.backlog(conn, _using("SMSMessage"), now, up_to=100) == 0
         depths = email_store.queue_depths(conn, now)
     assert {lane: count for lane, (count, _) in depths.items()} == {queue.TRANSACTIONAL: 4, queue.CAMPAIGN: 8}
 
@@ -333,8 +338,8 @@ def test_the_campaign_backlog_counts_only_campaign_messages_due_now_and_stops_co
         _plan(ctx, sms_owner, sms_project_id, SmsPlanner, SMS_CONTENT,
               [Recipient(US_SUCCESS, {}, endpoint_id=key, due_at=due_at)], "SMS", attributes=_attributes("act"))
     with ctx.db.read() as conn:
-        assert campaign_channels.backlog(conn, frozenset({"SMS"}), time.time(), up_to=100) == 1
-        assert campaign_channels.backlog(conn, frozenset({"SMS", "EMAIL"}), time.time(), up_to=100) == 3
+        assert campaign_channels.backlog(conn, _using("SMSMessage"), time.time(), up_to=100) == 1
+        assert campaign_channels.backlog(conn, _using("SMSMessage", "EmailMessage"), time.time(), up_to=100) == 3
         assert sms_store.queue_depths(conn, now)[queue.CAMPAIGN][0] == 2
 
 
@@ -345,6 +350,6 @@ def test_a_lapsed_campaign_lease_counts_as_due_and_a_held_one_does_not(ctx, emai
     with ctx.db.write() as conn:
         email_store.claim(conn, lane=queue.CAMPAIGN, now=now, until=now + 20, limit=3)
     with ctx.db.read() as conn:
-        assert campaign_channels.backlog(conn, frozenset({"EMAIL"}), now, up_to=100) == 1
-        assert campaign_channels.backlog(conn, frozenset({"EMAIL"}), now + 21, up_to=100) == 4
+        assert campaign_channels.backlog(conn, _using("EmailMessage"), now, up_to=100) == 1
+        assert campaign_channels.backlog(conn, _using("EmailMessage"), now + 21, up_to=100) == 4
         assert email_store.next_due(conn) == pytest.approx(now, abs=5)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from pinfold.audience.rules.imports import CHANNEL_TYPES
 from pinfold.campaigns.rules import event_filter as event_filters
 from pinfold.campaigns.rules import schedule as schedule_rules
 from pinfold.core.errors import InvalidInput
@@ -312,6 +313,11 @@ def is_loopback(host: str) -> bool:
 def check_custom_delivery(custom: dict | None, field: str) -> dict | None:
     if not custom:
         return None
+    types = custom.get("EndpointTypes") or []
+    unknown = [kind for kind in types if kind not in CHANNEL_TYPES]
+    if unknown:
+        raise InvalidInput(f"{field}.EndpointTypes: {str(unknown[0])[:32]!r} is not one of {', '.join(CHANNEL_TYPES)}",
+                           field=f"{field}.EndpointTypes")
     return {**custom, "DeliveryUri": web_url(custom.get("DeliveryUri") or "", f"{field}.DeliveryUri")}
 
 
