@@ -20,6 +20,7 @@ from pinfold.messaging import templates as template_service
 from pinfold.messaging.store import channels
 from pinfold.projects import projects as project_service
 from pinfold.projects import store as projects
+from pinfold.push import credentials as push_credentials
 from pinfold.sms import access as sms_access
 from pinfold.sms import configuration_sets as sms_sets
 from pinfold.sms import identities as sms_identities
@@ -31,6 +32,8 @@ from pinfold.tenancy import identity, organization
 from pinfold.tenancy.store import accounts, identities, tenants
 
 _TENANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_APP_ID = re.compile(r"^[A-Za-z0-9._-]{1,155}$")
+APP_KEY = "pinfold:app"  # the tenant's metadata member naming its mobile app
 SHARED_PROJECT_NAME = "shared-tenants"
 
 
@@ -48,11 +51,19 @@ def onboard(ctx: Context, caller: Caller, *, tenant_id: str, model: str, name: s
             region: str | None = None, attribute_key: str | None = None, attribute_value: str | None = None,
             metadata: dict | None = None, sms_pool: bool = False, sms_country: str = "US",
             sms_number_type: str = "SIMULATOR", sms_message_type: str = "TRANSACTIONAL",
-            sms_number: str | None = None) -> dict:
+            sms_number: str | None = None, app_id: str | None = None, own_push_credentials: bool = False) -> dict:
     """Place a new tenant as its model dictates and return the placement with tenant credentials.
-    With `sms_pool`, the tenant also gets an SMS pool and configuration set of its own (see `_setup_sms`)."""
+    With `sms_pool`, the tenant also gets an SMS pool and configuration set of its own (see `_setup_sms`).
+    `app_id` names the tenant's mobile app (its bundle id or package name), kept in its metadata;
+    `own_push_credentials` says it brings push credentials of its own. In sa-sp both are checked
+    against the shared project, which holds one push app and one in-app app (`_check_shared_app`)."""
     caller.require_organization_admin()
     check_model(model)
+    if app_id is not None and not _APP_ID.match(app_id):
+        raise InvalidInput("The app id is a bundle id or package name: 1-155 letters, digits, '.', '-' or '_'",
+                           field="app_id")
+    if APP_KEY in (metadata or {}):
+        raise InvalidInput(f"Metadata member {APP_KEY!r} is Pinfold's (the tenant's app id)", field="metadata")
     if not _TENANT_ID.match(tenant_id):
         raise InvalidInput("Tenant id must be 1-64 letters, digits, '-' or '_'", field="tenant_id")
     region = region or ctx.settings.region
@@ -74,8 +85,12 @@ def onboard(ctx: Context, caller: Caller, *, tenant_id: str, model: str, name: s
         if tenants.get_tenant(conn, tenant_id) is not None:
             raise Conflict(f"Tenant {tenant_id} already exists in the registry")
         placement = _place(ctx, conn, model, tenant_id, name or tenant_id, region, attribute_key, attribute_value)
+        if model == "sa-sp":
+            _check_shared_app(conn, tenant_id, placement["project_id"], app_id, own_push_credentials)
         now = ids.iso_now()
         extra = {sms_access.REGISTRY_KEY: placed_sms} if placed_sms else {}
+        if app_id is not None:
+            extra[APP_KEY] = app_id
         row = {"id": tenant_id, "name": name or tenant_id, "model": model, "region": region, "status": "active",
                "metadata": {**(metadata or {}), **extra}, "created_at": now, "updated_at": now, **placement}
         tenants.insert_tenant(conn, **row)
@@ -189,6 +204,28 @@ def _place_shared_project(ctx: Context, conn, tenant_id: str, region: str, attri
     if tenants.attribute_value_taken(conn, project["id"], value):
         raise Conflict(f"Another tenant in the shared project already uses {key}={value!r}")
     return {"account_id": account_id, "project_id": project["id"], "attribute_key": key, "attribute_value": value}
+
+
+def _check_shared_app(conn, tenant_id: str, project_id: str, app_id: str | None, own_push_credentials: bool) -> None:
+    """An sa-sp tenant shares the project's one push app and one in-app app (the design brief): one
+    bringing push credentials of its own, or an app other than the project's, is refused. The
+    project's app is the bundle id of its APNs channels, else the app its sa-sp tenants named."""
+    instead = "onboard it as sa-mp or ma-mp, where the tenant's project is its own"
+    if own_push_credentials:
+        raise InvalidInput(f"Tenant {tenant_id} brings its own push credentials, but sa-sp tenants share one project "
+                           f"and a project holds one set of push credentials (APNs, FCM, Baidu, ADM): {instead}",
+                           field="own_push_credentials")
+    if app_id is None:
+        return
+    apps = {channel["document"].get("BundleId") for channel in channels.list_project(conn, project_id)
+            if channel["channel_type"] in push_credentials.APNS_KINDS} - {None}
+    if not apps:
+        apps = {(row["metadata"] or {}).get(APP_KEY) for row in tenants.list_tenants(conn, model="sa-sp")
+                if row["project_id"] == project_id} - {None}
+    if apps and app_id not in apps:
+        raise InvalidInput(f"Tenant {tenant_id}'s app {app_id} is not the shared project's app "
+                           f"({', '.join(sorted(apps))}): sa-sp tenants share one project, which holds one push app "
+                           f"and one in-app app; {instead}", field="app_id")
 
 
 def _shared_project(conn, account_id: str, region: str) -> dict | None:

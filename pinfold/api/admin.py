@@ -70,6 +70,11 @@ class OnboardRequest(BaseModel):
     sms_message_type: Literal["TRANSACTIONAL", "PROMOTIONAL"] = "TRANSACTIONAL"
     sms_number: str | None = Field(default=None, max_length=256,
                                    description="sms_pool: an existing number of the shared account, not a new one")
+    app_id: str | None = Field(default=None, max_length=155,
+                               description="the tenant's mobile app (bundle id or package name); in sa-sp it must be "
+                                           "the shared project's")
+    own_push_credentials: bool = Field(default=False, description="the tenant brings push credentials of its own "
+                                                                  "(refused in sa-sp)")
 
 
 class Credentials(BaseModel):

@@ -29,6 +29,11 @@ def onboard(tenant_id: str, model: str = typer.Option(..., help="sa-sp | sa-mp |
             sms_message_type: str = typer.Option("TRANSACTIONAL", help="--sms-pool: TRANSACTIONAL | PROMOTIONAL"),
             sms_number: str | None = typer.Option(None, help="--sms-pool: an existing number of the shared "
                                                   "account (id, E.164 or ARN) instead of a new one"),
+            app_id: str | None = typer.Option(None, help="the tenant's mobile app (bundle id or package name); "
+                                              "in sa-sp it must be the shared project's"),
+            own_push_credentials: bool = typer.Option(False, "--own-push-credentials",
+                                                      help="the tenant brings its own push credentials (refused "
+                                                           "in sa-sp)"),
             data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Place a tenant as its model dictates; print the placement and tenant credentials as JSON."""
     try:
@@ -40,7 +45,7 @@ def onboard(tenant_id: str, model: str = typer.Option(..., help="sa-sp | sa-mp |
         ctx, operator(ctx), tenant_id=tenant_id, model=model, name=name, region=region,
         attribute_key=attribute_key, attribute_value=attribute_value, metadata=extra, sms_pool=sms_pool,
         sms_country=sms_country, sms_number_type=sms_number_type, sms_message_type=sms_message_type,
-        sms_number=sms_number))
+        sms_number=sms_number, app_id=app_id, own_push_credentials=own_push_credentials))
     print_result(result, True)
 
 

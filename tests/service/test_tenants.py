@@ -124,3 +124,37 @@ def test_database_errors_never_carry_the_values_they_were_given(ctx):
     with pytest.raises(sa.exc.DBAPIError) as caught, ctx.db.read() as conn:
         conn.execute(sa.text("SELECT * FROM no_such_table WHERE secret = :value"), {"value": "hunter2-secret"})
     assert "hunter2-secret" not in str(caught.value)
+
+
+def test_sa_sp_refuses_a_tenant_whose_app_is_not_the_shared_projects(ctx):
+    from pinfold.core.errors import InvalidInput
+    from pinfold.messaging import channels
+    from pinfold.tenancy.store import tenants as registry
+    from tests.push_fakes import apple_key
+
+    admin = operator(ctx)
+    first = tenants.onboard(ctx, admin, tenant_id="first", model="sa-sp", app_id="com.example.shop")["tenant"]
+    assert first["metadata"][tenants.APP_KEY] == "com.example.shop"
+    tenants.onboard(ctx, admin, tenant_id="same-app", model="sa-sp", app_id="com.example.shop")
+    refusals = []
+    for tenant_id, options in (("other-app", {"app_id": "com.example.other"}),
+                               ("own-keys", {"own_push_credentials": True})):
+        with pytest.raises(InvalidInput) as refused:
+            tenants.onboard(ctx, admin, tenant_id=tenant_id, model="sa-sp", **options)
+        refusals.append(refused.value)
+        with ctx.db.read() as conn:
+            assert registry.get_tenant(conn, tenant_id) is None  # nothing was placed
+    assert [r.field for r in refusals] == ["app_id", "own_push_credentials"]
+    assert all("sa-mp or ma-mp" in r.message for r in refusals)
+    # The shared project's APNs channel names its app from now on.
+    owner = caller_for_credentials(ctx, tenants.create_access_key(ctx, admin, scope="account",
+                                                                  account_id=first["account_id"]))
+    channels.update(ctx, owner, first["project_id"], "APNS", {
+        "TokenKey": apple_key(), "TokenKeyId": "ABC123DEFG", "TeamId": "TEAM123456", "BundleId": "com.example.app"})
+    with pytest.raises(InvalidInput, match=r"not the shared project's app \(com.example.app\)"):
+        tenants.onboard(ctx, admin, tenant_id="late", model="sa-sp", app_id="com.example.shop")
+    tenants.onboard(ctx, admin, tenant_id="fits", model="sa-sp", app_id="com.example.app")
+    # In sa-mp and ma-mp the project is the tenant's own: any app, its own credentials.
+    for model in ("sa-mp", "ma-mp"):
+        tenants.onboard(ctx, admin, tenant_id=f"own-{model}", model=model, app_id="com.example.other",
+                        own_push_credentials=True)

@@ -131,6 +131,13 @@ def test_a_tenant_cannot_be_placed_in_a_region_that_is_not_served(server):
     assert admin_request(server, server.admin, "GET", "/admin/v1/tenants/elsewhere").status_code == 404
 
 
+def test_an_sa_sp_tenant_with_its_own_push_credentials_is_refused_naming_the_other_models(server):
+    response = admin_request(server, server.admin, "POST", "/admin/v1/tenants",
+                             {"tenant_id": "own-app-keys", "model": "sa-sp", "own_push_credentials": True})
+    assert response.status_code == 400 and "sa-mp or ma-mp" in response.json()["error"]["message"]
+    assert admin_request(server, server.admin, "GET", "/admin/v1/tenants/own-app-keys").status_code == 404
+
+
 def test_unknown_admin_routes_and_methods_answer_in_the_admin_shape(server):
     missing = admin_request(server, server.admin, "GET", "/admin/v1/nothing-here")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
