@@ -24,7 +24,7 @@ from pinfold.custom.rules import signing
 from pinfold.custom.store import calls as store
 from pinfold.sending import queue
 from pinfold.sending.channel import Outcome
-from pinfold.sending.outcomes import retry_at
+from pinfold.sending.outcomes import answered, started
 from pinfold.sending.quota import rate_excess
 
 CLAIM_LIMIT = 50  # calls a pass claims at once
@@ -33,21 +33,11 @@ WAITING = "waiting"  # held at the gate by a call rate: back to the queue, the a
 
 
 @dataclass(eq=False)
-class Claimed:
-    row: dict
-    claimed_at: float
-    held: tuple[str, str] | None = None  # (status, why) when it is not sent
+class Claimed(queue.Claimed):
+    """A claimed call; `held` is (status, why) when it is not sent."""
+
     wait_until: float | None = None  # when a call held by the rates may go
     call: OutgoingCall | None = None
-    outcome: Outcome | None = None
-
-    @property
-    def id(self) -> str:
-        return self.row["id"]
-
-    @property
-    def taken_over(self) -> bool:
-        return self.row["taken_over"]
 
 
 def rate_keys(row: dict) -> list[str]:
@@ -138,24 +128,10 @@ class CustomChannel(queue.StoreQueue):
 
 
 def _decide(item: Claimed, now: float) -> dict:
-    row = item.row
-    result = {"id": row["id"], "account": row["account_id"], "attempts": row["attempts"] + 1,
-              "sent_at": row["sent_at"], "due_at": now, "remote_id": None}
-    if item.held is not None:
-        status, detail = item.held
-        if status == WAITING:
-            return {**result, "attempts": row["attempts"], "status": "queued", "due_at": item.wait_until,
-                    "detail": detail}
-        return {**result, "attempts": row["attempts"], "status": status, "detail": detail}
-    outcome = item.outcome
-    result["detail"] = outcome.detail
-    if outcome.status == "delivered":
-        return {**result, "status": "delivered", "sent_at": now}
-    if outcome.status in ("permanent", "skipped"):
-        return {**result, "status": "failed"}
-    expires_at = row["message"]["expires_at"]
-    due = retry_at(now=now, created_at=row["created_at"], attempts=row["attempts"],
-                   budget=expires_at - row["created_at"], first_wait=FIRST_RETRY_SECONDS)
-    if due is None or due > expires_at:
-        return {**result, "status": "expired", "detail": f"not taken before it expired ({outcome.detail})"}
-    return {**result, "status": "queued", "due_at": due}
+    if item.held is None:
+        return answered(item.row, item.outcome, now=now, first_wait=FIRST_RETRY_SECONDS)
+    status, detail = item.held
+    result = {**started(item.row, now=now), "attempts": item.row["attempts"], "detail": detail}
+    if status == WAITING:  # back to the queue until the rates have room; the attempt does not count
+        return {**result, "status": "queued", "due_at": item.wait_until}
+    return {**result, "status": status}

@@ -561,61 +561,44 @@ sms_messages = sa.Table(
 
 # --- push (migration 0017) ----------------------------------------------------------------------------
 
-# Outgoing pushes: one row per push recipient of a Pinpoint send, with its state (push/store/messages.py).
-push_messages = sa.Table(
-    "push_messages", metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("account_id", sa.String(12), nullable=False),
-    sa.Column("region", sa.String(32), nullable=False),
-    sa.Column("project_id", sa.String(32), nullable=False),
-    sa.Column("tenant_id", sa.String(64)),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("due_at", sa.Float, nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("message", JsonText, nullable=False),  # platform, token, payload, headers, endpoint, expiry...
-    sa.Column("detail", sa.Text),
-    sa.Column("remote_id", sa.String(256)),  # the provider's id: APNs' apns-id, FCM's message name
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("sent_at", sa.Float),
-    sa.Column("lane", sa.SmallInteger, nullable=False),
-    sa.Column("activity_id", sa.String(32)),
-    sa.Index("ix_push_messages_due", "lane", "due_at", sqlite_where=sa.text("status IN ('queued', 'sending')"),
-             postgresql_where=sa.text("status IN ('queued', 'sending')")),
-    sa.Index("ix_push_messages_leased", "lane", "due_at", sqlite_where=sa.text("status = 'sending'"),
-             postgresql_where=sa.text("status = 'sending'")),
-    sa.Index("ix_push_messages_activity", "activity_id", sqlite_where=sa.text("activity_id IS NOT NULL"),
-             postgresql_where=sa.text("activity_id IS NOT NULL")),
-    sa.Index("ix_push_messages_created", "created_at"),
-)
+def _queue_table(name: str) -> sa.Table:
+    """A channel's queue of the TableQueue discipline (sending/queue.py): one row per message, what the
+    send resolved in `message`, the lane and the due time indexed as the claims read them."""
+    waiting, leased = sa.text("status IN ('queued', 'sending')"), sa.text("status = 'sending'")
+    named = sa.text("activity_id IS NOT NULL")
+    return sa.Table(
+        name, metadata,
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("account_id", sa.String(12), nullable=False),
+        sa.Column("region", sa.String(32), nullable=False),
+        sa.Column("project_id", sa.String(32), nullable=False),
+        sa.Column("tenant_id", sa.String(64)),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("due_at", sa.Float, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("message", JsonText, nullable=False),
+        sa.Column("detail", sa.Text),
+        sa.Column("remote_id", sa.String(256)),  # the remote's id: APNs' apns-id, FCM's message name
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("sent_at", sa.Float),
+        sa.Column("lane", sa.SmallInteger, nullable=False),
+        sa.Column("activity_id", sa.String(32)),
+        sa.Index(f"ix_{name}_due", "lane", "due_at", sqlite_where=waiting, postgresql_where=waiting),
+        sa.Index(f"ix_{name}_leased", "lane", "due_at", sqlite_where=leased, postgresql_where=leased),
+        sa.Index(f"ix_{name}_activity", "activity_id", sqlite_where=named, postgresql_where=named),
+        sa.Index(f"ix_{name}_created", "created_at"),
+    )
+
+
+# Outgoing pushes: one row per push recipient of a Pinpoint send, with its state (push/store/messages.py);
+# platform, token, payload, headers, endpoint and expiry in `message`.
+push_messages = _queue_table("push_messages")
 
 # --- custom channels (migration 0018) -----------------------------------------------------------------
 
-# Outgoing webhook calls of the custom channel, each carrying up to 50 endpoints of a campaign's slice.
-custom_calls = sa.Table(
-    "custom_calls", metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("account_id", sa.String(12), nullable=False),
-    sa.Column("region", sa.String(32), nullable=False),
-    sa.Column("project_id", sa.String(32), nullable=False),
-    sa.Column("tenant_id", sa.String(64)),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("due_at", sa.Float, nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("message", JsonText, nullable=False),  # the URL, the payload, the endpoint ids, the expiry
-    sa.Column("detail", sa.Text),
-    sa.Column("remote_id", sa.String(256)),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("sent_at", sa.Float),
-    sa.Column("lane", sa.SmallInteger, nullable=False),
-    sa.Column("activity_id", sa.String(32)),
-    sa.Index("ix_custom_calls_due", "lane", "due_at", sqlite_where=sa.text("status IN ('queued', 'sending')"),
-             postgresql_where=sa.text("status IN ('queued', 'sending')")),
-    sa.Index("ix_custom_calls_leased", "lane", "due_at", sqlite_where=sa.text("status = 'sending'"),
-             postgresql_where=sa.text("status = 'sending'")),
-    sa.Index("ix_custom_calls_activity", "activity_id", sqlite_where=sa.text("activity_id IS NOT NULL"),
-             postgresql_where=sa.text("activity_id IS NOT NULL")),
-    sa.Index("ix_custom_calls_created", "created_at"),
-)
+# Outgoing webhook calls of the custom channel, each carrying up to 50 endpoints of a campaign's slice:
+# the URL, the payload, the endpoint ids and the expiry in `message`.
+custom_calls = _queue_table("custom_calls")
 
 # The custom channel's call rates: one cell-rate limiter per account and per tenant.
 custom_call_rates = sa.Table(

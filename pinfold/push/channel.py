@@ -43,23 +43,11 @@ StoredChannel = Callable[[object, str, str], dict | None]  # (conn, project id, 
 
 
 @dataclass(eq=False)
-class Claimed:
-    """A claimed push with everything a pass learns about it."""
+class Claimed(queue.Claimed):
+    """A claimed push; `held` is (status, why) when it is not sent."""
 
-    row: dict
-    claimed_at: float
-    held: tuple[str, str] | None = None  # (status, why) when it is not sent
     route: tuple | None = None
     push: OutgoingPush | None = None
-    outcome: Outcome | None = None
-
-    @property
-    def id(self) -> str:
-        return self.row["id"]
-
-    @property
-    def taken_over(self) -> bool:
-        return self.row["taken_over"]
 
 
 class Gateways:

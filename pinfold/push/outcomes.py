@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pinfold.audience import endpoints
 from pinfold.push.adapters.base import dead_token
-from pinfold.sending.outcomes import retry_at
+from pinfold.sending.outcomes import answered, started
 
 FIRST_RETRY_SECONDS = 10.0
 
@@ -35,21 +35,7 @@ def decide(conn, group: list, *, now: float) -> tuple[list[dict], list[dict]]:
 
 
 def _decide(item, now: float) -> dict:
-    row = item.row
-    result = {"id": row["id"], "account": row["account_id"], "attempts": row["attempts"] + 1,
-              "sent_at": row["sent_at"], "due_at": now, "remote_id": None}
     if item.held is not None:
         status, detail = item.held
-        return {**result, "attempts": row["attempts"], "status": status, "detail": detail}
-    outcome = item.outcome
-    result.update(remote_id=outcome.remote_id, detail=outcome.detail)
-    if outcome.status == "delivered":
-        return {**result, "status": "delivered", "sent_at": now}
-    if outcome.status in ("permanent", "skipped"):
-        return {**result, "status": "failed"}
-    expires_at = row["message"]["expires_at"]
-    due = retry_at(now=now, created_at=row["created_at"], attempts=row["attempts"],
-                   budget=expires_at - row["created_at"], first_wait=FIRST_RETRY_SECONDS)
-    if due is None or due > expires_at:
-        return {**result, "status": "expired", "detail": f"not taken before it expired ({outcome.detail})"}
-    return {**result, "status": "queued", "due_at": due}
+        return {**started(item.row, now=now), "attempts": item.row["attempts"], "status": status, "detail": detail}
+    return answered(item.row, item.outcome, now=now, first_wait=FIRST_RETRY_SECONDS)

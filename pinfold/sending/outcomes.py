@@ -41,3 +41,26 @@ def retry_at(*, now: float, created_at: float, attempts: int, budget: float, fir
     if now - created_at >= budget:
         return None
     return now + min(first_wait * 2 ** attempts, MAX_RETRY_WAIT)
+
+
+def started(row: dict, *, now: float) -> dict:
+    """A TableQueue message's result before its outcome is known: one more attempt, due now."""
+    return {"id": row["id"], "account": row["account_id"], "attempts": row["attempts"] + 1,
+            "sent_at": row["sent_at"], "due_at": now, "remote_id": None}
+
+
+def answered(row: dict, outcome, *, now: float, first_wait: float) -> dict:
+    """The result of a message a remote answered (a push provider, a webhook): `delivered`, `failed`
+    for good, or `queued` again with doubling waits from `first_wait` until the message's
+    `expires_at`, then `expired`."""
+    result = {**started(row, now=now), "remote_id": outcome.remote_id, "detail": outcome.detail}
+    if outcome.status == "delivered":
+        return {**result, "status": "delivered", "sent_at": now}
+    if outcome.status in ("permanent", "skipped"):
+        return {**result, "status": "failed"}
+    expires_at = row["message"]["expires_at"]
+    due = retry_at(now=now, created_at=row["created_at"], attempts=row["attempts"],
+                   budget=expires_at - row["created_at"], first_wait=first_wait)
+    if due is None or due > expires_at:
+        return {**result, "status": "expired", "detail": f"not taken before it expired ({outcome.detail})"}
+    return {**result, "status": "queued", "due_at": due}

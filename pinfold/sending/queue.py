@@ -15,10 +15,13 @@ claim is a range scan of one lane in due order, with no sort.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+from pinfold.db.database import execute_many
 
 TRANSACTIONAL, CAMPAIGN = 0, 1  # the lanes: each is claimed on its own, by a worker of its own
 LANES = (TRANSACTIONAL, CAMPAIGN)
@@ -160,3 +163,75 @@ class StoreQueue:
 
     def finish(self, conn, results: list[dict], *, held_until: float) -> int:
         return self.queue_store.finish_held(conn, results, held_until=held_until)
+
+
+_FINISH_COLUMNS = ("status", "due_at", "attempts", "sent_at", "detail", "remote_id")
+
+
+class TableQueue:
+    """The queue operations on one channel's table of this discipline (sms_messages, push_messages,
+    custom_calls: one row per message, its resolved content in `message`), as its store module
+    offers them to the channel (StoreQueue's `queue_store`) and to the campaigns."""
+
+    def __init__(self, table: sa.Table) -> None:
+        self.table = table
+        self._claimed = [table.c[name] for name in ("id", "account_id", "region", "project_id", "tenant_id",
+                                                    "message", "attempts", "sent_at", "created_at", "due_at")]
+
+    def add_many(self, conn: Connection, rows: list[dict]) -> None:
+        """Queue messages in one statement, each due at its `due_at` (else at its creation); a
+        message a campaign activity queued (its `activity_id`) goes in the campaign lane."""
+        conn.execute(self.table.insert(), [
+            {"status": "queued", "due_at": row["created_at"], "attempts": 0, "activity_id": None, **row,
+             "lane": lane_of(row.get("activity_id"))} for row in rows])
+
+    def any_due(self, conn: Connection, *, lanes: tuple[int, ...], now: float) -> bool:
+        return any_due(conn, self.table, lanes, now=now)
+
+    def claim(self, conn: Connection, *, lane: int, now: float, until: float, limit: int) -> list[dict]:
+        return claim(conn, self.table, self._claimed, lane=lane, now=now, until=until, limit=limit)
+
+    def renew(self, conn: Connection, ids: list[str], *, held_until: float, until: float) -> int:
+        return renew(conn, self.table, ids, held_until=held_until, until=until)
+
+    def still_held(self, conn: Connection, ids: list[str], *, held_until: float) -> set[str]:
+        return still_held(conn, self.table, ids, held_until=held_until)
+
+    def finish_held(self, conn: Connection, results: list[dict], *, held_until: float) -> int:
+        """Record the outcomes (id, status, due_at, attempts, sent_at, detail, remote_id) of those
+        messages still held under the lease that runs out at `held_until`; returns how many were."""
+        rows = [(r["status"], r["due_at"], r["attempts"], r["sent_at"], r["detail"], r.get("remote_id"), r["id"],
+                 "sending", held_until) for r in results]
+        return execute_many(conn, self.table, "update", _FINISH_COLUMNS, rows, ("id", "status", "due_at"))
+
+    def due_now(self, conn: Connection, lane: int, now: float, *, up_to: int) -> int:
+        return due_now(conn, self.table, lane, now, up_to=up_to)
+
+    def activity_progress(self, conn: Connection, activity_ids: list[str]) -> dict[str, int]:
+        return activity_progress(conn, self.table, activity_ids)
+
+    def queue_depths(self, conn: Connection, now: float) -> dict[int, tuple[int, float]]:
+        return depths(conn, self.table, now)
+
+    def get(self, conn: Connection, message_id: str) -> dict | None:
+        found = conn.execute(sa.select(self.table).where(self.table.c.id == message_id)).mappings().first()
+        return dict(found) if found else None
+
+
+@dataclass(eq=False)
+class Claimed:
+    """A claimed message of a TableQueue with what a pass learns about it: why it is held back at the
+    gate, if it is, and its adapter's outcome. Channels add what they build on the way."""
+
+    row: dict
+    claimed_at: float
+    held: Any = None
+    outcome: Any = None
+
+    @property
+    def id(self) -> str:
+        return self.row["id"]
+
+    @property
+    def taken_over(self) -> bool:
+        return self.row["taken_over"]

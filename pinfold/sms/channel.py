@@ -24,22 +24,10 @@ SIMULATOR_ROUTE = "simulator"
 
 
 @dataclass(eq=False)
-class Claimed:
-    """A claimed message with everything a pass learns about it."""
+class Claimed(queue.Claimed):
+    """A claimed text; `held` is the record status it is held back with (TTL_EXPIRED, OPTED_OUT)."""
 
-    row: dict
-    claimed_at: float
-    held: str | None = None  # the record status it is held back with (TTL_EXPIRED, OPTED_OUT)
     text: OutgoingText | None = None
-    outcome: Outcome | None = None
-
-    @property
-    def id(self) -> str:
-        return self.row["id"]
-
-    @property
-    def taken_over(self) -> bool:
-        return self.row["taken_over"]
 
 
 class SmsChannel(queue.StoreQueue):

@@ -14,12 +14,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from pinfold.db.database import execute_many
 from pinfold.db.tables import sms_messages as table
 from pinfold.sending import queue
 
 WAITING = queue.WAITING
-_FINISH_COLUMNS = ("status", "due_at", "attempts", "sent_at", "detail", "remote_id")
 
 
 def add(conn: Connection, row: dict) -> None:
@@ -27,49 +25,11 @@ def add(conn: Connection, row: dict) -> None:
     add_many(conn, [row])
 
 
-def add_many(conn: Connection, rows: list[dict]) -> None:
-    """Queue messages in one statement (an executemany: a request's texts do not each pay for an INSERT);
-    each is due at its own `due_at` when it has one, else now. A text a campaign activity queued (its
-    `activity_id`) goes in the campaign lane."""
-    conn.execute(table.insert(), [{"status": "queued", "due_at": row["created_at"], "attempts": 0,
-                                   "activity_id": None, **row, "lane": queue.lane_of(row.get("activity_id"))}
-                                  for row in rows])
-
-
-# What a claim returns of each message.
-_CLAIMED = [table.c.id, table.c.account_id, table.c.region, table.c.project_id, table.c.tenant_id, table.c.message,
-            table.c.attempts, table.c.sent_at, table.c.created_at, table.c.due_at]
-
-
-def any_due(conn: Connection, *, lanes: tuple[int, ...], now: float) -> bool:
-    return queue.any_due(conn, table, lanes, now=now)
-
-
-def claim(conn: Connection, *, lane: int, now: float, until: float, limit: int) -> list[dict]:
-    """Take up to `limit` due messages of one lane, held until `until` (sending/queue.py: the
-    discipline every channel's queue shares)."""
-    return queue.claim(conn, table, _CLAIMED, lane=lane, now=now, until=until, limit=limit)
-
-
-def renew(conn: Connection, ids: list[str], *, held_until: float, until: float) -> int:
-    return queue.renew(conn, table, ids, held_until=held_until, until=until)
-
-
-def still_held(conn: Connection, ids: list[str], *, held_until: float) -> set[str]:
-    return queue.still_held(conn, table, ids, held_until=held_until)
-
-
-def finish_held(conn: Connection, results: list[dict], *, held_until: float) -> int:
-    """Record the outcomes (id, status, due_at, attempts, sent_at, detail, remote_id) of those
-    messages still held under the lease that runs out at `held_until`; returns how many were."""
-    rows = [(r["status"], r["due_at"], r["attempts"], r["sent_at"], r["detail"], r.get("remote_id"), r["id"],
-             "sending", held_until) for r in results]
-    return execute_many(conn, table, "update", _FINISH_COLUMNS, rows, ("id", "status", "due_at"))
-
-
-def get(conn: Connection, message_id: str) -> dict | None:
-    found = conn.execute(sa.select(table).where(table.c.id == message_id)).mappings().first()
-    return dict(found) if found else None
+_queue = queue.TableQueue(table)
+add_many, any_due, claim, renew = _queue.add_many, _queue.any_due, _queue.claim, _queue.renew
+still_held, finish_held = _queue.still_held, _queue.finish_held
+due_now, activity_progress = _queue.due_now, _queue.activity_progress
+queue_depths, get = _queue.queue_depths, _queue.get
 
 
 def get_many(conn: Connection, message_ids: list[str]) -> dict[str, dict]:
@@ -84,20 +44,6 @@ def get_many(conn: Connection, message_ids: list[str]) -> dict[str, dict]:
 def counts(conn: Connection) -> dict[str, int]:
     """Messages per status."""
     return dict(conn.execute(sa.select(table.c.status, sa.func.count()).group_by(table.c.status)).all())
-
-
-def activity_progress(conn: Connection, activity_ids: list[str]) -> dict[str, int]:
-    return queue.activity_progress(conn, table, activity_ids)
-
-
-def queue_depths(conn: Connection, now: float) -> dict[int, tuple[int, float]]:
-    """Per lane: (messages waiting or being sent, seconds the most overdue has waited past its due time)."""
-    return queue.depths(conn, table, now)
-
-
-def due_now(conn: Connection, lane: int, now: float, *, up_to: int) -> int:
-    """One lane's messages due by `now`, counted up to `up_to`."""
-    return queue.due_now(conn, table, lane, now, up_to=up_to)
 
 
 def purge(conn: Connection, before: float) -> int:
