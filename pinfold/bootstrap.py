@@ -43,6 +43,7 @@ from pinfold.events.sinks.streams import ProjectStreams
 from pinfold.messaging import channels as channel_service
 from pinfold.push.delivery import PushDelivery
 from pinfold.push.store import messages as push_messages
+from pinfold.reputation.tally import ReputationTally
 from pinfold.sending import queue as sending_queue
 from pinfold.sms import reports as sms_reports
 from pinfold.sms.adapters.kannel import KannelGateway
@@ -108,13 +109,14 @@ def app_from_env():
 
 def event_pump(ctx: Context) -> Pump:
     """The pump with every sink it feeds (one pump per database runs at a time, by lease): the lake,
-    projects' event streams, and SES configuration sets' event destinations."""
+    projects' event streams, SES configuration sets' event destinations, campaign triggers and the
+    reputation tally."""
     settings, s3 = ctx.settings, S3Settings.of(ctx.settings)
     outlets = Outlets(settings.nats_url, s3)  # one NATS connection and one writer per location for all
     lake = LakeSink(Lake(settings.resolved_lake_url, s3), settings.lake_roll_rows, settings.lake_roll_seconds)
     return Pump(ctx, sources=[Always(lake), ProjectStreams(outlets, settings.firehose_location),
                               SesDestinations(ctx, outlets), SmsDestinations(outlets, settings.firehose_location),
-                              CampaignTriggers(ctx)])
+                              CampaignTriggers(ctx), ReputationTally(ctx)])
 
 
 def email_delivery(ctx: Context, *, listen: bool = True) -> EmailDelivery:

@@ -135,6 +135,14 @@ class Settings(BaseSettings):
     fcm_url: str = setting("https://fcm.googleapis.com", "FCM HTTP v1's address (`providers`)")
     push_ca_bundle: str = setting("", "a PEM file of the certificate authorities push providers are checked "
                                       "against", shown="the system's")
+    reputation_min_volume: int = setting(
+        200, "sends a bounce or complaint window must hold before its rate is judged (SES's representative "
+             "volume)", ge=1, le=1_000_000)
+    reputation_count_simulator: bool = setting(
+        True, "count mail to the built-in simulator's addresses in reputation (SES does not), so pausing can be "
+              "tried on the embedded defaults")
+    reputation_webhook: str = setting("", "a URL told of every reputation finding (a signed JSON POST)",
+                                      shown="none")
     custom_calls_per_second: float = setting(
         20.0, "custom-channel webhook calls per second per account (each call carries up to 50 endpoints)", gt=0,
         le=10_000)

@@ -191,6 +191,8 @@ def _read(conn, activity_id: str, now: float, size: int, queue_bound: int) -> Sl
     caller = project and run_caller(conn, campaign, project, activity_id)
     if caller is None:
         return None
+    if _paused(conn, campaign, project):
+        return None  # held while its tenant's sending is paused (reputation); it goes on once resumed
     definition = campaign_store.get_version(conn, campaign["id"], activity["campaign_version"])["definition"]
     settings = treatments.treatment(definition, activity["treatment_id"])
     kinds = channels.channel_types(settings)
@@ -212,6 +214,13 @@ def _read(conn, activity_id: str, now: float, size: int, queue_bound: int) -> Sl
                            kinds, activity["scheduled_at"], now, today)
     return Slice(activity, campaign, definition, settings, project, caller, audience.sort(members, terms, held),
                   held, last, today)
+
+
+def _paused(conn, campaign: dict, project: dict) -> bool:
+    """Whether the tenant a campaign sends for has its sending paused: the campaign's own tenant (sa-sp),
+    else the tenant whose project it is (sa-mp, ma-mp)."""
+    tenant_id = campaign["tenant_id"] or tenant_store.owners_in_project(conn, project["id"]).get(None)
+    return tenant_id is not None and tenant_store.sending_paused(conn, tenant_id)
 
 
 def filter_hook(piece: Slice, now: float, poster: hook.Poster) -> None:

@@ -154,6 +154,9 @@ tenants = sa.Table(
     sa.Column("metadata", Json, nullable=False),
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("updated_at", sa.String(32), nullable=False),
+    # Reputation (migration 0019): the policy its rates are judged by, and whether its sending is paused.
+    sa.Column("reputation_policy", sa.String(16), nullable=False, server_default="STANDARD"),
+    sa.Column("sending_paused", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_tenants_project", "project_id"),
     sa.Index("ix_tenants_account", "account_id"),
 )
@@ -308,6 +311,10 @@ ses_tenants = sa.Table(
     sa.Column("suppression_scope", sa.String(16), nullable=False),  # ACCOUNT | TENANT
     sa.Column("suppressed_reasons", Json, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    # Reputation (migration 0019): the policy (STANDARD | STRICT | NONE) and Pinfold's own pause
+    # (AwsSesManagedStatus); `sending_status` above is the customer-managed one.
+    sa.Column("reputation_policy", sa.String(16), nullable=False, server_default="STANDARD"),
+    sa.Column("managed_status", sa.String(16), nullable=False, server_default="ENABLED"),
     sa.Index("ix_ses_tenants_registry", "registry_tenant_id"),
 )
 
@@ -605,6 +612,50 @@ custom_call_rates = sa.Table(
     "custom_call_rates", metadata,
     sa.Column("key", sa.String(160), primary_key=True),  # "account:<id>/<region>" or "tenant:<id>"
     sa.Column("tat", sa.Float, nullable=False),  # the limiter's theoretical arrival time
+)
+
+# --- reputation (migration 0019) ---------------------------------------------------------------------
+
+# Sends, hard bounces and complaints per scope (account, configuration set, SES tenant, registry tenant)
+# and hour (epoch hours): the windows rates are judged over are sums of these.
+reputation_counts = sa.Table(
+    "reputation_counts", metadata,
+    sa.Column("scope", sa.String(16), primary_key=True),  # account | config_set | ses_tenant | tenant
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("hour", sa.BigInteger, primary_key=True),
+    sa.Column("sends", sa.BigInteger, nullable=False),
+    sa.Column("bounces", sa.BigInteger, nullable=False),
+    sa.Column("complaints", sa.BigInteger, nullable=False),
+)
+
+# The level each scope's rates were last judged at (NONE | REVIEW | PAUSE): a crossing is noticed once.
+reputation_levels = sa.Table(
+    "reputation_levels", metadata,
+    sa.Column("scope", sa.String(16), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("bounce_level", sa.String(8), nullable=False),
+    sa.Column("complaint_level", sa.String(8), nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# Every finding, pause and resume, with who made it (pinfold for automatic ones, else the principal).
+reputation_history = sa.Table(
+    "reputation_history", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),  # FINDING | PAUSED | RESUMED
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("detail", JsonText, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Index("ix_reputation_history_key", "scope", "key", "at"),
+)
+
+# The outbox position the tally has counted up to, moved in the transaction that counts.
+reputation_cursor = sa.Table(
+    "reputation_cursor", metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
 )
 
 # --- campaigns (migration 0016) ----------------------------------------------------------------------

@@ -21,12 +21,14 @@ from pinfold.core.access import Caller
 from pinfold.core.arns import ses_identity_arn
 from pinfold.core.errors import Forbidden, InvalidInput, MessageRejected, NotFound, SendingPaused
 from pinfold.db.database import after_commit
+from pinfold.email.rules import sending_status
 from pinfold.email.store import account as email_account
 from pinfold.email.store import configuration_sets
 from pinfold.email.store import identities as email_identities
 from pinfold.email.store import messages as store
 from pinfold.email.store import tenants as ses_tenants
 from pinfold.sending import queue
+from pinfold.tenancy.store import tenants as registry
 
 MAX_RECIPIENTS = 50  # per message, as SES allows
 SIMULATOR_DOMAIN = "simulator.amazonses.com"
@@ -109,9 +111,15 @@ def recipient_problem(conn, sender: Sender, caller: Caller, addresses: list[str]
 
 
 def take_quota(conn, sender: Sender, count: int) -> None:
-    """Count `count` messages against the account's quota and rate (raises when over either)."""
-    if sender.ses_tenant is not None and sender.ses_tenant["sending_status"] == "DISABLED":
+    """Count `count` messages against the account's quota and rate (raises when over either, and
+    SendingPaused when the SES tenant or the registry tenant sending is paused)."""
+    if sender.ses_tenant is not None and sending_status.of_tenant(sender.ses_tenant) == "DISABLED":
         raise SendingPaused(f"Sending is paused for tenant {sender.ses_tenant['name']}")
+    if sender.tenant_id is not None:
+        tenant = registry.get_tenant(conn, sender.tenant_id)
+        if tenant is not None and tenant["sending_paused"]:
+            raise SendingPaused(f"Sending is paused for tenant {sender.tenant_id}: its bounce or complaint rate "
+                                "crossed its reputation policy (the operator resumes it)")
     email_account.take_quota(conn, sender.account_id, sender.region, count, time.time())
 
 
@@ -194,7 +202,7 @@ def _ses_tenant(conn, caller: Caller, account_id: str, region: str, tenant_name:
 
 def _check_tenant_resources(conn, tenant: dict, account_id: str, region: str, identity: dict,
                             found_set: dict | None) -> None:
-    if tenant["sending_status"] == "DISABLED":
+    if sending_status.of_tenant(tenant) == "DISABLED":
         raise SendingPaused(f"Sending is paused for tenant {tenant['name']}")
     associated = ses_tenants.resources(conn, account_id, region, tenant["name"])
     if ses_identity_arn(region, account_id, identity["identity"]) not in associated:

@@ -46,7 +46,8 @@ def event_row(origin: Origin, event_type: str, *, client_id: str, mail: dict, de
     merged = {**(definition.get("attributes") or {}), **(attributes or {})}
     record = email_event(origin, event_id=event_id, event_type=event_type, client_id=client_id, mail=mail,
                          detail=detail, event_timestamp=event_ms, arrival_timestamp=now_ms, attributes=merged,
-                         configuration_set=batch.get("configuration_set"), tags=definition.get("tags"))
+                         configuration_set=batch.get("configuration_set"), tags=definition.get("tags"),
+                         ses_tenant=batch.get("ses_tenant"))
     return {"event_id": event_id, "account_id": origin.account_id, "region": origin.region,
             "project_id": origin.project_id, "tenant_id": origin.tenant_id, "event_type": event_type,
             "arrival_ms": now_ms, "record": record}

@@ -17,6 +17,7 @@ from pinfold.core.paging import after_key, limit_of, page_of
 from pinfold.core.tags import check_tags
 from pinfold.db.database import lock_keys
 from pinfold.email.access import is_admin, own_tenant, require_admin, require_tenant
+from pinfold.email.rules import sending_status
 from pinfold.email.store import configuration_sets, suppression
 from pinfold.email.store import identities as email_identities
 from pinfold.email.store import templates as ses_templates
@@ -49,7 +50,7 @@ def tenant_arn(row: dict) -> str:
 
 def _info(row: dict) -> dict:
     return {"TenantName": row["name"], "TenantId": row["id"], "TenantArn": tenant_arn(row),
-            "CreatedTimestamp": row["created_at"], "SendingStatus": row["sending_status"]}
+            "CreatedTimestamp": row["created_at"], "SendingStatus": sending_status.of_tenant(row)}
 
 
 def _response(conn, row: dict) -> dict:

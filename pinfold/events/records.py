@@ -129,14 +129,17 @@ def mail_facet(*, message_id: str, sent_ms: int, from_address: str, destination:
 def email_event(origin: Origin, *, event_id: str, event_type: str, client_id: str, mail: dict,
                 detail: dict | None = None, event_timestamp: int, arrival_timestamp: int,
                 attributes: dict | None = None, configuration_set: str | None = None,
-                tags: dict | None = None) -> dict:
+                tags: dict | None = None, ses_tenant: str | None = None) -> dict:
     """An `_email.*` record; `detail` is the event's own object (send, delivery, bounce, complaint,
     open, click, reject, ...), keyed by its Pinpoint name. The configuration set and the message's
-    tags ride in `pinfold` (configuration_set, email_tags): they choose SES event destinations."""
+    tags ride in `pinfold` (configuration_set, email_tags): they choose SES event destinations; so
+    does the SES tenant it was sent for (ses_tenant), whose reputation it counts in."""
     feedback = _EMAIL_FEEDBACK.get(event_type)
     merged = {**({"feedback": feedback} if feedback else {}), **(attributes or {})}
     record = envelope(origin, event_id=event_id, event_type=event_type, event_timestamp=event_timestamp,
                       arrival_timestamp=arrival_timestamp, client_id=client_id, attributes=merged,
                       facets={"email_channel": {"mail_event": {"mail": mail, **(detail or {})}}})
     record["pinfold"].update(configuration_set=configuration_set, email_tags=tags or {})
+    if ses_tenant:
+        record["pinfold"]["ses_tenant"] = ses_tenant
     return record

@@ -508,3 +508,21 @@ def test_a_failing_slice_holds_up_neither_the_other_campaigns_nor_its_own_retry(
     assert scheduler.run_once(now=T0 + 29) == 0  # its claim stands until the lease runs out
     _drain(scheduler, T0 + 31)
     assert len(_sends(ctx, broken)) == 6 and _activities(ctx, broken)[0]["state"] == "COMPLETED"
+
+
+def test_a_campaign_is_held_while_its_tenants_sending_is_paused(ctx, admin, shop):
+    from pinfold.reputation import pauses
+    from pinfold.tenancy.store import tenants as registry
+
+    owner, project = shop
+    _endpoints(ctx, owner, project, 6)
+    campaign_id = _campaign(ctx, project, _segment(ctx, owner, project))
+    with ctx.db.write() as conn:
+        registry.update_tenant(conn, "shop", sending_paused=True)
+    scheduler = CampaignScheduler(ctx, slice_size=5)
+    _drain(scheduler, T0)
+    (activity,) = _activities(ctx, campaign_id)
+    assert activity["state"] == "PENDING" and _sends(ctx, campaign_id) == []
+    pauses.resume_tenant(ctx, admin, "shop")
+    _drain(scheduler, T0 + 60)
+    assert len(_sends(ctx, campaign_id)) == 6 and _activities(ctx, campaign_id)[0]["state"] == "COMPLETED"

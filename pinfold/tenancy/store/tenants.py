@@ -52,3 +52,9 @@ def owners_in_project(conn: Connection, project_id: str) -> dict[str | None, str
         tenants.c.project_id == project_id, tenants.c.status != "offboarded"
     )
     return dict(conn.execute(query).all())
+
+
+def sending_paused(conn: Connection, tenant_id: str) -> bool:
+    """Whether the tenant's sending is paused (its reputation crossed its policy)."""
+    query = sa.select(tenants.c.sending_paused).where(tenants.c.id == tenant_id)
+    return bool(conn.execute(query).scalar())

@@ -1,0 +1,176 @@
+"""Reputation, measured from real sends to the mailbox simulator: a tenant whose bounce rate crosses its
+policy's level is paused alone, within a pump pass of crossing, while the other tenant of its account
+keeps sending; an account whose own rate crosses the pause level is paused; the operator resumes; every
+pause and resume is recorded."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pinfold.audience import endpoints
+from pinfold.core.errors import SendingPaused
+from pinfold.email import account as email_account
+from pinfold.email import send as ses_send
+from pinfold.email.delivery import EmailDelivery
+from pinfold.email.store import account as account_store
+from pinfold.events.pump import Pump
+from pinfold.events.sinks.base import Always, Sink
+from pinfold.reputation import pauses
+from pinfold.reputation.tally import ReputationTally
+from pinfold.tenancy.store import tenants as registry
+from tests.service.helpers import account_caller, onboard
+from tests.service.test_email_sending import SIMULATOR, _simple, _verified_sender
+
+MIN_VOLUME = 50
+ROUND = 5  # sends between two pump passes
+
+
+class _Findings(Sink):
+    """Keeps the `_reputation.finding` records the pump passes on (the stream's and the lake's view)."""
+
+    name = "test:findings"
+
+    def __init__(self, kept: list[dict]) -> None:
+        self.kept = kept
+
+    def wants(self, row: dict) -> bool:
+        return row["event_type"] == "_reputation.finding"
+
+    def deliver(self, rows: list[dict], batch: str) -> None:
+        self.kept.extend(row["record"]["attributes"] for row in rows)
+
+
+class Sending:
+    """Drives sends, delivery and the reputation tally in rounds, as a server's workers would."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.delivery = EmailDelivery(ctx, listen=False)
+        self.findings: list[dict] = []
+        self.pump = Pump(ctx, sources=[ReputationTally(ctx), Always(_Findings(self.findings))])
+        self.pump.run_once(flush=True)
+
+    def send(self, caller, tenant: str, local: str, count: int) -> int:
+        """Send `count` messages from the tenant's domain to its simulator address `local` (success,
+        bounce, complaint), one recipient each, in rounds; returns how many were accepted before a
+        SendingPaused refusal (count when none)."""
+        accepted = 0
+        for start in range(0, count, ROUND):
+            for _ in range(min(ROUND, count - start)):
+                try:
+                    ses_send.send_email(self.ctx, caller, _simple([_address(local, tenant)],
+                                                                  sender=f"news@{tenant}.example"))
+                except SendingPaused:
+                    return accepted
+                accepted += 1
+            self.settle()
+        return accepted
+
+    def settle(self) -> None:
+        while self.delivery.run_once():
+            pass
+        self.pump.run_once(flush=True)
+
+    def stop(self) -> None:
+        self.delivery.stop()
+        self.pump.stopped()
+
+
+@pytest.fixture
+def ctx_low(ctx):
+    return dataclasses.replace(ctx, settings=ctx.settings.model_copy(update={"reputation_min_volume": MIN_VOLUME}))
+
+
+def _address(local: str, tenant: str) -> str:
+    return f"{local}+{tenant}@{SIMULATOR}"
+
+
+def _tenant_sender(ctx, admin, tenant_id: str, model: str):
+    """A tenant of `model` that sends from its own verified domain to simulator addresses that are its
+    endpoints' (an sa-sp tenant may mail only its own endpoints)."""
+    row, caller = onboard(ctx, admin, tenant_id, model)
+    owner = account_caller(ctx, admin, row["account_id"])
+    _verified_sender(ctx, admin, owner, f"{tenant_id}.example")
+    email_account.set_production(ctx, admin, owner.account_id, max_rate=100_000)
+    endpoints.update_batch(ctx, caller, row["project_id"], [
+        {"Id": f"{tenant_id}-{local}", "ChannelType": "EMAIL", "Address": _address(local, tenant_id)}
+        for local in ("success", "bounce", "complaint")])
+    return row, caller
+
+
+@pytest.mark.parametrize("model", ["sa-mp", "sa-sp"])
+def test_a_bad_tenant_is_paused_alone_and_an_account_crossing_pauses_the_account(ctx_low, admin, model):
+    ctx = ctx_low
+    good_row, good = _tenant_sender(ctx, admin, "good", model)
+    bad_row, bad = _tenant_sender(ctx, admin, "bad", model)
+    assert good_row["account_id"] == bad_row["account_id"]
+    sending = Sending(ctx)
+    try:
+        assert sending.send(good, "good", "success", 300) == 300
+        assert sending.send(bad, "bad", "success", 60) == 60
+        # 60 delivered, then bounces: the rate reaches 10% (STANDARD's pause level) at the 7th bounce.
+        bounced = sending.send(bad, "bad", "bounce", 200)
+        crossing = 7
+        assert crossing <= bounced <= crossing + 100, bounced  # paused within 100 sends of crossing
+        assert bounced - crossing < 2 * ROUND  # here: within the round that crossed, and the next
+        with ctx.db.read() as conn:
+            assert registry.get_tenant(conn, "bad")["sending_paused"] is True
+            assert registry.get_tenant(conn, "good")["sending_paused"] is False
+            assert account_store.settings(conn, bad_row["account_id"], bad_row["region"])["sending_enabled"] is True
+        assert sending.send(good, "good", "success", 10) == 10  # the other tenant is untouched
+        bad_findings = [f for f in sending.findings if f["key"] == "bad"]
+        assert [(f["metric"], f["level"], f["action"]) for f in bad_findings] == [
+            ("bounce", "REVIEW", "NONE"), ("bounce", "PAUSE", "PAUSED")]
+        actions = [(row["action"], row["actor"]) for row in pauses.history(ctx, admin, "tenant", "bad")]
+        assert actions[:2] == [("PAUSED", "pinfold"), ("FINDING", "pinfold")] or \
+            actions[:2] == [("FINDING", "pinfold"), ("PAUSED", "pinfold")]
+
+        assert pauses.resume_tenant(ctx, admin, "bad")["changed"] is True
+        assert sending.send(bad, "bad", "success", 5) == 5
+        assert pauses.history(ctx, admin, "tenant", "bad")[0]["action"] == "RESUMED"
+
+        # The good tenant's policy never pauses it; its own bounces then carry the account over 10%.
+        pauses.set_policy(ctx, admin, "good", "NONE")
+        sent = sending.send(good, "good", "bounce", 400)
+        assert sent < 400
+        with ctx.db.read() as conn:
+            assert account_store.settings(conn, good_row["account_id"], good_row["region"])["sending_enabled"] is False
+            assert registry.get_tenant(conn, "good")["sending_paused"] is False
+        with pytest.raises(SendingPaused, match="disabled for account"):
+            ses_send.send_email(ctx, bad, _simple([_address("success", "bad")], sender="news@bad.example"))
+    finally:
+        sending.stop()
+
+
+def test_in_ma_mp_the_bad_tenants_account_pauses_with_it_and_no_other(ctx_low, admin):
+    ctx = ctx_low
+    good_row, good = _tenant_sender(ctx, admin, "good", "ma-mp")
+    bad_row, bad = _tenant_sender(ctx, admin, "bad", "ma-mp")
+    sending = Sending(ctx)
+    try:
+        assert sending.send(bad, "bad", "success", 60) == 60
+        assert sending.send(bad, "bad", "bounce", 200) < 200
+        assert sending.send(good, "good", "success", 20) == 20
+        with ctx.db.read() as conn:
+            assert registry.get_tenant(conn, "bad")["sending_paused"] is True
+            assert account_store.settings(conn, bad_row["account_id"], bad_row["region"])["sending_enabled"] is False
+            assert account_store.settings(conn, good_row["account_id"], good_row["region"])["sending_enabled"] is True
+    finally:
+        sending.stop()
+
+
+def test_complaints_cross_at_their_own_levels_and_a_strict_policy_pauses_at_review(ctx_low, admin):
+    ctx = ctx_low
+    _row, shop = _tenant_sender(ctx, admin, "shop", "ma-mp")
+    pauses.set_policy(ctx, admin, "shop", "STRICT")
+    sending = Sending(ctx)
+    try:
+        assert sending.send(shop, "shop", "success", 1000) == 1000
+        # One complaint in 1,001 is 0.0999%: under review starts at 0.1%, at the second.
+        assert sending.send(shop, "shop", "complaint", 10) <= 2 + ROUND
+        levels = [(f["metric"], f["level"], f["action"]) for f in sending.findings if f["scope"] == "tenant"]
+        assert levels[0] == ("complaint", "REVIEW", "PAUSED")
+    finally:
+        sending.stop()
