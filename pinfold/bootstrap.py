@@ -114,9 +114,10 @@ def event_pump(ctx: Context) -> Pump:
     settings, s3 = ctx.settings, S3Settings.of(ctx.settings)
     outlets = Outlets(settings.nats_url, s3)  # one NATS connection and one writer per location for all
     lake = LakeSink(Lake(settings.resolved_lake_url, s3), settings.lake_roll_rows, settings.lake_roll_seconds)
+    reputation = [ReputationTally(ctx)] if settings.reputation_tracking else []
     return Pump(ctx, sources=[Always(lake), ProjectStreams(outlets, settings.firehose_location),
                               SesDestinations(ctx, outlets), SmsDestinations(outlets, settings.firehose_location),
-                              CampaignTriggers(ctx), ReputationTally(ctx)])
+                              CampaignTriggers(ctx), *reputation])
 
 
 def email_delivery(ctx: Context, *, listen: bool = True) -> EmailDelivery:

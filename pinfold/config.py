@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     fcm_url: str = setting("https://fcm.googleapis.com", "FCM HTTP v1's address (`providers`)")
     push_ca_bundle: str = setting("", "a PEM file of the certificate authorities push providers are checked "
                                       "against", shown="the system's")
+    reputation_tracking: bool = setting(
+        True, "count bounces and complaints per account, configuration set and tenant, and pause by policy "
+              "(off: nothing is counted or paused)")
     reputation_min_volume: int = setting(
         200, "sends a bounce or complaint window must hold before its rate is judged (SES's representative "
              "volume)", ge=1, le=1_000_000)
