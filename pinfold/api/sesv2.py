@@ -7,6 +7,7 @@ from pinfold.email import identities as email_identities
 from pinfold.email import send as ses_send
 from pinfold.email import templates as ses_templates
 from pinfold.email import tenants as ses_tenants
+from pinfold.reputation import entities
 
 HANDLERS: dict = {}
 
@@ -131,7 +132,25 @@ def _put_identity_configuration_set(ctx, caller, p):
 
 
 def _get_account(ctx, caller, p):
-    return email_account.get_account(ctx, caller)
+    return {**email_account.get_account(ctx, caller), "EnforcementStatus": entities.enforcement_status(ctx, caller)}
+
+
+def _get_reputation_entity(ctx, caller, p):
+    return entities.get(ctx, caller, p["ReputationEntityType"], p["ReputationEntityReference"])
+
+
+def _list_reputation_entities(ctx, caller, p):
+    return entities.list_page(ctx, caller, p.get("Filter"), p.get("PageSize"), p.get("NextToken"))
+
+
+def _update_reputation_entity_policy(ctx, caller, p):
+    entities.update_policy(ctx, caller, p["ReputationEntityType"], p["ReputationEntityReference"],
+                           p["ReputationEntityPolicy"])
+
+
+def _update_reputation_entity_status(ctx, caller, p):
+    entities.update_customer_status(ctx, caller, p["ReputationEntityType"], p["ReputationEntityReference"],
+                                    p["SendingStatus"])
 
 
 def _put_account_details(ctx, caller, p):
@@ -210,6 +229,10 @@ HANDLERS.update({
     "PutEmailIdentityDkimAttributes": _put_identity_dkim,
     "PutEmailIdentityConfigurationSetAttributes": _put_identity_configuration_set,
     "GetAccount": _get_account,
+    "GetReputationEntity": _get_reputation_entity,
+    "ListReputationEntities": _list_reputation_entities,
+    "UpdateReputationEntityPolicy": _update_reputation_entity_policy,
+    "UpdateReputationEntityCustomerManagedStatus": _update_reputation_entity_status,
     "PutAccountDetails": _put_account_details,
     "PutAccountSendingAttributes": _put_account_sending,
     "PutAccountSuppressionAttributes": _put_account_suppression,

@@ -29,6 +29,7 @@ COMMANDS = {
     "sms": ("sms", "sms_app"),
     "push": ("push", "push_app"),
     "custom": ("custom", "custom_app"),
+    "reputation": ("reputation", "reputation_app"),
     "config": ("operate", "config_app"),
     "db": ("operate", "db_app"),
 }

@@ -9,6 +9,7 @@ import typer
 
 from pinfold import onboarding as tenants
 from pinfold.cli.common import AsJson, DataDir, operator, print_result, run
+from pinfold.reputation import pauses
 
 tenants_app = typer.Typer(help="The tenant registry.", no_args_is_help=True)
 
@@ -81,3 +82,18 @@ def resume(tenant_id: str, data_dir: Path | None = DataDir, as_json: bool = AsJs
 def offboard(tenant_id: str, data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Remove the tenant's data as its model dictates and revoke its keys."""
     print_result(run(data_dir, lambda ctx: tenants.offboard(ctx, operator(ctx), tenant_id)), True)
+
+
+@tenants_app.command("resume-sending")
+def resume_sending(tenant_id: str, data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Let a tenant whose sending reputation paused it send again (the pause and this are recorded)."""
+    print_result(run(data_dir, lambda ctx: pauses.resume_tenant(ctx, operator(ctx), tenant_id)), True)
+
+
+@tenants_app.command("set-reputation-policy")
+def set_reputation_policy(tenant_id: str,
+                          policy: str = typer.Argument(..., help="STANDARD (pause at a high-severity finding), "
+                                                                 "STRICT (at any finding) or NONE (never)"),
+                          data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Choose when the tenant's own bounce and complaint rates pause its sending."""
+    print_result(run(data_dir, lambda ctx: pauses.set_policy(ctx, operator(ctx), tenant_id, policy)), True)

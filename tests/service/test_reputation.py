@@ -174,3 +174,61 @@ def test_complaints_cross_at_their_own_levels_and_a_strict_policy_pauses_at_revi
         assert levels[0] == ("complaint", "REVIEW", "PAUSED")
     finally:
         sending.stop()
+
+
+def test_ses_tenants_are_reputation_entities_paused_alone_and_reinstated_by_the_customer(ctx_low, admin):
+    from pinfold.email import configuration_sets
+    from pinfold.email import tenants as ses_tenants
+    from pinfold.reputation import entities
+
+    ctx = ctx_low
+    row, _caller = onboard(ctx, admin, "isv", "ma-mp")
+    owner = account_caller(ctx, admin, row["account_id"])
+    _verified_sender(ctx, admin, owner, "isv.example")
+    email_account.set_production(ctx, admin, owner.account_id, max_rate=100_000)
+    arn = f"arn:aws:ses:{owner.region}:{owner.account_id}"
+    for name in ("clean", "dirty"):
+        configuration_sets.create(ctx, owner, {"ConfigurationSetName": f"{name}-set"})
+        ses_tenants.create(ctx, owner, {"TenantName": name})
+        ses_tenants.associate(ctx, owner, name, f"{arn}:identity/isv.example")
+        ses_tenants.associate(ctx, owner, name, f"{arn}:configuration-set/{name}-set")
+
+    def send(name: str, local: str, count: int) -> int:
+        for sent in range(count):
+            try:
+                ses_send.send_email(ctx, owner, _simple([f"{local}@{SIMULATOR}"], sender="news@isv.example",
+                                                        TenantName=name, ConfigurationSetName=f"{name}-set"))
+            except SendingPaused:
+                return sent
+            if sent % ROUND == ROUND - 1:
+                sending.settle()
+        sending.settle()
+        return count
+
+    sending = Sending(ctx)
+    try:
+        assert send("clean", "success", 300) == 300
+        assert send("dirty", "success", 60) == 60
+        assert send("dirty", "bounce", 100) < 100
+        assert send("clean", "success", 10) == 10
+        dirty_arn = ses_tenants.get(ctx, owner, "dirty")["TenantArn"]
+        entity = entities.get(ctx, owner, "RESOURCE", dirty_arn)["ReputationEntity"]
+        assert (entity["AwsSesManagedStatus"]["Status"], entity["CustomerManagedStatus"]["Status"],
+                entity["SendingStatusAggregate"], entity["ReputationImpact"]) == ("DISABLED", "ENABLED", "DISABLED",
+                                                                                  "HIGH")
+        assert entity["ReputationManagementPolicy"] == f"arn:aws:ses:{owner.region}:aws:reputation-policy/standard"
+        assert ses_tenants.get(ctx, owner, "dirty")["SendingStatus"] == "DISABLED"
+        paused = entities.list_page(ctx, owner, {"SENDING_STATUS": "DISABLED"}, None, None)["ReputationEntities"]
+        assert [e["ReputationEntityReference"] for e in paused] == [dirty_arn]
+        assert entities.enforcement_status(ctx, owner) == "HEALTHY"  # 8 bounces in 368 sends: 2.2%
+
+        entities.update_customer_status(ctx, owner, "RESOURCE", dirty_arn, "REINSTATED")
+        assert send("dirty", "success", 5) == 5
+        entities.update_policy(ctx, owner, "RESOURCE", dirty_arn,
+                               f"arn:aws:ses:{owner.region}:aws:reputation-policy/strict")
+        assert entities.get(ctx, owner, "RESOURCE", dirty_arn)["ReputationEntity"][
+            "ReputationManagementPolicy"].endswith("/strict")
+        history = pauses.history(ctx, admin, "ses_tenant", f"{owner.account_id}/{owner.region}/dirty")
+        assert [h["action"] for h in history][:1] == ["RESUMED"] and history[0]["actor"] == owner.principal_id
+    finally:
+        sending.stop()

@@ -1,0 +1,69 @@
+"""Reputation against a real server: an ma-mp tenant sending through boto3 to the mailbox simulator's
+bounce address is paused with SendingPausedException, the webhook hears the finding (signed), GetAccount
+says SHUTDOWN, `pinfold reputation show` charts it, and `pinfold tenants resume-sending` lets it send."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import orjson
+import pytest
+from botocore.exceptions import ClientError
+
+from pinfold.core.secrets import SecretBox, load_master_key
+from pinfold.custom.rules import signing
+from tests.conftest import Server, make_client, onboard
+
+SIMULATOR = "simulator.amazonses.com"
+
+
+def _mail(ses, local: str) -> None:
+    ses.send_email(FromEmailAddress="news@bouncy.example", Destination={"ToAddresses": [f"{local}@{SIMULATOR}"]},
+                   Content={"Simple": {"Subject": {"Data": "x"}, "Body": {"Text": {"Data": "x"}}}})
+
+
+def test_a_bouncing_tenant_is_paused_told_and_resumed(tmp_path, database_url, moto_s3, receiver):
+    url, got = receiver
+    server = Server(tmp_path / "data", database_url, moto_s3, PINFOLD_REPUTATION_MIN_VOLUME="20",
+                    PINFOLD_REPUTATION_WEBHOOK=f"{url}/findings")
+    try:
+        placed = onboard(server, "ma-mp", tenant_id="bouncy")
+        account = placed["tenant"]["account_id"]
+        ses = make_client(server, placed["credentials"], "sesv2")
+        ses.create_email_identity(EmailIdentity="bouncy.example")
+        server.cli("identities", "verify", "bouncy.example", "--account", account)
+        server.cli("accounts", "production", account, "--max-24h", "10000", "--max-rate", "1000")
+        for _ in range(20):
+            _mail(ses, "success")
+        refused, deadline = None, time.monotonic() + 60
+        while refused is None and time.monotonic() < deadline:
+            try:
+                _mail(ses, "bounce")
+                time.sleep(0.05)
+            except ClientError as error:
+                refused = error.response
+        assert refused is not None and refused["Error"]["Code"] == "SendingPausedException", refused
+        assert ses.get_account()["EnforcementStatus"] == "SHUTDOWN"  # its own account crossed too
+
+        deadline = time.monotonic() + 10
+        while not any(json.loads(call["body"])["level"] == "PAUSE" for call in got.calls) and \
+                time.monotonic() < deadline:
+            time.sleep(0.1)
+        told = [orjson.loads(call["body"]) for call in got.calls]
+        assert {(t["scope"], t["key"], t["level"]) for t in told} >= {("tenant", "bouncy", "PAUSE")}
+        key = SecretBox(load_master_key(tmp_path / "data", "")).derive_key("reputation-webhook")
+        assert all(signing.verify(key, call["headers"][signing.HEADER], call["body"], now=time.time())
+                   for call in got.calls)
+
+        shown = server.cli("reputation", "show", "--tenant", "bouncy").stdout
+        assert "policy STANDARD, sending PAUSED" in shown and "█" in shown
+        listed = json.loads(server.cli("reputation", "show", "--json").stdout)
+        assert {"scope": "tenant", "key": "bouncy"}.items() <= next(
+            row for row in listed if row["scope"] == "tenant").items()
+        resumed = json.loads(server.cli("tenants", "resume-sending", "bouncy").stdout)
+        assert resumed["changed"] is True
+        with pytest.raises(ClientError, match="disabled for account"):
+            _mail(ses, "success")  # the tenant is resumed; its account, paused for its own rates, is not
+    finally:
+        server.stop()
