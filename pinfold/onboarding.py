@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass
 
 from pinfold.audience import segments as segment_service
@@ -15,6 +16,7 @@ from pinfold.core import ids
 from pinfold.core.access import DEFAULT_TENANT_ATTRIBUTE, Caller, check_model
 from pinfold.core.arns import project_arn, sms_arn
 from pinfold.core.errors import Conflict, InvalidInput, NotFound
+from pinfold.email.store import tenant_quotas
 from pinfold.events import store as streams
 from pinfold.messaging import templates as template_service
 from pinfold.messaging.store import channels
@@ -278,6 +280,28 @@ def set_status(ctx: Context, caller: Caller, tenant_id: str, status: str) -> dic
     return public(row)
 
 
+def set_quota(ctx: Context, caller: Caller, tenant_id: str, *, daily: int | None, rate: float | None,
+              clear: bool = False) -> dict:
+    """Give a tenant its own share of its account's email quota (`pinfold tenants set-quota`): at most
+    `daily` messages in any 24 hours and `rate` a second, taken on its sends beside the account's, so a
+    tenant at its cap is throttled alone. `clear` removes the cap."""
+    caller.require_organization_admin()
+    with ctx.db.write() as conn:
+        _require(conn, tenant_id)
+        if clear:
+            tenant_quotas.clear(conn, tenant_id)
+            return {"tenant_id": tenant_id, "quota": None}
+        held = tenant_quotas.get(conn, tenant_id)
+        daily = daily if daily is not None else (held["max_24h"] if held else None)
+        rate = rate if rate is not None else (held["max_rate"] if held else None)
+        if daily is None or rate is None or daily < 1 or not 0 < rate <= 1_000_000:
+            raise InvalidInput("A tenant's quota needs a daily cap of at least 1 and a rate above 0 (per second)",
+                               field="daily" if daily is None or daily < 1 else "rate")
+        tenant_quotas.put(conn, tenant_id, max_24h=daily, max_rate=rate, now=time.time())
+        sent = tenant_quotas.sent_last_24h(conn, tenant_id, time.time())
+    return {"tenant_id": tenant_id, "quota": {"max_24h": daily, "max_rate": rate, "sent_last_24h": sent}}
+
+
 def offboard(ctx: Context, caller: Caller, tenant_id: str) -> dict:
     """Remove the tenant's data as its model dictates, revoke its keys, keep the registry row; then
     release its SMS pool, number and configuration set (`_release_sms`). Offboarding a tenant again
@@ -300,6 +324,7 @@ def offboard(ctx: Context, caller: Caller, tenant_id: str) -> dict:
             now = ids.iso_now()
             revoked = identities.revoke_keys(conn, revoked_at=now, tenant_id=tenant_id)
             removed = {**_remove_data(conn, row, now), "revoked_keys": revoked}
+            tenant_quotas.clear(conn, tenant_id)
             row.update(status="offboarded", updated_at=now)
             tenants.update_tenant(conn, tenant_id, status="offboarded", updated_at=now)
         ctx.key_cache.clear()

@@ -97,3 +97,14 @@ def set_reputation_policy(tenant_id: str,
                           data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
     """Choose when the tenant's own bounce and complaint rates pause its sending."""
     print_result(run(data_dir, lambda ctx: pauses.set_policy(ctx, operator(ctx), tenant_id, policy)), True)
+
+
+@tenants_app.command("set-quota")
+def set_quota(tenant_id: str,
+              daily: int | None = typer.Option(None, "--daily", min=1, help="messages in any 24 hours"),
+              rate: float | None = typer.Option(None, "--rate", min=0.001, help="messages per second"),
+              clear: bool = typer.Option(False, "--clear", help="remove the tenant's own cap"),
+              data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Give a tenant its own share of its shared account's email quota; at its cap it is throttled alone."""
+    print_result(run(data_dir, lambda ctx: tenants.set_quota(ctx, operator(ctx), tenant_id, daily=daily, rate=rate,
+                                                             clear=clear)), True)

@@ -658,6 +658,26 @@ reputation_cursor = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False),
 )
 
+# A tenant's own share of its shared account's email quota (`pinfold tenants set-quota`): its rolling
+# 24-hour total and rate limiter, as email_accounts keeps the account's. A tenant without a row has none.
+tenant_quotas = sa.Table(
+    "tenant_quotas", metadata,
+    sa.Column("tenant_id", sa.String(64), primary_key=True),
+    sa.Column("max_24h", sa.BigInteger, nullable=False),
+    sa.Column("max_rate", sa.Float, nullable=False),
+    sa.Column("sent_in_window", sa.BigInteger, nullable=False),
+    sa.Column("rate_tat", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# Messages each capped tenant sent per minute (epoch minutes): its rolling 24-hour window.
+tenant_send_counts = sa.Table(
+    "tenant_send_counts", metadata,
+    sa.Column("tenant_id", sa.String(64), primary_key=True),
+    sa.Column("minute", sa.BigInteger, primary_key=True),
+    sa.Column("sent", sa.BigInteger, nullable=False),
+)
+
 # --- campaigns (migration 0016) ----------------------------------------------------------------------
 
 # One row per campaign: its latest version, its state and when the scheduler next looks at it.

@@ -23,7 +23,7 @@ from pinfold.core.errors import Forbidden, InvalidInput, MessageRejected, NotFou
 from pinfold.db.database import after_commit
 from pinfold.email.rules import sending_status
 from pinfold.email.store import account as email_account
-from pinfold.email.store import configuration_sets
+from pinfold.email.store import configuration_sets, tenant_quotas
 from pinfold.email.store import identities as email_identities
 from pinfold.email.store import messages as store
 from pinfold.email.store import tenants as ses_tenants
@@ -120,6 +120,7 @@ def take_quota(conn, sender: Sender, count: int) -> None:
         if tenant is not None and tenant["sending_paused"]:
             raise SendingPaused(f"Sending is paused for tenant {sender.tenant_id}: its bounce or complaint rate "
                                 "crossed its reputation policy (the operator resumes it)")
+        tenant_quotas.take(conn, sender.tenant_id, count, time.time())
     email_account.take_quota(conn, sender.account_id, sender.region, count, time.time())
 
 

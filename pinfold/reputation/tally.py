@@ -90,6 +90,7 @@ class TallySink(Sink):
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self._pruned_hour = 0
 
     def wants(self, row: dict) -> bool:
         return row["event_type"] in COUNTED
@@ -123,6 +124,9 @@ class TallySink(Sink):
             store.add(conn, increments)
             self._act(conn, touched, now)
             store.move(conn, max(row["seq"] for row in fresh))
+            if hour != self._pruned_hour:  # once an hour: counts older than every window go
+                store.prune(conn, hour - levels.LONGEST_HOURS - 24)
+                self._pruned_hour = hour
             found = [(key, finding) for key, item in touched.items() for finding in item.findings]
             after_commit(conn, lambda: self._tell(touched, found))
 

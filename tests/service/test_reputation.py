@@ -232,3 +232,33 @@ def test_ses_tenants_are_reputation_entities_paused_alone_and_reinstated_by_the_
         assert [h["action"] for h in history][:1] == ["RESUMED"] and history[0]["actor"] == owner.principal_id
     finally:
         sending.stop()
+
+
+def test_a_tenant_at_its_own_quota_is_throttled_alone(ctx, admin):
+    from pinfold import onboarding
+    from pinfold.core.errors import InvalidInput, LimitExceeded, Throttled
+
+    capped_row, capped = _tenant_sender(ctx, admin, "capped", "sa-mp")
+    _free_row, free = _tenant_sender(ctx, admin, "free", "sa-mp")
+    shown = onboarding.set_quota(ctx, admin, "capped", daily=3, rate=1000)
+    assert shown["quota"] == {"max_24h": 3, "max_rate": 1000, "sent_last_24h": 0}
+
+    def send(caller, tenant: str) -> None:
+        ses_send.send_email(ctx, caller, _simple([_address("success", tenant)], sender=f"news@{tenant}.example"))
+
+    for _ in range(3):
+        send(capped, "capped")
+    with pytest.raises(LimitExceeded, match="for tenant capped"):
+        send(capped, "capped")
+    for _ in range(5):
+        send(free, "free")  # the account's quota has room; only the tenant's is spent
+    onboarding.set_quota(ctx, admin, "capped", daily=100, rate=1)  # raised; at most one a second now
+    send(capped, "capped")
+    with pytest.raises(Throttled, match="for tenant capped"):
+        send(capped, "capped")
+    with pytest.raises(InvalidInput):
+        onboarding.set_quota(ctx, admin, "free", daily=None, rate=5)
+    assert onboarding.set_quota(ctx, admin, "capped", daily=None, rate=None, clear=True)["quota"] is None
+    for _ in range(5):
+        send(capped, "capped")
+    assert capped_row["account_id"] == _free_row["account_id"]

@@ -1,6 +1,6 @@
 """Reputation: bounce, complaint and send counts per scope and hour, each scope's judged levels, the
-record of every pause and resume, the tally's cursor, and the pause switches and policies of
-registry tenants and SES tenants.
+record of every pause and resume, the tally's cursor, the pause switches and policies of registry
+tenants and SES tenants, and tenants' own email quotas in a shared account.
 
 Revision ID: 0019
 Revises: 0018
@@ -51,6 +51,21 @@ def upgrade() -> None:
         sa.Column("name", sa.String(32), primary_key=True),
         sa.Column("seq", sa.BigInteger, nullable=False),
     )
+    op.create_table(
+        "tenant_quotas",
+        sa.Column("tenant_id", sa.String(64), primary_key=True),
+        sa.Column("max_24h", sa.BigInteger, nullable=False),
+        sa.Column("max_rate", sa.Float, nullable=False),
+        sa.Column("sent_in_window", sa.BigInteger, nullable=False),
+        sa.Column("rate_tat", sa.Float, nullable=False),
+        sa.Column("updated_at", sa.Float, nullable=False),
+    )
+    op.create_table(
+        "tenant_send_counts",
+        sa.Column("tenant_id", sa.String(64), primary_key=True),
+        sa.Column("minute", sa.BigInteger, primary_key=True),
+        sa.Column("sent", sa.BigInteger, nullable=False),
+    )
     for table in ("tenants", "ses_tenants"):
         op.add_column(table, sa.Column("reputation_policy", sa.String(16), nullable=False, server_default="STANDARD"))
     op.add_column("tenants", sa.Column("sending_paused", sa.Boolean, nullable=False, server_default=sa.false()))
@@ -64,6 +79,8 @@ def downgrade() -> None:
     with op.batch_alter_table("tenants") as table:
         table.drop_column("sending_paused")
         table.drop_column("reputation_policy")
+    op.drop_table("tenant_send_counts")
+    op.drop_table("tenant_quotas")
     op.drop_table("reputation_cursor")
     op.drop_table("reputation_history")
     op.drop_table("reputation_levels")
