@@ -62,3 +62,43 @@ def sms_production(account_id: str, region: str | None = None,
     row = run(data_dir, lambda ctx: sms_account.set_sms_production(
         ctx, operator(ctx), account_id, sandbox=sandbox, max_spend=max_spend, region=region, quotas=quotas))
     print_result(row, as_json)
+
+
+_REQUEST_COLUMNS = ("id", "account_id", "region", "max_24h", "max_rate", "status", "reason")
+
+
+@accounts_app.command("request-quota")
+def request_quota(account_id: str, region: str | None = None,
+                  max_24h: int = typer.Option(..., "--max-24h", min=1, help="Messages per rolling 24 hours wanted"),
+                  max_rate: float = typer.Option(..., "--max-rate", min=0.001, help="Messages per second wanted"),
+                  reason: str = typer.Option(..., "--reason", help="Why: the use case, the volume, the list"),
+                  data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Record a request for a higher email quota, for the operator to grant or refuse (`quota-requests`)."""
+    from pinfold.email import quota_requests
+
+    row = run(data_dir, lambda ctx: quota_requests.request(ctx, operator(ctx), account_id, max_24h=max_24h,
+                                                           max_rate=max_rate, reason=reason, region=region))
+    print_result(row, as_json, _REQUEST_COLUMNS)
+
+
+@accounts_app.command("quota-requests")
+def quota_requests_list(account_id: str | None = typer.Option(None, "--account", help="One account's"),
+                        status: str | None = typer.Option(None, "--status", help="PENDING | GRANTED | REFUSED"),
+                        data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """The quota requests and their decisions, newest first."""
+    from pinfold.email import quota_requests
+
+    rows = run(data_dir, lambda ctx: quota_requests.listed(ctx, operator(ctx), account_id=account_id, status=status))
+    print_result(rows, as_json, _REQUEST_COLUMNS)
+
+
+@accounts_app.command("decide-quota")
+def decide_quota(request_id: str,
+                 grant: bool = typer.Option(..., "--grant/--refuse", help="Grant the quotas asked for, or refuse"),
+                 note: str | None = typer.Option(None, "--note", help="Why, kept with the decision"),
+                 data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
+    """Grant (the account gets the quotas asked for) or refuse a pending quota request."""
+    from pinfold.email import quota_requests
+
+    row = run(data_dir, lambda ctx: quota_requests.decide(ctx, operator(ctx), request_id, grant=grant, note=note))
+    print_result(row, as_json, _REQUEST_COLUMNS)

@@ -678,6 +678,25 @@ tenant_send_counts = sa.Table(
     sa.Column("sent", sa.BigInteger, nullable=False),
 )
 
+# Requests for a higher email quota (`pinfold accounts request-quota`), the Support-ticket step of the
+# design brief made explicit: PENDING until the operator grants or refuses it, kept as the history.
+quota_requests = sa.Table(
+    "quota_requests", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(32), nullable=False),
+    sa.Column("max_24h", sa.BigInteger, nullable=False),
+    sa.Column("max_rate", sa.Float, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # PENDING | GRANTED | REFUSED
+    sa.Column("requested_by", sa.String(64), nullable=False),
+    sa.Column("requested_at", sa.Float, nullable=False),
+    sa.Column("decided_by", sa.String(64)),
+    sa.Column("decided_at", sa.Float),
+    sa.Column("note", sa.Text),
+    sa.Index("ix_quota_requests_account", "account_id", "requested_at"),
+)
+
 # --- campaigns (migration 0016) ----------------------------------------------------------------------
 
 # One row per campaign: its latest version, its state and when the scheduler next looks at it.

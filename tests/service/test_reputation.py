@@ -262,3 +262,27 @@ def test_a_tenant_at_its_own_quota_is_throttled_alone(ctx, admin):
     for _ in range(5):
         send(capped, "capped")
     assert capped_row["account_id"] == _free_row["account_id"]
+
+
+def test_quota_requests_are_recorded_and_granted_or_refused(ctx, admin):
+    from pinfold.core.errors import Conflict, InvalidInput
+    from pinfold.email import quota_requests
+
+    row, _caller = onboard(ctx, admin, "growing", "ma-mp")
+    account = row["account_id"]
+    with pytest.raises(InvalidInput):
+        quota_requests.request(ctx, admin, account, max_24h=100_000, max_rate=50, reason=" ")
+    first = quota_requests.request(ctx, admin, account, max_24h=100_000, max_rate=50, reason="Black Friday")
+    second = quota_requests.request(ctx, admin, account, max_24h=10_000_000, max_rate=5000, reason="everyone")
+    granted = quota_requests.decide(ctx, admin, first["id"], grant=True, note="list checked")
+    refused = quota_requests.decide(ctx, admin, second["id"], grant=False, note="too much at once")
+    assert (granted["status"], refused["status"], granted["decided_by"]) == ("GRANTED", "REFUSED", admin.principal_id)
+    with ctx.db.read() as conn:
+        quotas = account_store.settings(conn, account, row["region"])
+    assert (quotas["max_24h"], quotas["max_rate"], quotas["production_access"]) == (100_000, 50.0, True)
+    with pytest.raises(Conflict):
+        quota_requests.decide(ctx, admin, first["id"], grant=False)
+    history = quota_requests.listed(ctx, admin, account_id=account)
+    assert [(r["id"], r["status"], r["note"]) for r in history] == [
+        (second["id"], "REFUSED", "too much at once"), (first["id"], "GRANTED", "list checked")]
+    assert quota_requests.listed(ctx, admin, status="pending") == []

@@ -1,6 +1,6 @@
 """Reputation: bounce, complaint and send counts per scope and hour, each scope's judged levels, the
 record of every pause and resume, the tally's cursor, the pause switches and policies of registry
-tenants and SES tenants, and tenants' own email quotas in a shared account.
+tenants and SES tenants, tenants' own email quotas in a shared account, and quota increase requests.
 
 Revision ID: 0019
 Revises: 0018
@@ -66,6 +66,22 @@ def upgrade() -> None:
         sa.Column("minute", sa.BigInteger, primary_key=True),
         sa.Column("sent", sa.BigInteger, nullable=False),
     )
+    op.create_table(
+        "quota_requests",
+        sa.Column("id", sa.String(40), primary_key=True),
+        sa.Column("account_id", sa.String(12), nullable=False),
+        sa.Column("region", sa.String(32), nullable=False),
+        sa.Column("max_24h", sa.BigInteger, nullable=False),
+        sa.Column("max_rate", sa.Float, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("requested_by", sa.String(64), nullable=False),
+        sa.Column("requested_at", sa.Float, nullable=False),
+        sa.Column("decided_by", sa.String(64)),
+        sa.Column("decided_at", sa.Float),
+        sa.Column("note", sa.Text),
+    )
+    op.create_index("ix_quota_requests_account", "quota_requests", ["account_id", "requested_at"])
     for table in ("tenants", "ses_tenants"):
         op.add_column(table, sa.Column("reputation_policy", sa.String(16), nullable=False, server_default="STANDARD"))
     op.add_column("tenants", sa.Column("sending_paused", sa.Boolean, nullable=False, server_default=sa.false()))
@@ -79,6 +95,7 @@ def downgrade() -> None:
     with op.batch_alter_table("tenants") as table:
         table.drop_column("sending_paused")
         table.drop_column("reputation_policy")
+    op.drop_table("quota_requests")
     op.drop_table("tenant_send_counts")
     op.drop_table("tenant_quotas")
     op.drop_table("reputation_cursor")
