@@ -280,26 +280,37 @@ def set_status(ctx: Context, caller: Caller, tenant_id: str, status: str) -> dic
     return public(row)
 
 
-def set_quota(ctx: Context, caller: Caller, tenant_id: str, *, daily: int | None, rate: float | None,
-              clear: bool = False) -> dict:
-    """Give a tenant its own share of its account's email quota (`pinfold tenants set-quota`): at most
-    `daily` messages in any 24 hours and `rate` a second, taken on its sends beside the account's, so a
-    tenant at its cap is throttled alone. `clear` removes the cap."""
+def set_quota(ctx: Context, caller: Caller, tenant_id: str, *, daily: int | None = None, rate: float | None = None,
+              sms_spend: float | None = None, clear: bool = False) -> dict:
+    """Give a tenant its own share of its account's quotas (`pinfold tenants set-quota`): at most
+    `daily` emails in any 24 hours and `rate` a second, taken on its sends beside the account's, and
+    at most `sms_spend` US dollars of texts a calendar month; a tenant at its cap is refused alone.
+    `clear` removes its caps."""
     caller.require_organization_admin()
     with ctx.db.write() as conn:
         _require(conn, tenant_id)
         if clear:
             tenant_quotas.clear(conn, tenant_id)
-            return {"tenant_id": tenant_id, "quota": None}
+            tenants.update_tenant(conn, tenant_id, sms_spend_limit=None, updated_at=ids.iso_now())
+            return {"tenant_id": tenant_id, "quota": None, "sms_spend_limit": None}
         held = tenant_quotas.get(conn, tenant_id)
-        daily = daily if daily is not None else (held["max_24h"] if held else None)
-        rate = rate if rate is not None else (held["max_rate"] if held else None)
-        if daily is None or rate is None or daily < 1 or not 0 < rate <= 1_000_000:
-            raise InvalidInput("A tenant's quota needs a daily cap of at least 1 and a rate above 0 (per second)",
-                               field="daily" if daily is None or daily < 1 else "rate")
-        tenant_quotas.put(conn, tenant_id, max_24h=daily, max_rate=rate, now=time.time())
-        sent = tenant_quotas.sent_last_24h(conn, tenant_id, time.time())
-    return {"tenant_id": tenant_id, "quota": {"max_24h": daily, "max_rate": rate, "sent_last_24h": sent}}
+        if daily is not None or rate is not None:
+            daily = daily if daily is not None else (held["max_24h"] if held else None)
+            rate = rate if rate is not None else (held["max_rate"] if held else None)
+            if daily is None or rate is None or daily < 1 or not 0 < rate <= 1_000_000:
+                raise InvalidInput("A tenant's email quota needs a daily cap of at least 1 and a rate above 0 (per "
+                                   "second)", field="daily" if daily is None or daily < 1 else "rate")
+            tenant_quotas.put(conn, tenant_id, max_24h=daily, max_rate=rate, now=time.time())
+            held = tenant_quotas.get(conn, tenant_id)
+        if sms_spend is not None:
+            if not 0 <= sms_spend <= 1_000_000_000:
+                raise InvalidInput("A tenant's SMS spend limit is 0 to 1,000,000,000 US dollars a month",
+                                   field="sms_spend")
+            tenants.update_tenant(conn, tenant_id, sms_spend_limit=float(sms_spend), updated_at=ids.iso_now())
+        row = tenants.get_tenant(conn, tenant_id)
+        sent = tenant_quotas.sent_last_24h(conn, tenant_id, time.time()) if held else 0
+    quota = {"max_24h": held["max_24h"], "max_rate": held["max_rate"], "sent_last_24h": sent} if held else None
+    return {"tenant_id": tenant_id, "quota": quota, "sms_spend_limit": row["sms_spend_limit"]}
 
 
 def offboard(ctx: Context, caller: Caller, tenant_id: str) -> dict:

@@ -103,8 +103,11 @@ def set_reputation_policy(tenant_id: str,
 def set_quota(tenant_id: str,
               daily: int | None = typer.Option(None, "--daily", min=1, help="messages in any 24 hours"),
               rate: float | None = typer.Option(None, "--rate", min=0.001, help="messages per second"),
-              clear: bool = typer.Option(False, "--clear", help="remove the tenant's own cap"),
+              sms_spend: float | None = typer.Option(None, "--sms-spend", min=0,
+                                                     help="US dollars of texts a calendar month"),
+              clear: bool = typer.Option(False, "--clear", help="remove the tenant's own caps"),
               data_dir: Path | None = DataDir, as_json: bool = AsJson) -> None:
-    """Give a tenant its own share of its shared account's email quota; at its cap it is throttled alone."""
+    """Give a tenant its own share of its shared account's quotas (email per day and second, SMS spend a
+    month); at its cap it is refused alone."""
     print_result(run(data_dir, lambda ctx: tenants.set_quota(ctx, operator(ctx), tenant_id, daily=daily, rate=rate,
-                                                             clear=clear)), True)
+                                                             sms_spend=sms_spend, clear=clear)), True)

@@ -157,6 +157,7 @@ tenants = sa.Table(
     # Reputation (migration 0019): the policy its rates are judged by, and whether its sending is paused.
     sa.Column("reputation_policy", sa.String(16), nullable=False, server_default="STANDARD"),
     sa.Column("sending_paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("sms_spend_limit", sa.Float),  # USD a calendar month, within its account's (None: no own limit)
     sa.Index("ix_tenants_project", "project_id"),
     sa.Index("ix_tenants_account", "account_id"),
 )
@@ -676,6 +677,14 @@ tenant_send_counts = sa.Table(
     sa.Column("tenant_id", sa.String(64), primary_key=True),
     sa.Column("minute", sa.BigInteger, primary_key=True),
     sa.Column("sent", sa.BigInteger, nullable=False),
+)
+
+# SMS spend per tenant and calendar month (UTC), in US dollars, beside its account's (sms_spend).
+sms_tenant_spend = sa.Table(
+    "sms_tenant_spend", metadata,
+    sa.Column("tenant_id", sa.String(64), primary_key=True),
+    sa.Column("month", sa.String(7), primary_key=True),
+    sa.Column("dollars", sa.Float, nullable=False),
 )
 
 # Requests for a higher email quota (`pinfold accounts request-quota`), the Support-ticket step of the

@@ -1,12 +1,15 @@
-"""The tally: the event pump's sink that counts every email send, hard bounce and complaint in the
-scopes it belongs to, judges each scope's rates as the counts change, and acts on a crossing.
+"""The tally: the event pump's sink that counts every email send, hard bounce and complaint, and every
+text that ended (delivered or failed) and STOP reply, in the scopes it belongs to, judges each
+scope's rates as the counts change, and acts on a crossing. A tenant paused for its texts' rates
+is paused for email too, and the other way round: the pause is the tenant's.
 
-Each record counts in its account, its configuration set, its SES tenant and its registry tenant
-(those it has). A batch reads each touched scope's window sums once, then walks its records in order,
-judging after each one, so a crossing is noticed at the record that made it, not at the end of the
-batch; the pause it causes commits with the counts, before the next pump pass. The counts, levels,
-history, pauses, finding records and the tally's own outbox position commit in one transaction: a
-batch delivered again after a crash (the pump may) counts nothing twice.
+An email record counts in its account, its configuration set, its SES tenant and its registry tenant
+(those it has); a text's in its account's, origination number's, pool's and tenant's SMS scopes. A
+batch reads each touched scope's window sums once, then walks its records in order, judging after
+each one, so a crossing is noticed at the record that made it, not at the end of the batch; the
+pause it causes commits with the counts, before the next pump pass. The counts, levels, history,
+pauses, finding records and the tally's own outbox position commit in one transaction: a batch
+delivered again after a crash (the pump may) counts nothing twice.
 
 A level rising above the one last judged is a finding: a `_reputation.finding` record (stream and
 lake), a history row, the webhook (PINFOLD_REPUTATION_WEBHOOK) and a Prometheus counter. When the
@@ -41,7 +44,9 @@ from pinfold.tenancy.store import tenants as registry
 
 log = logging.getLogger("pinfold.reputation")
 
-COUNTED = {"_email.send": 0, "_email.hardbounce": 1, "_email.complaint": 2}  # the counts' column
+# What each counted record adds: the counts' columns (sends, the first metric's events, the second's).
+COUNTED = {"_email.send": (0,), "_email.hardbounce": (1,), "_email.complaint": (2,),
+           "_SMS.SUCCESS": (0,), "_SMS.FAILURE": (0, 1), "_SMS.OPTOUT": (2,)}
 SIMULATOR_DOMAIN = "@simulator.amazonses.com"
 FINDING = "_reputation.finding"
 ACTOR = "pinfold"
@@ -67,6 +72,16 @@ def scopes_of(record: dict) -> list[tuple[str, str]]:
     """The (scope, key) pairs one record counts in."""
     own = record.get("pinfold") or {}
     account = f"{own.get('account_id')}/{own.get('region')}"
+    if record.get("event_type", "").startswith("_SMS."):
+        found = [("sms_account", account)]
+        number = (record.get("attributes") or {}).get("origination_phone_number")
+        if number:
+            found.append(("sms_number", f"{account}/{number}"))
+        if (own.get("sms") or {}).get("pool_id"):
+            found.append(("sms_pool", f"{account}/{own['sms']['pool_id']}"))
+        if own.get("tenant_id"):
+            found.append(("sms_tenant", own["tenant_id"]))
+        return found
     found = [("account", account)]
     if own.get("configuration_set"):
         found.append(("config_set", f"{account}/{own['configuration_set']}"))
@@ -111,15 +126,17 @@ class TallySink(Sink):
             touched: dict[tuple[str, str], Touched] = {}
             increments: dict[tuple[str, str, int], list[int]] = {}
             for row, record in counted:
-                column = COUNTED[row["event_type"]]
+                columns = COUNTED[row["event_type"]]
                 for key in scopes_of(record):
                     item = touched.get(key)
                     if item is None:
                         own = record["pinfold"]
                         item = touched[key] = Touched(sums[key], judged[key], Origin(
                             own["account_id"], own["region"], own["project_id"], own.get("tenant_id")))
-                    _grow(item.window, column)
-                    increments.setdefault((*key, hour), [0, 0, 0])[column] += 1
+                    added = increments.setdefault((*key, hour), [0, 0, 0])
+                    for column in columns:
+                        _grow(item.window, column)
+                        added[column] += 1
                     self._judge(key, item, row["seq"])
             store.add(conn, increments)
             self._act(conn, touched, now)
@@ -132,7 +149,7 @@ class TallySink(Sink):
 
     def _judge(self, key: tuple[str, str], item: Touched, seq: int) -> None:
         min_volume = self.ctx.settings.reputation_min_volume
-        for metric, (rate, volume) in item.window.rates().items():
+        for metric, (rate, volume) in item.window.rates(levels.family_of(key[0])).items():
             now_level = levels.level(metric, rate, volume, min_volume)
             if now_level == item.judged[metric]:
                 continue
@@ -161,8 +178,8 @@ class TallySink(Sink):
 
     def _tell(self, touched: dict[tuple[str, str], Touched], found: list) -> None:
         for (scope, key), item in touched.items():
-            for metric, (rate, _volume) in item.window.rates().items():
-                if scope != "config_set" or rate:
+            for metric, (rate, _volume) in item.window.rates(levels.family_of(scope)).items():
+                if scope not in ("config_set", "sms_number", "sms_pool") or rate:
                     RATES.labels(scope, key, metric).set(rate)
         for (scope, key), finding in found:
             FINDINGS.labels(scope, finding["metric"], finding["level"]).inc()
@@ -198,7 +215,7 @@ def _grow(window: levels.Window, column: int) -> None:
 
 def _pause(conn, scope: str, key: str, found: str, now: float) -> bool:
     """Pause what crossed, if its policy says so at this level; True when it was paused now."""
-    if scope == "tenant":
+    if scope in ("tenant", "sms_tenant"):  # a tenant paused for either channel's rates sends on neither
         tenant = registry.get_tenant(conn, key)
         if tenant is None or tenant["sending_paused"] or not levels.pauses(tenant["reputation_policy"], found):
             return False

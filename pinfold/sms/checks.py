@@ -9,9 +9,11 @@ counts against the other.
 
 from __future__ import annotations
 
+from pinfold.core.errors import LimitExceeded, SendingPaused
 from pinfold.sms import account
 from pinfold.sms.rules import limits, routing
 from pinfold.sms.store import opt_outs, resources, spend
+from pinfold.tenancy.store import tenants as registry
 
 _MESSAGE_TYPES = ("TRANSACTIONAL", "PROMOTIONAL")
 
@@ -27,6 +29,21 @@ def spend_left(conn, account_id: str, region: str, *, now: float) -> float:
     row = resources.get(conn, account_id, region, limits.SETTINGS_KIND, limits.SETTINGS_ID)
     limit = limits.enforced_spend_limit(row["document"] if row else None)
     return max(0.0, limit - spend.spent(conn, account_id, region, spend.month_of(now)))
+
+
+def tenant_may_send(conn, tenant_id: str, dollars: float, month: str) -> None:
+    """SendingPaused while the tenant's sending is paused for its reputation; LimitExceeded when
+    `dollars` more would take it past its own monthly SMS spend limit."""
+    tenant = registry.get_tenant(conn, tenant_id)
+    if tenant is None:
+        return
+    if tenant["sending_paused"]:
+        raise SendingPaused(f"Sending is paused for tenant {tenant_id}: its reputation crossed its policy "
+                            "(the operator resumes it)")
+    limit = tenant["sms_spend_limit"]
+    if limit is not None and spend.tenant_spent(conn, tenant_id, month) + dollars > limit + 1e-9:
+        raise LimitExceeded(f"Tenant {tenant_id}'s monthly text message spend limit ({limit:.2f} USD) is reached",
+                            details={"Reason": "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT"})
 
 
 def sandbox_problem(conn, account_id: str, region: str, settings: dict,

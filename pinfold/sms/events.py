@@ -80,10 +80,27 @@ def outbox_row(row: dict, record_status: str, *, at: float, detail: str = "") ->
     record["pinfold"].update(configuration_set=message.get("configuration_set"), sms={
         "encoding": message["encoding"], "request_ms": int(row["created_at"] * 1000),
         "international": message.get("international", False), "context": message.get("context") or {},
-        "price": message["price"], "detail": detail})
+        "price": message["price"], "detail": detail, "pool_id": message.get("pool_id")})
     return {"event_id": event_id, "account_id": origin.account_id, "region": origin.region,
             "project_id": origin.project_id, "tenant_id": origin.tenant_id, "event_type": event_type,
             "arrival_ms": now_ms, "record": record}
+
+
+OPT_OUT_TYPE = "_SMS.OPTOUT"
+
+
+def opt_out_row(account_id: str, region: str, *, number: str, handset: str, pool_id: str | None,
+                tenant_id: str | None) -> dict:
+    """The `_SMS.OPTOUT` record of a handset that answered a number with an opt-out keyword (STOP):
+    what the number's and its tenant's opt-out rates count."""
+    origin = Origin(account_id, region, "", tenant_id)
+    event_id, now_ms = ids.new_event_id(), int(time.time() * 1000)
+    record = envelope(origin, event_id=event_id, event_type=OPT_OUT_TYPE, event_timestamp=now_ms,
+                      arrival_timestamp=now_ms, client_id=event_id,
+                      attributes={"origination_phone_number": number, "destination_phone_number": handset})
+    record["pinfold"]["sms"] = {"pool_id": pool_id}
+    return {"event_id": event_id, "account_id": account_id, "region": region, "project_id": "",
+            "tenant_id": tenant_id, "event_type": OPT_OUT_TYPE, "arrival_ms": now_ms, "record": record}
 
 
 def text_events(record: dict) -> list[dict]:

@@ -32,6 +32,7 @@ from pinfold.context import Context
 from pinfold.core import metrics
 from pinfold.db.database import after_commit
 from pinfold.events import outbox
+from pinfold.sms import access as sms_access
 from pinfold.sms import events, keywords, send, two_way
 from pinfold.sms import opt_outs as opt_out_lists
 from pinfold.sms.store import messages, opt_outs, resources
@@ -185,6 +186,10 @@ def inbound(ctx: Context, given_key: str, sender: str, receiver: str, body: str)
         action, message = found
         list_name = answering.get("OptOutListName") or "Default"
         self_managed = bool(answering.get("SelfManagedOptOutsEnabled"))
+        if action == keywords.OPT_OUT:  # an opt-out counts in the number's reputation, self-managed or not
+            owner = sms_access.owner_of(pool["document"]) if pool else sms_access.owner_of(document)
+            outbox.append(conn, [events.opt_out_row(account_id, region, number=receiver, handset=sender,
+                                                    pool_id=number["pool_id"], tenant_id=owner)])
         if action == keywords.OPT_OUT and not self_managed:
             opt_out_lists.opt_out_by_end_user(conn, account_id, region, list_name, sender)
         elif action == keywords.OPT_IN and not self_managed:

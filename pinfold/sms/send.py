@@ -123,11 +123,20 @@ def text_row(account_id: str, region: str, route: Route, destination: routing.De
 
 
 def queue_rows(conn, account_id: str, region: str, rows: list[dict], *, now: float) -> None:
-    """Queue texts of one account (text_row) and charge their prices, in one statement each."""
+    """Queue texts of one account (text_row) and charge their prices, in one statement each. A tenant's
+    texts are refused while its sending is paused (reputation) or past its own monthly spend limit."""
     if not rows:
         return
+    month = spend.month_of(now)
+    by_tenant: dict[str, float] = {}
+    for row in rows:
+        if row.get("tenant_id"):
+            by_tenant[row["tenant_id"]] = by_tenant.get(row["tenant_id"], 0.0) + row["message"]["price"]
+    for tenant_id, dollars in by_tenant.items():
+        checks.tenant_may_send(conn, tenant_id, dollars, month)
+        spend.add_tenant(conn, tenant_id, month, dollars)
     messages.add_many(conn, rows)
-    spend.add(conn, account_id, region, spend.month_of(now), sum(row["message"]["price"] for row in rows))
+    spend.add(conn, account_id, region, month, sum(row["message"]["price"] for row in rows))
     after_commit(conn, lambda: metrics.count_messages("sms", account_id, "accepted", len(rows)))
 
 

@@ -20,7 +20,7 @@ from pinfold.events.sinks.base import Always, Sink
 from pinfold.reputation import pauses
 from pinfold.reputation.tally import ReputationTally
 from pinfold.tenancy.store import tenants as registry
-from tests.service.helpers import account_caller, onboard
+from tests.service.helpers import account_caller, caller_for_credentials, onboard
 from tests.service.test_email_sending import SIMULATOR, _simple, _verified_sender
 
 MIN_VOLUME = 50
@@ -241,7 +241,7 @@ def test_a_tenant_at_its_own_quota_is_throttled_alone(ctx, admin):
     capped_row, capped = _tenant_sender(ctx, admin, "capped", "sa-mp")
     _free_row, free = _tenant_sender(ctx, admin, "free", "sa-mp")
     shown = onboarding.set_quota(ctx, admin, "capped", daily=3, rate=1000)
-    assert shown["quota"] == {"max_24h": 3, "max_rate": 1000, "sent_last_24h": 0}
+    assert shown["quota"] == {"max_24h": 3, "max_rate": 1000, "sent_last_24h": 0} and shown["sms_spend_limit"] is None
 
     def send(caller, tenant: str) -> None:
         ses_send.send_email(ctx, caller, _simple([_address("success", tenant)], sender=f"news@{tenant}.example"))
@@ -257,8 +257,8 @@ def test_a_tenant_at_its_own_quota_is_throttled_alone(ctx, admin):
     with pytest.raises(Throttled, match="for tenant capped"):
         send(capped, "capped")
     with pytest.raises(InvalidInput):
-        onboarding.set_quota(ctx, admin, "free", daily=None, rate=5)
-    assert onboarding.set_quota(ctx, admin, "capped", daily=None, rate=None, clear=True)["quota"] is None
+        onboarding.set_quota(ctx, admin, "free", rate=5)  # a rate alone, with no daily cap yet
+    assert onboarding.set_quota(ctx, admin, "capped", clear=True)["quota"] is None
     for _ in range(5):
         send(capped, "capped")
     assert capped_row["account_id"] == _free_row["account_id"]
@@ -286,3 +286,73 @@ def test_quota_requests_are_recorded_and_granted_or_refused(ctx, admin):
     assert [(r["id"], r["status"], r["note"]) for r in history] == [
         (second["id"], "REFUSED", "too much at once"), (first["id"], "GRANTED", "list checked")]
     assert quota_requests.listed(ctx, admin, status="pending") == []
+
+
+def test_a_tenant_whose_texts_fail_or_get_stop_replies_is_paused_alone(ctx_low, admin):
+    from pinfold import onboarding
+    from pinfold.core.errors import LimitExceeded
+    from pinfold.sms import account as sms_account
+    from pinfold.sms import reports
+    from pinfold.sms import send as sms_send
+    from pinfold.sms.access import REGISTRY_KEY
+    from pinfold.sms.delivery import SmsDelivery
+
+    ctx = ctx_low
+    callers, numbers = {}, {}
+    for tenant_id in ("noisy", "quiet", "stopped"):
+        placed = onboarding.onboard(ctx, admin, tenant_id=tenant_id, model="sa-mp", sms_pool=True)
+        callers[tenant_id] = caller_for_credentials(ctx, placed["credentials"])
+        numbers[tenant_id] = placed["tenant"]["metadata"][REGISTRY_KEY]["phone_number"]
+    account = placed["tenant"]["account_id"]
+    sms_account.set_sms_production(ctx, admin, account, sandbox=False, max_spend=1000)
+    _verified_sender(ctx, admin, account_caller(ctx, admin, account), "noisy.example")
+    email_account.set_production(ctx, admin, account)
+    delivery, sending = SmsDelivery(ctx), Sending(ctx)
+
+    def settle() -> None:
+        while delivery.run_once():
+            pass
+        sending.pump.run_once(flush=True)
+
+    def text(tenant_id: str, destination: str, count: int) -> int:
+        for sent in range(count):
+            try:
+                sms_send.send_text_message(ctx, callers[tenant_id], {"DestinationPhoneNumber": destination,
+                                                                     "MessageBody": "Your code is 123456"})
+            except SendingPaused:
+                return sent
+            if sent % ROUND == ROUND - 1:
+                settle()
+        settle()
+        return count
+
+    success, failure = "+14254147755", "+14254147167"  # the simulator's US numbers
+    try:
+        assert text("quiet", success, 60) == 60
+        assert text("noisy", success, 60) == 60
+        failed = text("noisy", failure, 100)
+        assert 20 <= failed < 20 + 2 * ROUND, failed  # 25% of 80 ended texts: paused at the 20th failure
+        assert text("quiet", success, 10) == 10
+        noisy = [(f["scope"], f["metric"], f["level"], f["action"]) for f in sending.findings if f["key"] == "noisy"]
+        assert ("sms_tenant", "failure", "PAUSE", "PAUSED") in noisy
+        assert any(f["scope"] == "sms_number" and f["key"].endswith(numbers["noisy"]) for f in sending.findings)
+        with pytest.raises(SendingPaused):  # its email stops with it: the pause is the tenant's
+            ses_send.send_email(ctx, callers["noisy"], _simple([f"success@{SIMULATOR}"],
+                                                               sender="news@noisy.example"))
+
+        # STOP replies: 4 opt-outs over 60 texts is 6.7%, past the 5% pause level.
+        assert text("stopped", success, 60) == 60
+        key = reports.token(ctx, "inbound", "kannel")
+        for handset in ("+14255550101", "+14255550102", "+14255550103", "+14255550104"):
+            assert reports.inbound(ctx, key, handset, numbers["stopped"], "STOP")
+        settle()
+        assert ("sms_tenant", "opt_out", "PAUSE", "PAUSED") in [
+            (f["scope"], f["metric"], f["level"], f["action"]) for f in sending.findings if f["key"] == "stopped"]
+        assert text("stopped", success, 1) == 0
+
+        onboarding.set_quota(ctx, admin, "quiet", sms_spend=0.0)  # its own spend limit: reached at once
+        with pytest.raises(LimitExceeded, match="quiet's monthly text message spend limit"):
+            text("quiet", success, 1)
+    finally:
+        delivery.stop()
+        sending.stop()

@@ -11,14 +11,14 @@ from pinfold.db.tables import reputation_counts as counts
 from pinfold.db.tables import reputation_cursor as cursor
 from pinfold.db.tables import reputation_history as history
 from pinfold.db.tables import reputation_levels as levels
-from pinfold.reputation.rules.levels import NONE, WINDOW_HOURS, Window
+from pinfold.reputation.rules.levels import DAY_HOURS, METRICS, NONE, WEEK_HOURS, Window, family_of
 
 CURSOR = "tally"
 
 
 def windows(conn: Connection, keys: list[tuple[str, str]], hour: int) -> dict[tuple[str, str], Window]:
     """Each (scope, key)'s sums over the windows ending with `hour`."""
-    day, week = hour - WINDOW_HOURS["bounce"] + 1, hour - WINDOW_HOURS["complaint"] + 1
+    day, week = hour - DAY_HOURS + 1, hour - WEEK_HOURS + 1
     found = {key: Window() for key in keys}
     for scope, key in keys:
         query = sa.select(
@@ -49,20 +49,24 @@ def add(conn: Connection, increments: dict[tuple[str, str, int], list[int]]) -> 
 
 
 def judged(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, str]]:
-    """Each (scope, key)'s last judged level per metric (NONE when never judged)."""
-    found = {key: {"bounce": NONE, "complaint": NONE} for key in keys}
+    """Each (scope, key)'s last judged level per metric of its family (NONE when never judged). The
+    table's bounce_level and complaint_level hold a family's first and second metric's."""
+    found = {}
     for scope, key in keys:
+        first, second = METRICS[family_of(scope)]
         row = conn.execute(sa.select(levels.c.bounce_level, levels.c.complaint_level).where(
             levels.c.scope == scope, levels.c.key == key)).first()
-        if row:
-            found[(scope, key)] = {"bounce": row[0], "complaint": row[1]}
+        found[(scope, key)] = {first: row[0], second: row[1]} if row else {first: NONE, second: NONE}
     return found
 
 
 def save_judged(conn: Connection, changed: dict[tuple[str, str], dict[str, str]], now: float) -> None:
-    upsert(conn, levels, [{"scope": scope, "key": key, "bounce_level": found["bounce"],
-                           "complaint_level": found["complaint"], "updated_at": now}
-                          for (scope, key), found in changed.items()], ["scope", "key"])
+    rows = []
+    for (scope, key), found in changed.items():
+        first, second = METRICS[family_of(scope)]
+        rows.append({"scope": scope, "key": key, "bounce_level": found[first], "complaint_level": found[second],
+                     "updated_at": now})
+    upsert(conn, levels, rows, ["scope", "key"])
 
 
 def record(conn: Connection, rows: list[dict]) -> None:

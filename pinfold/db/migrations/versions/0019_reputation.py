@@ -1,6 +1,7 @@
 """Reputation: bounce, complaint and send counts per scope and hour, each scope's judged levels, the
 record of every pause and resume, the tally's cursor, the pause switches and policies of registry
-tenants and SES tenants, tenants' own email quotas in a shared account, and quota increase requests.
+tenants and SES tenants, tenants' own email quotas and SMS spend limits in a shared account, and quota
+increase requests.
 
 Revision ID: 0019
 Revises: 0018
@@ -67,6 +68,12 @@ def upgrade() -> None:
         sa.Column("sent", sa.BigInteger, nullable=False),
     )
     op.create_table(
+        "sms_tenant_spend",
+        sa.Column("tenant_id", sa.String(64), primary_key=True),
+        sa.Column("month", sa.String(7), primary_key=True),
+        sa.Column("dollars", sa.Float, nullable=False),
+    )
+    op.create_table(
         "quota_requests",
         sa.Column("id", sa.String(40), primary_key=True),
         sa.Column("account_id", sa.String(12), nullable=False),
@@ -85,6 +92,7 @@ def upgrade() -> None:
     for table in ("tenants", "ses_tenants"):
         op.add_column(table, sa.Column("reputation_policy", sa.String(16), nullable=False, server_default="STANDARD"))
     op.add_column("tenants", sa.Column("sending_paused", sa.Boolean, nullable=False, server_default=sa.false()))
+    op.add_column("tenants", sa.Column("sms_spend_limit", sa.Float))
     op.add_column("ses_tenants", sa.Column("managed_status", sa.String(16), nullable=False, server_default="ENABLED"))
 
 
@@ -95,7 +103,9 @@ def downgrade() -> None:
     with op.batch_alter_table("tenants") as table:
         table.drop_column("sending_paused")
         table.drop_column("reputation_policy")
+    op.drop_column("tenants", "sms_spend_limit")
     op.drop_table("quota_requests")
+    op.drop_table("sms_tenant_spend")
     op.drop_table("tenant_send_counts")
     op.drop_table("tenant_quotas")
     op.drop_table("reputation_cursor")
