@@ -28,6 +28,7 @@ from pinfold.core.access import Caller
 from pinfold.core.errors import InvalidInput, InvalidSignature, PinfoldError
 from pinfold.core.ids import new_request_id
 from pinfold.email import mailbox_reader
+from pinfold.reputation import pauses
 from pinfold.tenancy import organization
 
 SIGNING_NAME = "pinfold"
@@ -75,6 +76,10 @@ class OnboardRequest(BaseModel):
                                            "the shared project's")
     own_push_credentials: bool = Field(default=False, description="the tenant brings push credentials of its own "
                                                                   "(refused in sa-sp)")
+
+
+class ReputationPolicy(BaseModel):
+    policy: Literal["STANDARD", "STRICT", "NONE"]
 
 
 class Credentials(BaseModel):
@@ -224,6 +229,21 @@ def create_admin_app(ctx: Context, readiness: Callable[[], tuple[bool, dict]] | 
     @app.post("/admin/v1/tenants/{tenant_id}/resume", response_model=Tenant)
     def resume(tenant_id: str, who: Caller = Depends(caller)):
         return tenants.set_status(ctx, who, tenant_id, "active")
+
+    @app.post("/admin/v1/tenants/{tenant_id}/resume-sending")
+    def resume_sending(tenant_id: str, who: Caller = Depends(caller)):
+        """Let a tenant whose reputation paused its sending send again (recorded with who did it)."""
+        return pauses.resume_tenant(ctx, who, tenant_id)
+
+    @app.put("/admin/v1/tenants/{tenant_id}/reputation-policy")
+    def set_reputation_policy(tenant_id: str, body: ReputationPolicy, who: Caller = Depends(caller)):
+        return pauses.set_policy(ctx, who, tenant_id, body.policy)
+
+    @app.get("/admin/v1/tenants/{tenant_id}/reputation-history")
+    def reputation_history(tenant_id: str, who: Caller = Depends(caller)):
+        """Findings, pauses and resumes of the tenant's email and SMS reputation, newest first."""
+        found = [*pauses.history(ctx, who, "tenant", tenant_id), *pauses.history(ctx, who, "sms_tenant", tenant_id)]
+        return sorted(found, key=lambda row: row["at"], reverse=True)
 
     @app.post("/admin/v1/tenants/{tenant_id}/offboard", response_model=Offboarded)
     def offboard(tenant_id: str, who: Caller = Depends(caller)):

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from pinfold.core.secrets import SecretBox, load_master_key
 from pinfold.custom.rules import signing
-from tests.conftest import Server, make_client, onboard
+from tests.conftest import Server, admin_request, make_client, onboard
 
 SIMULATOR = "simulator.amazonses.com"
 
@@ -61,8 +61,12 @@ def test_a_bouncing_tenant_is_paused_told_and_resumed(tmp_path, database_url, mo
         listed = json.loads(server.cli("reputation", "show", "--json").stdout)
         assert {"scope": "tenant", "key": "bouncy"}.items() <= next(
             row for row in listed if row["scope"] == "tenant").items()
+        history = admin_request(server, server.admin, "GET", "/admin/v1/tenants/bouncy/reputation-history").json()
+        assert [row["action"] for row in history[:2]] in (["PAUSED", "FINDING"], ["FINDING", "PAUSED"])
         resumed = json.loads(server.cli("tenants", "resume-sending", "bouncy").stdout)
         assert resumed["changed"] is True
+        again = admin_request(server, server.admin, "POST", "/admin/v1/tenants/bouncy/resume-sending").json()
+        assert again["changed"] is False
         with pytest.raises(ClientError, match="disabled for account"):
             _mail(ses, "success")  # the tenant is resumed; its account, paused for its own rates, is not
     finally:
