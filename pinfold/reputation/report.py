@@ -14,6 +14,7 @@ from pinfold.db.tables import reputation_counts
 from pinfold.email.store import account as email_account
 from pinfold.reputation.rules import levels
 from pinfold.reputation.store import counts as store
+from pinfold.sms.store import spend as sms_spend
 from pinfold.tenancy.store import tenants as registry
 
 MAX_DAYS = 90
@@ -28,25 +29,29 @@ def show(ctx: Context, caller: Caller, scope: str, key: str, *, days: int = 14) 
         judged = store.judged(conn, [(scope, key)])[(scope, key)]
         per_day = store.daily(conn, scope, key, hour - days * 24 + 1)
         state = _state(conn, scope, key)
-    rates = window.rates()
-    return {"scope": scope, "key": key, **state,
-            "bounce_rate": rates["bounce"][0], "bounce_volume": rates["bounce"][1], "bounce_level": judged["bounce"],
-            "complaint_rate": rates["complaint"][0], "complaint_volume": rates["complaint"][1],
-            "complaint_level": judged["complaint"], "min_volume": ctx.settings.reputation_min_volume,
+    first, second = levels.METRICS[levels.family_of(scope)]
+    rates = window.rates(levels.family_of(scope))
+    return {"scope": scope, "key": key, **state, "metrics": [first, second],
+            "first_rate": rates[first][0], "first_volume": rates[first][1], "first_level": judged[first],
+            "second_rate": rates[second][0], "second_volume": rates[second][1], "second_level": judged[second],
+            "min_volume": ctx.settings.reputation_min_volume,
             "days": [{"day": time.strftime("%Y-%m-%d", time.gmtime(day * 86400)), "sends": sends,
                       "bounces": bounces, "complaints": complaints} for day, (sends, bounces, complaints)
                      in per_day.items()]}
 
 
 def _state(conn, scope: str, key: str) -> dict:
-    if scope == "tenant":
+    if scope in ("tenant", "sms_tenant"):
         tenant = registry.get_tenant(conn, key)
         if tenant is None:
             raise NotFound(f"Tenant {key[:64]} is not in the registry")
-        return {"policy": tenant["reputation_policy"], "sending_paused": tenant["sending_paused"]}
+        month = sms_spend.month_of(time.time())
+        return {"policy": tenant["reputation_policy"], "sending_paused": tenant["sending_paused"],
+                "sms_spend_this_month": round(sms_spend.tenant_spent(conn, key, month), 5),
+                "sms_spend_limit": tenant["sms_spend_limit"]}
     account_id, _, region = key.partition("/")
-    return {"policy": "STANDARD", "sending_paused": not email_account.settings(conn, account_id, region)[
-        "sending_enabled"]}
+    paused = not email_account.settings(conn, account_id, region)["sending_enabled"] if scope == "account" else False
+    return {"policy": "STANDARD", "sending_paused": paused}
 
 
 def active(ctx: Context, caller: Caller) -> list[dict]:
@@ -61,8 +66,10 @@ def active(ctx: Context, caller: Caller) -> list[dict]:
         windows, judged = store.windows(conn, keys, hour), store.judged(conn, keys)
     shown = []
     for key in keys:
-        rates = windows[key].rates()
+        first, second = levels.METRICS[levels.family_of(key[0])]
+        rates = windows[key].rates(levels.family_of(key[0]))
         shown.append({"scope": key[0], "key": key[1], "sends_7d": windows[key].sends_week,
-                      "bounce_rate": round(rates["bounce"][0], 4), "bounce_level": judged[key]["bounce"],
-                      "complaint_rate": round(rates["complaint"][0], 5), "complaint_level": judged[key]["complaint"]})
+                      "day_metric": first, "day_rate": round(rates[first][0], 4), "day_level": judged[key][first],
+                      "week_metric": second, "week_rate": round(rates[second][0], 5),
+                      "week_level": judged[key][second]})
     return shown

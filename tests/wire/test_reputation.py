@@ -58,6 +58,8 @@ def test_a_bouncing_tenant_is_paused_told_and_resumed(tmp_path, database_url, mo
 
         shown = server.cli("reputation", "show", "--tenant", "bouncy").stdout
         assert "policy STANDARD, sending PAUSED" in shown and "█" in shown
+        texts = server.cli("reputation", "show", "--tenant", "bouncy", "--sms").stdout
+        assert "failure" in texts and "SMS spend this month 0.00 USD" in texts
         listed = json.loads(server.cli("reputation", "show", "--json").stdout)
         assert {"scope": "tenant", "key": "bouncy"}.items() <= next(
             row for row in listed if row["scope"] == "tenant").items()
