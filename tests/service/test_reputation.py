@@ -356,3 +356,23 @@ def test_a_tenant_whose_texts_fail_or_get_stop_replies_is_paused_alone(ctx_low, 
     finally:
         delivery.stop()
         sending.stop()
+
+
+def test_list_tenants_filters_on_the_sending_status_sending_obeys(ctx, admin):
+    from pinfold.email import tenants as ses_tenants
+    from pinfold.email.store import tenants as store
+
+    for name in ("open", "paused-by-pinfold", "reinstated"):
+        ses_tenants.create(ctx, admin, {"TenantName": name})
+    with ctx.db.write() as conn:
+        store.update(conn, admin.account_id, admin.region, "paused-by-pinfold", managed_status="DISABLED")
+        store.update(conn, admin.account_id, admin.region, "reinstated", managed_status="DISABLED",
+                     sending_status="REINSTATED")
+
+    def named(status: str) -> list[str]:
+        found = ses_tenants.list_page(ctx, admin, {"SENDING_STATUS": status}, None, None)["Tenants"]
+        return [(t["TenantName"], t["SendingStatus"]) for t in found]
+
+    assert named("DISABLED") == [("paused-by-pinfold", "DISABLED")]
+    assert named("ENABLED") == [("open", "ENABLED")]
+    assert named("REINSTATED") == [("reinstated", "REINSTATED")]

@@ -55,8 +55,12 @@ def list_page(conn: Connection, account_id: str, region: str, *, after: str | No
         query = query.where(tenants_table.c.name == only)
     if name_contains:
         query = query.where(tenants_table.c.name.contains(name_contains, autoescape=True))
-    if sending_status:
-        query = query.where(tenants_table.c.sending_status == sending_status)
+    if sending_status:  # the aggregate status (email/rules/sending_status.py)
+        customer, managed = tenants_table.c.sending_status, tenants_table.c.managed_status
+        query = query.where({
+            "DISABLED": sa.or_(customer == "DISABLED", sa.and_(customer == "ENABLED", managed == "DISABLED")),
+            "ENABLED": sa.and_(customer == "ENABLED", managed != "DISABLED"),
+        }.get(sending_status, customer == sending_status))
     rows = conn.execute(query.order_by(tenants_table.c.name).limit(limit)).mappings()
     return [dict(row) for row in rows]
 
