@@ -21,6 +21,7 @@ are measured, never paused. A level falling is noted without an event; resuming 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ SIMULATOR_DOMAIN = "@simulator.amazonses.com"
 FINDING = "_reputation.finding"
 ACTOR = "pinfold"
 WEBHOOK_TIMEOUT_SECONDS = 5.0
+READY_RECORDS, READY_SECONDS = 2000, 0.25
 FINDINGS = Counter("pinfold_reputation_findings", "Reputation findings: a rate crossing a level, by scope, "
                            "metric and level", ["scope", "metric", "level"])
 RATES = Gauge("pinfold_reputation_rate", "The last judged bounce or complaint rate, by scope and key",
@@ -106,6 +108,17 @@ class TallySink(Sink):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._pruned_hour = 0
+        # Each scope's window sums and levels as this tally last committed them, for the hour they are
+        # of, and the outbox position they were counted up to: one pump holds the lease, so while the
+        # position is still the one this tally moved to, nobody else has counted since.
+        self._known: dict[tuple[str, str], tuple[int, levels.Window, dict[str, str]]] = {}
+        self._moved_to: int | None = None
+
+    def ready(self, waiting) -> bool:
+        """Deliver a fuller batch or, when records come slowly, within a quarter of a second: each
+        batch's transaction has a fixed cost, and a crossing waits no longer than that."""
+        waited = time.time() - waiting.oldest_arrival_ms / 1000
+        return waiting.count >= READY_RECORDS or waited >= READY_SECONDS
 
     def wants(self, row: dict) -> bool:
         return row["event_type"] in COUNTED
@@ -116,13 +129,15 @@ class TallySink(Sink):
         hour = int(now // 3600)
         with self.ctx.db.write() as conn:
             done = store.position(conn)
+            if done != self._moved_to:
+                self._known.clear()  # another process's tally counted meanwhile (or this one just started)
             fresh = [row for row in rows if row["seq"] > done]
             if not fresh:
                 return
             counted = [(row, row["record"]) for row in fresh
                        if settings.reputation_count_simulator or not _to_simulator(row["record"])]
             keys = sorted({key for _, record in counted for key in scopes_of(record)})
-            sums, judged = store.windows(conn, keys, hour), store.judged(conn, keys)
+            sums, judged = self._current(conn, keys, hour)
             touched: dict[tuple[str, str], Touched] = {}
             increments: dict[tuple[str, str, int], list[int]] = {}
             for row, record in counted:
@@ -140,12 +155,31 @@ class TallySink(Sink):
                     self._judge(key, item, row["seq"])
             store.add(conn, increments)
             self._act(conn, touched, now)
-            store.move(conn, max(row["seq"] for row in fresh))
+            moved_to = max(row["seq"] for row in fresh)
+            store.move(conn, moved_to)
             if hour != self._pruned_hour:  # once an hour: counts older than every window go
                 store.prune(conn, hour - levels.LONGEST_HOURS - 24)
                 self._pruned_hour = hour
             found = [(key, finding) for key, item in touched.items() for finding in item.findings]
-            after_commit(conn, lambda: self._tell(touched, found))
+            after_commit(conn, lambda: self._committed(touched, found, hour, moved_to))
+
+    def _current(self, conn, keys: list[tuple[str, str]], hour: int) -> tuple[dict, dict]:
+        """Each scope's window sums and levels now: as last committed when known for this hour, else read."""
+        unknown = [key for key in keys if self._known.get(key, (None,))[0] != hour]
+        sums, judged = store.windows(conn, unknown, hour), store.judged(conn, unknown)
+        for key in keys:
+            if key not in sums:
+                _hour, window, levels_now = self._known[key]
+                sums[key], judged[key] = dataclasses.replace(window), dict(levels_now)
+        return sums, judged
+
+    def _committed(self, touched: dict[tuple[str, str], Touched], found: list, hour: int, moved_to: int) -> None:
+        self._moved_to = moved_to
+        if len(self._known) > 100_000:
+            self._known.clear()
+        for key, item in touched.items():
+            self._known[key] = (hour, dataclasses.replace(item.window), dict(item.judged))
+        self._tell(touched, found)
 
     def _judge(self, key: tuple[str, str], item: Touched, seq: int) -> None:
         min_volume = self.ctx.settings.reputation_min_volume

@@ -4,6 +4,7 @@ with their tenant, and wait in the outbox while a sink is down."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import socket
 
@@ -104,8 +105,10 @@ def test_what_waits_for_a_sink_is_summed_up_the_same_short_or_full(ctx):
 
 
 def test_a_pass_whose_sinks_pass_records_over_counts_as_work(ctx):
-    """The trigger, two-way and reputation sinks want none of these records; moving their cursors past
-    them is still work, so the pump's loop goes on at once instead of taking one batch per idle wait."""
+    """The trigger and two-way sinks want none of these records; moving their cursors past them is still
+    work, so the pump's loop goes on at once instead of taking one batch per idle wait. (The reputation
+    tally, off here, would wait for a fuller batch or a quarter of a second: a matter of timing.)"""
+    ctx = dataclasses.replace(ctx, settings=ctx.settings.model_copy(update={"reputation_tracking": False}))
     admin = operator(ctx)
     tenant, caller = onboard(ctx, admin, "acme", "sa-mp")
     pump = event_pump(ctx)
@@ -113,7 +116,7 @@ def test_a_pass_whose_sinks_pass_records_over_counts_as_work(ctx):
     _send(ctx, caller, tenant["project_id"], "a-1", 150)
     outcome = pump.run_once()
     assert outcome.delivered == 0  # the lake waits for a fuller file
-    assert outcome.moved == 450 and outcome  # campaigns:triggers, sms:two-way, reputation:tally: all 150
+    assert outcome.moved == 300 and outcome  # campaigns:triggers and sms:two-way moved past all 150
     assert not pump.run_once()
 
 
