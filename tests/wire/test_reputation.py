@@ -73,3 +73,35 @@ def test_a_bouncing_tenant_is_paused_told_and_resumed(tmp_path, database_url, mo
             _mail(ses, "success")  # the tenant is resumed; its account, paused for its own rates, is not
     finally:
         server.stop()
+
+
+def test_ses_reputation_entities_through_boto3(server):
+    placed = onboard(server, "ma-mp")
+    response = admin_request(server, server.admin, "POST", "/admin/v1/access-keys",
+                             {"scope": "account", "account_id": placed["tenant"]["account_id"]})
+    assert response.status_code == 201, response.text
+    ses = make_client(server, response.json(), "sesv2")
+    tenant = ses.create_tenant(TenantName="brand-a")
+    arn, region = tenant["TenantArn"], response.json()["region"]
+    entity = ses.get_reputation_entity(ReputationEntityType="RESOURCE", ReputationEntityReference=arn)[
+        "ReputationEntity"]
+    policies = f"arn:aws:ses:{region}:aws:reputation-policy"
+    assert (entity["ReputationEntityReference"], entity["SendingStatusAggregate"],
+            entity["ReputationManagementPolicy"]) == (arn, "ENABLED", f"{policies}/standard")
+    ses.update_reputation_entity_policy(ReputationEntityType="RESOURCE", ReputationEntityReference=arn,
+                                        ReputationEntityPolicy=f"{policies}/strict")
+    ses.update_reputation_entity_customer_managed_status(ReputationEntityType="RESOURCE",
+                                                         ReputationEntityReference=arn, SendingStatus="DISABLED")
+    listed = ses.list_reputation_entities(Filter={"SENDING_STATUS": "DISABLED"})["ReputationEntities"]
+    assert [(e["ReputationEntityReference"], e["ReputationManagementPolicy"].rsplit("/", 1)[1]) for e in listed] == [
+        (arn, "strict")]
+    assert ses.get_tenant(TenantName="brand-a")["Tenant"]["SendingStatus"] == "DISABLED"
+    assert ses.get_account()["EnforcementStatus"] == "HEALTHY"
+    with pytest.raises(ClientError) as caught:
+        ses.get_reputation_entity(ReputationEntityType="RESOURCE",
+                                  ReputationEntityReference=arn.replace("brand-a", "brand-b"))
+    assert caught.value.response["Error"]["Code"] == "NotFoundException"
+    with pytest.raises(ClientError) as caught:
+        ses.update_reputation_entity_policy(ReputationEntityType="RESOURCE", ReputationEntityReference=arn,
+                                            ReputationEntityPolicy="arn:aws:ses:us-east-1:aws:reputation-policy/lax")
+    assert caught.value.response["Error"]["Code"] == "BadRequestException"
