@@ -35,6 +35,7 @@ from pinfold.core import ids
 from pinfold.custom.rules import signing
 from pinfold.db.database import after_commit
 from pinfold.email.store import account as email_account
+from pinfold.email.store import configuration_sets
 from pinfold.email.store import tenants as ses_tenants
 from pinfold.events import outbox
 from pinfold.events.records import Origin, envelope
@@ -211,16 +212,33 @@ class TallySink(Sink):
         outbox.append(conn, records)
 
     def _tell(self, touched: dict[tuple[str, str], Touched], found: list) -> None:
+        published = self._published_sets([key for scope, key in touched if scope == "config_set"])
         for (scope, key), item in touched.items():
+            if scope == "config_set" and key not in published:
+                continue
             for metric, (rate, _volume) in item.window.rates(levels.family_of(scope)).items():
-                if scope not in ("config_set", "sms_number", "sms_pool") or rate:
-                    RATES.labels(scope, key, metric).set(rate)
+                RATES.labels(scope, key, metric).set(rate)
         for (scope, key), finding in found:
             FINDINGS.labels(scope, finding["metric"], finding["level"]).inc()
             log.warning("reputation finding: %s %s %s rate %.4f over %d sends is at %s%s", scope, key,
                         finding["metric"], finding["rate"], finding["volume"], finding["level"],
                         ", sending paused" if finding["action"] == "PAUSED" else "")
             self._notify({"scope": scope, "key": key, **finding})
+
+    def _published_sets(self, keys: list[str]) -> set[str]:
+        """The configuration sets whose ReputationMetricsEnabled asks for their rates to be published,
+        as SES publishes a set's reputation metrics only then."""
+        if not keys:
+            return set()
+        published = set()
+        with self.ctx.db.read() as conn:
+            for key in keys:
+                account_id, region, name = key.split("/", 2)
+                row = configuration_sets.row(conn, account_id, region, name)
+                options = (row or {}).get("options") or {}
+                if (options.get("ReputationOptions") or {}).get("ReputationMetricsEnabled"):
+                    published.add(key)
+        return published
 
     def _notify(self, finding: dict) -> None:
         url = self.ctx.settings.reputation_webhook

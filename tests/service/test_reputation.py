@@ -188,7 +188,8 @@ def test_ses_tenants_are_reputation_entities_paused_alone_and_reinstated_by_the_
     email_account.set_production(ctx, admin, owner.account_id, max_rate=100_000)
     arn = f"arn:aws:ses:{owner.region}:{owner.account_id}"
     for name in ("clean", "dirty"):
-        configuration_sets.create(ctx, owner, {"ConfigurationSetName": f"{name}-set"})
+        configuration_sets.create(ctx, owner, {"ConfigurationSetName": f"{name}-set", "ReputationOptions": {
+            "ReputationMetricsEnabled": name == "dirty"}})
         ses_tenants.create(ctx, owner, {"TenantName": name})
         ses_tenants.associate(ctx, owner, name, f"{arn}:identity/isv.example")
         ses_tenants.associate(ctx, owner, name, f"{arn}:configuration-set/{name}-set")
@@ -228,6 +229,13 @@ def test_ses_tenants_are_reputation_entities_paused_alone_and_reinstated_by_the_
                                f"arn:aws:ses:{owner.region}:aws:reputation-policy/strict")
         assert entities.get(ctx, owner, "RESOURCE", dirty_arn)["ReputationEntity"][
             "ReputationManagementPolicy"].endswith("/strict")
+        from prometheus_client import REGISTRY
+
+        def published(name: str):
+            return REGISTRY.get_sample_value("pinfold_reputation_rate", {
+                "scope": "config_set", "key": f"{owner.account_id}/{owner.region}/{name}-set", "metric": "bounce"})
+
+        assert published("dirty") > 0.1 and published("clean") is None  # only with ReputationMetricsEnabled
         history = pauses.history(ctx, admin, "ses_tenant", f"{owner.account_id}/{owner.region}/dirty")
         assert [h["action"] for h in history][:1] == ["RESUMED"] and history[0]["actor"] == owner.principal_id
     finally:
