@@ -47,7 +47,8 @@ def test_a_bouncing_tenant_is_paused_told_and_resumed(tmp_path, database_url, mo
         assert ses.get_account()["EnforcementStatus"] == "SHUTDOWN"  # its own account crossed too
 
         deadline = time.monotonic() + 10
-        while not any(json.loads(call["body"])["level"] == "PAUSE" for call in got.calls) and \
+        while not any((told["scope"], told["level"]) == ("tenant", "PAUSE")
+                      for told in (json.loads(call["body"]) for call in list(got.calls))) and \
                 time.monotonic() < deadline:
             time.sleep(0.1)
         told = [orjson.loads(call["body"]) for call in got.calls]
