@@ -242,8 +242,7 @@ def create_admin_app(ctx: Context, readiness: Callable[[], tuple[bool, dict]] | 
     @app.get("/admin/v1/tenants/{tenant_id}/reputation-history")
     def reputation_history(tenant_id: str, who: Caller = Depends(caller)):
         """Findings, pauses and resumes of the tenant's email and SMS reputation, newest first."""
-        found = [*pauses.history(ctx, who, "tenant", tenant_id), *pauses.history(ctx, who, "sms_tenant", tenant_id)]
-        return sorted(found, key=lambda row: row["at"], reverse=True)
+        return pauses.tenant_history(ctx, who, tenant_id)
 
     @app.post("/admin/v1/tenants/{tenant_id}/offboard", response_model=Offboarded)
     def offboard(tenant_id: str, who: Caller = Depends(caller)):

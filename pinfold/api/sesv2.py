@@ -132,7 +132,7 @@ def _put_identity_configuration_set(ctx, caller, p):
 
 
 def _get_account(ctx, caller, p):
-    return {**email_account.get_account(ctx, caller), "EnforcementStatus": entities.enforcement_status(ctx, caller)}
+    return entities.get_account(ctx, caller)
 
 
 def _get_reputation_entity(ctx, caller, p):

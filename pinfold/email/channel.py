@@ -34,23 +34,14 @@ SIGNING_THREADS = 2
 
 
 @dataclass(eq=False)
-class Claimed:
+class Claimed(sending_queue.ClaimedRow):
     """A claimed message with everything a pass learns about it."""
 
-    row: dict
     batch: dict | None = None
     composed: composing.Composed | None = None
     suppressed: str | None = None  # the reason the recipient is suppressed, if it is
     failure: str | None = None  # why it could not be composed
     outcome: Outcome | None = None
-
-    @property
-    def id(self) -> str:
-        return self.row["id"]
-
-    @property
-    def taken_over(self) -> bool:
-        return self.row["taken_over"]
 
 
 class EmailChannel:

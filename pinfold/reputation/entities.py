@@ -22,6 +22,7 @@ from pinfold.core import ids
 from pinfold.core.access import Caller
 from pinfold.core.errors import InvalidInput, NotFound
 from pinfold.core.paging import after_key, limit_of, page_of
+from pinfold.email import account as email_account_service
 from pinfold.email.access import is_admin, require_admin
 from pinfold.email.rules import sending_status
 from pinfold.email.store import account as email_account
@@ -150,6 +151,11 @@ def update_customer_status(ctx: Context, caller: Caller, entity_type: str, refer
                                  "action": "PAUSED" if after == "DISABLED" else "RESUMED",
                                  "actor": caller.principal_id, "detail": {"CustomerManagedStatus": status},
                                  "at": now}])
+
+
+def get_account(ctx: Context, caller: Caller) -> dict:
+    """GetAccount: the SES account's answer (email/account.py) with the EnforcementStatus its rates give."""
+    return {**email_account_service.get_account(ctx, caller), "EnforcementStatus": enforcement_status(ctx, caller)}
 
 
 def enforcement_status(ctx: Context, caller: Caller) -> str:

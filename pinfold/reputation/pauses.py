@@ -54,3 +54,10 @@ def history(ctx: Context, caller: Caller, scope: str, key: str, *, limit: int = 
     caller.require_organization_admin()
     with ctx.db.read() as conn:
         return store.history_of(conn, scope, key, limit=limit)
+
+
+def tenant_history(ctx: Context, caller: Caller, tenant_id: str, *, limit: int = 100) -> list[dict]:
+    """A tenant's findings, pauses and resumes for both channels (its email and SMS scopes), newest first."""
+    found = history(ctx, caller, "tenant", tenant_id, limit=limit) + history(ctx, caller, "sms_tenant", tenant_id,
+                                                                              limit=limit)
+    return sorted(found, key=lambda row: row["at"], reverse=True)[:limit]

@@ -219,14 +219,10 @@ class TableQueue:
 
 
 @dataclass(eq=False)
-class Claimed:
-    """A claimed message of a TableQueue with what a pass learns about it: why it is held back at the
-    gate, if it is, and its adapter's outcome. Channels add what they build on the way."""
+class ClaimedRow:
+    """A claimed message as the pipeline's `Held` needs it: its row, whose id the lease holds."""
 
     row: dict
-    claimed_at: float
-    held: Any = None
-    outcome: Any = None
 
     @property
     def id(self) -> str:
@@ -235,3 +231,13 @@ class Claimed:
     @property
     def taken_over(self) -> bool:
         return self.row["taken_over"]
+
+
+@dataclass(eq=False)
+class Claimed(ClaimedRow):
+    """A claimed message of a TableQueue with what a pass learns about it: why it is held back at the
+    gate, if it is, and its adapter's outcome. Channels add what they build on the way."""
+
+    claimed_at: float
+    held: Any = None
+    outcome: Any = None

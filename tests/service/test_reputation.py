@@ -123,9 +123,8 @@ def test_a_bad_tenant_is_paused_alone_and_an_account_crossing_pauses_the_account
         bad_findings = [f for f in sending.findings if f["key"] == "bad"]
         assert [(f["metric"], f["level"], f["action"]) for f in bad_findings] == [
             ("bounce", "REVIEW", "NONE"), ("bounce", "PAUSE", "PAUSED")]
-        actions = [(row["action"], row["actor"]) for row in pauses.history(ctx, admin, "tenant", "bad")]
-        assert actions[:2] == [("PAUSED", "pinfold"), ("FINDING", "pinfold")] or \
-            actions[:2] == [("FINDING", "pinfold"), ("PAUSED", "pinfold")]
+        actions = sorted((row["action"], row["actor"]) for row in pauses.history(ctx, admin, "tenant", "bad"))
+        assert actions == [("FINDING", "pinfold"), ("FINDING", "pinfold"), ("PAUSED", "pinfold")]
 
         assert pauses.resume_tenant(ctx, admin, "bad")["changed"] is True
         assert sending.send(bad, "bad", "success", 5) == 5

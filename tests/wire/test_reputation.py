@@ -65,7 +65,7 @@ def test_a_bouncing_tenant_is_paused_told_and_resumed(tmp_path, database_url, mo
         assert {"scope": "tenant", "key": "bouncy"}.items() <= next(
             row for row in listed if row["scope"] == "tenant").items()
         history = admin_request(server, server.admin, "GET", "/admin/v1/tenants/bouncy/reputation-history").json()
-        assert [row["action"] for row in history[:2]] in (["PAUSED", "FINDING"], ["FINDING", "PAUSED"])
+        assert {row["action"] for row in history} == {"FINDING", "PAUSED"}  # rows of one moment: no order among them
         resumed = json.loads(server.cli("tenants", "resume-sending", "bouncy").stdout)
         assert resumed["changed"] is True
         again = admin_request(server, server.admin, "POST", "/admin/v1/tenants/bouncy/resume-sending").json()
