@@ -164,6 +164,7 @@ def advance(ctx: Context, activity_id: str, now: float, *, size: int, queue_boun
             poster: hook.Poster = hook.post_json) -> int:
     """Plan the next slice of an activity; returns how many endpoints it handled (0: nothing to do now,
     waiting for the sending queue, or rolled back by the send rate: RateLimited)."""
+    ctx.db.give_way()
     with ctx.db.read() as conn:
         piece = _read(conn, activity_id, now, size, queue_bound)
     if piece is None:

@@ -35,6 +35,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _POSTGRES = postgresql.dialect()
 SETTLE_MIN_ROWS = 10_000  # bulk changes smaller than this leave statistics to autovacuum
 COPY_MIN_ROWS = 50  # below this a PostgreSQL COPY costs more round trips than the INSERT it replaces
+SQLITE_PARAMETERS = 32_766  # what one SQLite statement binds at most (since 3.32)
+SQLITE_ROWS_PER_STATEMENT = 500  # many-row inserts on SQLite, this many rows a statement at most
 
 
 _AFTER_COMMIT = "pinfold.after_commit"
@@ -125,6 +127,13 @@ class Database:
                 action()
             except Exception:  # the transaction stands; a failed follow-up must not make it look lost
                 log.exception("an action after a commit failed")
+
+    def give_way(self) -> None:
+        """Bulk work (sending, the pump, the scheduler) calls this between steps. On SQLite a thread of
+        this process that holds the one writer's turn then has the interpreter to itself, rather than
+        taking turns with them, and every other process's writer waits less (db/sqlite.py)."""
+        if self._writer is not None:
+            self._writer.give_way()
 
     def settle(self, tables: tuple[str, ...], changed_rows: int) -> None:
         """After a bulk change on PostgreSQL: refresh the planner's statistics and the visibility map
@@ -375,7 +384,27 @@ def execute_many(conn: Connection, table: sa.Table, kind: str, columns: tuple[st
     if conn.dialect.name == "postgresql" and kind == "insert" and len(rows) >= COPY_MIN_ROWS:
         _copy(conn, table, columns, rows)
         return None
+    if conn.dialect.name == "sqlite" and kind in ("insert", "upsert") and len(rows) > 1:
+        return _values_chunks(conn, table, kind, columns, keys, rows)
     return conn.exec_driver_sql(_bulk_statement(conn.dialect.name, table, kind, columns, keys), rows).rowcount
+
+
+def _values_chunks(conn: Connection, table: sa.Table, kind: str, columns: tuple[str, ...], keys: tuple[str, ...],
+                   rows: list[tuple]) -> int:
+    """SQLite inserts many rows a statement rather than one a statement.
+
+    The driver lets the interpreter go for each statement it steps, and in a process whose other
+    threads are busy, taking it back means waiting for one of them: sampling a campaign slice, which
+    holds SQLite's one writer meanwhile, found those waits its largest part. One statement of many
+    rows steps once. Alone it costs a little more (250 outbox-sized rows: 0.80 ms against 0.69 ms, the
+    longer statement's preparing); the writer's turn ends sooner when the process is busy."""
+    per = max(1, min(SQLITE_ROWS_PER_STATEMENT, SQLITE_PARAMETERS // len(columns)))
+    changed = 0
+    for start in range(0, len(rows), per):
+        chunk = rows[start:start + per]
+        statement = _bulk_statement(conn.dialect.name, table, kind, columns, keys, len(chunk))
+        changed += conn.exec_driver_sql(statement, tuple(value for row in chunk for value in row)).rowcount
+    return changed
 
 
 def _copy(conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -396,8 +425,10 @@ def json_text(value) -> str:
     return _dumps(value)
 
 
-@lru_cache(maxsize=32)
-def _bulk_statement(dialect: str, table: sa.Table, kind: str, columns: tuple[str, ...], keys: tuple[str, ...]) -> str:
+@lru_cache(maxsize=128)
+def _bulk_statement(dialect: str, table: sa.Table, kind: str, columns: tuple[str, ...], keys: tuple[str, ...],
+                    count: int = 1) -> str:
+    """The statement for `execute_many`; an insert's VALUES lists `count` rows."""
     def mark(name: str) -> str:
         if dialect != "postgresql":
             return "?"
@@ -411,8 +442,8 @@ def _bulk_statement(dialect: str, table: sa.Table, kind: str, columns: tuple[str
     if kind == "update":
         return (f"UPDATE {table.name} SET " + ", ".join(f"{name} = {mark(name)}" for name in columns)
                 + " WHERE " + " AND ".join(f"{name} = {mark(name)}" for name in keys))
-    statement = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-                 f"VALUES ({', '.join(mark(name) for name in columns)})")
+    row = f"({', '.join(mark(name) for name in columns)})"
+    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join([row] * count)}"
     if kind == "upsert":
         updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in keys)
         statement += f" ON CONFLICT ({', '.join(keys)}) " + (f"DO UPDATE SET {updates}" if updates else "DO NOTHING")

@@ -170,6 +170,7 @@ class EmailChannel:
                 item.suppressed = hit
 
     def _compose(self, item: Claimed) -> None:
+        self.ctx.db.give_way()
         try:
             item.composed = composing.compose(self.composer, item.batch["definition"], item.row["id"],
                                               item.row["recipient"])

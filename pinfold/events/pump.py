@@ -110,6 +110,7 @@ class Pump(LeasedService):
         """Steps 1 to 4 of the module docstring for one sink; returns how many records it received and
         how many its cursor moved past. A range the sink wants none of is not marked in flight (there is
         nothing to redo): its cursor just moves on, in one write instead of two."""
+        self.ctx.db.give_way()
         with self.ctx.db.read() as conn:
             cursor = store.sink(conn, sink.name)
             if cursor["inflight_first"] is not None:
@@ -129,6 +130,7 @@ class Pump(LeasedService):
                     with self.ctx.db.write() as marking:
                         store.update_sink(marking, sink.name, inflight_first=first, inflight_last=last)
         if wanted:
+            self.ctx.db.give_way()
             sink.deliver(wanted, f"part-{first:015d}-{last:015d}")
         with self.ctx.db.write() as conn:
             store.update_sink(conn, sink.name, delivered_seq=last, inflight_first=None, inflight_last=None,

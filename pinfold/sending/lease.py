@@ -95,6 +95,7 @@ class Recorder:
         """Take a finished message; False when no more should be sent in this pass, because what is
         sent now could not be recorded (a group failed to commit, or the lease is gone): those
         messages stay claimed and are sent once, by whoever takes them over."""
+        self.lease.db.give_way()
         with self._lock:  # held while a full group commits: the bound on what a crash repeats
             if self._closed:
                 return False

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from dataclasses import dataclass
 
 from pinfold.context import Context
 from pinfold.core import metrics
 from pinfold.core.access import Caller
 from pinfold.core.errors import Conflict, InvalidInput, LimitExceeded, NotFound
+from pinfold.core.ids import new_uuid
 from pinfold.db.database import after_commit
 from pinfold.sending.queue import activity_of
 from pinfold.sms import access, checks
@@ -70,7 +70,7 @@ def send_text_message(ctx: Context, caller: Caller, request: dict) -> dict:
         _check_sandbox(conn, caller, destination)
         _check_price(conn, caller, prices.price_of(destination.country, len(encoded.parts)), max_price, now=now)
         if request.get("DryRun"):
-            return {"MessageId": str(uuid.uuid4())}
+            return {"MessageId": str(new_uuid())}
         message_id = queue(conn, caller.account_id, caller.region, route, destination, body, now=now,
                            project_id=caller.pinned_project(), tenant_id=caller.tenant_id, extra={
                                 "message_type": message_type or checks.message_type_of(route.identity),
@@ -110,7 +110,7 @@ def text_row(account_id: str, region: str, route: Route, destination: routing.De
     encoded = encoding.encode(body)
     identity = route.identity
     return {
-        "id": str(uuid.uuid4()), "account_id": account_id, "region": region, "project_id": project_id,
+        "id": str(new_uuid()), "account_id": account_id, "region": region, "project_id": project_id,
         "tenant_id": tenant_id, "created_at": now,
         "activity_id": activity_of(extra.get("attributes")),  # a campaign's text: its lane
         "message": {

@@ -124,3 +124,69 @@ def test_the_log_starts_over_under_constant_writes_and_reads(tmp_path):
     with db.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM written").scalar() == 300 * 50
     db.dispose()
+
+
+def test_bulk_work_gives_way_to_a_write_under_way_only_while_another_process_waits(tmp_path, monkeypatch):
+    """Two OneWriters stand for two processes. In the first, one thread holds the turn and another
+    asks to give way: at once while nobody else waits; once the second process waits, not until the
+    turn is let go. The holder itself never waits for itself."""
+    monkeypatch.setattr("pinfold.db.sqlite.GIVE_WAY_SECONDS", 10.0)
+    path = str(tmp_path / "pinfold.db")
+    here, elsewhere = OneWriter(path), OneWriter(path)
+    holding, let_go, queued = threading.Event(), threading.Event(), threading.Event()
+    events = []
+
+    def hold() -> None:
+        with here.turn():
+            here.give_way()  # its own turn: no wait
+            holding.set()
+            let_go.wait(10)
+            events.append("let go")
+
+    def wait_elsewhere() -> None:
+        queued.set()
+        with elsewhere.turn():
+            pass
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert holding.wait(5)
+    started = time.monotonic()
+    here.give_way()
+    assert time.monotonic() - started < 0.5  # nobody waits: bulk work goes on
+
+    threading.Thread(target=wait_elsewhere, daemon=True).start()
+    assert queued.wait(5)
+    time.sleep(0.2)  # the other process is queued for the turn
+    threading.Timer(0.3, let_go.set).start()
+    here.give_way()
+    events.append("gave way")
+    holder.join(5)
+    assert events == ["let go", "gave way"]
+
+
+def test_giving_way_is_bounded_when_a_turn_lasts(tmp_path, monkeypatch):
+    monkeypatch.setattr("pinfold.db.sqlite.GIVE_WAY_SECONDS", 0.2)
+    path = str(tmp_path / "pinfold.db")
+    here, elsewhere = OneWriter(path), OneWriter(path)
+    holding, let_go = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with here.turn():
+            holding.set()
+            let_go.wait(10)
+
+    threading.Thread(target=hold, daemon=True).start()
+    assert holding.wait(5)
+    def wait_elsewhere() -> None:
+        with elsewhere.turn():
+            pass
+
+    waiter = threading.Thread(target=wait_elsewhere, daemon=True)
+    waiter.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    here.give_way()
+    assert 0.15 < time.monotonic() - started < 2
+    let_go.set()
+    waiter.join(5)
