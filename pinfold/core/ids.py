@@ -26,7 +26,6 @@ class _Randomness:
     SIZE = 4096
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._reset()
         os.register_at_fork(after_in_child=self._reset)
 
@@ -46,6 +45,7 @@ _RANDOM = _Randomness()
 
 
 def new_uuid() -> uuid.UUID:
+    """A random (version 4) UUID."""
     return uuid.UUID(bytes=_RANDOM.take(16), version=4)
 
 
