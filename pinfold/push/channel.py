@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import orjson
@@ -39,6 +42,7 @@ from pinfold.sending.channel import Outcome
 log = logging.getLogger(__name__)
 
 CLAIM_LIMIT = 500  # pushes a pass claims at once
+IDLE_SECONDS = 600.0  # a provider adapter nothing has used this long is closed
 StoredChannel = Callable[[object, str, str], dict | None]  # (conn, project id, platform) -> the channel's row
 
 
@@ -57,6 +61,8 @@ class Gateways:
         self.ctx, self.stored = ctx, stored
         self.simulator = PushSimulator(ctx.settings.data_dir / "push")
         self._adapters: dict[tuple, PushAdapter] = {}  # by (project id, platform, version, method)
+        self._used: dict[tuple, float] = {}  # when each was last let go (time.monotonic)
+        self._busy: Counter[tuple] = Counter()  # how many deliveries use each now
         self._lock = threading.Lock()
 
     def route(self, conn, project_id: str, platform: str, preferred: str | None = None) -> tuple | str:
@@ -76,18 +82,49 @@ class Gateways:
                     "(PINFOLD_PUSH_DELIVERY=simulator)")
         return project_id, platform, row["version"], method
 
-    def adapter(self, route: tuple) -> PushAdapter:
-        """The adapter of a route (as `route` gave it), made on first use; an older version's is closed."""
+    @contextmanager
+    def using(self, route: tuple) -> Iterator[PushAdapter]:
+        """The adapter of a route (as `route` gave it), made on first use (an older version's is closed),
+        and not closed as idle while it is in use."""
         if route == ("simulator",):
-            return self.simulator
+            yield self.simulator
+            return
         with self._lock:
             found = self._adapters.get(route)
             if found is None:
                 project_id, platform, version, method = route
                 for key in [key for key in self._adapters if key[:2] == (project_id, platform) and key[2] != version]:
-                    self._adapters.pop(key).close()  # the channel changed since
+                    self._drop(key)  # the channel changed since
                 found = self._adapters[route] = self._make(project_id, platform, method)
-            return found
+            self._busy[route] += 1
+        try:
+            yield found
+        finally:
+            with self._lock:
+                self._busy[route] -= 1
+                self._used[route] = time.monotonic()
+
+    def sweep(self, now: float | None = None) -> int:
+        """Close the adapters nothing has used for IDLE_SECONDS: each holds a connection (and APNs's a
+        thread), and a channel deleted, disabled or just quiet would otherwise keep its adapter open for
+        the process's life. The next push makes it again. Returns how many it closed."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            idle = [route for route in self._adapters
+                    if not self._busy[route] and now - self._used.get(route, now) >= IDLE_SECONDS]
+            closing = [self._adapters[route] for route in idle]
+            for route in idle:
+                self._drop(route, close=False)
+        for adapter in closing:
+            adapter.close()
+        return len(closing)
+
+    def _drop(self, route: tuple, *, close: bool = True) -> None:
+        adapter = self._adapters.pop(route)
+        self._used.pop(route, None)
+        self._busy.pop(route, None)
+        if close:
+            adapter.close()
 
     def _make(self, project_id: str, platform: str, method: str | None) -> PushAdapter:
         with self.ctx.db.read() as conn:
@@ -169,21 +206,24 @@ class PushChannel(queue.StoreQueue):
             item.outcome = outcome
             return acknowledged(item)
 
-        try:
-            adapter = self.gateways.adapter(route)
-        except ValueError as error:  # credentials the adapter cannot use (checked when set, so rare)
-            log.warning("push channel %s of project %s cannot send: %s", route[1], route[0], error)
-            for index, _item in enumerate(items):
-                if carried(index, Outcome("permanent", f"The channel's credentials cannot be used: {error}")) is False:
-                    return
-            return
-        adapter.deliver([item.push for item in items], carried)
+        with ExitStack() as held:
+            try:
+                adapter = held.enter_context(self.gateways.using(route))
+            except ValueError as error:  # credentials the adapter cannot use (checked when set, so rare)
+                log.warning("push channel %s of project %s cannot send: %s", route[1], route[0], error)
+                for index, _item in enumerate(items):
+                    if carried(index, Outcome("permanent", f"The channel's credentials cannot be used: {error}")) \
+                            is False:
+                        return
+                return
+            adapter.deliver([item.push for item in items], carried)
 
     def decide(self, conn, group: list[Claimed], *, now: float) -> tuple[list[dict], list[dict]]:
         return decide_outcomes(conn, group, now=now)
 
     def after_pass(self) -> None:
-        """Nothing waits: providers answer as they take a push."""
+        """Providers answer as they take a push, so nothing waits; adapters long unused are closed."""
+        self.gateways.sweep()
 
     def close(self) -> None:
         """The gateways are shared by the lanes' channels: their owner (PushDelivery) closes them."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+import time
 
 import orjson
 import pytest
@@ -13,6 +15,7 @@ import trustme
 
 from pinfold.audience import endpoints
 from pinfold.messaging import channels, messages, templates
+from pinfold.push import channel as push_channel
 from pinfold.push.adapters.simulator import list_pushes
 from pinfold.push.delivery import PushDelivery
 from pinfold.push.store import messages as push_store
@@ -198,3 +201,39 @@ def test_a_messages_preferred_authentication_method_picks_the_channels_credentia
     assert _status(ctx, answer["fcm-token-1"]["MessageId"])[0] == "delivered"
     assert _status(ctx, keyless["MessageResponse"]["Result"]["fcm-token-1"]["MessageId"]) == (
         "failed", "The FCM (GCM) channel has no KEY credentials for the message's PreferredAuthenticationMethod")
+
+
+def _apns_threads() -> int:
+    return sum(1 for thread in threading.enumerate() if thread.name == "pinfold-apns")
+
+
+def test_an_adapter_long_unused_is_closed_but_never_while_it_delivers(ctx, admin, project, fakes):
+    """Each provider adapter holds a connection and a thread: one whose channel was deleted (or that is
+    just quiet) is closed once IDLE_SECONDS pass unused, and made again by the next push."""
+    ctx = dataclasses.replace(ctx, settings=ctx.settings.model_copy(update=fakes["settings"]))
+    _apns_token_channel(ctx, admin, project, fakes["apple_key"])
+    before = _apns_threads()
+    messages.send_messages(ctx, admin, project, {"Addresses": {"a1": {"ChannelType": "APNS"}},
+                                                 "MessageConfiguration": {"APNSMessage": {"Body": "one"}}})
+    delivery = PushDelivery(ctx, channels.stored)
+    try:
+        _delivered(ctx, delivery)
+        assert _apns_threads() == before + 1
+        gateways = delivery.gateways
+        assert gateways.sweep() == 0  # just used
+        later = time.monotonic() + push_channel.IDLE_SECONDS + 1
+        with ctx.db.read() as conn:
+            route = gateways.route(conn, project, "APNS")
+        with gateways.using(route):  # a delivery under way is never closed under it
+            assert gateways.sweep(later) == 0
+        assert gateways.sweep(later) == 1
+        assert _apns_threads() == before
+        messages.send_messages(ctx, admin, project, {"Addresses": {"a2": {"ChannelType": "APNS"}},
+                                                     "MessageConfiguration": {"APNSMessage": {"Body": "two"}}})
+        _delivered(ctx, delivery)
+        assert [push["token"] for push in fakes["apns"].pushes] == ["a1", "a2"]
+        channels.delete(ctx, admin, project, "APNS")
+        assert gateways.sweep(time.monotonic() + push_channel.IDLE_SECONDS + 1) == 1
+    finally:
+        delivery.stop()
+    assert _apns_threads() == before
