@@ -26,13 +26,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-import httpx
-import orjson
 from prometheus_client import Counter, Gauge
 
 from pinfold.context import Context
 from pinfold.core import ids
-from pinfold.custom.rules import signing
 from pinfold.db.database import after_commit
 from pinfold.email.store import account as email_account
 from pinfold.email.store import configuration_sets
@@ -42,6 +39,7 @@ from pinfold.events.records import Origin, envelope
 from pinfold.events.sinks.base import FILTER_BATCH, Sink
 from pinfold.reputation.rules import levels
 from pinfold.reputation.store import counts as store
+from pinfold.reputation.webhook import FindingsWebhook
 from pinfold.tenancy.store import tenants as registry
 
 log = logging.getLogger("pinfold.reputation")
@@ -52,7 +50,6 @@ COUNTED = {"_email.send": (0,), "_email.hardbounce": (1,), "_email.complaint": (
 SIMULATOR_DOMAIN = "@simulator.amazonses.com"
 FINDING = "_reputation.finding"
 ACTOR = "pinfold"
-WEBHOOK_TIMEOUT_SECONDS = 5.0
 READY_RECORDS, READY_SECONDS = 2000, 0.25
 FINDINGS = Counter("pinfold_reputation_findings", "Reputation findings: a rate crossing a level, by scope, "
                            "metric and level", ["scope", "metric", "level"])
@@ -114,6 +111,8 @@ class TallySink(Sink):
         # position is still the one this tally moved to, nobody else has counted since.
         self._known: dict[tuple[str, str], tuple[int, levels.Window, dict[str, str]]] = {}
         self._moved_to: int | None = None
+        url = ctx.settings.reputation_webhook
+        self._webhook = FindingsWebhook(url, ctx.secrets.derive_key("reputation-webhook")) if url else None
 
     def ready(self, waiting) -> bool:
         """Deliver a fuller batch or, when records come slowly, within a quarter of a second: each
@@ -241,18 +240,12 @@ class TallySink(Sink):
         return published
 
     def _notify(self, finding: dict) -> None:
-        url = self.ctx.settings.reputation_webhook
-        if not url:
-            return
-        body = orjson.dumps({"type": FINDING, **finding})
-        key = self.ctx.secrets.derive_key("reputation-webhook")
-        try:
-            answer = httpx.post(url, content=body, timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, headers={
-                "Content-Type": "application/json", signing.HEADER: signing.signature(key, int(time.time()), body)})
-            if answer.status_code >= 300:
-                log.warning("the reputation webhook answered HTTP %d", answer.status_code)
-        except httpx.HTTPError as error:
-            log.warning("the reputation webhook could not be called: %s", type(error).__name__)
+        if self._webhook is not None:
+            self._webhook.tell({"type": FINDING, **finding})
+
+    def close(self) -> None:
+        if self._webhook is not None:
+            self._webhook.close()
 
 
 def _grow(window: levels.Window, column: int) -> None:
@@ -313,4 +306,4 @@ class ReputationTally:
         return [self._sink]
 
     def close(self) -> None:
-        pass
+        self._sink.close()
