@@ -231,7 +231,9 @@ def test_web_urls_pass_the_head_check(ctx, admin, ready, head_server):
         refusals.append((caught.value.field, caught.value.message.split(": ", 1)[1].split(" must ", 1)[1]))
     assert [field for field, _ in refusals] == ["CustomDeliveryConfiguration.DeliveryUri"] * 2 + ["Hook.WebUrl"]
     assert len({words for _, words in refusals}) == 1
-    assert not any(code in words for _, words in refusals for code in ("301", "200", "refused", "Errno"))
+    # (the account id, which the words name, is random and may itself hold "301" or "200")
+    assert not any(code in words.replace(account, "") for _, words in refusals
+                   for code in ("301", "200", "refused", "Errno"))
     hooked = campaigns.update(ctx, admin, project, created["Id"], {"Hook": {"WebUrl": f"{base}/good"}})
     assert hooked["Hook"] == {"Mode": "FILTER", "WebUrl": f"{base}/good"}
 
