@@ -5,10 +5,12 @@ The tally runs in the event pump, and a POST made there held the pump for as lon
 (up to the timeout) and was lost on the first refusal. Now the tally hands the finding over and goes
 on; this sends it, each try signed afresh (`X-Pinfold-Signature`, as custom channels sign: the key is
 `pinfold custom signing-key`'s derivation for "reputation-webhook"), up to TRIES times, waiting
-RETRY_SECONDS[i] before try i+2. A 2xx is told; 408, 425, 429, 5xx and an unreachable receiver are
-tried again; any other answer is given up at once. What waits is bounded (QUEUE_LIMIT findings) and
-kept in memory only: every finding is also a `_reputation.finding` record in the stream and the lake
-and a history row, which is where an operator looks for what the webhook missed.
+RETRY_SECONDS[i] before try i+2. An answer means what it means for a custom channel's call
+(custom/adapters/webhook.py): a 2xx is told; 408, 425, 429, 5xx, a timeout and an unreachable receiver
+are tried again; any other answer, a redirect too, is given up at once. What waits is bounded
+(QUEUE_LIMIT findings) and kept in memory only: every finding is also a `_reputation.finding` record
+in the stream and the lake and a history row, which is where an operator looks for what the webhook
+missed.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ import queue
 import threading
 import time
 
-import httpx
 import orjson
 
+from pinfold.custom.adapters.webhook import OutgoingCall, WebhookGateway
 from pinfold.custom.rules import signing
+from pinfold.sending.channel import Outcome
 
 log = logging.getLogger("pinfold.reputation")
 
@@ -29,7 +32,6 @@ TIMEOUT_SECONDS = 5.0
 TRIES = 4
 RETRY_SECONDS = (1.0, 5.0, 25.0)  # before the second, third and fourth try
 QUEUE_LIMIT = 1_000
-_AGAIN = {408, 425, 429}
 
 
 class FindingsWebhook:
@@ -60,31 +62,35 @@ class FindingsWebhook:
             log.warning("%d reputation finding(s) were not sent to the webhook before stopping", left)
 
     def _loop(self) -> None:
-        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+        gateway = WebhookGateway(timeout=TIMEOUT_SECONDS, concurrency=1, user_agent="Pinfold-reputation/1")
+        try:
             while not self._stopping.is_set():
                 try:
                     body = self._waiting.get(timeout=0.2)
                 except queue.Empty:
                     continue
-                self._send(client, body)
+                self._send(gateway, body)
+        finally:
+            gateway.close()
 
-    def _send(self, client: httpx.Client, body: bytes) -> None:
+    def _send(self, gateway: WebhookGateway, body: bytes) -> None:
+        """Up to TRIES tries; what an answer means is the custom channel's rule (its WebhookGateway)."""
         for attempt in range(TRIES):
             if attempt and self._stopping.wait(self._retry_seconds[min(attempt, len(self._retry_seconds)) - 1]):
                 return
-            headers = {"Content-Type": "application/json",
-                       signing.HEADER: signing.signature(self._key, int(time.time()), body)}
-            try:
-                status = client.post(self.url, content=body, headers=headers).status_code
-            except httpx.HTTPError as error:
-                problem = type(error).__name__
-            else:
-                if status < 300:
-                    return
-                if status not in _AGAIN and status < 500:
-                    log.warning("the reputation webhook refused a finding with HTTP %d; it is not tried again",
-                                status)
-                    return
-                problem = f"HTTP {status}"
-            log.warning("the reputation webhook could not take a finding (%s), try %d of %d", problem,
+            call = OutgoingCall("finding", self.url, body,
+                                {signing.HEADER: signing.signature(self._key, int(time.time()), body)})
+            outcome = _call_once(gateway, call)
+            if outcome.status == "delivered":
+                return
+            if outcome.status == "permanent":
+                log.warning("the reputation webhook refused a finding (%s); it is not tried again", outcome.detail)
+                return
+            log.warning("the reputation webhook could not take a finding (%s), try %d of %d", outcome.detail,
                         attempt + 1, TRIES)
+
+
+def _call_once(gateway: WebhookGateway, call: OutgoingCall) -> Outcome:
+    answered: list[Outcome] = []
+    gateway.deliver([call], lambda _index, outcome: answered.append(outcome))
+    return answered[0]

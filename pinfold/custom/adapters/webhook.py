@@ -32,10 +32,11 @@ class OutgoingCall:
 class WebhookGateway:
     name = "webhook"
 
-    def __init__(self, *, timeout: float, concurrency: int = 8, ca_bundle: str | None = None) -> None:
+    def __init__(self, *, timeout: float, concurrency: int = 8, ca_bundle: str | None = None,
+                 user_agent: str = "Pinfold-custom-channel/1") -> None:
         self.concurrency = concurrency
         self._client = httpx.Client(timeout=timeout, follow_redirects=False, verify=ca_bundle or True,
-                                    headers={"User-Agent": "Pinfold-custom-channel/1"})
+                                    headers={"User-Agent": user_agent})
 
     def deliver(self, calls: list[OutgoingCall], acknowledged: Callable[[int, Outcome], bool | None]) -> None:
         """Make the calls, telling `acknowledged` each outcome as it comes (from the pool's threads);
