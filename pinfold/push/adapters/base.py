@@ -101,7 +101,10 @@ def answer_each(pushes: list[OutgoingPush], answer: Callable[[OutgoingPush], Out
 class ConcurrentSender:
     """An asyncio loop on a thread of its own that sends a batch with up to `streams` requests in
     flight (one HTTP/2 connection carries them all) and hands each outcome to the caller's thread as
-    it comes, so a slow `acknowledged` (the pipeline committing a group) never holds up the streams."""
+    it comes. A stream is free for the next push once the caller has been told the last one's outcome,
+    not when the provider answered: so once `acknowledged` says stop, at most `streams` more pushes
+    were already on their way, however far the caller's thread fell behind (the pipeline committing a
+    group holds up new pushes only when `streams` outcomes wait for it)."""
 
     def __init__(self, name: str, streams: int) -> None:
         if streams < 1:
@@ -124,13 +127,15 @@ class ConcurrentSender:
         more pushes are started (those in flight finish and are reported)."""
         finished: queue.SimpleQueue = queue.SimpleQueue()
         stop = threading.Event()
-        running = asyncio.run_coroutine_threadsafe(self._send_all(pushes, send, finished, stop), self.loop)
+        slots = asyncio.Semaphore(self.streams)  # a push's slot is free again once its outcome is told
+        running = asyncio.run_coroutine_threadsafe(self._send_all(pushes, send, finished, stop, slots), self.loop)
         outcomes: list[Outcome | None] = [None] * len(pushes)
         while (item := finished.get()) is not None:
             index, outcome = item
             outcomes[index] = outcome
             if acknowledged is not None and acknowledged(index, outcome) is False:
                 stop.set()
+            self.loop.call_soon_threadsafe(slots.release)
         running.result()
         # Pushes start in order and every started one finishes, so those tried are a prefix.
         return [outcome for outcome in outcomes if outcome is not None]
@@ -147,14 +152,15 @@ class ConcurrentSender:
             self._thread.join(timeout=10)
             self.loop.close()
 
-    async def _send_all(self, pushes, send, finished: queue.SimpleQueue, stop: threading.Event) -> None:
-        slots = asyncio.Semaphore(self.streams)
-
+    async def _send_all(self, pushes, send, finished: queue.SimpleQueue, stop: threading.Event,
+                        slots: asyncio.Semaphore) -> None:
         async def one(index: int, push: OutgoingPush) -> None:
             try:
-                finished.put((index, await send(push)))
-            finally:
-                slots.release()
+                outcome = await send(push)
+            except BaseException:
+                slots.release()  # no outcome to tell: nobody else frees its slot
+                raise
+            finished.put((index, outcome))
 
         tasks = []
         try:
